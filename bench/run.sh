@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every benchmark; each prints its own ratio against a reference measured
+# in the same run, and a PASS/FAIL line against its target.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+RTVNET="$PWD/$BUILD/cli/rtvnet"
+echo "== bench_hist: cost of taking and recording one sample"
+"$BUILD/bench/bench_hist"
+echo; echo "== bench_netrt: rtvnet netrt vs sockperf ping-pong on one veth path"
+bash bench/bench_netrt.sh "$RTVNET"
+echo; echo "== bench_stream: rtvnet stream vs iperf3 on one veth pair"
+bash bench/bench_stream.sh "$RTVNET"
+echo; echo "== bench_compare: the phenomenon and the cure (rtvnet compare, 3 repeats)"
+"$RTVNET" compare --methods vanilla,dedicated --repeats 3 --duration 15s --json "results/bench-compare.json" | tail -4

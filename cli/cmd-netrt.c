@@ -1,0 +1,533 @@
+/* rtvnet netrt server|client: the RT UDP echo service and its open-loop
+ * latency client (lib/probe/netrt.h). */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <limits.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "probe/netrt.h"
+#include "util/json.h"
+#include "util/parse.h"
+#include "util/time.h"
+#include "util/banned.h"
+
+#define DEFAULT_PRIO 50
+
+static const char usage_str[] =
+	"rtvnet netrt server [OPTIONS] | client --target ADDR [OPTIONS]\n\n"
+	"  server  echo UDP datagrams back to their sender\n"
+	"  client  send requests on a schedule fixed in advance (open loop) and report\n"
+	"          latency from the intended send time (rtt) and from the actual send\n"
+	"          (service)\n\n"
+	"run 'rtvnet netrt server -h' or 'rtvnet netrt client -h' for the options";
+
+static const char server_usage[] =
+	"rtvnet netrt server [--port P] [--bind ADDR] [--cpu CPUS] [--policy other|fifo|rr] [--prio N]";
+
+static const char client_usage[] =
+	"rtvnet netrt client --target ADDR [--port P] [--size BYTES] [--duration S | --count N]\n"
+	"       [--interval MIN-MAX] [--dist uniform|exp|const] [--seed N] [--timeout T] [--warmup T]\n"
+	"       [--cpu CPUS] [--policy other|fifo|rr] [--prio N] [--samples FILE] [--json FILE]\n\n"
+	"Bare numbers are seconds, but milliseconds for --interval. Requests sent during the\n"
+	"warm-up are not measured; --duration includes the warm-up and --count excludes it.";
+
+static const char *const policy_names[] = { "other", "fifo", "rr", NULL };
+static const char *const dist_names[] = { "uniform", "exp", "const", NULL };
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* SIGINT/SIGTERM end the run gracefully: no SA_RESTART, so a blocking call
+ * returns EINTR at once; SA_RESETHAND, so a second signal ends the process. */
+static int catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
+		rtv_cli_error("cannot catch SIGINT/SIGTERM: %s", strerror(errno));
+		return RTV_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* --cpu, --policy and --prio, shared by both sides. */
+struct sched_opts {
+	cpu_set_t cpus;     /* empty: leave the affinity alone */
+	const char *policy; /* NULL: leave the policy alone */
+	const char *prio_s; /* NULL: not given */
+};
+
+#define SCHED_OPT_ROWS(s)                                                                        \
+	RTV_OPT_CPUS_DEF("cpu", 'c', &(s)->cpus, "CPUS", "run on these CPUs, e.g. 1 or 0-2,5"),  \
+	RTV_OPT_CHOICE_DEF("policy", 0, &(s)->policy, "POLICY", policy_names,                    \
+			   "scheduling policy, left as inherited when not given"),                         \
+	RTV_OPT_STRING_DEF("prio", 0, &(s)->prio_s, "N",                                         \
+			   "real-time priority 1-99 with --policy fifo or rr (default: 50)")
+
+/* Check --prio against --policy; 0 or RTV_EXIT_USAGE. */
+static int sched_check(const struct sched_opts *s, int *policy, int *prio)
+{
+	long long p = DEFAULT_PRIO;
+	int rt;
+
+	*policy = -1;
+	*prio = 0;
+	rt = s->policy && strcmp(s->policy, "other");
+	if (s->prio_s) {
+		if (!rt) {
+			rtv_cli_error("option '--prio': needs --policy fifo or rr");
+			return RTV_EXIT_USAGE;
+		}
+		if (rtv_parse_ll(s->prio_s, 1, 99, &p) < 0) {
+			rtv_cli_error("option '--prio': '%s' is not a priority from 1 to 99", s->prio_s);
+			return RTV_EXIT_USAGE;
+		}
+	}
+	if (!s->policy)
+		return 0;
+	*policy = !strcmp(s->policy, "fifo") ? SCHED_FIFO : !strcmp(s->policy, "rr") ? SCHED_RR
+										    : SCHED_OTHER;
+	*prio = rt ? (int)p : 0;
+	return 0;
+}
+
+/* Apply affinity and policy to this (single-threaded) process; 0 or RTV_EXIT_FAIL. */
+static int sched_apply(const struct sched_opts *s, int policy, int prio)
+{
+	static const char *const names[] = { [SCHED_OTHER] = "SCHED_OTHER", [SCHED_FIFO] = "SCHED_FIFO",
+					      [SCHED_RR] = "SCHED_RR" };
+	struct sched_param sp = { .sched_priority = prio };
+	char cpus[256];
+	int e;
+
+	if (CPU_COUNT(&s->cpus) > 0 && sched_setaffinity(0, sizeof(s->cpus), &s->cpus) < 0) {
+		e = errno;
+		if (rtv_cpulist_format(&s->cpus, cpus, sizeof(cpus)) < 0)
+			snprintf(cpus, sizeof(cpus), "?");
+		rtv_cli_error("cannot run on CPUs '%s': %s%s", cpus, strerror(e),
+			      e == EINVAL ? " (outside this cpuset or offline?)" : "");
+		return RTV_EXIT_FAIL;
+	}
+	if (policy < 0)
+		return 0;
+	if (sched_setscheduler(0, policy, &sp) < 0) {
+		e = errno;
+		if (policy == SCHED_OTHER)
+			rtv_cli_error("cannot set %s: %s", names[policy], strerror(e));
+		else
+			rtv_cli_error("cannot set %s priority %d: %s%s", names[policy], prio, strerror(e),
+				      e != EPERM ? "" : geteuid() ? " (run as root)"
+							  : " (no real-time runtime in this cgroup?)");
+		return RTV_EXIT_FAIL;
+	}
+	/* an RT process that page-faults is not RT: lock its memory if allowed */
+	if (policy != SCHED_OTHER && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		rtv_cli_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
+	return 0;
+}
+
+static int netrt_server(int argc, char **argv)
+{
+	struct sched_opts so = { .policy = NULL };
+	long long port = RTV_NETRT_DEFAULT_PORT;
+	const char *bind_addr = NULL;
+	const struct rtv_opt opts[] = {
+		RTV_OPT_INT_DEF("port", 'p', &port, "P", 1, 65535, "UDP port to listen on"),
+		RTV_OPT_STRING_DEF("bind", 'b', &bind_addr, "ADDR",
+				   "numeric address to listen on (default: any, IPv6 and IPv4)"),
+		SCHED_OPT_ROWS(&so),
+		RTV_OPT_END_DEF,
+	};
+	struct rtv_netrt_server_cfg cfg;
+	struct rtv_netrt_server_stats st = { 0 };
+	int nargs, err, fd, policy, prio;
+	bool done;
+
+	err = rtv_cli_parse(opts, server_usage, argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs) {
+		rtv_cli_error("unexpected argument '%s'", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	err = sched_check(&so, &policy, &prio);
+	if (err)
+		return err;
+	err = sched_apply(&so, policy, prio);
+	if (err)
+		return err;
+	err = catch_signals();
+	if (err)
+		return err;
+
+	cfg.bind_addr = bind_addr;
+	cfg.port = (uint16_t)port;
+	fd = rtv_netrt_server_open(&cfg);
+	if (fd < 0) {
+		if (fd == -EINVAL)
+			rtv_cli_error("option '--bind': '%s' is not a numeric IPv4 or IPv6 address",
+				      bind_addr);
+		else
+			rtv_cli_error("cannot listen on UDP port %lld%s%s: %s", port,
+				      bind_addr ? " of " : "", bind_addr ? bind_addr : "", strerror(-fd));
+		return fd == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
+	}
+	rtv_cli_info("listening on UDP %s port %lld", bind_addr ? bind_addr : "any", port);
+	err = rtv_netrt_server_serve(fd, &stop_flag, &st);
+	close(fd);
+	printf("netrt server: %" PRIu64 " request%s echoed\n", st.requests,
+	       st.requests == 1 ? "" : "s");
+	if (err < 0) {
+		rtv_cli_error("cannot receive on UDP port %lld: %s", port, strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	return RTV_EXIT_OK;
+}
+
+/* The statistics printed and written, in order: JSON key and column head. */
+static const struct {
+	const char *key;
+	const char *head;
+} stat_cols[] = {
+	{ "mean", "mean" }, { "sd", "sd" },       { "min", "min" },       { "p50", "p50" },
+	{ "p90", "p90" },   { "p99", "p99" },     { "p999", "p99.9" },    { "p9999", "p99.99" },
+	{ "max", "max" },
+};
+
+/* One row of the table, from the same JSON object --json writes. */
+static void print_stats_row(const char *label, json_t *o)
+{
+	json_t *v;
+	size_t i;
+
+	printf("%-13s", label);
+	for (i = 0; i < sizeof(stat_cols) / sizeof(stat_cols[0]); i++) {
+		v = json_object_get(o, stat_cols[i].key);
+		if (json_is_number(v))
+			printf(" %10.3f", json_number_value(v));
+		else
+			printf(" %10s", "-");
+	}
+	v = json_object_get(o, "over_1ms_pct");
+	if (json_is_number(v))
+		printf(" %9.3f%%\n", json_number_value(v));
+	else
+		printf(" %10s\n", "-");
+}
+
+static void fmt_dur(int64_t ns, char *buf, size_t len)
+{
+	if (rtv_duration_format(ns, buf, len) < 0)
+		snprintf(buf, len, "%" PRId64 "ns", ns);
+}
+
+static void print_summary(const struct rtv_netrt_client_cfg *cfg, const struct rtv_netrt_result *r,
+			  json_t *rtt, json_t *svc, bool interrupted)
+{
+	char lo[32], hi[32], dur[32], warm[32], tmo[32], spin[32];
+	size_t i;
+
+	fmt_dur(cfg->interval.min_ns, lo, sizeof(lo));
+	fmt_dur(cfg->interval.max_ns, hi, sizeof(hi));
+	if (cfg->warmup_ns)
+		fmt_dur(cfg->warmup_ns, warm, sizeof(warm));
+	else
+		snprintf(warm, sizeof(warm), "none");
+	fmt_dur(cfg->timeout_ns, tmo, sizeof(tmo));
+	if (cfg->duration_ns)
+		fmt_dur(cfg->duration_ns, dur, sizeof(dur));
+	printf("netrt client: %s port %u, %zu B, interval %s-%s %s, seed %" PRIu64 "\n", cfg->addr,
+	       (unsigned)cfg->port, cfg->payload, lo, hi, rtv_dist_name(cfg->interval.dist), cfg->seed);
+	printf("  ");
+	if (cfg->duration_ns)
+		printf("duration %s", dur);
+	if (cfg->duration_ns && cfg->count)
+		printf(" or ");
+	if (cfg->count)
+		printf("count %" PRIu64, cfg->count);
+	printf(", warm-up %s, timeout %s", warm, tmo);
+	if (cfg->spin_ns) {
+		fmt_dur(cfg->spin_ns, spin, sizeof(spin));
+		printf(", spin %s", spin);
+	}
+	printf(", ran %.3f s%s\n", (double)(r->end_ns - r->start_ns) / 1e9,
+	       interrupted ? " (interrupted)" : "");
+	printf("sent %" PRIu64 "  received %" PRIu64 "  lost %" PRIu64 " (%.3f%%)  warm-up discarded %"
+	       PRIu64 "  late sends %" PRIu64 "  stray %" PRIu64 "\n",
+	       r->sent, r->received, r->lost, r->sent ? 100.0 * (double)r->lost / (double)r->sent : 0.0,
+	       r->warmup, r->late, r->stray);
+	printf("%-13s", "(us)");
+	for (i = 0; i < sizeof(stat_cols) / sizeof(stat_cols[0]); i++)
+		printf(" %10s", stat_cols[i].head);
+	printf(" %10s\n", "over 1ms");
+	print_stats_row("rtt", rtt);
+	print_stats_row("service", svc);
+	printf("rtt: reply - intended send time (open loop); service: reply - actual send time\n");
+}
+
+static json_t *client_json(int argc, char **argv, const struct rtv_netrt_client_cfg *cfg,
+			   const struct rtv_netrt_result *r, json_t *rtt, json_t *svc,
+			   int64_t start_rt, int64_t end_rt, bool interrupted)
+{
+	json_t *root = json_object(), *meta, *c = json_object(), *res = json_object();
+	int err = 0;
+
+	meta = rtv_json_meta_new(argc, argv, start_rt, end_rt);
+	if (!root || !meta || !c || !res)
+		goto fail;
+	err |= rtv_json_set_str(c, "target", cfg->addr);
+	err |= rtv_json_set_int(c, "port", cfg->port);
+	err |= rtv_json_set_int(c, "size", (int64_t)cfg->payload);
+	err |= rtv_json_set_num(c, "interval_min_us", (double)cfg->interval.min_ns / 1e3);
+	err |= rtv_json_set_num(c, "interval_max_us", (double)cfg->interval.max_ns / 1e3);
+	err |= rtv_json_set_str(c, "dist", rtv_dist_name(cfg->interval.dist));
+	err |= rtv_json_set_num(c, "duration_s", cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
+	err |= rtv_json_set_num(c, "count", cfg->count ? (double)cfg->count : NAN);
+	err |= rtv_json_set_num(c, "warmup_s", (double)cfg->warmup_ns / 1e9);
+	err |= rtv_json_set_num(c, "timeout_ms", (double)cfg->timeout_ns / 1e6);
+	err |= rtv_json_set_int(c, "seed", (int64_t)cfg->seed);
+	err |= rtv_json_set_num(c, "spin_us", (double)cfg->spin_ns / 1e3);
+	err |= rtv_json_set_int(res, "sent", (int64_t)r->sent);
+	err |= rtv_json_set_int(res, "received", (int64_t)r->received);
+	err |= rtv_json_set_int(res, "lost", (int64_t)r->lost);
+	err |= rtv_json_set_int(res, "late", (int64_t)r->late);
+	err |= rtv_json_set_int(res, "warmup", (int64_t)r->warmup);
+	err |= rtv_json_set_int(res, "stray", (int64_t)r->stray);
+	err |= json_object_set_new(res, "interrupted", json_boolean(interrupted));
+	err |= json_object_set(res, "rtt_us", rtt);
+	err |= json_object_set(res, "service_us", svc);
+	err |= json_object_set_new(root, "meta", meta);
+	meta = NULL;
+	err |= json_object_set_new(root, "config", c);
+	c = NULL;
+	err |= json_object_set_new(root, "result", res);
+	res = NULL;
+	if (err)
+		goto fail;
+	return root;
+fail:
+	json_decref(meta);
+	json_decref(c);
+	json_decref(res);
+	json_decref(root);
+	return NULL;
+}
+
+static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
+{
+	struct sched_opts so = { .policy = NULL };
+	const char *target = NULL, *dist = "uniform", *warmup_s = "1s", *spin_s = "0";
+	const char *samples = NULL, *json_path = NULL;
+	long long port = RTV_NETRT_DEFAULT_PORT, size = RTV_NETRT_DEFAULT_PAYLOAD, count = 0, seed = 1;
+	int64_t duration_ns = 0, timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS;
+	int64_t interval[2] = { 1 * RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
+	const struct rtv_opt opts[] = {
+		RTV_OPT_STRING_DEF("target", 't', &target, "ADDR", "the server's numeric IPv4 or IPv6 address"),
+		RTV_OPT_INT_DEF("port", 'p', &port, "P", 1, 65535, "the server's UDP port"),
+		RTV_OPT_INT_DEF("size", 's', &size, "BYTES", RTV_NETRT_MIN_PAYLOAD, RTV_NETRT_MAX_PAYLOAD,
+				"UDP payload per request"),
+		RTV_OPT_DURATION_DEF("duration", 'd', &duration_ns, "S", RTV_NS_PER_S,
+				     "send for this long, warm-up included (default: 10s unless --count)"),
+		RTV_OPT_INT_DEF("count", 'n', &count, "N", 0, LLONG_MAX,
+				"or stop after N measured requests, whichever comes first; 0: no limit"),
+		RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS,
+				  "time between sends, drawn from --dist (bare numbers in ms)"),
+		RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", dist_names,
+				   "interval distribution, all with mean (MIN+MAX)/2"),
+		RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, LLONG_MAX,
+				"random seed of the intervals: the same seed, the same schedule"),
+		RTV_OPT_DURATION_DEF("timeout", 0, &timeout_ns, "T", RTV_NS_PER_S,
+				     "a request not answered this long after it was sent is lost"),
+		RTV_OPT_STRING_DEF("warmup", 'w', &warmup_s, "T",
+				   "requests sent this early are not measured (0 for none)"),
+		RTV_OPT_STRING_DEF("spin", 0, &spin_s, "T",
+				   "busy-wait this long before each send instead of sleeping"),
+		SCHED_OPT_ROWS(&so),
+		RTV_OPT_STRING_DEF("samples", 0, &samples, "FILE",
+				   "write every sample: \"seq intended_ns latency_ns service_ns\" or \"seq intended_ns lost\""),
+		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "write the summary as JSON"),
+		RTV_OPT_END_DEF,
+	};
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *res = NULL;
+	json_t *rtt = NULL, *svc = NULL, *root = NULL;
+	unsigned char addrbuf[sizeof(struct in6_addr)];
+	int64_t warmup_ns = 0, spin_ns = 0, start_rt, end_rt;
+	int nargs, err, policy, prio, ret = RTV_EXIT_FAIL;
+	char a[32], b[32];
+	bool done;
+
+	err = rtv_cli_parse(opts, client_usage, argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs) {
+		rtv_cli_error("unexpected argument '%s'", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	if (!target) {
+		rtv_cli_error("option '--target' is required: the server's address");
+		return RTV_EXIT_USAGE;
+	}
+	if (inet_pton(AF_INET, target, addrbuf) != 1 && inet_pton(AF_INET6, target, addrbuf) != 1) {
+		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", target);
+		return RTV_EXIT_USAGE;
+	}
+	if (rtv_parse_duration(warmup_s, RTV_NS_PER_S, &warmup_ns) < 0) {
+		rtv_cli_error("option '--warmup': '%s' is not a duration (e.g. 1s, 500ms, 0)", warmup_s);
+		return RTV_EXIT_USAGE;
+	}
+	if (rtv_parse_duration(spin_s, RTV_NS_PER_S, &spin_ns) < 0) {
+		rtv_cli_error("option '--spin': '%s' is not a duration (e.g. 50us, 0)", spin_s);
+		return RTV_EXIT_USAGE;
+	}
+	if (!duration_ns && !count)
+		duration_ns = 10 * RTV_NS_PER_S;
+	if (duration_ns && warmup_ns >= duration_ns) {
+		fmt_dur(warmup_ns, a, sizeof(a));
+		fmt_dur(duration_ns, b, sizeof(b));
+		rtv_cli_error("option '--warmup': %s is not below --duration %s", a, b);
+		return RTV_EXIT_USAGE;
+	}
+	err = sched_check(&so, &policy, &prio);
+	if (err)
+		return err;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.addr = target;
+	cfg.port = (uint16_t)port;
+	cfg.payload = (size_t)size;
+	cfg.duration_ns = duration_ns;
+	cfg.count = (uint64_t)count;
+	rtv_dist_parse(dist, &cfg.interval.dist);
+	cfg.interval.min_ns = interval[0];
+	cfg.interval.max_ns = interval[1];
+	cfg.seed = (uint64_t)seed;
+	cfg.timeout_ns = timeout_ns;
+	cfg.warmup_ns = warmup_ns;
+	cfg.spin_ns = spin_ns;
+	cfg.samples_path = samples;
+
+	if (samples) {
+		/* find out now, not after the run; the client truncates it again */
+		FILE *f = fopen(samples, "we");
+
+		if (!f) {
+			rtv_cli_error("cannot write the samples to '%s': %s", samples, strerror(errno));
+			return RTV_EXIT_FAIL;
+		}
+		fclose(f);
+	}
+	err = sched_apply(&so, policy, prio);
+	if (err)
+		return err;
+	err = catch_signals();
+	if (err)
+		return err;
+	res = malloc(sizeof(*res));
+	if (!res) {
+		rtv_cli_error("cannot allocate the result: %s", strerror(ENOMEM));
+		return RTV_EXIT_FAIL;
+	}
+
+	start_rt = rtv_realtime_ns();
+	err = rtv_netrt_client_run(&cfg, &stop_flag, res);
+	end_rt = rtv_realtime_ns();
+	if (err < 0 && !res->start_ns) {
+		/* failed before the first send: the socket or the address */
+		rtv_cli_error("cannot run the client to %s port %lld: %s", target, port, strerror(-err));
+		goto out;
+	}
+
+	rtt = rtv_netrt_hist_json(&res->rtt, res->lost);
+	svc = rtv_netrt_hist_json(&res->service, res->lost);
+	if (!rtt || !svc) {
+		rtv_cli_error("cannot summarise the result: %s", strerror(ENOMEM));
+		goto out;
+	}
+	print_summary(&cfg, res, rtt, svc, stop_flag != 0);
+	if (res->sent >= 100 && res->late * 10 > res->sent)
+		rtv_cli_warn("%.0f%% of the sends were more than %lldus late: this client wakes up slowly "
+			     "(an idle CPU that halts?), and rtt includes it; try --spin 200us",
+			     100.0 * (double)res->late / (double)res->sent,
+			     (long long)(RTV_NETRT_LATE_NS / RTV_NS_PER_US));
+	if (err < 0) {
+		if (err == -EIO)
+			rtv_cli_error("cannot write the samples to '%s': %s", samples, strerror(-err));
+		else
+			rtv_cli_error("the client stopped early: %s", strerror(-err));
+	}
+	ret = err < 0 ? RTV_EXIT_FAIL : RTV_EXIT_OK;
+	if (json_path) {
+		root = client_json(orig_argc, orig_argv, &cfg, res, rtt, svc, start_rt, end_rt,
+				   stop_flag != 0);
+		if (!root) {
+			rtv_cli_error("cannot build the JSON result: %s", strerror(ENOMEM));
+			ret = RTV_EXIT_FAIL;
+			goto out;
+		}
+		err = rtv_json_write_file(root, json_path);
+		if (err < 0) {
+			rtv_cli_error("cannot write '%s': %s", json_path, strerror(-err));
+			ret = RTV_EXIT_FAIL;
+		}
+	}
+out:
+	json_decref(root);
+	json_decref(rtt);
+	json_decref(svc);
+	free(res);
+	return ret;
+}
+
+int cmd_netrt(int argc, char **argv)
+{
+	static char tool[] = "rtvnet";
+	char **full = NULL;
+	int i, ret;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s\n", usage_str);
+		return RTV_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		printf("usage: %s\n", usage_str);
+		return RTV_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "server"))
+		return netrt_server(argc - 1, argv + 1);
+	if (strcmp(argv[1], "client")) {
+		rtv_cli_error("'%s' is not one of server, client", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	/* the command line for the JSON metadata, before parsing reorders argv */
+	full = calloc((size_t)argc + 2, sizeof(*full));
+	if (!full) {
+		rtv_cli_error("cannot allocate: %s", strerror(ENOMEM));
+		return RTV_EXIT_FAIL;
+	}
+	full[0] = tool;
+	for (i = 0; i < argc; i++)
+		full[i + 1] = argv[i];
+	ret = netrt_client(argc - 1, argv + 1, argc + 1, full);
+	free(full);
+	return ret;
+}

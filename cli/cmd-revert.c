@@ -1,0 +1,30 @@
+/* rtvnet revert: undo every change rtvnet left on the host (a testbed that is
+ * up, and whatever a crashed run left; the latter is also undone by the lock
+ * step that runs before every host-changing command). */
+#include <stdio.h>
+#include <string.h>
+
+#include "builtin.h"
+#include "host/journal.h"
+
+int cmd_revert(int argc, char **argv)
+{
+	const struct rtv_opt opts[] = { RTV_OPT_END_DEF };
+	int nargs, err;
+	bool done;
+
+	err = rtv_cli_parse(opts, "rtvnet revert", argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs) {
+		rtv_cli_error("takes no arguments");
+		return RTV_EXIT_USAGE;
+	}
+	err = rtv_journal_undo_all();
+	if (err < 0) {
+		rtv_cli_error("could not undo every change: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	printf("reverted %d change%s\n", err, err == 1 ? "" : "s");
+	return RTV_EXIT_OK;
+}

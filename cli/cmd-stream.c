@@ -1,0 +1,476 @@
+/* rtvnet stream sink|source: bulk TCP/UDP traffic, the co-located non-RT load
+ * ("NetStream") whose effect on the RT service rtvnet measures
+ * (lib/probe/stream.h). */
+#include <errno.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "builtin.h"
+#include "probe/stream.h"
+#include "util/json.h"
+#include "util/time.h"
+#include "util/banned.h"
+
+#define DEFAULT_PORT 5301
+
+static const char usage_str[] =
+	"rtvnet stream sink [OPTIONS] | source --target ADDR [OPTIONS]\n\n"
+	"  sink    receive bulk TCP or UDP traffic and count it\n"
+	"  source  send bulk TCP or UDP traffic to a sink, as fast as possible or (UDP)\n"
+	"          at a set rate\n\n"
+	"run 'rtvnet stream sink -h' or 'rtvnet stream source -h' for the options";
+
+static const char sink_usage[] =
+	"rtvnet stream sink [--proto tcp|udp] [--port P] [--bind ADDR] [--size BYTES]\n"
+	"       [--duration S] [--interval S] [--json FILE]\n\n"
+	"Counts what any number of sources send (UDP: one source at a time, for the loss\n"
+	"count). Prints the throughput every interval and a total at the end. Bare numbers\n"
+	"are seconds.";
+
+static const char source_usage[] =
+	"rtvnet stream source --target ADDR [--proto tcp|udp] [--port P] [--rate BITS]\n"
+	"       [--size BYTES] [--duration S] [--interval S] [--json FILE]\n\n"
+	"TCP connects (retrying for 2 s while the sink is not listening yet) and writes as fast\n"
+	"as it can. UDP sends datagrams numbered from 0, at --rate on a fixed schedule or as fast\n"
+	"as it can. Prints the throughput every interval and a total at the end. Bare numbers\n"
+	"are seconds.";
+
+static const char *const proto_names[] = { "tcp", "udp", NULL };
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+/* SIGINT/SIGTERM end the run gracefully: no SA_RESTART, so a blocking call
+ * returns EINTR at once; SA_RESETHAND, so a second signal ends the process. */
+static int catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sa.sa_flags = SA_RESETHAND;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
+		rtv_cli_error("cannot catch SIGINT/SIGTERM: %s", strerror(errno));
+		return RTV_EXIT_FAIL;
+	}
+	return 0;
+}
+
+/* The options of both modes; each mode's table uses the rows that apply. */
+struct stream_opts {
+	const char *target;    /* source */
+	const char *bind_addr; /* sink */
+	const char *proto;
+	const char *rate_s;    /* source, UDP */
+	const char *json_path;
+	long long port, size;
+	int64_t duration_ns;   /* 0: until Ctrl-C (sink only) */
+	int64_t interval_ns;
+};
+
+/* "500M", "1.5G", "800k", "2000000", "0": bits/s with decimal SI suffixes. */
+static int parse_rate(const char *s, double *bit_s)
+{
+	char *end;
+	double v, mult = 1;
+
+	if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || errno == ERANGE)
+		return -EINVAL;
+	switch (*end) {
+	case '\0':
+		break;
+	case 'k': case 'K':
+		mult = 1e3;
+		end++;
+		break;
+	case 'm': case 'M':
+		mult = 1e6;
+		end++;
+		break;
+	case 'g': case 'G':
+		mult = 1e9;
+		end++;
+		break;
+	case 't': case 'T':
+		mult = 1e12;
+		end++;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end || !isfinite(v * mult))
+		return -EINVAL;
+	*bit_s = v * mult;
+	return 0;
+}
+
+/* A numeric IPv4 or IPv6 address, as the library takes it (with %scope). */
+static bool is_numeric_addr(const char *s)
+{
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICHOST };
+	struct addrinfo *ai = NULL;
+
+	if (getaddrinfo(s, NULL, &hints, &ai))
+		return false;
+	freeaddrinfo(ai);
+	return true;
+}
+
+/* "'198.18.2.2:5301'", "'[fe80::1]:5301'", or "port 5301" for any address. */
+static void fmt_endpoint(const char *addr, long long port, char *buf, size_t len)
+{
+	if (!addr)
+		snprintf(buf, len, "port %lld", port);
+	else if (strchr(addr, ':'))
+		snprintf(buf, len, "'[%s]:%lld'", addr, port);
+	else
+		snprintf(buf, len, "'%s:%lld'", addr, port);
+}
+
+/* 11.2 GB: decimal units, like Gbit/s. */
+static void fmt_bytes(uint64_t b, char *buf, size_t len)
+{
+	static const char *const units[] = { "kB", "MB", "GB", "TB", "PB" };
+	double v = (double)b;
+	int u = -1;
+
+	while (v >= 1000 && u < 4) {
+		v /= 1000;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, len, "%" PRIu64 " B", b);
+	else
+		snprintf(buf, len, "%.1f %s", v, units[u]);
+}
+
+struct run_ctx {
+	json_t *intervals; /* NULL without --json */
+	bool oom;
+};
+
+static void on_interval(void *arg, int64_t t_ns, uint64_t bytes, int64_t interval_ns)
+{
+	struct run_ctx *ctx = arg;
+	double t_s = (double)t_ns / 1e9;
+	double gbit_s = interval_ns > 0 ? (double)bytes * 8.0 / (double)interval_ns : 0;
+	json_t *o;
+
+	printf("%6.2f s %5.2f Gbit/s\n", t_s, gbit_s);
+	if (!ctx->intervals)
+		return;
+	o = json_object();
+	if (!o || rtv_json_set_num(o, "t_s", t_s) || rtv_json_set_num(o, "gbit_s", gbit_s) ||
+	    json_array_append_new(ctx->intervals, o)) {
+		json_decref(o);
+		ctx->oom = true;
+	}
+}
+
+static void print_total(const struct rtv_stream_cfg *cfg, const struct rtv_stream_result *r,
+			bool sink)
+{
+	char b[32];
+
+	fmt_bytes(r->bytes, b, sizeof(b));
+	printf("total: %s in %.2f s, %.2f Gbit/s\n", b, (double)(r->end_ns - r->start_ns) / 1e9,
+	       rtv_stream_gbit_s(r));
+	if (cfg->proto != IPPROTO_UDP)
+		return;
+	if (sink)
+		printf("udp: %" PRIu64 " datagrams received, %" PRIu64 " lost (%.3f%%)\n", r->datagrams,
+		       r->lost,
+		       r->datagrams + r->lost ? 100.0 * (double)r->lost / (double)(r->datagrams + r->lost)
+					      : 0.0);
+	else
+		printf("udp: %" PRIu64 " datagrams sent\n", r->datagrams);
+}
+
+/* {meta, config, intervals, total}; takes over intervals. NULL when out of memory. */
+static json_t *stream_json(int argc, char **argv, const struct rtv_stream_cfg *cfg, bool sink,
+			   const struct rtv_stream_result *r, json_t *intervals, int64_t start_rt,
+			   int64_t end_rt, bool interrupted)
+{
+	json_t *root = json_object(), *meta, *c = json_object(), *t = json_object();
+	int err = 0;
+
+	meta = rtv_json_meta_new(argc, argv, start_rt, end_rt);
+	if (!root || !meta || !c || !t || !intervals)
+		goto fail;
+	err |= rtv_json_set_str(c, "mode", sink ? "sink" : "source");
+	err |= rtv_json_set_str(c, "proto", cfg->proto == IPPROTO_UDP ? "udp" : "tcp");
+	err |= rtv_json_set_str(c, sink ? "bind" : "target", cfg->addr);
+	err |= rtv_json_set_int(c, "port", cfg->port);
+	err |= rtv_json_set_int(c, "size", (int64_t)cfg->msg_size);
+	if (!sink && cfg->proto == IPPROTO_UDP)
+		err |= rtv_json_set_num(c, "rate_bit_s", cfg->rate_bit_s > 0 ? cfg->rate_bit_s : NAN);
+	err |= rtv_json_set_num(c, "duration_s", cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
+	err |= rtv_json_set_num(c, "interval_s", (double)cfg->interval_ns / 1e9);
+	err |= rtv_json_set_int(t, "bytes", (int64_t)r->bytes);
+	err |= rtv_json_set_num(t, "seconds", (double)(r->end_ns - r->start_ns) / 1e9);
+	err |= rtv_json_set_num(t, "gbit_s", rtv_stream_gbit_s(r));
+	if (cfg->proto == IPPROTO_UDP) {
+		err |= rtv_json_set_int(t, "datagrams", (int64_t)r->datagrams);
+		if (sink)
+			err |= rtv_json_set_int(t, "lost", (int64_t)r->lost);
+	}
+	err |= json_object_set_new(t, "interrupted", json_boolean(interrupted));
+	err |= json_object_set_new(root, "meta", meta);
+	meta = NULL;
+	err |= json_object_set_new(root, "config", c);
+	c = NULL;
+	err |= json_object_set_new(root, "intervals", intervals);
+	intervals = NULL;
+	err |= json_object_set_new(root, "total", t);
+	t = NULL;
+	if (err)
+		goto fail;
+	return root;
+fail:
+	json_decref(meta);
+	json_decref(c);
+	json_decref(t);
+	json_decref(intervals);
+	json_decref(root);
+	return NULL;
+}
+
+/* Check the options that depend on each other and fill cfg; 0 or RTV_EXIT_USAGE. */
+static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_cfg *cfg)
+{
+	bool udp = !strcmp(o->proto, "udp");
+	double rate = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	if (!sink && !o->target) {
+		rtv_cli_error("option '--target' is required: the sink's address");
+		return RTV_EXIT_USAGE;
+	}
+	if (!sink && !is_numeric_addr(o->target)) {
+		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", o->target);
+		return RTV_EXIT_USAGE;
+	}
+	if (sink && o->bind_addr && !is_numeric_addr(o->bind_addr)) {
+		rtv_cli_error("option '--bind': '%s' is not a numeric IPv4 or IPv6 address", o->bind_addr);
+		return RTV_EXIT_USAGE;
+	}
+	if (o->rate_s) {
+		if (parse_rate(o->rate_s, &rate) < 0) {
+			rtv_cli_error("option '--rate': '%s' is not a rate in bits/s (use e.g. 500M, 1.5G, "
+				      "800k, or 0 for as fast as possible)", o->rate_s);
+			return RTV_EXIT_USAGE;
+		}
+		if (!udp) {
+			rtv_cli_error("option '--rate': needs --proto udp (TCP always sends as fast as it can)");
+			return RTV_EXIT_USAGE;
+		}
+	}
+	if (o->size && udp &&
+	    (o->size < (long long)RTV_STREAM_UDP_MIN_SIZE || o->size > (long long)RTV_STREAM_UDP_MAX_SIZE)) {
+		rtv_cli_error("option '--size': %lld is out of range %u-%u for UDP", o->size,
+			      RTV_STREAM_UDP_MIN_SIZE, RTV_STREAM_UDP_MAX_SIZE);
+		return RTV_EXIT_USAGE;
+	}
+	cfg->proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
+	cfg->addr = sink ? o->bind_addr : o->target;
+	cfg->port = (uint16_t)o->port;
+	cfg->msg_size = o->size ? (size_t)o->size : udp ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
+	cfg->rate_bit_s = rate;
+	cfg->duration_ns = o->duration_ns;
+	cfg->interval_ns = o->interval_ns;
+	return 0;
+}
+
+static void report_failure(const struct rtv_stream_cfg *cfg, const struct rtv_stream_result *r,
+			   bool sink, int err)
+{
+	const char *proto = cfg->proto == IPPROTO_UDP ? "UDP" : "TCP";
+	char ep[INET6_ADDRSTRLEN + 64];
+
+	fmt_endpoint(cfg->addr, cfg->port, ep, sizeof(ep));
+	if (sink && !r->start_ns)
+		rtv_cli_error("cannot listen on %s %s: %s%s", proto, ep, strerror(-err),
+			      err == -EADDRINUSE ? " (another sink or iperf3 running? try --port)" : "");
+	else if (sink)
+		rtv_cli_error("receiving on %s %s failed: %s", proto, ep, strerror(-err));
+	else if (!r->start_ns && cfg->proto == IPPROTO_TCP)
+		rtv_cli_error("cannot connect to %s: %s", ep, strerror(-err));
+	else if (!r->start_ns)
+		rtv_cli_error("cannot send to %s: %s", ep, strerror(-err));
+	else
+		rtv_cli_error("sending to %s failed: %s", ep, strerror(-err));
+}
+
+static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bool sink)
+{
+	struct stream_opts o = {
+		.proto = "tcp",
+		.port = DEFAULT_PORT,
+		.duration_ns = sink ? 0 : 10 * RTV_NS_PER_S,
+		.interval_ns = RTV_NS_PER_S,
+	};
+	const struct rtv_opt sink_opts[] = {
+		RTV_OPT_CHOICE_DEF("proto", 0, &o.proto, "PROTO", proto_names, "transport"),
+		RTV_OPT_INT_DEF("port", 'p', &o.port, "P", 1, 65535, "port to listen on"),
+		RTV_OPT_STRING_DEF("bind", 'b', &o.bind_addr, "ADDR",
+				   "numeric address to listen on (default: any, IPv6 and IPv4)"),
+		RTV_OPT_INT_DEF("size", 's', &o.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
+				"bytes per read (TCP) or largest datagram (UDP); 0: 128 KiB, 1472"),
+		RTV_OPT_DURATION_DEF("duration", 'd', &o.duration_ns, "S", RTV_NS_PER_S,
+				     "stop this long after the first connection or datagram "
+				     "(default: at Ctrl-C)"),
+		RTV_OPT_DURATION_DEF("interval", 'i', &o.interval_ns, "S", RTV_NS_PER_S,
+				     "print the throughput this often"),
+		RTV_OPT_STRING_DEF("json", 'j', &o.json_path, "FILE", "write the result as JSON"),
+		RTV_OPT_END_DEF,
+	};
+	const struct rtv_opt source_opts[] = {
+		RTV_OPT_STRING_DEF("target", 't', &o.target, "ADDR", "the sink's numeric IPv4 or IPv6 address"),
+		RTV_OPT_CHOICE_DEF("proto", 0, &o.proto, "PROTO", proto_names, "transport"),
+		RTV_OPT_INT_DEF("port", 'p', &o.port, "P", 1, 65535, "the sink's port"),
+		RTV_OPT_STRING_DEF("rate", 'r', &o.rate_s, "BITS",
+				   "UDP payload bits/s, e.g. 500M (default: as fast as possible)"),
+		RTV_OPT_INT_DEF("size", 's', &o.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
+				"bytes per write (TCP) or UDP payload (8-65507); 0: 128 KiB, 1472"),
+		RTV_OPT_DURATION_DEF("duration", 'd', &o.duration_ns, "S", RTV_NS_PER_S,
+				     "send for this long"),
+		RTV_OPT_DURATION_DEF("interval", 'i', &o.interval_ns, "S", RTV_NS_PER_S,
+				     "print the throughput this often"),
+		RTV_OPT_STRING_DEF("json", 'j', &o.json_path, "FILE", "write the result as JSON"),
+		RTV_OPT_END_DEF,
+	};
+	struct rtv_stream_cfg cfg;
+	struct rtv_stream_result res = { 0 };
+	struct run_ctx ctx = { NULL, false };
+	json_t *root = NULL;
+	int64_t start_rt, end_rt;
+	int nargs, err, ret = RTV_EXIT_FAIL;
+	char ep[INET6_ADDRSTRLEN + 64], dur[64];
+	bool done;
+
+	err = rtv_cli_parse(sink ? sink_opts : source_opts, sink ? sink_usage : source_usage, argc,
+			    argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs) {
+		rtv_cli_error("unexpected argument '%s'", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	err = stream_cfg(&o, sink, &cfg);
+	if (err)
+		return err;
+	err = catch_signals();
+	if (err)
+		return err;
+	if (o.json_path) {
+		ctx.intervals = json_array();
+		if (!ctx.intervals) {
+			rtv_cli_error("cannot allocate the JSON result: %s", strerror(ENOMEM));
+			return RTV_EXIT_FAIL;
+		}
+	}
+
+	fmt_endpoint(cfg.addr, cfg.port, ep, sizeof(ep));
+	if (cfg.duration_ns)
+		snprintf(dur, sizeof(dur), "for %.3g s", (double)cfg.duration_ns / 1e9);
+	else
+		snprintf(dur, sizeof(dur), "until Ctrl-C");
+	if (sink)
+		rtv_cli_info("%s sink on %s, %s", cfg.proto == IPPROTO_UDP ? "UDP" : "TCP", ep, dur);
+	else
+		rtv_cli_info("%s source to %s, %s", cfg.proto == IPPROTO_UDP ? "UDP" : "TCP", ep, dur);
+
+	start_rt = rtv_realtime_ns();
+	if (sink)
+		err = rtv_stream_sink_run(&cfg, &stop_flag, on_interval, &ctx, &res);
+	else
+		err = rtv_stream_source_run(&cfg, &stop_flag, on_interval, &ctx, &res);
+	end_rt = rtv_realtime_ns();
+	if (err < 0 && !res.start_ns) {
+		report_failure(&cfg, &res, sink, err);
+		goto out;
+	}
+	print_total(&cfg, &res, sink);
+	ret = RTV_EXIT_OK;
+	if (err < 0) {
+		report_failure(&cfg, &res, sink, err);
+		ret = RTV_EXIT_FAIL;
+	}
+	if (o.json_path) {
+		if (!ctx.oom) {
+			root = stream_json(full_argc, full_argv, &cfg, sink, &res, ctx.intervals,
+					   start_rt, end_rt, stop_flag != 0);
+			ctx.intervals = NULL; /* taken over by stream_json */
+		}
+		if (!root) {
+			rtv_cli_error("cannot build the JSON result: %s", strerror(ENOMEM));
+			ret = RTV_EXIT_FAIL;
+			goto out;
+		}
+		err = rtv_json_write_file(root, o.json_path);
+		if (err < 0) {
+			rtv_cli_error("cannot write '%s': %s", o.json_path, strerror(-err));
+			ret = RTV_EXIT_FAIL;
+		}
+	}
+out:
+	json_decref(ctx.intervals);
+	json_decref(root);
+	return ret;
+}
+
+int cmd_stream(int argc, char **argv)
+{
+	static char tool[] = "rtvnet";
+	char **full;
+	int i, n, ret;
+	bool sink;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s\n", usage_str);
+		return RTV_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		printf("usage: %s\n", usage_str);
+		return RTV_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "sink")) {
+		sink = true;
+	} else if (!strcmp(argv[1], "source")) {
+		sink = false;
+	} else {
+		rtv_cli_error("'%s' is not one of sink, source", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	/* the command line for the JSON metadata, copied before parsing
+	 * reorders argv (which rtv_argv shares) */
+	n = rtv_argv ? rtv_argc : argc + 1;
+	full = calloc((size_t)n + 1, sizeof(*full));
+	if (!full) {
+		rtv_cli_error("cannot allocate: %s", strerror(ENOMEM));
+		return RTV_EXIT_FAIL;
+	}
+	for (i = 0; i < n; i++)
+		full[i] = rtv_argv ? rtv_argv[i] : i ? argv[i - 1] : tool;
+	ret = stream_run(argc - 1, argv + 1, n, full, sink);
+	free(full);
+	return ret;
+}

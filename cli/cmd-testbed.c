@@ -1,0 +1,114 @@
+/* rtvnet testbed up|down|status */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "host/journal.h"
+#include "net/netns.h"
+#include "testbed/testbed.h"
+
+static const char usage_str[] =
+	"rtvnet testbed up [--streams N] | down | status\n\n"
+	"  up      create the testbed: an RT client and an RT server host and N stream\n"
+	"          pairs, each a network namespace and cgroup, each pair on its own veth\n"
+	"  down    remove everything rtvnet created (idempotent)\n"
+	"  status  show the testbed's hosts";
+
+static void print_host(struct rtv_tb_host *h, void *arg)
+{
+	bool *up = arg;
+
+	printf("  %-4s %-8s %-6s %-12s cgroup %-12s %s\n", h->name, h->ns, h->dev, h->addr,
+	       h->cgroup, *up && rtv_netns_exists(h->ns) ? "up" : "missing");
+}
+
+int cmd_testbed(int argc, char **argv)
+{
+	long long nstreams = 2;
+	const struct rtv_opt opts[] = {
+		RTV_OPT_INT_DEF("streams", 'n', &nstreams, "N", 0, RTV_TESTBED_MAX_STREAMS,
+				"stream pairs (non-RT links) to create"),
+		RTV_OPT_END_DEF,
+	};
+	struct rtv_testbed tb;
+	struct rtv_cgroups cg;
+	int nargs, err, n;
+	bool done, up;
+	size_t mark;
+
+	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs != 1) {
+		rtv_cli_error(nargs ? "expected one of up, down, status, not %d arguments"
+				    : "expected one of up, down, status", nargs);
+		return RTV_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "status")) {
+		up = rtv_testbed_exists(&n);
+		if (!up) {
+			printf("no testbed is up\n");
+			return RTV_EXIT_OK;
+		}
+		rtv_testbed_init(&tb, n, NULL);
+		printf("testbed up with %d stream pair%s:\n", n, n == 1 ? "" : "s");
+		rtv_testbed_for_each(&tb, print_host, &up);
+		return RTV_EXIT_OK;
+	}
+	if (strcmp(argv[1], "up") && strcmp(argv[1], "down")) {
+		rtv_cli_error("'%s' is not one of up, down, status", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	if (rtv_cli_host_lock() < 0)
+		return RTV_EXIT_FAIL;
+	if (!strcmp(argv[1], "down")) {
+		size_t kept = rtv_journal_kept();
+
+		if (!kept) {
+			if (rtv_testbed_exists(NULL))
+				rtv_cli_warn("namespaces named rtv-* exist but rtvnet's journal does not "
+					     "list them: left alone");
+			printf("no testbed is up\n");
+			return RTV_EXIT_OK;
+		}
+		err = rtv_journal_undo_all();
+		if (err < 0) {
+			rtv_cli_error("could not undo every change: %s", strerror(-err));
+			return RTV_EXIT_FAIL;
+		}
+		printf("testbed down: undid %d change%s\n", err, err == 1 ? "" : "s");
+		return RTV_EXIT_OK;
+	}
+	if (rtv_testbed_exists(NULL)) {
+		rtv_cli_error("a testbed is already up (see 'rtvnet testbed status'); "
+			      "run 'rtvnet testbed down' first");
+		return RTV_EXIT_FAIL;
+	}
+	err = rtv_cgroup_detect(RTV_CGROUP_ROOT, &cg);
+	if (err < 0) {
+		rtv_cli_error("no usable cgroup hierarchy under '%s' (cgroup v2, or v1 with cpuset "
+			      "and cpuacct, is needed)", RTV_CGROUP_ROOT);
+		return RTV_EXIT_FAIL;
+	}
+	rtv_testbed_init(&tb, (int)nstreams, &cg);
+	mark = rtv_journal_mark();
+	err = rtv_testbed_up(&tb);
+	if (err < 0) {
+		rtv_journal_undo_to(mark);
+		rtv_cli_error("cannot bring the testbed up: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	err = rtv_journal_keep_from(mark);
+	if (err < 0) {
+		rtv_journal_undo_to(mark);
+		rtv_cli_error("cannot write the journal: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	up = true;
+	printf("testbed up (cgroup v%d) with %d stream pair%s:\n", cg.version, tb.nstreams,
+	       tb.nstreams == 1 ? "" : "s");
+	rtv_testbed_for_each(&tb, print_host, &up);
+	return RTV_EXIT_OK;
+}

@@ -1,0 +1,204 @@
+/* rtvnet: the front end. It owns printing, exit codes and argument parsing;
+ * subcommands are dispatched from commands[] (git's git.c, iproute2's ip.c). */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "host/journal.h"
+#include "util/log.h"
+
+/* Keep sorted as shown in `rtvnet help`. See builtin.h to add one. */
+static const struct rtv_cmd commands[] = {
+	{ "compare", cmd_compare, "run the NetRT/NetStream experiment with each method, side by side",
+	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL },
+	{ "testbed", cmd_testbed, "bring the built-in testbed of namespaces and veth pairs up or down",
+	  RTV_CMD_NEEDS_ROOT },
+	{ "netrt", cmd_netrt, "the RT UDP echo service and its open-loop latency client", 0 },
+	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0 },
+	{ "revert", cmd_revert, "undo every host change an earlier rtvnet run left behind",
+	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL },
+};
+
+int rtv_verbosity = 1;
+int rtv_argc;
+char **rtv_argv;
+static const char *cmd_name = "rtvnet";
+
+static void vreport(const char *prefix, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: %s", cmd_name, prefix);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+void rtv_cli_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+}
+
+void rtv_cli_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rtv_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vreport("warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void rtv_cli_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (rtv_verbosity < 1)
+		return;
+	va_start(ap, fmt);
+	vreport("", fmt, ap);
+	va_end(ap);
+}
+
+static void lib_log(enum rtv_log_level level, const char *fmt, va_list ap)
+{
+	static const char *const prefix[] = { "", "warning: ", "", "debug: " };
+
+	if ((level == RTV_LOG_INFO && rtv_verbosity < 1) ||
+	    (level == RTV_LOG_WARN && rtv_verbosity < 1) ||
+	    (level == RTV_LOG_DEBUG && rtv_verbosity < 2))
+		return;
+	vreport(prefix[level], fmt, ap);
+}
+
+int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
+		  int *nargs, bool *done)
+{
+	char err[256];
+	int ret;
+
+	*done = false;
+	ret = rtv_opts_parse(opts, argc, argv, nargs, err, sizeof(err));
+	if (ret == 1) {
+		rtv_opts_usage(stdout, usage, opts);
+		*done = true;
+		return 0;
+	}
+	if (ret < 0) {
+		rtv_cli_error("%s", err);
+		fprintf(stderr, "run '%s -h' for the options\n", cmd_name);
+		return RTV_EXIT_USAGE;
+	}
+	return 0;
+}
+
+int rtv_cli_host_lock(void)
+{
+	int err, ret;
+
+	err = rtv_journal_open(RTV_JOURNAL_DIR);
+	if (err < 0) {
+		if (err == -EWOULDBLOCK)
+			rtv_cli_error("another rtvnet is changing this host (lock '%s/lock' is held)",
+				      RTV_JOURNAL_DIR);
+		else
+			rtv_cli_error("cannot open the journal in '%s': %s", RTV_JOURNAL_DIR,
+				      strerror(-err));
+		return err;
+	}
+	ret = rtv_journal_recover();
+	if (ret > 0)
+		rtv_cli_info("recovered from an earlier run that did not finish: undid %d change%s",
+			     ret, ret == 1 ? "" : "s");
+	else if (ret < 0)
+		rtv_cli_warn("recovering an earlier run's changes failed: %s", strerror(-ret));
+	return 0;
+}
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: rtvnet [-v | -q] COMMAND [OPTIONS]\n\n"
+		   "Real-time network services on stock Linux, compared by measurement.\n\n"
+		   "commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
+	fprintf(f, "\nrun 'rtvnet COMMAND -h' for a command's options\n");
+}
+
+static bool wants_help(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			break;
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))
+			return true;
+	}
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	const struct rtv_cmd *cmd = NULL;
+	static char namebuf[64];
+	size_t i;
+	int ret;
+
+	rtv_argc = argc;
+	rtv_argv = argv;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	rtv_log_set(lib_log);
+	while (argc > 1 && argv[1][0] == '-') {
+		if (!strcmp(argv[1], "-v")) {
+			rtv_verbosity = 2;
+		} else if (!strcmp(argv[1], "-q")) {
+			rtv_verbosity = 0;
+		} else if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+			usage(stdout);
+			return RTV_EXIT_OK;
+		} else if (!strcmp(argv[1], "--version")) {
+			printf("rtvnet %s\n", RTV_VERSION);
+			return RTV_EXIT_OK;
+		} else {
+			rtv_cli_error("unknown option '%s'", argv[1]);
+			usage(stderr);
+			return RTV_EXIT_USAGE;
+		}
+		argc--;
+		argv++;
+	}
+	if (argc < 2 || !strcmp(argv[1], "help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? RTV_EXIT_USAGE : RTV_EXIT_OK;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			cmd = &commands[i];
+	if (!cmd) {
+		rtv_cli_error("'%s' is not an rtvnet command; see 'rtvnet help'", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	snprintf(namebuf, sizeof(namebuf), "rtvnet %s", cmd->name);
+	cmd_name = namebuf;
+	argc--;
+	argv++;
+
+	if (!wants_help(argc, argv)) {
+		if ((cmd->flags & RTV_CMD_NEEDS_ROOT) && geteuid() != 0) {
+			rtv_cli_error("needs root: it changes namespaces, cgroups and scheduling (run as root)");
+			return RTV_EXIT_USAGE;
+		}
+		if ((cmd->flags & RTV_CMD_JOURNAL) && rtv_cli_host_lock() < 0)
+			return RTV_EXIT_FAIL;
+	}
+	ret = cmd->fn(argc, argv);
+	rtv_journal_close();
+	return ret;
+}

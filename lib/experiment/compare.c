@@ -1,0 +1,410 @@
+#include "experiment/compare.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host/journal.h"
+#include "probe/stream.h"
+#include "util/json.h"
+#include "util/log.h"
+#include "util/time.h"
+
+#define NETRT_PORT 7201
+#define STREAM_PORT 5301
+#define IPERF3_PORT 5201
+#define FOREIGN_CGROUP "/" RTV_TESTBED_CGROUP
+
+/* What the children of one run share with the parent. */
+struct shm {
+	volatile sig_atomic_t stop_streams, stop_rt;
+	struct rtv_netrt_result rt;
+	struct rtv_netrt_server_stats srv;
+	struct rtv_stream_result sink[RTV_TESTBED_MAX_STREAMS];
+	struct rtv_stream_result src[RTV_TESTBED_MAX_STREAMS];
+};
+
+struct child_arg {
+	struct shm *shm;
+	const struct rtv_compare_cfg *cfg;
+	const struct rtv_testbed *tb;
+	int index;       /* stream pair */
+	uint64_t seed;
+	char path[128];  /* iperf3 JSON output */
+};
+
+const char *rtv_load_name(enum rtv_load load)
+{
+	switch (load) {
+	case RTV_LOAD_BUILTIN: return "stream";
+	case RTV_LOAD_IPERF3: return "iperf3";
+	default: return "none";
+	}
+}
+
+int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg)
+{
+	int per = 1 + cfg->nmethods, k = 0;
+
+	memset(c, 0, sizeof(*c));
+	c->cfg = *cfg;
+	c->nruns = cfg->repeats * per;
+	c->runs = calloc((size_t)c->nruns, sizeof(*c->runs));
+	if (!c->runs)
+		return -ENOMEM;
+	for (int r = 0; r < cfg->repeats; r++)
+		for (int m = 0; m < per; m++, k++) {
+			struct rtv_compare_run *run = &c->runs[k];
+
+			snprintf(run->method, sizeof(run->method), "%s",
+				 m ? cfg->methods[m - 1]->name : RTV_COMPARE_IDLE);
+			run->load = m ? cfg->load : RTV_LOAD_NONE;
+			run->repeat = r + 1;
+			run->stream_gbit_s = NAN;
+		}
+	return 0;
+}
+
+void rtv_compare_release(struct rtv_compare *c)
+{
+	free(c->runs);
+	c->runs = NULL;
+}
+
+static int server_main(void *p)
+{
+	struct child_arg *a = p;
+	struct rtv_netrt_server_cfg cfg = { .bind_addr = a->tb->rt_server.addr, .port = NETRT_PORT };
+
+	return rtv_netrt_server_run(&cfg, &a->shm->stop_rt, &a->shm->srv);
+}
+
+static int client_main(void *p)
+{
+	struct child_arg *a = p;
+	struct rtv_netrt_client_cfg cfg = {
+		.addr = a->tb->rt_client.peer,
+		.port = NETRT_PORT,
+		.payload = a->cfg->payload,
+		.duration_ns = a->cfg->warmup_ns + a->cfg->duration_ns,
+		.interval = a->cfg->interval,
+		.seed = a->seed,
+		.timeout_ns = RTV_NS_PER_S,
+		.warmup_ns = a->cfg->warmup_ns,
+	};
+
+	return rtv_netrt_client_run(&cfg, &a->shm->stop_rt, &a->shm->rt);
+}
+
+static int sink_main(void *p)
+{
+	struct child_arg *a = p;
+	struct rtv_stream_cfg cfg = {
+		.proto = IPPROTO_TCP,
+		.addr = a->tb->stream_server[a->index].addr,
+		.port = STREAM_PORT,
+	};
+
+	return rtv_stream_sink_run(&cfg, &a->shm->stop_streams, NULL, NULL, &a->shm->sink[a->index]);
+}
+
+static int source_main(void *p)
+{
+	struct child_arg *a = p;
+	struct rtv_stream_cfg cfg = {
+		.proto = IPPROTO_TCP,
+		.addr = a->tb->stream_client[a->index].peer,
+		.port = STREAM_PORT,
+	};
+
+	return rtv_stream_source_run(&cfg, &a->shm->stop_streams, NULL, NULL, &a->shm->src[a->index]);
+}
+
+static int iperf3_server_main(void *p)
+{
+	struct child_arg *a = p;
+	char port[16];
+	int fd = open("/dev/null", O_WRONLY);
+
+	snprintf(port, sizeof(port), "%d", IPERF3_PORT);
+	if (fd >= 0) {
+		dup2(fd, 1);
+		dup2(fd, 2);
+	}
+	execlp("iperf3", "iperf3", "-s", "-1", "-B", a->tb->stream_server[a->index].addr, "-p",
+	       port, (char *)NULL);
+	return -errno;
+}
+
+static int iperf3_client_main(void *p)
+{
+	struct child_arg *a = p;
+	char port[16], secs[32];
+	int fd = open("/dev/null", O_WRONLY);
+
+	snprintf(port, sizeof(port), "%d", IPERF3_PORT);
+	snprintf(secs, sizeof(secs), "%.1f",
+		 (double)(a->cfg->warmup_ns + a->cfg->duration_ns) / 1e9 + 1.0);
+	if (fd >= 0)
+		dup2(fd, 2);
+	execlp("iperf3", "iperf3", "-c", a->tb->stream_client[a->index].peer, "-p", port, "-t",
+	       secs, "-J", "--logfile", a->path, (char *)NULL);
+	return -errno;
+}
+
+static double iperf3_gbit_s(const char *path)
+{
+	json_t *root = json_load_file(path, 0, NULL), *v;
+	double g = NAN;
+
+	if (!root)
+		return NAN;
+	v = json_object_get(json_object_get(json_object_get(root, "end"), "sum_received"),
+			    "bits_per_second");
+	if (json_is_number(v))
+		g = json_number_value(v) / 1e9;
+	json_decref(root);
+	return g;
+}
+
+static uint64_t sink_bytes(const struct shm *shm, int n)
+{
+	uint64_t b = 0;
+
+	for (int i = 0; i < n; i++)
+		b += __atomic_load_n(&shm->sink[i].bytes, __ATOMIC_RELAXED);
+	return b;
+}
+
+struct kids {
+	pid_t pid[4 + 2 * RTV_TESTBED_MAX_STREAMS];
+	int n;
+};
+
+static int start(struct kids *k, const struct rtv_compare *c, struct rtv_testbed *tb,
+		 const struct rtv_tb_host *h, enum rtv_role role, int (*fn)(void *), void *arg)
+{
+	const struct rtv_method *m = NULL;
+	pid_t pid;
+	int err;
+
+	err = rtv_testbed_spawn(tb, h, fn, arg, &pid);
+	if (err < 0)
+		return err;
+	k->pid[k->n++] = pid;
+	for (int i = 0; i < c->cfg.nmethods; i++)
+		if (!strcmp(c->cfg.methods[i]->name, c->runs[c->done].method))
+			m = c->cfg.methods[i];
+	if (m && m->place) {
+		err = m->place(&c->cfg.mcfg, tb, role, pid);
+		if (err < 0)
+			rtv_err("method '%s' cannot place process %d: %s", m->name, pid, strerror(-err));
+	}
+	return err;
+}
+
+static void stop_all(struct kids *k, struct shm *shm)
+{
+	int64_t deadline = rtv_now_ns() + 3 * RTV_NS_PER_S;
+
+	shm->stop_rt = 1;
+	shm->stop_streams = 1;
+	for (int i = 0; i < k->n; i++)
+		kill(k->pid[i], SIGTERM);
+	for (int i = 0; i < k->n; i++) {
+		while (waitpid(k->pid[i], NULL, WNOHANG) == 0) {
+			if (rtv_now_ns() > deadline) {
+				kill(k->pid[i], SIGKILL);
+				waitpid(k->pid[i], NULL, 0);
+				break;
+			}
+			usleep(10000);
+		}
+	}
+	k->n = 0;
+}
+
+static bool sleep_checking(int64_t until_ns, const volatile sig_atomic_t *stop)
+{
+	while (rtv_now_ns() < until_ns) {
+		if (*stop)
+			return false;
+		int64_t step = until_ns - rtv_now_ns();
+
+		if (step > 50 * RTV_NS_PER_MS)
+			step = 50 * RTV_NS_PER_MS;
+		if (step > 0)
+			usleep((useconds_t)(step / 1000));
+	}
+	return !*stop;
+}
+
+static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *shm,
+		   const volatile sig_atomic_t *stop, rtv_compare_progress_fn progress, void *parg)
+{
+	struct rtv_compare_run *run = &c->runs[c->done];
+	const struct rtv_compare_cfg *cfg = &c->cfg;
+	const struct rtv_method *m = rtv_method_find(run->method);
+	struct child_arg args[2 + 2 * RTV_TESTBED_MAX_STREAMS];
+	struct rtv_cpuload_snap a = { 0 }, b = { 0 };
+	struct kids k = { .n = 0 };
+	size_t mark = rtv_journal_mark();
+	uint64_t bytes_a = 0;
+	int64_t t_start, t_a = 0, t_b;
+	int err = 0, status, nargs = 0;
+	bool load = run->load != RTV_LOAD_NONE, client_done = false;
+
+	memset(shm, 0, sizeof(*shm));
+	for (size_t i = 0; i < sizeof(args) / sizeof(args[0]); i++) {
+		args[i] = (struct child_arg){ .shm = shm, .cfg = cfg, .tb = tb };
+		args[i].seed = cfg->seed + (uint64_t)run->repeat; /* same schedule for every method */
+	}
+	if (m && m->setup) {
+		err = m->setup(&cfg->mcfg, tb, run->note, sizeof(run->note));
+		if (err < 0)
+			goto out;
+	}
+	for (int i = 0; load && i < cfg->nstreams; i++) {
+		struct child_arg *sa = &args[nargs++], *ca = &args[nargs++];
+
+		sa->index = ca->index = i;
+		snprintf(ca->path, sizeof(ca->path), "%s/iperf3-%d.json", RTV_JOURNAL_DIR, i);
+		unlink(ca->path);
+		err = start(&k, c, tb, &tb->stream_server[i], RTV_ROLE_STREAM_SERVER,
+			    run->load == RTV_LOAD_IPERF3 ? iperf3_server_main : sink_main, sa);
+		if (err < 0)
+			goto out;
+	}
+	if (load)
+		usleep(100000); /* servers listening */
+	for (int i = 0; load && i < cfg->nstreams; i++) {
+		err = start(&k, c, tb, &tb->stream_client[i], RTV_ROLE_STREAM_CLIENT,
+			    run->load == RTV_LOAD_IPERF3 ? iperf3_client_main : source_main,
+			    &args[2 * i + 1]);
+		if (err < 0)
+			goto out;
+	}
+	err = start(&k, c, tb, &tb->rt_server, RTV_ROLE_RT_SERVER, server_main, &args[nargs]);
+	if (err < 0)
+		goto out;
+	usleep(load ? 300000 : 50000); /* streams at full speed, server bound */
+	err = start(&k, c, tb, &tb->rt_client, RTV_ROLE_RT_CLIENT, client_main, &args[nargs]);
+	if (err < 0)
+		goto out;
+	t_start = rtv_now_ns();
+	if (!sleep_checking(t_start + cfg->warmup_ns, stop)) {
+		err = -EINTR;
+		goto out;
+	}
+	err = rtv_cpuload_snap(&a, getpid(), FOREIGN_CGROUP);
+	if (err < 0)
+		goto out;
+	bytes_a = sink_bytes(shm, cfg->nstreams);
+	t_a = rtv_now_ns();
+	while (!client_done) {
+		pid_t client = k.pid[k.n - 1];
+
+		if (*stop) {
+			err = -EINTR;
+			goto out;
+		}
+		if (waitpid(client, &status, WNOHANG) == client) {
+			client_done = true;
+			k.n--; /* reaped */
+			if (!WIFEXITED(status) || WEXITSTATUS(status)) {
+				rtv_err("the NetRT client failed in run %d (%s)", c->done + 1, run->method);
+				err = -ECHILD;
+				goto out;
+			}
+			break;
+		}
+		if (progress)
+			progress(parg, c, c->done, (double)(rtv_now_ns() - t_start) / 1e9, &shm->rt);
+		usleep(250000);
+	}
+	err = rtv_cpuload_snap(&b, getpid(), FOREIGN_CGROUP);
+	if (err < 0)
+		goto out;
+	t_b = rtv_now_ns();
+	rtv_cpuload_diff(&a, &b, &run->cpu);
+	run->disturbed = run->cpu.foreign_pct > cfg->foreign_limit_pct;
+	if (load && run->load == RTV_LOAD_BUILTIN)
+		run->stream_gbit_s = (double)(sink_bytes(shm, cfg->nstreams) - bytes_a) * 8.0 /
+				     (double)(t_b - t_a);
+	run->rt = shm->rt;
+out:
+	stop_all(&k, shm);
+	if (!err && run->load == RTV_LOAD_IPERF3) {
+		run->stream_gbit_s = 0;
+		for (int i = 0; i < cfg->nstreams; i++) {
+			double g = iperf3_gbit_s(args[2 * i + 1].path);
+
+			run->stream_gbit_s += g;
+			unlink(args[2 * i + 1].path);
+		}
+	}
+	rtv_cpuload_snap_release(&a);
+	rtv_cpuload_snap_release(&b);
+	status = rtv_journal_undo_to(mark);
+	if (status < 0 && !err)
+		err = status;
+	run->status = err;
+	return err;
+}
+
+int rtv_compare_run(struct rtv_compare *c, const volatile sig_atomic_t *stop,
+		    rtv_compare_progress_fn progress, void *arg)
+{
+	struct rtv_testbed tb;
+	struct rtv_cgroups cg;
+	struct shm *shm;
+	size_t mark = rtv_journal_mark();
+	int err, dma_fd = -1;
+
+	c->start_realtime_ns = rtv_realtime_ns();
+	err = rtv_cgroup_detect(RTV_CGROUP_ROOT, &cg);
+	if (err < 0) {
+		rtv_err("no usable cgroup hierarchy under '%s'", RTV_CGROUP_ROOT);
+		return err;
+	}
+	c->cgroup_version = cg.version;
+	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (shm == MAP_FAILED)
+		return -errno;
+	/* the same idle-state policy for every run (measurement.md): held by an
+	 * open fd, released by the kernel when this process ends however it ends */
+	if (c->cfg.cpu_dma_latency_us >= 0) {
+		int32_t us = c->cfg.cpu_dma_latency_us;
+
+		dma_fd = open("/dev/cpu_dma_latency", O_WRONLY | O_CLOEXEC);
+		if (dma_fd >= 0 && write(dma_fd, &us, sizeof(us)) == sizeof(us))
+			c->dma_latency_held = true;
+		else
+			rtv_warn("cannot hold /dev/cpu_dma_latency at %d us: idle states may add wake-up latency",
+				 us);
+	}
+	rtv_testbed_init(&tb, c->cfg.nstreams, &cg);
+	err = rtv_testbed_up(&tb);
+	if (err == -EEXIST)
+		rtv_err("a testbed is already up: run 'rtvnet testbed down' first");
+	for (; !err && c->done < c->nruns; c->done++) {
+		err = one_run(c, &tb, shm, stop, progress, arg);
+		if (err < 0 && err != -EINTR)
+			rtv_err("run %d (%s) failed: %s", c->done + 1, c->runs[c->done].method,
+				strerror(-err));
+	}
+	if (rtv_journal_undo_to(mark) < 0 && !err)
+		err = -EIO;
+	if (dma_fd >= 0)
+		close(dma_fd);
+	munmap(shm, sizeof(*shm));
+	c->end_realtime_ns = rtv_realtime_ns();
+	return err;
+}

@@ -1,0 +1,223 @@
+#include "host/cgroup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "host/journal.h"
+
+static bool exists(const char *dir, const char *file)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, file);
+	return access(p, F_OK) == 0;
+}
+
+int rtv_cgroup_detect(const char *root, struct rtv_cgroups *cg)
+{
+	char p[300];
+
+	snprintf(cg->root, sizeof(cg->root), "%s", root);
+	if (exists(root, "cgroup.controllers")) {
+		cg->version = 2;
+		return 0;
+	}
+	snprintf(p, sizeof(p), "%s/cpuset", root);
+	if (exists(p, "cpuset.cpus")) {
+		snprintf(p, sizeof(p), "%s/cpuacct", root);
+		if (exists(p, "cpuacct.usage")) {
+			cg->version = 1;
+			return 0;
+		}
+	}
+	return -ENOTSUP;
+}
+
+void rtv_cgroup_path(const struct rtv_cgroups *cg, const char *ctrl, const char *name,
+		     char *buf, size_t len)
+{
+	if (cg->version == 2)
+		snprintf(buf, len, "%s/%s", cg->root, name);
+	else
+		snprintf(buf, len, "%s/%s/%s", cg->root, ctrl, name);
+}
+
+static int read_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+	int err = 0;
+
+	if (!f)
+		return -errno;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	if (ferror(f))
+		err = -EIO;
+	fclose(f);
+	return err;
+}
+
+static int write_str(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	size_t len = strlen(s);
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, s, len) != (ssize_t)len)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static void parent_of(const char *dir, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", dir);
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+static int make_dir(const char *dir)
+{
+	int err;
+
+	if (!access(dir, F_OK))
+		return -EEXIST;
+	err = rtv_journal_add_dir(dir);
+	if (err < 0)
+		return err;
+	return mkdir(dir, 0755) ? -errno : 0;
+}
+
+/* v2: the parent must delegate a controller before a child can use it. */
+static int enable_controller(const char *parent, const char *ctrl)
+{
+	char path[512], cur[512], tok[64];
+	char *p;
+	size_t n = strlen(ctrl);
+	int err;
+
+	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
+	err = read_line(path, cur, sizeof(cur));
+	if (err < 0)
+		return err;
+	for (p = strstr(cur, ctrl); p; p = strstr(p + 1, ctrl))
+		if ((p == cur || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
+			return 0; /* already enabled */
+	err = rtv_journal_add_ctl(path, ctrl);
+	if (err < 0)
+		return err;
+	snprintf(tok, sizeof(tok), "+%s", ctrl);
+	return write_str(path, tok);
+}
+
+int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name)
+{
+	static const char *const v1_ctrls[] = { "cpuset", "cpuacct" };
+	char dir[512], parent[512], val[1024], path[600];
+	int err;
+
+	if (cg->version == 2) {
+		rtv_cgroup_path(cg, NULL, name, dir, sizeof(dir));
+		parent_of(dir, parent, sizeof(parent));
+		err = enable_controller(parent, "cpuset");
+		if (!err)
+			err = enable_controller(parent, "cpu");
+		if (err < 0)
+			return err;
+		return make_dir(dir);
+	}
+	for (size_t i = 0; i < 2; i++) {
+		rtv_cgroup_path(cg, v1_ctrls[i], name, dir, sizeof(dir));
+		err = make_dir(dir);
+		if (err < 0)
+			return err;
+		if (i != 0)
+			continue;
+		/* a v1 cpuset takes no task until cpus and mems are set */
+		parent_of(dir, parent, sizeof(parent));
+		for (int k = 0; k < 2; k++) {
+			const char *file = k ? "cpuset.mems" : "cpuset.cpus";
+
+			snprintf(path, sizeof(path), "%s/%s", parent, file);
+			err = read_line(path, val, sizeof(val));
+			if (err < 0)
+				return err;
+			snprintf(path, sizeof(path), "%s/%s", dir, file);
+			err = write_str(path, val);
+			if (err < 0)
+				return err;
+		}
+	}
+	return 0;
+}
+
+int rtv_cgroup_attach(const struct rtv_cgroups *cg, const char *name, pid_t pid)
+{
+	static const char *const v1_ctrls[] = { "cpuset", "cpuacct" };
+	char dir[512], path[600], val[32];
+	int err;
+
+	snprintf(val, sizeof(val), "%d", pid);
+	for (size_t i = 0; i < (cg->version == 2 ? 1u : 2u); i++) {
+		rtv_cgroup_path(cg, v1_ctrls[i], name, dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+		err = write_str(path, val);
+		if (err < 0)
+			return err;
+	}
+	return 0;
+}
+
+int rtv_cgroup_set_cpus(const struct rtv_cgroups *cg, const char *name, const char *cpus)
+{
+	char dir[512], path[600];
+
+	rtv_cgroup_path(cg, "cpuset", name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/cpuset.cpus", dir);
+	return rtv_host_write(path, cpus);
+}
+
+int rtv_cgroup_usage_ns(const struct rtv_cgroups *cg, const char *name, uint64_t *ns)
+{
+	char dir[512], path[600], line[256];
+	FILE *f;
+	int err;
+
+	if (cg->version == 1) {
+		rtv_cgroup_path(cg, "cpuacct", name, dir, sizeof(dir));
+		snprintf(path, sizeof(path), "%s/cpuacct.usage", dir);
+		err = read_line(path, line, sizeof(line));
+		if (err < 0)
+			return err;
+		*ns = strtoull(line, NULL, 10);
+		return 0;
+	}
+	rtv_cgroup_path(cg, NULL, name, dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/cpu.stat", dir);
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	err = -ENODATA;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long us;
+
+		if (sscanf(line, "usage_usec %llu", &us) == 1) {
+			*ns = us * 1000;
+			err = 0;
+			break;
+		}
+	}
+	fclose(f);
+	return err;
+}

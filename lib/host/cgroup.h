@@ -1,0 +1,36 @@
+/* Container cgroups on either hierarchy. cgroup v2 (most hosts): one tree,
+ * controllers enabled through cgroup.subtree_control. cgroup v1 (these
+ * development machines): one tree per controller; rtvnet uses cpuset (CPU
+ * placement) and cpuacct (CPU accounting) there, and not the v1 cpu
+ * controller, whose RT group scheduling would leave SCHED_FIFO threads with
+ * no runtime. The root is a parameter so that tests can use a fake tree.
+ * Every directory made and every file changed is journaled first. */
+#ifndef RTV_HOST_CGROUP_H
+#define RTV_HOST_CGROUP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define RTV_CGROUP_ROOT "/sys/fs/cgroup"
+
+struct rtv_cgroups {
+	int version;    /* 1 or 2 */
+	char root[200]; /* usually /sys/fs/cgroup */
+};
+
+/* -ENOTSUP when neither a v2 tree nor v1 cpuset+cpuacct is mounted there. */
+int rtv_cgroup_detect(const char *root, struct rtv_cgroups *cg);
+/* Make NAME ("rtvnet/rts"); its parent must exist or be made first. */
+int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name);
+/* Move a process into NAME (not journaled: the directory's undo kills it). */
+int rtv_cgroup_attach(const struct rtv_cgroups *cg, const char *name, pid_t pid);
+/* Restrict NAME to a CPU list ("1", "0-2"): journaled. */
+int rtv_cgroup_set_cpus(const struct rtv_cgroups *cg, const char *name, const char *cpus);
+/* Cumulative CPU time used by NAME's tasks, in ns. */
+int rtv_cgroup_usage_ns(const struct rtv_cgroups *cg, const char *name, uint64_t *ns);
+/* Path of NAME's directory for a controller ("cpuset", "cpuacct"; ignored on v2). */
+void rtv_cgroup_path(const struct rtv_cgroups *cg, const char *ctrl, const char *name,
+		     char *buf, size_t len);
+
+#endif

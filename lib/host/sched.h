@@ -1,0 +1,23 @@
+/* Journaled changes to threads' scheduling: policy, priority, affinity.
+ * Each records the old value (with the thread's start time, against pid
+ * reuse) before changing it. */
+#ifndef RTV_HOST_SCHED_H
+#define RTV_HOST_SCHED_H
+
+#include <sched.h>
+#include <sys/types.h>
+
+/* Set one thread's policy (SCHED_OTHER/FIFO/RR) and priority. */
+int rtv_sched_set(pid_t tid, int policy, int prio);
+/* Set every thread of a process. */
+int rtv_sched_set_process(pid_t pid, int policy, int prio);
+int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set);
+/* "other", "fifo", "rr" <-> SCHED_*; -EINVAL for other names. */
+int rtv_sched_policy_parse(const char *s, int *policy);
+const char *rtv_sched_policy_name(int policy);
+
+/* Kernel threads whose name matches an fnmatch pattern (for irq/N-DEV and
+ * napi/DEV-ID threads). Fills up to max tids; returns the number found. */
+int rtv_kthreads_find(const char *pattern, pid_t *tids, int max);
+
+#endif

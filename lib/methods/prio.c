@@ -1,0 +1,58 @@
+/* prio: the outsourcing paper's "RT Preempt patch only" method. The RT
+ * server and client run at SCHED_FIFO, and so do the kernel threads that
+ * carry only the RT devices' packets (threaded IRQ handlers, threaded NAPI),
+ * where such threads exist. */
+#include "methods/method.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "host/sched.h"
+#include "util/log.h"
+
+static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
+		      size_t len)
+{
+	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
+	pid_t tids[64];
+	int n = 0, err;
+
+	for (int d = 0; d < 2; d++) {
+		int k = rtv_method_dev_kthreads(devs[d], tids + n, 64 - n);
+
+		if (k > 0)
+			n += k;
+	}
+	for (int i = 0; i < n; i++) {
+		err = rtv_sched_set(tids[i], SCHED_FIFO, cfg->rt_prio);
+		if (err < 0) {
+			rtv_err("cannot set kernel thread %d to SCHED_FIFO %d: %s", tids[i],
+				cfg->rt_prio, strerror(-err));
+			return err;
+		}
+	}
+	if (n)
+		snprintf(note, len, "RT processes and %d kernel thread%s of the RT devices at SCHED_FIFO %d",
+			 n, n == 1 ? "" : "s", cfg->rt_prio);
+	else
+		snprintf(note, len, "RT processes at SCHED_FIFO %d; no kernel thread carries only the RT "
+			 "devices' packets (no threaded IRQ or NAPI): their softirq work stays shared",
+			 cfg->rt_prio);
+	return 0;
+}
+
+static int prio_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
+		      enum rtv_role role, pid_t pid)
+{
+	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
+		return 0;
+	return rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
+}
+
+const struct rtv_method rtv_method_prio = {
+	.name = "prio",
+	.summary = "RT service, client and their kernel threads at SCHED_FIFO",
+	.setup = prio_setup,
+	.place = prio_place,
+};

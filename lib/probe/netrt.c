@@ -1,0 +1,619 @@
+/* NetRT: the RT UDP echo server and its open-loop client; see netrt.h. */
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "probe/netrt.h"
+#include "util/json.h"
+#include "util/time.h"
+#include "util/banned.h"
+
+#define SERVER_BUF_SIZE 65536u
+#define RX_BATCH        16   /* replies taken per recvmmsg() */
+#define SAMPLES_BUF     (1u << 20)
+
+/* Offsets in the payload; see netrt.h. */
+#define OFF_TAG      0
+#define OFF_SEQ      8
+#define OFF_INTENDED 16
+#define OFF_SENT     24
+
+/* Counters in struct rtv_netrt_result may be read by another process while
+ * this one writes them: one writer, relaxed atomic stores. */
+static inline void count_inc(uint64_t *p)
+{
+	__atomic_store_n(p, *p + 1, __ATOMIC_RELAXED);
+}
+
+/* Errors a connected UDP socket reports from ICMP messages about earlier
+ * datagrams: they concern the path, not this call, and are consumed by it. */
+static bool is_path_error(int e)
+{
+	return e == ECONNREFUSED || e == EHOSTUNREACH || e == ENETUNREACH || e == EHOSTDOWN ||
+	       e == ENETDOWN || e == EPROTO || e == ENONET || e == EMSGSIZE;
+}
+
+/* ---- server ---- */
+
+int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
+	struct addrinfo *ai = NULL;
+	struct sockaddr_storage ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	socklen_t sslen;
+	int fd = -1, one = 1, zero = 0, err;
+	char port[8];
+
+	if (!cfg)
+		return -EINVAL;
+	memset(&ss, 0, sizeof(ss));
+	if (cfg->bind_addr) {
+		snprintf(port, sizeof(port), "%u", (unsigned)cfg->port);
+		err = getaddrinfo(cfg->bind_addr, port, &hints, &ai);
+		if (err) {
+			err = err == EAI_SYSTEM ? -errno : err == EAI_MEMORY ? -ENOMEM : -EINVAL;
+			goto out;
+		}
+		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
+		sslen = ai->ai_addrlen;
+	} else {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_addr = in6addr_any;
+		a6->sin6_port = htons(cfg->port);
+		sslen = sizeof(*a6);
+	}
+
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 && !cfg->bind_addr && errno == EAFNOSUPPORT) {
+		/* no IPv6 in this kernel: IPv4 any */
+		memset(&ss, 0, sizeof(ss));
+		a4->sin_family = AF_INET;
+		a4->sin_addr.s_addr = htonl(INADDR_ANY);
+		a4->sin_port = htons(cfg->port);
+		sslen = sizeof(*a4);
+		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	}
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!cfg->bind_addr && ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, sslen) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = fd;
+	fd = -1;
+out:
+	if (ai)
+		freeaddrinfo(ai);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int rtv_netrt_sock_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -errno;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	if (ss.ss_family == AF_INET6)
+		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	return -EAFNOSUPPORT;
+}
+
+int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
+			   struct rtv_netrt_server_stats *st)
+{
+	struct timeval tv = { .tv_sec = 0, .tv_usec = RTV_NETRT_STOP_CHECK_NS / RTV_NS_PER_US };
+	struct rtv_netrt_server_stats dummy = { 0 };
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	unsigned char *buf;
+	ssize_t n;
+	int err = 0;
+
+	if (fd < 0 || !stop)
+		return -EINVAL;
+	if (!st)
+		st = &dummy;
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	buf = malloc(SERVER_BUF_SIZE);
+	if (!buf)
+		return -ENOMEM;
+
+	while (!*stop) {
+		fromlen = sizeof(from);
+		n = recvfrom(fd, buf, SERVER_BUF_SIZE, 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
+			    is_path_error(errno))
+				continue;
+			err = -errno;
+			break;
+		}
+		count_inc(&st->requests);
+		/* a failure concerns this reply only: the client sees it lost */
+		(void)sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+	}
+	free(buf);
+	return err;
+}
+
+int rtv_netrt_server_run(const struct rtv_netrt_server_cfg *cfg, const volatile sig_atomic_t *stop,
+			 struct rtv_netrt_server_stats *st)
+{
+	int fd, err;
+
+	fd = rtv_netrt_server_open(cfg);
+	if (fd < 0)
+		return fd;
+	err = rtv_netrt_server_serve(fd, stop, st);
+	close(fd);
+	return err;
+}
+
+/* ---- client ---- */
+
+enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_DONE };
+
+struct slot {
+	uint64_t seq;
+	int64_t intended_ns; /* S_i */
+	int64_t sent_ns;     /* actual send time */
+	uint8_t state;       /* enum slot_state */
+	bool warm;           /* sent during the warm-up: not measured */
+};
+
+struct client {
+	const struct rtv_netrt_client_cfg *cfg;
+	struct rtv_netrt_result *res;
+	int fd;
+	size_t payload;
+	int64_t timeout_ns;
+	int64_t warm_end_ns; /* S_i below this: warm-up */
+	uint64_t tag;
+	/* Outstanding requests: seq lives in ring[seq & mask]; tail is the
+	 * oldest seq not yet retired, next_seq the next to send, and
+	 * next_seq - tail <= mask + 1. */
+	struct slot *ring;
+	uint64_t mask;
+	uint64_t tail, next_seq;
+	uint64_t measured; /* requests sent after the warm-up */
+	unsigned char *tx;
+	unsigned char rx[RX_BATCH][RTV_NETRT_MIN_PAYLOAD];
+	struct iovec iov[RX_BATCH];
+	struct mmsghdr msgs[RX_BATCH];
+	FILE *samples;
+	char *samples_buf;
+};
+
+/* Room for every request that can be outstanding: replies take at most
+ * timeout, so timeout / min interval on the schedule; doubled so a burst of
+ * overdue sends after the client was descheduled rarely fills it. */
+static uint64_t ring_size(int64_t timeout_ns, int64_t min_interval_ns)
+{
+	uint64_t need, size = 64;
+
+	if (min_interval_ns <= 0)
+		need = RTV_NETRT_RING_MAX;
+	else
+		need = (uint64_t)(timeout_ns / min_interval_ns) * 2 + 2;
+	while (size < need && size < RTV_NETRT_RING_MAX)
+		size <<= 1;
+	return size;
+}
+
+static uint64_t run_tag(uint64_t seed)
+{
+	uint64_t tag;
+
+	if (getrandom(&tag, sizeof(tag), GRND_NONBLOCK) == (ssize_t)sizeof(tag))
+		return tag;
+	/* no entropy yet: different per process and per start time */
+	return ((uint64_t)rtv_realtime_ns() * UINT64_C(0x9e3779b97f4a7c15)) ^
+	       ((uint64_t)getpid() << 32) ^ seed;
+}
+
+static int client_connect(const struct rtv_netrt_client_cfg *cfg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
+				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
+	struct addrinfo *ai = NULL;
+	int fd = -1, err;
+	char port[8];
+
+	snprintf(port, sizeof(port), "%u", (unsigned)(cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT));
+	err = getaddrinfo(cfg->addr, port, &hints, &ai);
+	if (err) {
+		err = err == EAI_SYSTEM ? -errno : err == EAI_MEMORY ? -ENOMEM : -EINVAL;
+		goto out;
+	}
+	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* connected: the kernel filters other senders, send/recv need no address */
+	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+		err = -errno;
+		goto out;
+	}
+	err = fd;
+	fd = -1;
+out:
+	if (ai)
+		freeaddrinfo(ai);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+static void put_u64(unsigned char *p, uint64_t v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+static uint64_t get_u64(const unsigned char *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static void sample_line(struct client *c, const struct slot *s, int64_t now)
+{
+	int64_t at = s->intended_ns - c->res->start_ns;
+
+	if (!c->samples)
+		return;
+	if (now)
+		fprintf(c->samples, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", s->seq, at,
+			now - s->intended_ns, now - s->sent_ns);
+	else
+		fprintf(c->samples, "%" PRIu64 " %" PRId64 " lost\n", s->seq, at);
+}
+
+static void send_request(struct client *c, int64_t intended_ns)
+{
+	struct slot *s = &c->ring[c->next_seq & c->mask];
+	int64_t now;
+	ssize_t n;
+
+	put_u64(c->tx + OFF_SEQ, c->next_seq);
+	put_u64(c->tx + OFF_INTENDED, (uint64_t)intended_ns);
+	now = rtv_now_ns();
+	put_u64(c->tx + OFF_SENT, (uint64_t)now);
+	n = send(c->fd, c->tx, c->payload, MSG_DONTWAIT);
+	if (n < 0 && is_path_error(errno)) /* an earlier datagram's ICMP error, now consumed */
+		n = send(c->fd, c->tx, c->payload, MSG_DONTWAIT);
+	/* a send that still failed stays pending and times out: it is lost */
+
+	s->seq = c->next_seq;
+	s->intended_ns = intended_ns;
+	s->sent_ns = now;
+	s->state = SLOT_PENDING;
+	s->warm = intended_ns < c->warm_end_ns;
+	c->next_seq++;
+	if (s->warm) {
+		count_inc(&c->res->warmup);
+		return;
+	}
+	c->measured++;
+	count_inc(&c->res->sent);
+	if (now - intended_ns > RTV_NETRT_LATE_NS)
+		count_inc(&c->res->late);
+}
+
+static void handle_reply(struct client *c, const unsigned char *p, size_t len, int64_t now)
+{
+	struct slot *s;
+	uint64_t seq;
+
+	if (len != c->payload || get_u64(p + OFF_TAG) != c->tag)
+		goto stray;
+	seq = get_u64(p + OFF_SEQ);
+	if (seq < c->tail || seq >= c->next_seq)
+		goto stray;
+	s = &c->ring[seq & c->mask];
+	if (s->state != SLOT_PENDING || s->seq != seq ||
+	    (int64_t)get_u64(p + OFF_INTENDED) != s->intended_ns)
+		goto stray; /* a duplicate, or forged */
+	if (now - s->sent_ns > c->timeout_ns)
+		goto stray; /* too late: expire() counts the request lost */
+	s->state = SLOT_DONE;
+	if (s->warm)
+		return;
+	rtv_hist_record(&c->res->rtt, now - s->intended_ns);
+	rtv_hist_record(&c->res->service, now - s->sent_ns);
+	count_inc(&c->res->received);
+	sample_line(c, s, now);
+	return;
+stray:
+	count_inc(&c->res->stray);
+}
+
+/* Take every reply waiting on the socket; 0 or -errno. */
+static int recv_replies(struct client *c)
+{
+	int64_t now;
+	int i, n;
+
+	for (;;) {
+		/* MSG_TRUNC: msg_len is the datagram's real length, though only
+		 * its header is copied */
+		n = recvmmsg(c->fd, c->msgs, RX_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return 0;
+			if (errno == EINTR || is_path_error(errno))
+				continue; /* the server's port is closed, say: requests time out */
+			return -errno;
+		}
+		now = rtv_now_ns();
+		for (i = 0; i < n; i++)
+			handle_reply(c, c->rx[i], c->msgs[i].msg_len, now);
+		if (n < RX_BATCH)
+			return 0;
+	}
+}
+
+/* Retire resolved requests from the tail, counting as lost those pending
+ * for more than the timeout since they were sent. Sends happen in seq order
+ * at non-decreasing times, so deadlines are in seq order too. */
+static void expire(struct client *c, int64_t now)
+{
+	struct slot *s;
+
+	while (c->tail != c->next_seq) {
+		s = &c->ring[c->tail & c->mask];
+		if (s->state == SLOT_PENDING) {
+			if (now - s->sent_ns <= c->timeout_ns)
+				break;
+			if (!s->warm) {
+				count_inc(&c->res->lost);
+				sample_line(c, s, 0);
+			}
+		}
+		s->state = SLOT_FREE;
+		c->tail++;
+	}
+}
+
+static int client_check(const struct rtv_netrt_client_cfg *cfg)
+{
+	size_t payload = cfg->payload ? cfg->payload : RTV_NETRT_DEFAULT_PAYLOAD;
+
+	if (!cfg->addr || payload < RTV_NETRT_MIN_PAYLOAD || payload > RTV_NETRT_MAX_PAYLOAD)
+		return -EINVAL;
+	if (rtv_interval_check(&cfg->interval) < 0)
+		return -EINVAL;
+	if (cfg->duration_ns < 0 || cfg->timeout_ns < 0 || cfg->warmup_ns < 0 || cfg->spin_ns < 0)
+		return -EINVAL;
+	if (!cfg->duration_ns && !cfg->count)
+		return -EINVAL;
+	if (cfg->duration_ns && cfg->warmup_ns >= cfg->duration_ns)
+		return -EINVAL;
+	return 0;
+}
+
+static void result_init(struct rtv_netrt_result *res)
+{
+	rtv_hist_init(&res->rtt);
+	rtv_hist_init(&res->service);
+	res->sent = res->received = res->lost = res->late = res->warmup = res->stray = 0;
+	res->start_ns = res->end_ns = 0;
+}
+
+static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
+{
+	const struct rtv_netrt_client_cfg *cfg = c->cfg;
+	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+	struct rtv_rng rng;
+	struct timespec ts;
+	int64_t t0, intended, now, wake, wait, x;
+	bool sending = true, ring_full;
+	int n, err;
+
+	rtv_rng_seed(&rng, cfg->seed);
+	t0 = rtv_now_ns();
+	c->res->start_ns = t0;
+	c->warm_end_ns = cfg->warmup_ns > INT64_MAX - t0 ? INT64_MAX : t0 + cfg->warmup_ns;
+	intended = t0; /* S_0 */
+
+	for (;;) {
+		now = rtv_now_ns();
+		expire(c, now);
+		if (sending && (*stop || (cfg->duration_ns && intended - t0 >= cfg->duration_ns) ||
+				(cfg->count && c->measured >= cfg->count)))
+			sending = false;
+		if (!sending && c->tail == c->next_seq)
+			return 0;
+		ring_full = c->next_seq - c->tail > c->mask;
+
+		if (sending && !ring_full && now >= intended) {
+			/* on time or late: send now, measured from S_i either way */
+			send_request(c, intended);
+			x = rtv_interval_next(&cfg->interval, &rng);
+			intended = x > INT64_MAX - intended ? INT64_MAX : intended + x;
+			continue;
+		}
+
+		wake = INT64_MAX;
+		if (sending && !ring_full)
+			wake = intended - cfg->spin_ns;
+		if (c->tail != c->next_seq) { /* the oldest is pending after expire() */
+			x = c->ring[c->tail & c->mask].sent_ns + c->timeout_ns + 1;
+			if (x < wake)
+				wake = x;
+		}
+		if (sending && !ring_full && now >= intended - cfg->spin_ns) {
+			/* the last spin_ns before a send: poll for replies, no sleep */
+			err = recv_replies(c);
+			if (err < 0)
+				return err;
+			continue;
+		}
+		wait = wake - now;
+		if (wait <= 0)
+			continue;
+		if (wait > RTV_NETRT_STOP_CHECK_NS)
+			wait = RTV_NETRT_STOP_CHECK_NS;
+		ts = rtv_ns_to_ts(wait);
+		n = ppoll(&pfd, 1, &ts, NULL);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0) {
+			err = recv_replies(c);
+			if (err < 0)
+				return err;
+		}
+	}
+}
+
+int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile sig_atomic_t *stop,
+			 struct rtv_netrt_result *res)
+{
+	struct client *c = NULL;
+	uint64_t size;
+	int old_slack = -1, err, i;
+
+	if (!res)
+		return -EINVAL;
+	result_init(res);
+	if (!cfg || !stop)
+		return -EINVAL;
+	err = client_check(cfg);
+	if (err < 0)
+		return err;
+
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->fd = -1;
+	c->cfg = cfg;
+	c->res = res;
+	c->payload = cfg->payload ? cfg->payload : RTV_NETRT_DEFAULT_PAYLOAD;
+	c->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : RTV_NETRT_DEFAULT_TIMEOUT_NS;
+	c->tag = run_tag(cfg->seed);
+
+	size = ring_size(c->timeout_ns, cfg->interval.min_ns);
+	c->mask = size - 1;
+	c->ring = calloc(size, sizeof(*c->ring)); /* calloc'd pages are touched below */
+	c->tx = calloc(1, c->payload);
+	if (!c->ring || !c->tx) {
+		err = -ENOMEM;
+		goto out;
+	}
+	memset(c->ring, 0, size * sizeof(*c->ring)); /* fault the pages in before the loop */
+	put_u64(c->tx + OFF_TAG, c->tag);
+	for (i = 0; i < RX_BATCH; i++) {
+		c->iov[i].iov_base = c->rx[i];
+		c->iov[i].iov_len = sizeof(c->rx[i]);
+		c->msgs[i].msg_hdr.msg_iov = &c->iov[i];
+		c->msgs[i].msg_hdr.msg_iovlen = 1;
+	}
+
+	if (cfg->samples_path) {
+		c->samples = fopen(cfg->samples_path, "we");
+		if (!c->samples) {
+			err = -errno;
+			goto out;
+		}
+		c->samples_buf = malloc(SAMPLES_BUF);
+		if (c->samples_buf)
+			setvbuf(c->samples, c->samples_buf, _IOFBF, SAMPLES_BUF);
+	}
+
+	err = client_connect(cfg);
+	if (err < 0)
+		goto out;
+	c->fd = err;
+
+	old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
+	if (old_slack >= 0)
+		prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
+	err = client_loop(c, stop);
+	res->end_ns = rtv_now_ns();
+out:
+	if (old_slack >= 0)
+		prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
+	if (c->fd >= 0)
+		close(c->fd);
+	if (c->samples) {
+		if (ferror(c->samples) && !err)
+			err = -EIO;
+		if (fclose(c->samples) != 0 && !err)
+			err = -EIO;
+	}
+	free(c->samples_buf);
+	free(c->tx);
+	free(c->ring);
+	free(c);
+	return err;
+}
+
+/* ---- JSON ---- */
+
+json_t *rtv_netrt_hist_json(const struct rtv_hist *h, uint64_t lost)
+{
+	static const struct {
+		const char *key;
+		double pct;
+	} pcts[] = {
+		{ "p50", 50.0 }, { "p90", 90.0 }, { "p99", 99.0 }, { "p999", 99.9 }, { "p9999", 99.99 },
+	};
+	bool empty = !h || h->count == 0;
+	json_t *o = json_object();
+	int err = 0;
+	size_t i;
+
+	if (!o)
+		return NULL;
+	err |= rtv_json_set_int(o, "count", empty ? 0 : (int64_t)h->count);
+	err |= rtv_json_set_int(o, "lost", (int64_t)lost);
+	/* ns to µs, unrounded; NaN becomes null */
+	err |= rtv_json_set_num(o, "mean", empty ? NAN : rtv_hist_mean_ns(h) / 1e3);
+	err |= rtv_json_set_num(o, "sd", empty ? NAN : rtv_hist_sd_ns(h) / 1e3);
+	err |= rtv_json_set_num(o, "min", empty ? NAN : (double)h->min_ns / 1e3);
+	for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
+		err |= rtv_json_set_num(o, pcts[i].key,
+					empty ? NAN : (double)rtv_hist_percentile(h, pcts[i].pct) / 1e3);
+	err |= rtv_json_set_num(o, "max", empty ? NAN : (double)h->max_ns / 1e3);
+	err |= rtv_json_set_num(o, "over_1ms_pct",
+				empty ? NAN : 100.0 * rtv_hist_fraction_above(h, RTV_NS_PER_MS));
+	if (err) {
+		json_decref(o);
+		return NULL;
+	}
+	return o;
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# compare --quick runs every method and writes JSON with all fields, and an SVG.
+. "$(dirname "$0")/lib.sh"
+command -v jq >/dev/null || skip "jq missing"
+expect 0 "$RTVNET" compare --quick --duration 3s --json "$TMP/c.json"
+out_has "^method +load"
+out_has "^dedicated"
+[ -s "$TMP/c.svg" ] || die "no SVG"
+grep -q '</svg>' "$TMP/c.svg" || die "SVG incomplete"
+jq -e '
+  (.meta | has("tool") and has("version") and has("kernel") and has("cpus") and has("cmdline") and has("start") and has("end"))
+  and ([.runs[].method] | sort) == ["dedicated","idle","prio","vanilla"]
+  and all(.runs[]; .rtt_us | has("count") and has("lost") and has("mean") and has("sd") and has("min")
+       and has("p50") and has("p90") and has("p99") and has("p999") and has("p9999") and has("max")
+       and has("over_1ms_pct"))
+  and all(.runs[]; has("service_us") and has("stream_gbit_s") and (.cpu | has("busy_pct") and has("softirq_pct")) and has("foreign_pct"))
+  and all(.runs[]; .rtt_us.count > 100)
+  and all(.runs[] | select(.method != "idle"); .stream_gbit_s > 0)
+  and ([.summary[].method] == ["idle","vanilla","prio","dedicated"])
+  and all(.summary[]; has("p50_us") and has("p99_us") and has("p999_us") and has("sd_us") and has("stream_gbit_s")
+       and has("cpu_pct") and has("p99_us_min") and has("p99_us_max"))
+' "$TMP/c.json" >/dev/null || { jq . "$TMP/c.json" | head -80; die "compare JSON"; }
+echo ok

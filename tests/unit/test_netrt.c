@@ -1,0 +1,425 @@
+/* Unit tests for lib/probe/netrt: the echo server and the open-loop client
+ * over loopback, in one process (the server in a thread), plus test servers
+ * that answer slowly, twice or wrongly. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "probe/netrt.h"
+#include "util/time.h"
+
+#define LOOPBACK "127.0.0.1"
+
+/* ---- servers in a thread ---- */
+
+enum srv_mode {
+	SRV_ECHO,  /* the library's server */
+	SRV_SLOW,  /* one at a time, each reply 20 ms after its request */
+	SRV_BAD,   /* a foreign-tag and a short datagram, then each reply twice */
+};
+
+struct srv {
+	enum srv_mode mode;
+	int fd, port;
+	volatile sig_atomic_t stop;
+	pthread_t th;
+	struct rtv_netrt_server_stats st;
+	int err;
+};
+
+static void *srv_main(void *arg)
+{
+	struct srv *s = arg;
+	struct timeval tv = { .tv_sec = 0, .tv_usec = 100000 };
+	struct timespec delay = { .tv_sec = 0, .tv_nsec = 20 * RTV_NS_PER_MS };
+	struct sockaddr_storage from;
+	socklen_t fromlen;
+	unsigned char buf[2048];
+	ssize_t n;
+
+	if (s->mode == SRV_ECHO) {
+		s->err = rtv_netrt_server_serve(s->fd, &s->stop, &s->st);
+		return NULL;
+	}
+	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	while (!s->stop) {
+		fromlen = sizeof(from);
+		n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
+		if (n < 0)
+			continue;
+		s->st.requests++;
+		if (s->mode == SRV_SLOW) {
+			nanosleep(&delay, NULL);
+			sendto(s->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+			continue;
+		}
+		buf[0] ^= 0xff; /* another run's tag */
+		sendto(s->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+		buf[0] ^= 0xff;
+		sendto(s->fd, buf, 8, 0, (struct sockaddr *)&from, fromlen);
+		sendto(s->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+		sendto(s->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+	}
+	return NULL;
+}
+
+static void srv_start(struct srv *s, enum srv_mode mode)
+{
+	struct rtv_netrt_server_cfg cfg = { .bind_addr = LOOPBACK, .port = 0 };
+
+	memset(s, 0, sizeof(*s));
+	s->mode = mode;
+	s->fd = rtv_netrt_server_open(&cfg);
+	assert_true(s->fd >= 0);
+	s->port = rtv_netrt_sock_port(s->fd);
+	assert_true(s->port > 0);
+	assert_int_equal(pthread_create(&s->th, NULL, srv_main, s), 0);
+}
+
+static void srv_stop(struct srv *s)
+{
+	s->stop = 1;
+	assert_int_equal(pthread_join(s->th, NULL), 0);
+	close(s->fd);
+	assert_int_equal(s->err, 0);
+}
+
+static void client_cfg(struct rtv_netrt_client_cfg *cfg, int port)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->addr = LOOPBACK;
+	cfg->port = (uint16_t)port;
+	cfg->payload = 64;
+	cfg->interval.dist = RTV_DIST_CONST;
+	cfg->interval.min_ns = RTV_NS_PER_MS;
+	cfg->interval.max_ns = RTV_NS_PER_MS;
+	cfg->seed = 42;
+	cfg->timeout_ns = RTV_NS_PER_S;
+}
+
+static struct rtv_netrt_result *result_new(void)
+{
+	struct rtv_netrt_result *r = malloc(sizeof(*r));
+
+	assert_non_null(r);
+	return r;
+}
+
+/* ---- tests ---- */
+
+static void test_loopback(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	char path[] = "/tmp/rtv-test-netrt-XXXXXX";
+	unsigned long long seq, at, lat, svc;
+	int fd, lines = 0;
+	struct srv s;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	srv_start(&s, SRV_ECHO);
+	client_cfg(&cfg, s.port);
+	cfg.count = 200;
+	cfg.samples_path = path;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+	srv_stop(&s);
+
+	assert_int_equal(r->sent, 200);
+	assert_int_equal(r->received, r->sent);
+	assert_int_equal(r->lost, 0);
+	assert_int_equal(r->warmup, 0);
+	assert_int_equal(r->stray, 0);
+	assert_int_equal(s.st.requests, 200);
+	assert_int_equal(r->rtt.count, 200);
+	assert_int_equal(r->service.count, 200);
+	assert_true(r->rtt.min_ns > 0);
+	assert_true(r->service.min_ns > 0);
+	/* each rtt_i >= service_i, so the extremes are ordered too */
+	assert_true(r->rtt.min_ns >= r->service.min_ns);
+	assert_true(r->rtt.max_ns >= r->service.max_ns);
+	/* 200 sends 1 ms apart from S_0 = start: the last at start + 199 ms */
+	assert_true(r->end_ns - r->start_ns >= 199 * RTV_NS_PER_MS);
+	assert_true(r->end_ns - r->start_ns < RTV_NS_PER_S);
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fscanf(f, "%llu %llu %llu %llu", &seq, &at, &lat, &svc) == 4) {
+		/* intended times are on the 1 ms grid, counted from start_ns */
+		assert_int_equal(at, seq * RTV_NS_PER_MS);
+		assert_true(lat >= svc && svc > 0);
+		lines++;
+	}
+	fclose(f);
+	unlink(path);
+	assert_int_equal(lines, 200);
+	free(r);
+}
+
+static void test_server_down(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	struct srv s;
+
+	(void)state;
+	/* a server that was there and is gone: its port now refuses */
+	srv_start(&s, SRV_ECHO);
+	srv_stop(&s);
+	client_cfg(&cfg, s.port);
+	cfg.count = 20;
+	cfg.timeout_ns = 50 * RTV_NS_PER_MS;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+	assert_int_equal(r->sent, 20);
+	assert_int_equal(r->received, 0);
+	assert_int_equal(r->lost, 20);
+	assert_int_equal(r->rtt.count, 0);
+	assert_int_equal(r->service.count, 0);
+	/* the last send at 19 ms, lost 50 ms later */
+	assert_true(r->end_ns - r->start_ns >= 69 * RTV_NS_PER_MS);
+	assert_true(r->end_ns - r->start_ns < 500 * RTV_NS_PER_MS);
+	free(r);
+}
+
+struct client_thread {
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r;
+	volatile sig_atomic_t stop;
+	int err;
+};
+
+static void *client_main(void *arg)
+{
+	struct client_thread *c = arg;
+
+	c->err = rtv_netrt_client_run(&c->cfg, &c->stop, c->r);
+	return NULL;
+}
+
+/* The open-loop rule: a server that takes 20 ms per reply, one at a time,
+ * does not slow the sends down. A closed-loop client would have sent about
+ * 10 requests after 200 ms; this one sends about 200. */
+static void test_open_loop(void **state)
+{
+	struct client_thread c = { .stop = 0 };
+	struct timespec step = { .tv_sec = 0, .tv_nsec = 100000 };
+	struct timespec wait = { .tv_sec = 0, .tv_nsec = 200 * RTV_NS_PER_MS };
+	uint64_t sent_at_200ms;
+	pthread_t th;
+	struct srv s;
+
+	(void)state;
+	c.r = result_new();
+	srv_start(&s, SRV_SLOW);
+	client_cfg(&c.cfg, s.port);
+	c.cfg.duration_ns = 400 * RTV_NS_PER_MS;
+	c.cfg.timeout_ns = 100 * RTV_NS_PER_MS;
+	memset(c.r, 0, sizeof(*c.r));
+	assert_int_equal(pthread_create(&th, NULL, client_main, &c), 0);
+	/* the counters are live: wait for the first send, then 200 ms */
+	while (__atomic_load_n(&c.r->sent, __ATOMIC_RELAXED) == 0)
+		nanosleep(&step, NULL);
+	nanosleep(&wait, NULL);
+	sent_at_200ms = __atomic_load_n(&c.r->sent, __ATOMIC_RELAXED);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	srv_stop(&s);
+
+	print_message("sent after 200 ms: %llu; at the end sent %llu received %llu lost %llu late %llu\n",
+		      (unsigned long long)sent_at_200ms, (unsigned long long)c.r->sent,
+		      (unsigned long long)c.r->received, (unsigned long long)c.r->lost,
+		      (unsigned long long)c.r->late);
+	assert_int_equal(c.err, 0);
+	assert_true(sent_at_200ms >= 150 && sent_at_200ms <= 250);
+	assert_int_equal(c.r->sent, 400); /* S_i < 400 ms: i = 0..399 */
+	assert_int_equal(c.r->received + c.r->lost, c.r->sent);
+	/* the server answers every 20 ms, so the backlog grows and most time out */
+	assert_true(c.r->received >= 3);
+	assert_true(c.r->lost > c.r->sent / 2);
+	assert_true(c.r->rtt.min_ns >= 20 * RTV_NS_PER_MS);
+	free(c.r);
+}
+
+static void test_stray_and_duplicates(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	struct srv s;
+
+	(void)state;
+	srv_start(&s, SRV_BAD);
+	client_cfg(&cfg, s.port);
+	cfg.count = 50;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+	srv_stop(&s);
+	assert_int_equal(r->sent, 50);
+	assert_int_equal(r->received, 50); /* not 100: duplicates count once */
+	assert_int_equal(r->lost, 0);
+	assert_int_equal(r->rtt.count, 50);
+	/* per request: a foreign tag, a short datagram, a duplicate; the client
+	 * is done at the last reply, maybe before its duplicate arrives */
+	assert_true(r->stray == 150 || r->stray == 149);
+	free(r);
+}
+
+static void test_warmup(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	struct srv s;
+
+	(void)state;
+	srv_start(&s, SRV_ECHO);
+	client_cfg(&cfg, s.port);
+	cfg.count = 30;
+	cfg.warmup_ns = 20 * RTV_NS_PER_MS; /* S_0..S_19 */
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+	assert_int_equal(r->warmup, 20);
+	assert_int_equal(r->sent, 30);
+	assert_int_equal(r->received, 30);
+	assert_int_equal(r->rtt.count, 30);
+
+	/* duration counts the warm-up in: S_i < 50 ms, of which 20 warm */
+	cfg.count = 0;
+	cfg.duration_ns = 50 * RTV_NS_PER_MS;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+	srv_stop(&s);
+	assert_int_equal(r->warmup, 20);
+	assert_int_equal(r->sent, 30);
+	assert_int_equal(r->received, 30);
+	free(r);
+}
+
+static void test_stop(void **state)
+{
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	volatile sig_atomic_t stop = 1;
+	struct srv s;
+
+	(void)state;
+	srv_start(&s, SRV_ECHO);
+	client_cfg(&cfg, s.port);
+	cfg.duration_ns = 10 * RTV_NS_PER_S;
+	/* already stopped: returns at once, nothing sent */
+	assert_int_equal(rtv_netrt_client_run(&cfg, &stop, r), 0);
+	srv_stop(&s);
+	assert_int_equal(r->sent, 0);
+	assert_true(r->end_ns - r->start_ns < 100 * RTV_NS_PER_MS);
+	free(r);
+}
+
+static void test_bad_cfg(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_netrt_server_cfg scfg = { .bind_addr = "not-an-address", .port = 0 };
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+
+	(void)state;
+	assert_int_equal(rtv_netrt_server_open(&scfg), -EINVAL);
+	client_cfg(&cfg, 9);
+	cfg.count = 1;
+	cfg.payload = RTV_NETRT_MIN_PAYLOAD - 1;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
+	assert_int_equal(r->sent, 0);
+	assert_int_equal(r->rtt.count, 0);
+	cfg.payload = 0; /* the default */
+	cfg.count = 0;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
+	cfg.duration_ns = RTV_NS_PER_S;
+	cfg.warmup_ns = RTV_NS_PER_S;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
+	cfg.warmup_ns = 0;
+	cfg.addr = "localhost"; /* numeric only */
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
+	cfg.addr = LOOPBACK;
+	cfg.interval.min_ns = 2;
+	cfg.interval.max_ns = 1;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
+	free(r);
+}
+
+static double num(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	assert_true(json_is_number(v));
+	return json_number_value(v);
+}
+
+static void test_hist_json(void **state)
+{
+	struct rtv_hist *h = malloc(sizeof(*h));
+	json_t *o;
+	int i;
+
+	(void)state;
+	assert_non_null(h);
+	rtv_hist_init(h);
+	o = rtv_netrt_hist_json(h, 3);
+	assert_non_null(o);
+	assert_int_equal(num(o, "count"), 0);
+	assert_int_equal(num(o, "lost"), 3);
+	assert_true(json_is_null(json_object_get(o, "p50")));
+	assert_true(json_is_null(json_object_get(o, "over_1ms_pct")));
+	json_decref(o);
+
+	/* 10, 20, ... 990 us and one of 2 ms */
+	for (i = 1; i <= 99; i++)
+		rtv_hist_record(h, i * 10 * RTV_NS_PER_US);
+	rtv_hist_record(h, 2 * RTV_NS_PER_MS);
+	o = rtv_netrt_hist_json(h, 0);
+	assert_non_null(o);
+	assert_int_equal(num(o, "count"), 100);
+	assert_int_equal(num(o, "lost"), 0);
+	assert_true(num(o, "min") == 10.0);
+	assert_true(num(o, "max") == 2000.0);
+	/* nearest rank: the 50th and 99th samples, within the histogram's 0.4% */
+	assert_true(num(o, "p50") > 500.0 * 0.996 && num(o, "p50") < 500.0 * 1.004);
+	assert_true(num(o, "p99") > 990.0 * 0.996 && num(o, "p99") < 990.0 * 1.004);
+	assert_true(num(o, "p9999") == 2000.0);
+	/* only the 2 ms sample is above 1 ms */
+	assert_true(num(o, "over_1ms_pct") > 0.999 && num(o, "over_1ms_pct") < 1.001);
+	assert_true(num(o, "mean") > 0 && num(o, "sd") > 0);
+	assert_non_null(json_object_get(o, "p90"));
+	assert_non_null(json_object_get(o, "p999"));
+	assert_non_null(json_object_get(o, "p9999"));
+	json_decref(o);
+	free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_server_down),
+		cmocka_unit_test(test_open_loop),
+		cmocka_unit_test(test_stray_and_duplicates),
+		cmocka_unit_test(test_warmup),
+		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_bad_cfg),
+		cmocka_unit_test(test_hist_json),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
