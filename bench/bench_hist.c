@@ -56,6 +56,25 @@ static int64_t run_hist(struct rtv_hist *h, const int64_t *v, long n)
 	return rtv_now_ns() - t0;
 }
 
+/* What the NetRT client does per reply: read the clock once, record the
+ * latency from the intended send time and the service time from the actual
+ * send into their two histograms. */
+static int64_t run_take(struct rtv_hist *h, struct rtv_hist *h2, const int64_t *v, long n)
+{
+	int64_t t0, now;
+	long i;
+
+	rtv_hist_init(h);
+	rtv_hist_init(h2);
+	t0 = rtv_now_ns();
+	for (i = 0; i < n; i++) {
+		now = rtv_now_ns();
+		rtv_hist_record(h, now - t0 + v[i]);
+		rtv_hist_record(h2, now - t0 + v[i] / 2);
+	}
+	return rtv_now_ns() - t0;
+}
+
 static void spread(const char *what, double *ns, int n)
 {
 	qsort(ns, n, sizeof(*ns), cmp_double);
@@ -65,7 +84,7 @@ static void spread(const char *what, double *ns, int n)
 
 int main(int argc, char **argv)
 {
-	double ref_ns[REPEATS], hist_ns[REPEATS], cost, ratio;
+	double ref_ns[REPEATS], hist_ns[REPEATS], take_ns[REPEATS], cost, take, ratio;
 	long n = 10000000, i;
 	struct rtv_hist *h;
 	struct rtv_rng r;
@@ -78,7 +97,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	v = malloc(n * sizeof(*v));
-	h = malloc(sizeof(*h));
+	h = malloc(2 * sizeof(*h));
 	if (!v || !h) {
 		fprintf(stderr, "cannot allocate %ld samples: %s\n", n, strerror(ENOMEM));
 		return 1;
@@ -96,11 +115,13 @@ int main(int argc, char **argv)
 	for (k = 0; k < REPEATS; k++) {
 		ref_ns[k] = (double)run_reference(v, n) / n;
 		hist_ns[k] = (double)run_hist(h, v, n) / n;
-		printf("repeat %d: reference %7.3f ns/sample, hist %7.3f ns/sample\n", k + 1,
-		       ref_ns[k], hist_ns[k]);
+		take_ns[k] = (double)run_take(h + 1, h + 1, v, n) / n;
+		printf("repeat %d: reference %7.3f ns/sample, hist %7.3f ns/sample, "
+		       "clock + 2 records %7.3f ns/sample\n", k + 1, ref_ns[k], hist_ns[k], take_ns[k]);
 	}
 	spread("reference", ref_ns, REPEATS);
 	spread("hist", hist_ns, REPEATS);
+	spread("take", take_ns, REPEATS);
 
 	/* the histogram did its work: every sample counted, percentiles sane */
 	printf("check: count %" PRIu64 ", p50 %" PRId64 " ns, p99 %" PRId64 " ns, "
@@ -108,12 +129,14 @@ int main(int argc, char **argv)
 	       rtv_hist_percentile(h, 99), rtv_hist_mean_ns(h));
 
 	cost = hist_ns[REPEATS / 2];
+	take = take_ns[REPEATS / 2];
 	ratio = ref_ns[REPEATS / 2] > 0 ? cost / ref_ns[REPEATS / 2] : INFINITY;
 	printf("ratio hist/reference (medians): %.1f; histogram alone: %.3f ns/sample\n", ratio,
 	       cost - ref_ns[REPEATS / 2]);
-	printf("sample cost: %.3f ns (target <= %.0f ns): %s\n", cost, TARGET_NS,
-	       cost <= TARGET_NS ? "PASS" : "FAIL");
+	printf("record cost: %.3f ns per sample\n", cost);
+	printf("sample cost (clock read + rtt and service records): %.3f ns (target <= %.0f ns): %s\n",
+	       take, TARGET_NS, take <= TARGET_NS ? "PASS" : "FAIL");
 	free(v);
 	free(h);
-	return cost <= TARGET_NS ? 0 : 1;
+	return take <= TARGET_NS ? 0 : 1;
 }

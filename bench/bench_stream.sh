@@ -173,7 +173,7 @@ echo
 printf "%-7s %14.2f %6s %14.2f\n" median "$m_ip3" "" "$m_rtv"
 printf "%-7s %14s %6s %14s\n" min-max "$(printf '%.2f-%.2f' "$lo_ip3" "$hi_ip3")" "" \
 	"$(printf '%.2f-%.2f' "$lo_rtv" "$hi_rtv")"
-ratio=$(awk -v a="$m_rtv" -v b="$m_ip3" 'BEGIN { printf "%.3f", b > 0 ? a / b : 0 }')
+ratio=$(awk -v a="$m_rtv" -v b="$m_ip3" 'BEGIN { printf "%.3f", (b > 0) ? a / b : 0 }')
 verdict=$(awk -v r="$ratio" -v t="$TARGET" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
 echo "ratio of medians (rtvnet / iperf3): $ratio"
 echo

@@ -298,6 +298,9 @@ int cmd_compare(int argc, char **argv)
 		     cfg.repeats == 1 ? "" : "s", (double)cfg.duration_ns / 1e9,
 		     (double)cfg.warmup_ns / 1e9, cfg.nstreams, load, cfg.nstreams == 1 ? "" : "s");
 	err = rtv_compare_run(&c, &interrupted, progress, NULL);
+	if (!strcmp(c.cpuidle_driver, "none") && c.dma_latency_held)
+		rtv_cli_info("note: this machine has no cpuidle driver: idle CPUs halt whatever "
+			     "/dev/cpu_dma_latency says, in every run alike");
 	if (isatty(2) && rtv_verbosity >= 1)
 		fprintf(stderr, "\r%78s\r", "");
 	ns = rtv_compare_summarize(&c, sum, RTV_COMPARE_MAX_METHODS + 1);

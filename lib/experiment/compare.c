@@ -150,8 +150,9 @@ static int iperf3_client_main(void *p)
 	int fd = open("/dev/null", O_WRONLY);
 
 	snprintf(port, sizeof(port), "%d", IPERF3_PORT);
+	/* runs out a moment after the NetRT client, then writes its JSON */
 	snprintf(secs, sizeof(secs), "%.1f",
-		 (double)(a->cfg->warmup_ns + a->cfg->duration_ns) / 1e9 + 1.0);
+		 (double)(a->cfg->warmup_ns + a->cfg->duration_ns) / 1e9 + 0.5);
 	if (fd >= 0)
 		dup2(fd, 2);
 	execlp("iperf3", "iperf3", "-c", a->tb->stream_client[a->index].peer, "-p", port, "-t",
@@ -339,6 +340,14 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 		run->stream_gbit_s = (double)(sink_bytes(shm, cfg->nstreams) - bytes_a) * 8.0 /
 				     (double)(t_b - t_a);
 	run->rt = shm->rt;
+	/* iperf3 reports only when it ends by itself: let the clients finish */
+	for (int i = 0; run->load == RTV_LOAD_IPERF3 && i < cfg->nstreams; i++) {
+		pid_t pid = k.pid[cfg->nstreams + i];
+		int64_t deadline = rtv_now_ns() + 5 * RTV_NS_PER_S;
+
+		while (waitpid(pid, NULL, WNOHANG) == 0 && rtv_now_ns() < deadline)
+			usleep(20000);
+	}
 out:
 	stop_all(&k, shm);
 	if (!err && run->load == RTV_LOAD_IPERF3) {
@@ -380,6 +389,16 @@ int rtv_compare_run(struct rtv_compare *c, const volatile sig_atomic_t *stop,
 		return -errno;
 	/* the same idle-state policy for every run (measurement.md): held by an
 	 * open fd, released by the kernel when this process ends however it ends */
+	snprintf(c->cpuidle_driver, sizeof(c->cpuidle_driver), "unknown");
+	{
+		FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "re");
+
+		if (f) {
+			if (fgets(c->cpuidle_driver, sizeof(c->cpuidle_driver), f))
+				c->cpuidle_driver[strcspn(c->cpuidle_driver, "\n")] = '\0';
+			fclose(f);
+		}
+	}
 	if (c->cfg.cpu_dma_latency_us >= 0) {
 		int32_t us = c->cfg.cpu_dma_latency_us;
 

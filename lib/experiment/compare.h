@@ -56,6 +56,7 @@ struct rtv_compare {
 	int nruns, done;
 	int cgroup_version;
 	bool dma_latency_held;
+	char cpuidle_driver[32]; /* "none": CPUs halt whatever cpu_dma_latency says */
 	int64_t start_realtime_ns, end_realtime_ns;
 };
 

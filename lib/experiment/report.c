@@ -101,6 +101,7 @@ json_t *rtv_compare_json(const struct rtv_compare *c, const struct rtv_compare_s
 		rtv_json_set_int(conf, "cpu_dma_latency_us", cfg->cpu_dma_latency_us);
 	else
 		json_object_set_new(conf, "cpu_dma_latency_us", json_null());
+	rtv_json_set_str(conf, "cpuidle_driver", c->cpuidle_driver);
 	rtv_json_set_num(conf, "foreign_limit_pct", cfg->foreign_limit_pct);
 	json_object_set_new(root, "config", conf);
 

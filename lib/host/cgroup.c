@@ -64,9 +64,10 @@ static int read_line(const char *path, char *buf, size_t len)
 	return err;
 }
 
-static int write_str(const char *path, const char *s)
+/* `oflags` adds to O_WRONLY, as O_CREAT for the files of a fresh directory. */
+static int write_str(const char *path, const char *s, int oflags)
 {
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+	int fd = open(path, O_WRONLY | O_CLOEXEC | oflags, 0644), err = 0;
 	size_t len = strlen(s);
 
 	if (fd < 0)
@@ -118,7 +119,7 @@ static int enable_controller(const char *parent, const char *ctrl)
 	if (err < 0)
 		return err;
 	snprintf(tok, sizeof(tok), "+%s", ctrl);
-	return write_str(path, tok);
+	return write_str(path, tok, 0);
 }
 
 int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name)
@@ -153,8 +154,10 @@ int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name)
 			err = read_line(path, val, sizeof(val));
 			if (err < 0)
 				return err;
+			/* cgroupfs made the file with the directory, so O_CREAT
+			 * changes nothing there; a fake tree in a test needs it */
 			snprintf(path, sizeof(path), "%s/%s", dir, file);
-			err = write_str(path, val);
+			err = write_str(path, val, O_CREAT);
 			if (err < 0)
 				return err;
 		}
@@ -172,7 +175,7 @@ int rtv_cgroup_attach(const struct rtv_cgroups *cg, const char *name, pid_t pid)
 	for (size_t i = 0; i < (cg->version == 2 ? 1u : 2u); i++) {
 		rtv_cgroup_path(cg, v1_ctrls[i], name, dir, sizeof(dir));
 		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-		err = write_str(path, val);
+		err = write_str(path, val, 0);
 		if (err < 0)
 			return err;
 	}

@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -38,7 +40,8 @@ bool rtv_journal_is_open(void)
 	return J.lock_fd >= 0;
 }
 
-static void encode(const char *in, char *out, size_t len)
+/* -E2BIG when `in` does not fit: a value cut short could not be restored. */
+static int encode(const char *in, char *out, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	size_t o = 0;
@@ -57,6 +60,7 @@ static void encode(const char *in, char *out, size_t len)
 	if (o == 0 && o + 2 < len) /* keep empty values visible as a field */
 		out[o++] = '%', out[o++] = '-';
 	out[o] = '\0';
+	return *in ? -E2BIG : 0;
 }
 
 static void decode(char *s)
@@ -103,7 +107,7 @@ static int write_all_entries(void)
 
 static int append(const char *kind, int nargs, const char *const *args)
 {
-	char line[4096], enc[1024];
+	char line[4096], enc[sizeof(line)];
 	size_t off;
 	struct entry *e;
 	int fd, err = 0;
@@ -112,7 +116,8 @@ static int append(const char *kind, int nargs, const char *const *args)
 		return -EBADF;
 	off = (size_t)snprintf(line, sizeof(line), "%s", kind);
 	for (int i = 0; i < nargs; i++) {
-		encode(args[i], enc, sizeof(enc));
+		if (encode(args[i], enc, sizeof(enc)) < 0)
+			return -E2BIG;
 		off += (size_t)snprintf(line + off, sizeof(line) - off, " %s", enc);
 		if (off >= sizeof(line))
 			return -E2BIG;
@@ -167,8 +172,9 @@ unsigned long long rtv_proc_starttime(pid_t pid, pid_t tid)
 	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
 	if (!p)
 		goto out;
-	/* after ") " comes field 3 (state); start time is field 22 */
-	for (field = 2; p && field < 21; field++)
+	/* after ") " comes field 3 (state); start time is field 22: each step
+	 * moves p to the space before field + 1 */
+	for (field = 2; p && field < 22; field++)
 		p = strchr(p + 1, ' ');
 	if (p)
 		start = strtoull(p + 1, NULL, 10);
@@ -177,37 +183,65 @@ out:
 	return start;
 }
 
+/* Read a small file whole, its bytes as they are: what undo writes back
+ * (sysfs takes "1\n" as it takes "1"; a regular file gets back exactly what
+ * it had). -EFBIG when it does not fit: part of a value is no way back. */
 static int read_small(const char *path, char *buf, size_t len)
 {
 	ssize_t r;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char more;
+	int err = 0, fd = open(path, O_RDONLY | O_CLOEXEC);
 
 	if (fd < 0)
 		return -errno;
 	r = read(fd, buf, len - 1);
-	if (r < 0) {
-		r = -errno;
-		close(fd);
-		return (int)r;
-	}
+	if (r < 0)
+		err = -errno;
+	else if ((size_t)r == len - 1 && read(fd, &more, 1) > 0)
+		err = -EFBIG;
 	close(fd);
+	if (err)
+		return err;
 	buf[r] = '\0';
-	while (r > 0 && (buf[r - 1] == '\n' || buf[r - 1] == ' '))
-		buf[--r] = '\0';
 	return 0;
 }
 
+/* The length of a value without the newline and spaces sysfs and procfs end it with. */
+static size_t value_len(const char *s)
+{
+	size_t n = strlen(s);
+
+	while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+		n--;
+	return n;
+}
+
+/* On sysfs, procfs and cgroupfs a write sets a value and writing nothing
+ * sets nothing, so an empty value is written as a newline there; elsewhere
+ * (a fake tree in a test) a file is its bytes. */
+static bool on_kernel_fs(int fd)
+{
+	struct statfs sfs;
+
+	if (fstatfs(fd, &sfs))
+		return true;
+	return sfs.f_type == SYSFS_MAGIC || sfs.f_type == PROC_SUPER_MAGIC ||
+	       sfs.f_type == CGROUP_SUPER_MAGIC || sfs.f_type == CGROUP2_SUPER_MAGIC;
+}
+
+/* O_TRUNC, as in a shell's `echo 1 > file`: a regular file gets the value
+ * alone instead of the value over the start of the old contents. */
 static int write_small(const char *path, const char *value)
 {
 	size_t len = strlen(value);
 	int fd, err = 0;
 
-	fd = open(path, O_WRONLY | O_CLOEXEC);
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	if (len == 0)
+	if (len == 0 && on_kernel_fs(fd))
 		value = "\n", len = 1;
-	if (write(fd, value, len) != (ssize_t)len)
+	if (len && write(fd, value, len) != (ssize_t)len)
 		err = -errno;
 	close(fd);
 	return err;
@@ -221,7 +255,7 @@ int rtv_host_write(const char *path, const char *value)
 	err = read_small(path, cur, sizeof(cur));
 	if (err < 0)
 		return err;
-	if (!strcmp(cur, value))
+	if (value_len(cur) == strlen(value) && !strncmp(cur, value, strlen(value)))
 		return 0; /* nothing to change, nothing to undo */
 	err = append("file", 2, (const char *const[]){ path, cur });
 	if (err < 0)

@@ -296,8 +296,13 @@ static int sink_accept(int lfd, int ep, struct conns *c)
 	}
 }
 
-/* Read what a connection has, a bounded number of times so that the others
- * and *stop get their turn. Returns the bytes read; *closed when it ended. */
+/* Read what a connection has, until EAGAIN but a bounded number of times so
+ * that the others and *stop get their turn. Reading on after a short read,
+ * as iperf3 does, catches data that arrived meanwhile, and while the reader
+ * holds the socket the kernel queues new segments for it to process rather
+ * than doing it on the sender's CPU: on veth, where the sender's CPU is the
+ * bottleneck, stopping at the first short read costs some 10% throughput.
+ * Returns the bytes read; *closed when it ended. */
 static uint64_t sink_read(int fd, size_t chunk, bool *closed)
 {
 	uint64_t got = 0;
@@ -308,8 +313,6 @@ static uint64_t sink_read(int fd, size_t chunk, bool *closed)
 
 		if (n > 0) {
 			got += (uint64_t)n;
-			if ((size_t)n < chunk)
-				break; /* drained, most likely */
 			continue;
 		}
 		if (n < 0 && errno == EINTR)

@@ -1,0 +1,811 @@
+/* Unit tests for lib/host/journal.c, each against a fresh journal directory
+ * and fresh files under mkdtemp: exact restoration of file contents, the
+ * order of undo, directories, kept entries, recovery after a crash, the
+ * lock, the pid-reuse guard, and the killing of recorded processes.
+ * The journal is a process-wide singleton: every test ends closed. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "host/journal.h"
+#include "util/log.h"
+
+#define PATH_LEN 320
+#define MAX_KIDS 4
+
+struct fx {
+	char root[64];      /* the mkdtemp directory */
+	char jdir[128];     /* the journal's directory, inside root */
+	pid_t kids[MAX_KIDS]; /* children to reap if a test fails half-way */
+	int nkids;
+};
+
+/* ---- the library's warnings, counted ---- */
+
+static int warnings;
+static char last_warning[512];
+
+__attribute__((format(printf, 2, 0)))
+static void count_log(enum rtv_log_level level, const char *fmt, va_list ap)
+{
+	if (level > RTV_LOG_WARN)
+		return;
+	warnings++;
+	vsnprintf(last_warning, sizeof(last_warning), fmt, ap);
+}
+
+/* ---- fixture ---- */
+
+static int setup(void **state)
+{
+	struct fx *fx = calloc(1, sizeof(*fx));
+
+	if (!fx)
+		return -1;
+	snprintf(fx->root, sizeof(fx->root), "/tmp/rtvnet-test-journal.XXXXXX");
+	if (!mkdtemp(fx->root)) {
+		free(fx);
+		return -1;
+	}
+	snprintf(fx->jdir, sizeof(fx->jdir), "%s/journal.d", fx->root);
+	warnings = 0;
+	last_warning[0] = '\0';
+	rtv_log_set(count_log);
+	*state = fx;
+	return 0;
+}
+
+static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st, (void)flag, (void)ftw;
+	remove(path);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fx *fx = *state;
+
+	rtv_journal_close();
+	rtv_log_set(NULL);
+	/* a child still ours (not yet reaped) is safe to kill: its pid cannot
+	 * have been reused */
+	for (int i = 0; i < fx->nkids; i++) {
+		if (waitpid(fx->kids[i], NULL, WNOHANG) == 0) {
+			kill(fx->kids[i], SIGKILL);
+			waitpid(fx->kids[i], NULL, 0);
+		}
+	}
+	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(fx);
+	return 0;
+}
+
+static void path_in(const struct fx *fx, const char *name, char *buf)
+{
+	snprintf(buf, PATH_LEN, "%s/%s", fx->root, name);
+}
+
+static pid_t track(struct fx *fx, pid_t pid)
+{
+	assert_true(pid > 0);
+	if (fx->nkids < MAX_KIDS)
+		fx->kids[fx->nkids++] = pid;
+	return pid;
+}
+
+/* ---- files ---- */
+
+static void put(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* Reads the whole file; returns its length, -1 when it cannot be opened. */
+static ssize_t slurp(const char *path, char *buf, size_t cap)
+{
+	ssize_t n, total = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return -1;
+	while ((n = read(fd, buf + total, cap - 1 - (size_t)total)) > 0)
+		total += n;
+	close(fd);
+	buf[total] = '\0';
+	return total;
+}
+
+static void expect_content(const char *path, const char *want)
+{
+	static char buf[16384];
+	ssize_t n = slurp(path, buf, sizeof(buf));
+
+	assert_int_not_equal(n, -1);
+	assert_string_equal(buf, want);
+	assert_int_equal(n, (ssize_t)strlen(want)); /* no byte after a NUL */
+}
+
+static void expect_journal(const struct fx *fx, const char *want)
+{
+	char path[PATH_LEN];
+
+	snprintf(path, sizeof(path), "%s/journal", fx->jdir);
+	expect_content(path, want);
+}
+
+static bool exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+static char *repeat(char c, size_t n)
+{
+	char *s = malloc(n + 1);
+
+	assert_non_null(s);
+	memset(s, c, n);
+	s[n] = '\0';
+	return s;
+}
+
+/* ---- children ---- */
+
+/* A child that sleeps until `release` is closed (or 10 s pass). */
+static pid_t sleeper(struct fx *fx, int *release)
+{
+	int p[2];
+	pid_t pid;
+
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		char c;
+
+		close(p[1]);
+		alarm(10);
+		while (read(p[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	close(p[0]);
+	*release = p[1];
+	return track(fx, pid);
+}
+
+static int reap(pid_t pid)
+{
+	int st;
+
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* ---- file entries ---- */
+
+static void test_write_undo_exact(void **state)
+{
+	static const char *const olds[] = {
+		"",                           /* an empty file */
+		"a b  c",                     /* spaces */
+		"line 1\nline 2\n",           /* newlines, one at the end too */
+		"100% %25 %- %",              /* percent signs, and what looks encoded */
+		" lead and trail \n\n",
+		"1",
+	};
+	static const char *const news[] = { "x", "a new value longer than any old one" };
+	struct fx *fx = *state;
+	char f[PATH_LEN];
+
+	path_in(fx, "my file", f);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_true(rtv_journal_is_open());
+	for (size_t i = 0; i < sizeof(olds) / sizeof(olds[0]); i++) {
+		for (size_t k = 0; k < sizeof(news) / sizeof(news[0]); k++) {
+			size_t mark;
+
+			put(f, olds[i]);
+			mark = rtv_journal_mark();
+			assert_int_equal(rtv_host_write(f, news[k]), 0);
+			assert_int_equal(rtv_journal_mark(), mark + 1);
+			expect_content(f, news[k]);
+			assert_int_equal(rtv_journal_undo_to(mark), 1);
+			expect_content(f, olds[i]);
+			assert_int_equal(rtv_journal_mark(), mark);
+			/* a second undo has nothing left to do */
+			assert_int_equal(rtv_journal_undo_to(mark), 0);
+			expect_content(f, olds[i]);
+		}
+	}
+	assert_int_equal(warnings, 0);
+	rtv_journal_close();
+}
+
+static void test_write_same_or_missing(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], missing[PATH_LEN];
+	size_t mark;
+
+	path_in(fx, "f", f);
+	path_in(fx, "missing", missing);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+
+	/* a sysfs-style value with its newline equals the bare value: no change */
+	put(f, "5\n");
+	assert_int_equal(rtv_host_write(f, "5"), 0);
+	assert_int_equal(rtv_journal_mark(), mark);
+	expect_content(f, "5\n");
+
+	assert_int_equal(rtv_host_write(missing, "1"), -ENOENT);
+	assert_int_equal(rtv_journal_mark(), mark);
+	assert_false(exists(missing));
+
+	/* an empty value empties a regular file, and undo brings the old back */
+	put(f, "7\n");
+	assert_int_equal(rtv_host_write(f, ""), 0);
+	expect_content(f, "");
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	expect_content(f, "7\n");
+	rtv_journal_close();
+}
+
+static void test_journal_line_encoding(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], g[PATH_LEN], want[1024];
+
+	path_in(fx, "my file", f);
+	path_in(fx, "g", g);
+	put(f, "a b\n%c");
+	put(g, "");
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_host_write(f, "1"), 0);
+	assert_int_equal(rtv_host_write(g, "2"), 0);
+	snprintf(want, sizeof(want), "0 file %s/my%%20file a%%20b%%0a%%25c\n0 file %s/g %%-\n",
+		 fx->root, fx->root);
+	expect_journal(fx, want);
+	rtv_journal_close();
+	expect_content(f, "a b\n%c");
+	expect_content(g, "");
+}
+
+static void test_undo_reverse_order(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN];
+	size_t mark;
+
+	path_in(fx, "f", f);
+	put(f, "orig\n");
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_host_write(f, "A"), 0);
+	assert_int_equal(rtv_host_write(f, "B"), 0);
+	assert_int_equal(rtv_journal_mark(), mark + 2);
+	expect_content(f, "B");
+	assert_int_equal(rtv_journal_undo_to(mark + 1), 1);
+	expect_content(f, "A");
+	assert_int_equal(rtv_host_write(f, "C"), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 2);
+	expect_content(f, "orig\n");
+	assert_int_equal(rtv_journal_mark(), mark);
+	rtv_journal_close();
+}
+
+static void test_save_file_and_ctl(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], ctl[PATH_LEN];
+	size_t mark;
+
+	path_in(fx, "f", f);
+	path_in(fx, "subtree_control", ctl);
+	put(f, "saved 50%\n");
+	put(ctl, "+cpu +io");
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_save_file(f), 0);
+	put(f, "changed behind the journal's back, and longer");
+	assert_int_equal(rtv_journal_add_ctl(ctl, "cpu"), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 2);
+	expect_content(f, "saved 50%\n");
+	expect_content(ctl, "-cpu");
+	assert_int_equal(warnings, 0);
+	rtv_journal_close();
+}
+
+static void test_long_values(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], *plain = repeat('v', 1500), *pct = repeat('%', 2000),
+			  *huge = repeat('x', 5000);
+	size_t mark;
+
+	path_in(fx, "f", f);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+
+	/* fits in a journal line: restored whole */
+	put(f, plain);
+	assert_int_equal(rtv_host_write(f, "1"), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	expect_content(f, plain);
+
+	/* 6000 characters once encoded: refused, and the file left alone */
+	put(f, pct);
+	assert_int_equal(rtv_host_write(f, "1"), -E2BIG);
+	assert_int_equal(rtv_journal_mark(), mark);
+	expect_content(f, pct);
+
+	/* longer than what is read: refused rather than half-saved */
+	put(f, huge);
+	assert_int_equal(rtv_host_write(f, "1"), -EFBIG);
+	assert_int_equal(rtv_journal_mark(), mark);
+	expect_content(f, huge);
+	rtv_journal_close();
+	free(plain);
+	free(pct);
+	free(huge);
+}
+
+static void test_not_open(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN];
+
+	path_in(fx, "f", f);
+	put(f, "orig");
+	rtv_journal_close(); /* safe when never opened */
+	assert_false(rtv_journal_is_open());
+	assert_int_equal(rtv_host_write(f, "new"), -EBADF);
+	expect_content(f, "orig");
+	assert_int_equal(rtv_journal_add_dir(f), -EBADF);
+	assert_int_equal(rtv_journal_undo_to(0), 0);
+	assert_int_equal(rtv_journal_undo_all(), 0);
+}
+
+/* ---- directories ---- */
+
+static void test_add_dir(void **state)
+{
+	struct fx *fx = *state;
+	char d[PATH_LEN], cg[PATH_LEN], procs[PATH_LEN], gone[PATH_LEN];
+	size_t mark;
+
+	path_in(fx, "a dir", d);
+	path_in(fx, "cg", cg);
+	path_in(fx, "cg/cgroup.procs", procs);
+	path_in(fx, "gone", gone);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+
+	assert_int_equal(rtv_journal_add_dir(d), 0);
+	assert_int_equal(mkdir(d, 0755), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_false(exists(d));
+
+	/* a directory already gone is not an error */
+	assert_int_equal(rtv_journal_add_dir(gone), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+
+	/* a cgroup-like directory whose cgroup.procs lists no pids: nothing is
+	 * killed; on a real cgroupfs rmdir takes the files with it, but here the
+	 * file keeps the directory and undo must say so, never delete files */
+	assert_int_equal(mkdir(cg, 0755), 0);
+	put(procs, "");
+	assert_int_equal(rtv_journal_add_dir(cg), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), -ENOTEMPTY);
+	assert_true(exists(procs));
+	assert_int_equal(warnings, 1);
+	assert_int_equal(rtv_journal_mark(), mark); /* the entry is dropped all the same */
+	/* once the file is gone the directory can go */
+	assert_int_equal(unlink(procs), 0);
+	assert_int_equal(rtv_journal_add_dir(cg), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_false(exists(cg));
+	rtv_journal_close();
+}
+
+/* ---- keep, close, recover, lock ---- */
+
+static void test_keep_survives_close(void **state)
+{
+	struct fx *fx = *state;
+	char run[PATH_LEN], kept[PATH_LEN], want[1024];
+	size_t mark;
+
+	path_in(fx, "run", run);
+	path_in(fx, "kept", kept);
+	put(run, "run-orig");
+	put(kept, "kept-orig");
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_host_write(run, "run-new"), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_host_write(kept, "kept-new"), 0);
+	assert_int_equal(rtv_journal_kept(), 0);
+	assert_int_equal(rtv_journal_keep_from(mark), 0);
+	assert_int_equal(rtv_journal_kept(), 1);
+	rtv_journal_close();
+	assert_false(rtv_journal_is_open());
+	expect_content(run, "run-orig"); /* run entries are undone at close */
+	expect_content(kept, "kept-new");
+	snprintf(want, sizeof(want), "1 file %s kept-orig\n", kept);
+	expect_journal(fx, want);
+
+	/* a later rtvnet: recover leaves kept entries, undo_all takes them */
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_kept(), 1);
+	assert_int_equal(rtv_journal_mark(), 1);
+	assert_int_equal(rtv_journal_recover(), 0);
+	expect_content(kept, "kept-new");
+	assert_int_equal(rtv_journal_undo_all(), 1);
+	expect_content(kept, "kept-orig");
+	assert_int_equal(rtv_journal_kept(), 0);
+	assert_int_equal(rtv_journal_mark(), 0);
+	rtv_journal_close();
+}
+
+static void test_close_removes_empty_journal(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], j[PATH_LEN];
+
+	path_in(fx, "f", f);
+	snprintf(j, sizeof(j), "%s/journal", fx->jdir);
+	put(f, "orig");
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_host_write(f, "new"), 0);
+	assert_true(exists(j));
+	rtv_journal_close();
+	expect_content(f, "orig");
+	assert_false(exists(j));
+}
+
+static void test_recover_after_crash(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], want[1024];
+	pid_t pid;
+	int st;
+
+	path_in(fx, "f", f);
+	put(f, "orig 1\n");
+	pid = fork();
+	if (pid == 0) {
+		/* dies like kill -9 would leave it: no close, no undo */
+		if (rtv_journal_open(fx->jdir) || rtv_host_write(f, "changed"))
+			_exit(1);
+		_exit(0);
+	}
+	track(fx, pid);
+	st = reap(pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	expect_content(f, "changed");
+	snprintf(want, sizeof(want), "0 file %s orig%%201%%0a\n", f);
+	expect_journal(fx, want);
+
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_mark(), 1);
+	assert_int_equal(rtv_journal_recover(), 1);
+	expect_content(f, "orig 1\n");
+	assert_int_equal(rtv_journal_mark(), 0);
+	expect_journal(fx, "");
+	assert_int_equal(rtv_journal_recover(), 0);
+	assert_int_equal(warnings, 0);
+	rtv_journal_close();
+}
+
+static void test_lock(void **state)
+{
+	struct fx *fx = *state;
+	int up[2], down[2], st;
+	char c = 0;
+	pid_t pid;
+
+	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		char r;
+
+		close(up[0]);
+		close(down[1]); /* or the child never sees the end of its pipe */
+		r = rtv_journal_open(fx->jdir) ? 'E' : 'L';
+		alarm(10);
+		if (write(up[1], &r, 1) != 1)
+			_exit(2);
+		while (read(down[0], &r, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	track(fx, pid);
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	assert_int_equal(c, 'L');
+	assert_int_equal(rtv_journal_open(fx->jdir), -EWOULDBLOCK);
+	assert_false(rtv_journal_is_open());
+	close(down[1]); /* let the child go; its lock goes with it */
+	st = reap(pid);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	close(up[0]);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_true(rtv_journal_is_open());
+	rtv_journal_close();
+}
+
+/* ---- tasks and the pid-reuse guard ---- */
+
+static unsigned long long stat_field22(const char *path)
+{
+	char buf[1024], *p;
+	FILE *f = fopen(path, "re");
+	unsigned long long v[20];
+
+	assert_non_null(f);
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	p = strrchr(buf, ')');
+	assert_non_null(p);
+	/* fields 3 (state) to 22 */
+	assert_int_equal(sscanf(p + 2, "%*c %llu %llu %llu %llu %llu %llu %llu %llu %llu %llu "
+				"%llu %llu %llu %llu %llu %llu %llu %llu %llu",
+				&v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8],
+				&v[9], &v[10], &v[11], &v[12], &v[13], &v[14], &v[15], &v[16],
+				&v[17], &v[18]),
+			 19);
+	return v[18];
+}
+
+struct thread_arg {
+	int tid_fd;  /* the thread writes its tid here */
+	int stop_fd; /* and waits until this is closed */
+};
+
+static void *thread_main(void *p)
+{
+	const struct thread_arg *a = p;
+	pid_t tid = gettid();
+	char c;
+
+	if (write(a->tid_fd, &tid, sizeof(tid)) != sizeof(tid))
+		return NULL;
+	while (read(a->stop_fd, &c, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void test_starttime(void **state)
+{
+	unsigned long long start = rtv_proc_starttime(getpid(), 0), tstart;
+	int tid_pipe[2], stop_pipe[2];
+	struct thread_arg arg;
+	char path[64];
+	pthread_t th;
+	pid_t tid = 0;
+
+	(void)state;
+	assert_int_not_equal(start, 0);
+	assert_int_equal(start, stat_field22("/proc/self/stat"));
+	assert_int_equal(rtv_proc_starttime(getpid(), 0), start);
+	assert_int_equal(rtv_proc_starttime(getpid(), gettid()), start);
+	assert_int_equal(rtv_proc_starttime(INT_MAX, 0), 0); /* above any pid_max */
+
+	/* a second thread: by process and thread, or by its tid alone */
+	assert_int_equal(pipe2(tid_pipe, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(stop_pipe, O_CLOEXEC), 0);
+	arg.tid_fd = tid_pipe[1];
+	arg.stop_fd = stop_pipe[0];
+	assert_int_equal(pthread_create(&th, NULL, thread_main, &arg), 0);
+	assert_int_equal(read(tid_pipe[0], &tid, sizeof(tid)), sizeof(tid));
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	tstart = rtv_proc_starttime(getpid(), tid);
+	assert_int_equal(tstart, stat_field22(path));
+	assert_true(tstart >= start);
+	assert_int_equal(rtv_proc_starttime(tid, 0), tstart);
+	close(stop_pipe[1]);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	close(stop_pipe[0]);
+	close(tid_pipe[0]);
+	close(tid_pipe[1]);
+}
+
+static void test_sched_restored(void **state)
+{
+	struct fx *fx = *state;
+	struct sched_param sp = { .sched_priority = 0 };
+	int release, nice0, policy0;
+	size_t mark;
+	pid_t pid = sleeper(fx, &release);
+
+	errno = 0;
+	nice0 = getpriority(PRIO_PROCESS, (id_t)pid);
+	assert_int_equal(errno, 0);
+	policy0 = sched_getscheduler(pid);
+	assert_int_equal(policy0, SCHED_OTHER);
+	if (nice0 > 14 || geteuid() != 0) {
+		close(release);
+		skip(); /* cannot lower a nice value back without privilege */
+	}
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_save_sched(pid), 0);
+	assert_int_equal(sched_setscheduler(pid, SCHED_BATCH, &sp), 0);
+	assert_int_equal(setpriority(PRIO_PROCESS, (id_t)pid, nice0 + 5), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_int_equal(sched_getscheduler(pid), policy0);
+	errno = 0;
+	assert_int_equal(getpriority(PRIO_PROCESS, (id_t)pid), nice0);
+	assert_int_equal(errno, 0);
+	assert_int_equal(warnings, 0);
+	close(release);
+	reap(pid);
+	rtv_journal_close();
+}
+
+static void test_affinity_restored(void **state)
+{
+	struct fx *fx = *state;
+	cpu_set_t orig, one, now;
+	int release, first = -1;
+	size_t mark;
+	pid_t pid = sleeper(fx, &release);
+
+	assert_int_equal(sched_getaffinity(pid, sizeof(orig), &orig), 0);
+	for (int c = 0; c < CPU_SETSIZE && first < 0; c++)
+		if (CPU_ISSET(c, &orig))
+			first = c;
+	assert_true(first >= 0);
+	CPU_ZERO(&one);
+	CPU_SET(first, &one);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_save_affinity(pid), 0);
+	assert_int_equal(sched_setaffinity(pid, sizeof(one), &one), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_int_equal(sched_getaffinity(pid, sizeof(now), &now), 0);
+	assert_true(CPU_EQUAL(&now, &orig));
+	assert_int_equal(warnings, 0);
+	close(release);
+	reap(pid);
+	rtv_journal_close();
+}
+
+static void test_sched_pid_gone(void **state)
+{
+	struct fx *fx = *state;
+	int release;
+	size_t mark;
+	pid_t pid = sleeper(fx, &release);
+
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_save_sched(pid), 0);
+	assert_int_equal(rtv_journal_save_affinity(pid), 0);
+	assert_int_equal(rtv_journal_add_proc(pid), 0);
+	close(release);
+	reap(pid);
+	/* gone (and its pid possibly someone else's): processed, not touched */
+	assert_int_equal(rtv_journal_undo_to(mark), 3);
+	assert_int_equal(warnings, 0);
+	assert_int_equal(rtv_journal_mark(), mark);
+	rtv_journal_close();
+}
+
+static void test_proc_killed(void **state)
+{
+	struct fx *fx = *state;
+	int p[2], st = 0;
+	pid_t helper, victim = 0;
+	size_t mark;
+
+	/* The victim is the helper's child, not ours, so that the undo (which
+	 * reaps its own children) leaves its status for the helper to report. */
+	assert_int_equal(pipe2(p, O_CLOEXEC), 0);
+	helper = fork();
+	if (helper == 0) {
+		pid_t v = fork();
+
+		if (v == 0) {
+			alarm(5); /* not killed by then: SIGALRM fails the test */
+			for (;;)
+				pause();
+		}
+		if (v < 0 || write(p[1], &v, sizeof(v)) != sizeof(v))
+			_exit(1);
+		if (waitpid(v, &st, 0) != v || write(p[1], &st, sizeof(st)) != sizeof(st))
+			_exit(1);
+		_exit(0);
+	}
+	track(fx, helper);
+	close(p[1]);
+	assert_int_equal(read(p[0], &victim, sizeof(victim)), sizeof(victim));
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_add_proc(victim), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_int_equal(read(p[0], &st, sizeof(st)), sizeof(st));
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGKILL);
+	st = reap(helper);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	close(p[0]);
+	rtv_journal_close();
+}
+
+static void test_proc_child_killed_and_reaped(void **state)
+{
+	struct fx *fx = *state;
+	int release;
+	size_t mark;
+	pid_t pid = sleeper(fx, &release);
+
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_add_proc(pid), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	/* killed and already reaped by the undo: no zombie left behind */
+	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
+	assert_int_equal(errno, ECHILD);
+	close(release);
+	rtv_journal_close();
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		T(test_write_undo_exact),
+		T(test_write_same_or_missing),
+		T(test_journal_line_encoding),
+		T(test_undo_reverse_order),
+		T(test_save_file_and_ctl),
+		T(test_long_values),
+		T(test_not_open),
+		T(test_add_dir),
+		T(test_keep_survives_close),
+		T(test_close_removes_empty_journal),
+		T(test_recover_after_crash),
+		T(test_lock),
+		T(test_starttime),
+		T(test_sched_restored),
+		T(test_affinity_restored),
+		T(test_sched_pid_gone),
+		T(test_proc_killed),
+		T(test_proc_child_killed_and_reaped),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
