@@ -7,7 +7,8 @@
 #
 # usage: bench/bench_netrt.sh [path/to/rtvnet]     (default build/cli/rtvnet)
 # environment: REPEATS (5), SECS (10, measured seconds per run),
-#              RTVNET_SPIN (1ms, see below; 0 for a client that sleeps)
+#              RTVNET_SPIN (1ms, see below; 0 for a client that sleeps),
+#              SOCKPERF_OPTS (extra sockperf ping-pong options, default none)
 #
 # sockperf ping-pong is closed loop: it sends the next request only after the
 # reply to the previous one. rtvnet's client is open loop: it sends on a
@@ -23,7 +24,11 @@
 #    A client that sleeps the 1 ms between sends instead lets its CPU halt,
 #    and on a VM waking a halted CPU costs about 60-100 us: that would be
 #    measured, not the path. So rtvnet's client spins too (--spin, the whole
-#    interval by default). RTVNET_SPIN=0 shows the cost of sleeping.
+#    interval by default). RTVNET_SPIN=0 shows the cost of sleeping (on a
+#    Firecracker VM: rtt about 2x sockperf's, almost every send late).
+#    What is left unequal: while spinning, rtvnet polls for the reply, where
+#    sockperf blocks in epoll_wait() for about one round trip; on such a VM
+#    that short halt costs sockperf roughly 5-10 us at the median.
 #  - sockperf discards its first 400 ms and last 50 ms; rtvnet discards a
 #    1 s warm-up (--duration SECS+1 --warmup 1s).
 #
@@ -37,6 +42,7 @@ RTVNET=${1:-build/cli/rtvnet}
 REPEATS=${REPEATS:-5}
 SECS=${SECS:-10}
 RTVNET_SPIN=${RTVNET_SPIN:-1ms}
+read -r -a SOCKPERF_EXTRA <<<"${SOCKPERF_OPTS:-}"
 NS_C=rtvb-c
 NS_S=rtvb-s
 ADDR_C=198.18.251.1
@@ -71,9 +77,14 @@ fi
 
 TMP=$(mktemp -d /tmp/bench_netrt.XXXXXX)
 created=0
-pids=()
+pids=()   # the servers
+client=   # the client running now
 cleanup() {
 	local p
+	if [ -n "$client" ]; then
+		kill "$client" 2>/dev/null || true
+		wait "$client" 2>/dev/null || true
+	fi
 	for p in "${pids[@]}"; do
 		kill "$p" 2>/dev/null || true
 	done
@@ -112,44 +123,62 @@ for p in "${pids[@]}"; do
 	kill -0 "$p" 2>/dev/null || die "a server did not start: $(cat "$TMP"/*-server.log)"
 done
 
+# Run a client in the background and wait for it, so that a signal ends the
+# bench at once (bash runs traps only between foreground commands, but
+# interrupts `wait`); the client is killed by cleanup.
+run_client() {
+	local rc=0
+
+	"$@" &
+	client=$!
+	wait "$client" || rc=$?
+	client=
+	return $rc
+}
+
 # sockperf's percentile lines: "sockperf: ---> percentile 99.000 =  142.749"
 sockperf_run() {
-	ip netns exec $NS_C "${CPU_C[@]}" sockperf ping-pong -i $ADDR_S -p $PORT_SP --full-rtt \
-		--mps=1000 -m 64 -t "$SECS" >"$TMP/sp.log" 2>&1 || die "sockperf failed: $(tail -5 "$TMP/sp.log")"
+	run_client ip netns exec $NS_C "${CPU_C[@]}" sockperf ping-pong -i $ADDR_S -p $PORT_SP --full-rtt \
+		--mps=1000 -m 64 -t "$SECS" "${SOCKPERF_EXTRA[@]}" >"$TMP/sp.log" 2>&1 ||
+		die "sockperf failed: $(tail -5 "$TMP/sp.log")"
 	sed 's/\x1b\[[0-9;]*m//g' "$TMP/sp.log" | awk '
 		/percentile 50.000 =/ { p50 = $NF }
 		/percentile 99.000 =/ { p99 = $NF }
 		/avg-rtt=/ { sub(/.*avg-rtt=/, ""); sub(/ .*/, ""); avg = $0 }
 		/\[Valid Duration\]/ { for (i = 1; i <= NF; i++) if ($i ~ /^ReceivedMessages=/) { sub(/.*=/, "", $i); n = $i } }
 		/# dropped messages/ { sub(/.*dropped messages = /, ""); sub(/;.*/, ""); drop = $0 }
-		END { if (p50 == "" || p99 == "") exit 1; print p50, p99, avg, n, drop }'
+		END { if (p50 == "" || p99 == "") exit 1; print p50, p99, avg, n, drop }' >"$TMP/sp.txt" ||
+		die "cannot parse sockperf's output: $(tail -20 "$TMP/sp.log")"
 }
 
 rtvnet_run() {
-	ip netns exec $NS_C "${CPU_C[@]}" "$RTVNET" -q netrt client --target $ADDR_S --port $PORT_RTV \
-		--interval 1ms --dist const --size 64 --duration $((SECS + 1))s --warmup 1s \
-		--spin "$RTVNET_SPIN" --json "$TMP/rtv.json" >"$TMP/rtv.log" 2>&1 ||
+	run_client ip netns exec $NS_C "${CPU_C[@]}" "$RTVNET" -q netrt client --target $ADDR_S \
+		--port $PORT_RTV --interval 1ms --dist const --size 64 --duration $((SECS + 1))s \
+		--warmup 1s --spin "$RTVNET_SPIN" --json "$TMP/rtv.json" >"$TMP/rtv.log" 2>&1 ||
 		die "rtvnet client failed: $(tail -5 "$TMP/rtv.log")"
 	jq -r '.result | "\(.rtt_us.p50) \(.rtt_us.p99) \(.rtt_us.mean) \(.received) \(.lost) \(.service_us.p50) \(.service_us.p99) \(.late) \(.warmup)"' \
-		"$TMP/rtv.json"
+		"$TMP/rtv.json" >"$TMP/rtv.txt" || die "cannot read rtvnet's JSON result"
 }
 
 echo "bench_netrt: rtvnet netrt vs sockperf $(sockperf --version 2>&1 | awk '/version/ { print $3; exit }') ping-pong --full-rtt"
 echo "  veth $NS_C/$ADDR_C <-> $NS_S/$ADDR_S, 64 B at 1000/s, ${SECS} s measured per run, $REPEATS repeats interleaved"
-echo "  $placement; rtvnet client --spin $RTVNET_SPIN; kernel $(uname -r), $(nproc) CPUs"
+echo "  $placement; rtvnet client --spin $RTVNET_SPIN; sockperf options: ${SOCKPERF_OPTS:-(none)}"
+echo "  kernel $(uname -r), $(nproc) CPUs"
 echo "  times in us; rtvnet rtt is from the intended send time, service from the actual send"
 echo
 
 sp50=() sp99=() rt50=() rt99=()
 for i in $(seq 1 "$REPEATS"); do
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
-	read -r a b avg n drop < <(sockperf_run) || die "cannot parse sockperf's output: $(tail -20 "$TMP/sp.log")"
+	sockperf_run
+	read -r a b avg n drop <"$TMP/sp.txt"
 	printf "repeat %d  sockperf  load %-14s  p50 %8.3f  p99 %8.3f  avg %8.3f  received %s dropped %s\n" \
 		"$i" "$load" "$a" "$b" "$avg" "$n" "$drop"
 	sp50+=("$a") sp99+=("$b")
 
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
-	read -r a b avg n lost s50 s99 late warm < <(rtvnet_run) || die "cannot read rtvnet's JSON result"
+	rtvnet_run
+	read -r a b avg n lost s50 s99 late warm <"$TMP/rtv.txt"
 	printf "repeat %d  rtvnet    load %-14s  p50 %8.3f  p99 %8.3f  avg %8.3f  received %s lost %s late %s warm-up %s  (service p50 %.3f p99 %.3f)\n" \
 		"$i" "$load" "$a" "$b" "$avg" "$n" "$lost" "$late" "$warm" "$s50" "$s99"
 	rt50+=("$a") rt99+=("$b")

@@ -126,7 +126,11 @@ static void print_table(const struct rtv_compare *c, const struct rtv_compare_su
 		       x->disturbed ? " *" : "");
 	}
 	printf("CPU %% is of all %d CPUs (softirq share in brackets); foreign is CPU used by other "
-	       "processes, in %% of one CPU\n", c->runs[0].cpu.ncpus);
+	       "processes, in %% of one CPU; * marks methods with runs that other load disturbed\n",
+	       c->runs[0].cpu.ncpus);
+	for (int m = 1; m <= c->cfg.nmethods && m < c->done; m++)
+		if (c->runs[m].note[0])
+			printf("  %s: %s\n", c->runs[m].method, c->runs[m].note);
 }
 
 static void print_sanity(const struct rtv_compare_summary *s, int n)

@@ -97,19 +97,23 @@ static int parse_rate(const char *s, double *bit_s)
 	switch (*end) {
 	case '\0':
 		break;
-	case 'k': case 'K':
+	case 'k':
+	case 'K':
 		mult = 1e3;
 		end++;
 		break;
-	case 'm': case 'M':
+	case 'm':
+	case 'M':
 		mult = 1e6;
 		end++;
 		break;
-	case 'g': case 'G':
+	case 'g':
+	case 'G':
 		mult = 1e9;
 		end++;
 		break;
-	case 't': case 'T':
+	case 't':
+	case 'T':
 		mult = 1e12;
 		end++;
 		break;
@@ -188,6 +192,7 @@ static void on_interval(void *arg, int64_t t_ns, uint64_t bytes, int64_t interva
 static void print_total(const struct rtv_stream_cfg *cfg, const struct rtv_stream_result *r,
 			bool sink)
 {
+	uint64_t sent = r->datagrams + r->lost;
 	char b[32];
 
 	fmt_bytes(r->bytes, b, sizeof(b));
@@ -196,10 +201,8 @@ static void print_total(const struct rtv_stream_cfg *cfg, const struct rtv_strea
 	if (cfg->proto != IPPROTO_UDP)
 		return;
 	if (sink)
-		printf("udp: %" PRIu64 " datagrams received, %" PRIu64 " lost (%.3f%%)\n", r->datagrams,
-		       r->lost,
-		       r->datagrams + r->lost ? 100.0 * (double)r->lost / (double)(r->datagrams + r->lost)
-					      : 0.0);
+		printf("udp: %" PRIu64 " datagrams received, %" PRIu64 " lost (%.3f%%)\n",
+		       r->datagrams, r->lost, sent ? 100.0 * (double)r->lost / (double)sent : 0.0);
 	else
 		printf("udp: %" PRIu64 " datagrams sent\n", r->datagrams);
 }
@@ -221,8 +224,10 @@ static json_t *stream_json(int argc, char **argv, const struct rtv_stream_cfg *c
 	err |= rtv_json_set_int(c, "port", cfg->port);
 	err |= rtv_json_set_int(c, "size", (int64_t)cfg->msg_size);
 	if (!sink && cfg->proto == IPPROTO_UDP)
-		err |= rtv_json_set_num(c, "rate_bit_s", cfg->rate_bit_s > 0 ? cfg->rate_bit_s : NAN);
-	err |= rtv_json_set_num(c, "duration_s", cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
+		err |= rtv_json_set_num(c, "rate_bit_s",
+					cfg->rate_bit_s > 0 ? cfg->rate_bit_s : NAN);
+	err |= rtv_json_set_num(c, "duration_s",
+				cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
 	err |= rtv_json_set_num(c, "interval_s", (double)cfg->interval_ns / 1e9);
 	err |= rtv_json_set_int(t, "bytes", (int64_t)r->bytes);
 	err |= rtv_json_set_num(t, "seconds", (double)(r->end_ns - r->start_ns) / 1e9);
@@ -265,26 +270,30 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 		return RTV_EXIT_USAGE;
 	}
 	if (!sink && !is_numeric_addr(o->target)) {
-		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", o->target);
+		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address",
+			      o->target);
 		return RTV_EXIT_USAGE;
 	}
 	if (sink && o->bind_addr && !is_numeric_addr(o->bind_addr)) {
-		rtv_cli_error("option '--bind': '%s' is not a numeric IPv4 or IPv6 address", o->bind_addr);
+		rtv_cli_error("option '--bind': '%s' is not a numeric IPv4 or IPv6 address",
+			      o->bind_addr);
 		return RTV_EXIT_USAGE;
 	}
 	if (o->rate_s) {
 		if (parse_rate(o->rate_s, &rate) < 0) {
-			rtv_cli_error("option '--rate': '%s' is not a rate in bits/s (use e.g. 500M, 1.5G, "
-				      "800k, or 0 for as fast as possible)", o->rate_s);
+			rtv_cli_error("option '--rate': '%s' is not a rate in bits/s "
+				      "(use e.g. 500M, 1.5G, 800k, or 0 for as fast as possible)",
+				      o->rate_s);
 			return RTV_EXIT_USAGE;
 		}
 		if (!udp) {
-			rtv_cli_error("option '--rate': needs --proto udp (TCP always sends as fast as it can)");
+			rtv_cli_error("option '--rate': needs --proto udp "
+				      "(TCP always sends as fast as it can)");
 			return RTV_EXIT_USAGE;
 		}
 	}
-	if (o->size && udp &&
-	    (o->size < (long long)RTV_STREAM_UDP_MIN_SIZE || o->size > (long long)RTV_STREAM_UDP_MAX_SIZE)) {
+	if (o->size && udp && (o->size < (long long)RTV_STREAM_UDP_MIN_SIZE ||
+			       o->size > (long long)RTV_STREAM_UDP_MAX_SIZE)) {
 		rtv_cli_error("option '--size': %lld is out of range %u-%u for UDP", o->size,
 			      RTV_STREAM_UDP_MIN_SIZE, RTV_STREAM_UDP_MAX_SIZE);
 		return RTV_EXIT_USAGE;
@@ -292,7 +301,10 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 	cfg->proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
 	cfg->addr = sink ? o->bind_addr : o->target;
 	cfg->port = (uint16_t)o->port;
-	cfg->msg_size = o->size ? (size_t)o->size : udp ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
+	if (o->size)
+		cfg->msg_size = (size_t)o->size;
+	else
+		cfg->msg_size = udp ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
 	cfg->rate_bit_s = rate;
 	cfg->duration_ns = o->duration_ns;
 	cfg->interval_ns = o->interval_ns;
@@ -308,7 +320,7 @@ static void report_failure(const struct rtv_stream_cfg *cfg, const struct rtv_st
 	fmt_endpoint(cfg->addr, cfg->port, ep, sizeof(ep));
 	if (sink && !r->start_ns)
 		rtv_cli_error("cannot listen on %s %s: %s%s", proto, ep, strerror(-err),
-			      err == -EADDRINUSE ? " (another sink or iperf3 running? try --port)" : "");
+			      err == -EADDRINUSE ? " (is another sink running? try --port)" : "");
 	else if (sink)
 		rtv_cli_error("receiving on %s %s failed: %s", proto, ep, strerror(-err));
 	else if (!r->start_ns && cfg->proto == IPPROTO_TCP)
@@ -343,7 +355,8 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 		RTV_OPT_END_DEF,
 	};
 	const struct rtv_opt source_opts[] = {
-		RTV_OPT_STRING_DEF("target", 't', &o.target, "ADDR", "the sink's numeric IPv4 or IPv6 address"),
+		RTV_OPT_STRING_DEF("target", 't', &o.target, "ADDR",
+				   "the sink's numeric IPv4 or IPv6 address"),
 		RTV_OPT_CHOICE_DEF("proto", 0, &o.proto, "PROTO", proto_names, "transport"),
 		RTV_OPT_INT_DEF("port", 'p', &o.port, "P", 1, 65535, "the sink's port"),
 		RTV_OPT_STRING_DEF("rate", 'r', &o.rate_s, "BITS",
@@ -393,10 +406,8 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 		snprintf(dur, sizeof(dur), "for %.3g s", (double)cfg.duration_ns / 1e9);
 	else
 		snprintf(dur, sizeof(dur), "until Ctrl-C");
-	if (sink)
-		rtv_cli_info("%s sink on %s, %s", cfg.proto == IPPROTO_UDP ? "UDP" : "TCP", ep, dur);
-	else
-		rtv_cli_info("%s source to %s, %s", cfg.proto == IPPROTO_UDP ? "UDP" : "TCP", ep, dur);
+	rtv_cli_info("%s %s %s, %s", cfg.proto == IPPROTO_UDP ? "UDP" : "TCP",
+		     sink ? "sink on" : "source to", ep, dur);
 
 	start_rt = rtv_realtime_ns();
 	if (sink)

@@ -20,6 +20,9 @@ snapshot() {
 		# policy and priority of every kernel thread
 		ps -eLo tid=,cls=,rtprio=,comm= 2>/dev/null | awk '$4 ~ /^\[?(ksoftirqd|napi|irq)/' | sort
 		sysctl -n net.core.busy_poll net.core.busy_read 2>/dev/null
+		grep -H . /proc/irq/*/smp_affinity_list /sys/devices/virtual/workqueue/cpumask 2>/dev/null
+		# CPU affinity of long-lived processes (dedicated moves them and must restore them)
+		for p in 1 $$ $PPID; do taskset -cp "$p" 2>/dev/null; done
 	}
 }
 

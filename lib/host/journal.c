@@ -153,6 +153,15 @@ fail:
 	return err;
 }
 
+/* Forget the newest entry (its change failed before taking effect). */
+static void drop_last(void)
+{
+	if (!J.n)
+		return;
+	free(J.e[--J.n].line);
+	write_all_entries();
+}
+
 unsigned long long rtv_proc_starttime(pid_t pid, pid_t tid)
 {
 	char path[64], buf[1024], *p;
@@ -260,7 +269,10 @@ int rtv_host_write(const char *path, const char *value)
 	err = append("file", 2, (const char *const[]){ path, cur });
 	if (err < 0)
 		return err;
-	return write_small(path, value);
+	err = write_small(path, value);
+	if (err < 0)
+		drop_last(); /* the change did not happen: nothing to undo */
+	return err;
 }
 
 int rtv_journal_save_file(const char *path)

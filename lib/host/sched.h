@@ -16,6 +16,12 @@ int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set);
 int rtv_sched_policy_parse(const char *s, int *policy);
 const char *rtv_sched_policy_name(int policy);
 
+/* Move every thread that may move (not per-CPU kernel threads), except
+ * those of processes in except_cgroup, off the `away` CPUs: each keeps the
+ * rest of its affinity, or gets `to` when nothing is left. Journaled per
+ * thread. Returns the number moved. */
+int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char *except_cgroup);
+
 /* Kernel threads whose name matches an fnmatch pattern (for irq/N-DEV and
  * napi/DEV-ID threads). Fills up to max tids; returns the number found. */
 int rtv_kthreads_find(const char *pattern, pid_t *tids, int max);

@@ -2,17 +2,80 @@
  * the RT CPU set, the streams on the rest, with cpuset cgroups. On veth the
  * receive work runs on the sending CPU, so confining the senders confines the
  * packet processing; kernel threads of the RT devices (where they exist) are
- * pinned too. */
+ * pinned too. "Alone" as in the paper's dedicated processor and tuned's
+ * cpu-partitioning: other interrupts, every thread that may move and unbound
+ * workqueues go to the other CPUs. All of it is journaled and undone after
+ * the run. */
 #include "methods/method.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/cgroup.h"
+#include "host/journal.h"
 #include "host/sched.h"
 #include "util/log.h"
 #include "util/parse.h"
+
+/* Steer every interrupt that may move off the RT CPUs; returns the count. */
+static int move_irqs(const cpu_set_t *rt, const cpu_set_t *nonrt)
+{
+	char path[300], cur[256], list[256];
+	struct dirent *de;
+	DIR *d = opendir("/proc/irq");
+	int moved = 0;
+
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		cpu_set_t set, both;
+		FILE *f;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/irq/%s/smp_affinity_list", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (!fgets(cur, sizeof(cur), f))
+			cur[0] = '\0';
+		fclose(f);
+		cur[strcspn(cur, "\n")] = '\0';
+		if (rtv_parse_cpulist(cur, CPU_SETSIZE, &set) < 0)
+			continue;
+		CPU_AND(&both, &set, rt);
+		if (!CPU_COUNT(&both))
+			continue;
+		CPU_XOR(&set, &set, &both);
+		if (!CPU_COUNT(&set))
+			set = *nonrt;
+		rtv_cpulist_format(&set, list, sizeof(list));
+		if (!rtv_host_write(path, list)) /* some IRQs cannot move: EIO */
+			moved++;
+	}
+	closedir(d);
+	return moved;
+}
+
+/* Unbound workqueues' CPU mask (hex), where the kernel has one. */
+static int move_workqueues(const cpu_set_t *nonrt)
+{
+	static const char path[] = "/sys/devices/virtual/workqueue/cpumask";
+	unsigned long long mask = 0;
+	char val[32];
+
+	if (access(path, W_OK))
+		return 0;
+	for (int i = 0; i < 64; i++)
+		if (CPU_ISSET(i, nonrt))
+			mask |= 1ULL << i;
+	snprintf(val, sizeof(val), "%llx", mask);
+	return rtv_host_write(path, val) ? 0 : 1;
+}
 
 static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
 			   size_t len)
@@ -46,9 +109,17 @@ static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed 
 	}
 	for (int i = 0; i < n && !err; i++)
 		err = rtv_sched_set_affinity(tids[i], &cfg->rt_cpus);
-	snprintf(note, len, "RT hosts on CPU %s, streams on CPU %s%s", rt, nonrt,
-		 n ? ", RT devices' kernel threads pinned to the RT CPUs" : "");
-	return err;
+	if (err < 0)
+		return err;
+	int irqs = move_irqs(&cfg->rt_cpus, &cfg->nonrt_cpus);
+	int threads = rtv_sched_move_others(&cfg->rt_cpus, &cfg->nonrt_cpus, "/" RTV_TESTBED_CGROUP "/");
+	int wq = move_workqueues(&cfg->nonrt_cpus);
+
+	snprintf(note, len, "RT hosts on CPU %s, streams on CPU %s%s; moved off the RT CPUs: "
+		 "%d IRQs, %d threads%s", rt, nonrt,
+		 n ? ", RT devices' kernel threads pinned to the RT CPUs" : "", irqs < 0 ? 0 : irqs,
+		 threads < 0 ? 0 : threads, wq ? ", unbound workqueues" : "");
+	return 0;
 }
 
 const struct rtv_method rtv_method_dedicated = {

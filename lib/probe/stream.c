@@ -42,8 +42,8 @@ struct meter {
 	uint64_t mark_bytes;
 };
 
-static void meter_init(struct meter *m, const struct rtv_stream_cfg *cfg, rtv_stream_report_fn report,
-		       void *arg)
+static void meter_init(struct meter *m, const struct rtv_stream_cfg *cfg,
+		       rtv_stream_report_fn report, void *arg)
 {
 	memset(m, 0, sizeof(*m));
 	m->report = report;
@@ -299,9 +299,8 @@ static int sink_accept(int lfd, int ep, struct conns *c)
 /* Read what a connection has, until EAGAIN but a bounded number of times so
  * that the others and *stop get their turn. Reading on after a short read,
  * as iperf3 does, catches data that arrived meanwhile, and while the reader
- * holds the socket the kernel queues new segments for it to process rather
- * than doing it on the sender's CPU: on veth, where the sender's CPU is the
- * bottleneck, stopping at the first short read costs some 10% throughput.
+ * holds the socket the kernel leaves new segments for it to process rather
+ * than doing it on the sender's CPU, which is the bottleneck on veth.
  * Returns the bytes read; *closed when it ended. */
 static uint64_t sink_read(int fd, size_t chunk, bool *closed)
 {
@@ -758,7 +757,8 @@ static int udp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == ECONNREFUSED) /* an ICMP error about earlier datagrams: no sink yet */
+			/* an ICMP error about earlier datagrams: no sink yet */
+			if (errno == ECONNREFUSED)
 				continue;
 			if (errno == ENOBUFS || errno == EAGAIN) {
 				seq++; /* dropped on this host: the sink sees a gap */

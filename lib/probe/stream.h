@@ -15,15 +15,18 @@
 #define RTV_STREAM_UDP_MAX_SIZE  65507u         /* largest IPv4 UDP payload */
 #define RTV_STREAM_UDP_MIN_SIZE  8u             /* the sequence number */
 #define RTV_STREAM_TCP_MAX_SIZE  (16u * 1024u * 1024u)
-#define RTV_STREAM_CONNECT_RETRY_NS INT64_C(2000000000) /* keep retrying refused connects this long */
+/* a source keeps retrying a refused connect this long */
+#define RTV_STREAM_CONNECT_RETRY_NS INT64_C(2000000000)
 
 struct rtv_stream_cfg {
 	int proto;           /* IPPROTO_TCP or IPPROTO_UDP */
 	const char *addr;    /* source: the sink's numeric IPv4/IPv6 address;
 			      * sink: address to bind, NULL for any (IPv6 and IPv4) */
 	uint16_t port;
-	size_t msg_size;     /* bytes per write (TCP) or UDP payload including the
-			      * 8-byte sequence number; 0: RTV_STREAM_*_MSG_SIZE */
+	size_t msg_size;     /* source: bytes per write (TCP) or UDP payload including
+			      * the 8-byte sequence number; sink: bytes per read (TCP,
+			      * at most 1 MiB) or the largest datagram copied in full
+			      * (UDP; longer ones are counted whole); 0: RTV_STREAM_*_MSG_SIZE */
 	double rate_bit_s;   /* UDP source: target payload rate in bits/s, 0 = as
 			      * fast as possible; ignored for TCP and by sinks */
 	int64_t duration_ns; /* 0 = until *stop; see the functions for when it starts */
@@ -53,25 +56,31 @@ struct rtv_stream_result {
 typedef void (*rtv_stream_report_fn)(void *arg, int64_t t_ns, uint64_t interval_bytes,
 				     int64_t interval_ns);
 
-/* Receive and count. TCP: listen (SO_REUSEADDR) and accept any number of
- * sources, reading each at full speed; UDP: receive datagrams and count gaps
- * in their sequence numbers. Intervals and duration_ns start at the first
- * connection (TCP) or datagram (UDP); before that the sink waits until *stop.
- * *stop is checked at least every 100 ms. report may be NULL.
+/* Receive and count. TCP: listen (SO_REUSEADDR, backlog 64) and accept any
+ * number of sources, reading each at full speed; UDP: receive datagrams (with
+ * an 8 MiB receive buffer when allowed) and count gaps in their sequence
+ * numbers. With addr NULL it listens on IPv6 and IPv4. Data is read into one
+ * static buffer and discarded, so sinks may run in several threads. Intervals
+ * and duration_ns start at the first connection (TCP) or datagram (UDP);
+ * before that the sink waits until *stop. A source that disconnects or
+ * resets ends its connection, not the sink. *stop is checked at least every
+ * 100 ms (epoll timeouts). report may be NULL.
  * Returns 0 when the duration elapsed or *stop became nonzero, or -errno;
  * res holds what was counted either way. */
 int rtv_stream_sink_run(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_t *stop,
 			rtv_stream_report_fn report, void *arg, struct rtv_stream_result *res);
 
 /* Send. TCP: connect to cfg->addr (retrying for RTV_STREAM_CONNECT_RETRY_NS
- * while refused) and write msg_size blocks at full speed; UDP: send datagrams
+ * while refused; -ETIMEDOUT after 5 s without an answer) and write msg_size
+ * blocks at full speed with blocking sends; UDP: send datagrams
  * that start with a 64-bit big-endian sequence number, from 0, paced on an
  * absolute schedule to rate_bit_s when it is nonzero. duration_ns counts
  * from the connection (TCP) or the first datagram (UDP). *stop is checked at
  * least every 100 ms. report may be NULL. SIGPIPE is never raised.
  * Returns 0 when the duration elapsed or *stop became nonzero, or -errno
  * (res->start_ns is 0 when the connection never came up); res holds what was
- * sent either way. */
+ * sent either way. A sink that goes away mid-run gives -EPIPE or -ECONNRESET.
+ * UDP datagrams refused (ICMP port unreachable: no sink yet) are not counted. */
 int rtv_stream_source_run(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_t *stop,
 			  rtv_stream_report_fn report, void *arg, struct rtv_stream_result *res);
 
