@@ -188,7 +188,7 @@ int cmd_compare(int argc, char **argv)
 	static const char *const dists[] = { "uniform", "exp", "const", NULL };
 	const char *methods = "vanilla,prio,dedicated", *json_path = NULL, *svg_path = NULL;
 	const char *load = "builtin", *dist = "uniform";
-	long long repeats = 3, streams = 2, size = 64, rt_prio = 80, dma = 0, seed = 1;
+	long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
 	int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
 	int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 	double foreign = 10;
@@ -204,7 +204,7 @@ int cmd_compare(int argc, char **argv)
 		RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS, "request interval range"),
 		RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", dists, "interval distribution"),
 		RTV_OPT_INT_DEF("size", 's', &size, "BYTES", 32, 65000, "NetRT payload size"),
-		RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links)"),
+		RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
 		RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
 		RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT path"),
 		RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated (default: the last CPU)"),

@@ -151,8 +151,11 @@ int main(int argc, char **argv)
 	size_t i;
 	int ret;
 
-	rtv_argc = argc;
-	rtv_argv = argv;
+	/* a copy: option parsing reorders argv in place */
+	static char *argv_copy[256];
+	rtv_argc = argc < 255 ? argc : 255;
+	memcpy(argv_copy, argv, (size_t)rtv_argc * sizeof(*argv));
+	rtv_argv = argv_copy;
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	rtv_log_set(lib_log);
 	while (argc > 1 && argv[1][0] == '-') {

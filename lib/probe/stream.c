@@ -387,9 +387,8 @@ static int tcp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 			if (got) {
 				bytes += got;
 				res_set_bytes(res, bytes);
-			}
-			if (got || closed)
 				res->end_ns = rtv_now_ns();
+			}
 			if (closed)
 				conns_close(&conns, ep, fd);
 		}

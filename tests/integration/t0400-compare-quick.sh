@@ -8,7 +8,7 @@ out_has "^dedicated"
 [ -s "$TMP/c.svg" ] || die "no SVG"
 grep -q '</svg>' "$TMP/c.svg" || die "SVG incomplete"
 jq -e '
-  (.meta | has("tool") and has("version") and has("kernel") and has("cpus") and has("cmdline") and has("start") and has("end"))
+  (.meta.cmdline | test("compare --quick")) and (.meta | has("tool") and has("version") and has("kernel") and has("cpus") and has("cmdline") and has("start") and has("end"))
   and ([.runs[].method] | sort) == ["dedicated","idle","prio","vanilla"]
   and all(.runs[]; .rtt_us | has("count") and has("lost") and has("mean") and has("sd") and has("min")
        and has("p50") and has("p90") and has("p99") and has("p999") and has("p9999") and has("max")
