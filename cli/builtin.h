@@ -12,6 +12,7 @@
 #ifndef RTV_CLI_BUILTIN_H
 #define RTV_CLI_BUILTIN_H
 
+#include <signal.h>
 #include <stdbool.h>
 
 #include "opts.h"
@@ -40,6 +41,12 @@ extern int rtv_verbosity; /* 0 quiet, 1 normal, 2 verbose (-v) */
 void rtv_cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rtv_cli_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void rtv_cli_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Set by SIGINT, SIGTERM and SIGHUP once rtv_cli_catch_signals() ran: the
+ * command finishes its current step, undoes its changes and returns. A second
+ * signal ends the process (the journal then recovers at the next start). */
+extern volatile sig_atomic_t rtv_cli_stop;
+int rtv_cli_catch_signals(void);
 
 /* Take the host lock and undo what a crashed run left; prints why it cannot.
  * Commands flagged RTV_CMD_JOURNAL get this before they run. */

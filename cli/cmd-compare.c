@@ -22,14 +22,6 @@ static const char usage_str[] =
 	"repeated, and prints them side by side in the shape of the outsourcing paper's\n"
 	"Table 2. Writes results/compare-<time>.json and .svg (RTT CDF per method).";
 
-static volatile sig_atomic_t interrupted;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 static void progress(void *arg, const struct rtv_compare *c, int index, double elapsed_s,
 		     const struct rtv_netrt_result *live)
 {
@@ -219,7 +211,6 @@ int cmd_compare(int argc, char **argv)
 	struct rtv_compare_summary sum[RTV_COMPARE_MAX_METHODS + 1];
 	struct rtv_compare c;
 	char jbuf[256], sbuf[256];
-	struct sigaction sa = { .sa_handler = on_signal };
 	json_t *root;
 	int64_t t0 = rtv_now_ns();
 
@@ -288,9 +279,8 @@ int cmd_compare(int argc, char **argv)
 		svg_path = sbuf;
 	}
 	/* Ctrl-C and kill end the current run cleanly; the journal undoes the rest */
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
+	if (rtv_cli_catch_signals())
+		return RTV_EXIT_FAIL;
 
 	err = rtv_compare_init(&c, &cfg);
 	if (err < 0) {
@@ -301,7 +291,7 @@ int cmd_compare(int argc, char **argv)
 		     c.nruns, cfg.nmethods, cfg.nmethods == 1 ? "" : "s", cfg.repeats,
 		     cfg.repeats == 1 ? "" : "s", (double)cfg.duration_ns / 1e9,
 		     (double)cfg.warmup_ns / 1e9, cfg.nstreams, load, cfg.nstreams == 1 ? "" : "s");
-	err = rtv_compare_run(&c, &interrupted, progress, NULL);
+	err = rtv_compare_run(&c, &rtv_cli_stop, progress, NULL);
 	if (!strcmp(c.cpuidle_driver, "none") && c.dma_latency_held)
 		rtv_cli_info("note: this machine has no cpuidle driver: idle CPUs halt whatever "
 			     "/dev/cpu_dma_latency says, in every run alike");

@@ -44,31 +44,6 @@ static const char client_usage[] =
 static const char *const policy_names[] = { "other", "fifo", "rr", NULL };
 static const char *const dist_names[] = { "uniform", "exp", "const", NULL };
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-/* SIGINT/SIGTERM end the run gracefully: no SA_RESTART, so a blocking call
- * returns EINTR at once; SA_RESETHAND, so a second signal ends the process. */
-static int catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
-		rtv_cli_error("cannot catch SIGINT/SIGTERM: %s", strerror(errno));
-		return RTV_EXIT_FAIL;
-	}
-	return 0;
-}
-
 /* --cpu, --policy and --prio, shared by both sides. */
 struct sched_opts {
 	cpu_set_t cpus;     /* empty: leave the affinity alone */
@@ -175,7 +150,7 @@ static int netrt_server(int argc, char **argv)
 	err = sched_apply(&so, policy, prio);
 	if (err)
 		return err;
-	err = catch_signals();
+	err = rtv_cli_catch_signals();
 	if (err)
 		return err;
 
@@ -192,7 +167,7 @@ static int netrt_server(int argc, char **argv)
 		return fd == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
 	}
 	rtv_cli_info("listening on UDP %s port %lld", bind_addr ? bind_addr : "any", port);
-	err = rtv_netrt_server_serve(fd, &stop_flag, &st);
+	err = rtv_netrt_server_serve(fd, &rtv_cli_stop, &st);
 	close(fd);
 	printf("netrt server: %" PRIu64 " request%s echoed\n", st.requests,
 	       st.requests == 1 ? "" : "s");
@@ -439,7 +414,7 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 	err = sched_apply(&so, policy, prio);
 	if (err)
 		return err;
-	err = catch_signals();
+	err = rtv_cli_catch_signals();
 	if (err)
 		return err;
 	res = malloc(sizeof(*res));
@@ -449,7 +424,7 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 	}
 
 	start_rt = rtv_realtime_ns();
-	err = rtv_netrt_client_run(&cfg, &stop_flag, res);
+	err = rtv_netrt_client_run(&cfg, &rtv_cli_stop, res);
 	end_rt = rtv_realtime_ns();
 	if (err < 0 && !res->start_ns) {
 		/* failed before the first send: the socket or the address */
@@ -463,7 +438,7 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 		rtv_cli_error("cannot summarise the result: %s", strerror(ENOMEM));
 		goto out;
 	}
-	print_summary(&cfg, res, rtt, svc, stop_flag != 0);
+	print_summary(&cfg, res, rtt, svc, rtv_cli_stop != 0);
 	if (res->sent >= 100 && res->late * 10 > res->sent)
 		rtv_cli_warn("%.0f%% of the sends were more than %lldus late: this client wakes up slowly "
 			     "(an idle CPU that halts?), and rtt includes it; try --spin 200us",
@@ -478,7 +453,7 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 	ret = err < 0 ? RTV_EXIT_FAIL : RTV_EXIT_OK;
 	if (json_path) {
 		root = client_json(orig_argc, orig_argv, &cfg, res, rtt, svc, start_rt, end_rt,
-				   stop_flag != 0);
+				   rtv_cli_stop != 0);
 		if (!root) {
 			rtv_cli_error("cannot build the JSON result: %s", strerror(ENOMEM));
 			ret = RTV_EXIT_FAIL;

@@ -45,31 +45,6 @@ static const char source_usage[] =
 
 static const char *const proto_names[] = { "tcp", "udp", NULL };
 
-static volatile sig_atomic_t stop_flag;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_flag = 1;
-}
-
-/* SIGINT/SIGTERM end the run gracefully: no SA_RESTART, so a blocking call
- * returns EINTR at once; SA_RESETHAND, so a second signal ends the process. */
-static int catch_signals(void)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_RESETHAND;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGINT, &sa, NULL) < 0 || sigaction(SIGTERM, &sa, NULL) < 0) {
-		rtv_cli_error("cannot catch SIGINT/SIGTERM: %s", strerror(errno));
-		return RTV_EXIT_FAIL;
-	}
-	return 0;
-}
-
 /* The options of both modes; each mode's table uses the rows that apply. */
 struct stream_opts {
 	const char *target;    /* source */
@@ -390,7 +365,7 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 	err = stream_cfg(&o, sink, &cfg);
 	if (err)
 		return err;
-	err = catch_signals();
+	err = rtv_cli_catch_signals();
 	if (err)
 		return err;
 	if (o.json_path) {
@@ -411,9 +386,9 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 
 	start_rt = rtv_realtime_ns();
 	if (sink)
-		err = rtv_stream_sink_run(&cfg, &stop_flag, on_interval, &ctx, &res);
+		err = rtv_stream_sink_run(&cfg, &rtv_cli_stop, on_interval, &ctx, &res);
 	else
-		err = rtv_stream_source_run(&cfg, &stop_flag, on_interval, &ctx, &res);
+		err = rtv_stream_source_run(&cfg, &rtv_cli_stop, on_interval, &ctx, &res);
 	end_rt = rtv_realtime_ns();
 	if (err < 0 && !res.start_ns) {
 		report_failure(&cfg, &res, sink, err);
@@ -428,7 +403,7 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 	if (o.json_path) {
 		if (!ctx.oom) {
 			root = stream_json(full_argc, full_argv, &cfg, sink, &res, ctx.intervals,
-					   start_rt, end_rt, stop_flag != 0);
+					   start_rt, end_rt, rtv_cli_stop != 0);
 			ctx.intervals = NULL; /* taken over by stream_json */
 		}
 		if (!root) {

@@ -1,6 +1,7 @@
 /* rtvnet: the front end. It owns printing, exit codes and argument parsing;
  * subcommands are dispatched from commands[] (git's git.c, iproute2's ip.c). */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,6 +95,30 @@ int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char 
 		rtv_cli_error("%s", err);
 		fprintf(stderr, "run '%s -h' for the options\n", cmd_name);
 		return RTV_EXIT_USAGE;
+	}
+	return 0;
+}
+
+volatile sig_atomic_t rtv_cli_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	rtv_cli_stop = 1;
+}
+
+int rtv_cli_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: blocking calls return EINTR at once */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
+	    sigaction(SIGHUP, &sa, NULL)) {
+		rtv_cli_error("cannot catch SIGINT/SIGTERM: %s", strerror(errno));
+		return RTV_EXIT_FAIL;
 	}
 	return 0;
 }

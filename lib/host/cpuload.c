@@ -1,4 +1,5 @@
 #include "host/cpuload.h"
+#include "host/proc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -38,24 +39,6 @@ static int read_proc_stat(struct rtv_cpuload_snap *s)
 	return 0;
 }
 
-static bool in_cgroup(pid_t pid, const char *needle)
-{
-	char path[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	if (!needle)
-		return false;
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
 static int cmp_pid(const void *a, const void *b)
 {
 	const struct rtv_task_ticks *x = a, *y = b;
@@ -65,7 +48,6 @@ static int cmp_pid(const void *a, const void *b)
 
 int rtv_cpuload_snap(struct rtv_cpuload_snap *s, pid_t self, const char *ours_cgroup)
 {
-	char path[64], buf[1024];
 	struct dirent *de;
 	DIR *d;
 	int err;
@@ -80,36 +62,11 @@ int rtv_cpuload_snap(struct rtv_cpuload_snap *s, pid_t self, const char *ours_cg
 		return -errno;
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
-		unsigned long long f[22] = { 0 };
+		struct rtv_proc_stat st;
 		struct rtv_task_ticks *t;
-		char *p;
-		FILE *fp;
-		int i;
 
-		if (pid <= 0)
+		if (pid <= 0 || rtv_proc_stat_read(pid, 0, &st))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		fp = fopen(path, "re");
-		if (!fp)
-			continue;
-		p = fgets(buf, sizeof(buf), fp);
-		fclose(fp);
-		if (!p || !(p = strrchr(buf, ')')))
-			continue;
-		/* fields 3.. follow ") "; f[k] holds field k+1 */
-		p += 2;
-		for (i = 2; i < 22 && *p; i++) {
-			if (i == 2) { /* state is a letter */
-				p = strchr(p, ' ');
-				if (!p)
-					break;
-				p++;
-				continue;
-			}
-			f[i] = strtoull(p, &p, 10);
-			while (*p == ' ')
-				p++;
-		}
 		if (s->ntasks == s->cap) {
 			int cap = s->cap ? s->cap * 2 : 512;
 			void *n = realloc(s->tasks, (size_t)cap * sizeof(*s->tasks));
@@ -123,11 +80,11 @@ int rtv_cpuload_snap(struct rtv_cpuload_snap *s, pid_t self, const char *ours_cg
 		}
 		t = &s->tasks[s->ntasks++];
 		t->pid = pid;
-		t->ticks = f[13] + f[14]; /* utime + stime */
-		t->start = f[21];
-		if (f[8] & 0x00200000) /* PF_KTHREAD */
+		t->ticks = st.utime + st.stime;
+		t->start = st.starttime;
+		if (st.flags & RTV_PF_KTHREAD)
 			t->kind = 1;
-		else if (pid == self || (pid_t)f[3] == self || in_cgroup(pid, ours_cgroup))
+		else if (pid == self || st.ppid == self || rtv_proc_in_cgroup(pid, ours_cgroup))
 			t->kind = 2;
 		else
 			t->kind = 0;

@@ -1,4 +1,5 @@
 #include "host/journal.h"
+#include "host/proc.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -164,32 +165,9 @@ static void drop_last(void)
 
 unsigned long long rtv_proc_starttime(pid_t pid, pid_t tid)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long start = 0;
-	FILE *f;
-	int field;
+	struct rtv_proc_stat st;
 
-	if (tid && tid != pid)
-		snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	else
-		snprintf(path, sizeof(path), "/proc/%d/stat", tid ? tid : pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (!fgets(buf, sizeof(buf), f))
-		goto out;
-	p = strrchr(buf, ')'); /* comm may contain spaces and parentheses */
-	if (!p)
-		goto out;
-	/* after ") " comes field 3 (state); start time is field 22: each step
-	 * moves p to the space before field + 1 */
-	for (field = 2; p && field < 22; field++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		start = strtoull(p + 1, NULL, 10);
-out:
-	fclose(f);
-	return start;
+	return rtv_proc_stat_read(pid, tid, &st) ? 0 : st.starttime;
 }
 
 /* Read a small file whole, its bytes as they are: what undo writes back

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "host/journal.h"
+#include "host/proc.h"
 #include "util/log.h"
 
 int rtv_sched_policy_parse(const char *s, int *policy)
@@ -76,44 +77,6 @@ int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set)
 	return sched_setaffinity(tid, sizeof(*set), set) ? -errno : 0;
 }
 
-/* flags of a task (field 9 of stat), or 0 */
-static unsigned long task_flags(pid_t pid, pid_t tid)
-{
-	char path[96], buf[1024], *p;
-	unsigned long flags = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	p = fgets(buf, sizeof(buf), f);
-	fclose(f);
-	if (!p || !(p = strrchr(buf, ')')))
-		return 0;
-	for (int i = 0; p && i < 7; i++)
-		p = strchr(p + 1, ' ');
-	if (p)
-		flags = strtoul(p + 1, NULL, 10);
-	return flags;
-}
-
-static bool in_cgroup(pid_t pid, const char *needle)
-{
-	char path[64], line[512];
-	bool found = false;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return false;
-	while (!found && fgets(line, sizeof(line), f))
-		found = strstr(line, needle) != NULL;
-	fclose(f);
-	return found;
-}
-
 int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char *except_cgroup)
 {
 	char path[96];
@@ -126,7 +89,7 @@ int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 
-		if (pid <= 0 || (except_cgroup && in_cgroup(pid, except_cgroup)))
+		if (pid <= 0 || rtv_proc_in_cgroup(pid, except_cgroup))
 			continue;
 		snprintf(path, sizeof(path), "/proc/%d/task", pid);
 		td = opendir(path);
@@ -134,9 +97,11 @@ int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char
 			continue;
 		while ((te = readdir(td))) {
 			pid_t tid = (pid_t)atoi(te->d_name);
+			struct rtv_proc_stat st;
 			cpu_set_t cur, both, next;
 
-			if (tid <= 0 || (task_flags(pid, tid) & 0x04000000)) /* PF_NO_SETAFFINITY */
+			if (tid <= 0 || rtv_proc_stat_read(pid, tid, &st) ||
+			    (st.flags & RTV_PF_NO_SETAFFINITY))
 				continue;
 			if (sched_getaffinity(tid, sizeof(cur), &cur))
 				continue;
@@ -160,48 +125,21 @@ int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char
 
 int rtv_kthreads_find(const char *pattern, pid_t *tids, int max)
 {
-	char path[300], comm[64], stat[512];
+	struct rtv_proc_stat st;
 	struct dirent *de;
 	DIR *d = opendir("/proc");
 	int n = 0;
 
 	if (!d)
 		return -errno;
-	while ((de = readdir(d))) {
+	while ((de = readdir(d)) && n < max) {
 		pid_t pid = (pid_t)atoi(de->d_name);
-		FILE *f;
-		char *p;
-		unsigned long flags = 0;
 
-		if (pid <= 0)
+		if (pid <= 0 || rtv_proc_stat_read(pid, 0, &st))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-		f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (!fgets(stat, sizeof(stat), f)) {
-			fclose(f);
-			continue;
-		}
-		fclose(f);
-		p = strchr(stat, '(');
-		if (!p)
-			continue;
-		snprintf(comm, sizeof(comm), "%.*s", (int)(strrchr(stat, ')') - p - 1), p + 1);
-		p = strrchr(stat, ')');
-		/* field 9 (flags) is the 7th after the comm */
-		for (int i = 0; p && i < 7; i++)
-			p = strchr(p + 1, ' ');
-		if (p)
-			flags = strtoul(p + 1, NULL, 10);
-		if (!(flags & 0x00200000)) /* PF_KTHREAD */
-			continue;
-		if (fnmatch(pattern, comm, 0))
-			continue;
-		if (n < max)
-			tids[n] = pid;
-		n++;
+		if ((st.flags & RTV_PF_KTHREAD) && !fnmatch(pattern, st.comm, 0))
+			tids[n++] = pid;
 	}
 	closedir(d);
-	return n < max ? n : max;
+	return n;
 }

@@ -1,0 +1,26 @@
+/* Reading /proc: one parser of /proc/PID/stat for everything that needs a
+ * task's name, parent, flags, CPU time or start time. */
+#ifndef RTV_HOST_PROC_H
+#define RTV_HOST_PROC_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define RTV_PF_KTHREAD          0x00200000UL /* a kernel thread */
+#define RTV_PF_NO_SETAFFINITY   0x04000000UL /* bound to its CPU(s) */
+
+struct rtv_proc_stat {
+	char comm[32];
+	pid_t ppid;
+	unsigned long flags;              /* PF_* */
+	unsigned long long utime, stime;  /* clock ticks */
+	unsigned long long starttime;     /* clock ticks since boot */
+};
+
+/* Read /proc/PID/stat, or /proc/PID/task/TID/stat when tid is nonzero and
+ * differs from pid. 0 or -errno (-ENOENT when the task is gone). */
+int rtv_proc_stat_read(pid_t pid, pid_t tid, struct rtv_proc_stat *st);
+/* Whether any line of /proc/PID/cgroup contains needle. */
+bool rtv_proc_in_cgroup(pid_t pid, const char *needle);
+
+#endif
