@@ -282,6 +282,11 @@ int cmd_compare(int argc, char **argv)
 	if (rtv_cli_catch_signals())
 		return RTV_EXIT_FAIL;
 
+	if (rtv_testbed_exists(NULL)) {
+		rtv_cli_error("a testbed is already up (see 'rtvnet testbed status'); compare brings up "
+			      "its own: run 'rtvnet testbed down' first");
+		return RTV_EXIT_FAIL;
+	}
 	err = rtv_compare_init(&c, &cfg);
 	if (err < 0) {
 		rtv_cli_error("out of memory");
@@ -292,7 +297,7 @@ int cmd_compare(int argc, char **argv)
 		     cfg.repeats == 1 ? "" : "s", (double)cfg.duration_ns / 1e9,
 		     (double)cfg.warmup_ns / 1e9, cfg.nstreams, load, cfg.nstreams == 1 ? "" : "s");
 	err = rtv_compare_run(&c, &rtv_cli_stop, progress, NULL);
-	if (!strcmp(c.cpuidle_driver, "none") && c.dma_latency_held)
+	if (c.done && !strcmp(c.cpuidle_driver, "none") && c.dma_latency_held)
 		rtv_cli_info("note: this machine has no cpuidle driver: idle CPUs halt whatever "
 			     "/dev/cpu_dma_latency says, in every run alike");
 	if (isatty(2) && rtv_verbosity >= 1)

@@ -14,6 +14,8 @@ ip -n rtv-rts -br addr show rtvs0 | grep -q 198.18.0.2/24 || die "rtvs0 address"
 ip link show | grep -q rtv && die "a testbed device is in the host's namespace"
 expect 1 "$RTVNET" testbed up
 out_has "already up"
+expect 1 "$RTVNET" compare --quick
+out_has "compare brings up its own"
 expect 0 "$RTVNET" testbed status
 out_has "rts +rtv-rts +rtvs0 +198.18.0.2"
 expect 0 "$RTVNET" testbed down
