@@ -1,4 +1,5 @@
 #include "host/cgroup.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -48,22 +49,6 @@ void rtv_cgroup_path(const struct rtv_cgroups *cg, const char *ctrl, const char 
 		snprintf(buf, len, "%s/%s/%s", cg->root, ctrl, name);
 }
 
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (ferror(f))
-		err = -EIO;
-	fclose(f);
-	return err;
-}
-
 /* `oflags` adds to O_WRONLY, as O_CREAT for the files of a fresh directory. */
 static int write_str(const char *path, const char *s, int oflags)
 {
@@ -109,7 +94,7 @@ static int enable_controller(const char *parent, const char *ctrl)
 	int err;
 
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control", parent);
-	err = read_line(path, cur, sizeof(cur));
+	err = rtv_file_read_line(path, cur, sizeof(cur));
 	if (err < 0)
 		return err;
 	for (p = strstr(cur, ctrl); p; p = strstr(p + 1, ctrl))
@@ -151,7 +136,7 @@ int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name)
 			const char *file = k ? "cpuset.mems" : "cpuset.cpus";
 
 			snprintf(path, sizeof(path), "%s/%s", parent, file);
-			err = read_line(path, val, sizeof(val));
+			err = rtv_file_read_line(path, val, sizeof(val));
 			if (err < 0)
 				return err;
 			/* cgroupfs made the file with the directory, so O_CREAT
@@ -200,7 +185,7 @@ int rtv_cgroup_usage_ns(const struct rtv_cgroups *cg, const char *name, uint64_t
 	if (cg->version == 1) {
 		rtv_cgroup_path(cg, "cpuacct", name, dir, sizeof(dir));
 		snprintf(path, sizeof(path), "%s/cpuacct.usage", dir);
-		err = read_line(path, line, sizeof(line));
+		err = rtv_file_read_line(path, line, sizeof(line));
 		if (err < 0)
 			return err;
 		*ns = strtoull(line, NULL, 10);

@@ -1,4 +1,5 @@
 #include "host/cpufreq.h"
+#include "util/file.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -24,23 +25,6 @@ static int cf_path(const char *root, int cpu, const char *file, char *buf, size_
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 
-/* First line of a file, without its newline. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (ferror(f))
-		err = -EIO;
-	fclose(f);
-	return err;
-}
-
 static int read_khz(const struct rtv_cpufreq *cf, const char *file, uint32_t *khz)
 {
 	char p[PATH_MAX], line[64];
@@ -50,7 +34,7 @@ static int read_khz(const struct rtv_cpufreq *cf, const char *file, uint32_t *kh
 	err = cf_path(cf->root, cf->cpu, file, p, sizeof(p));
 	if (err < 0)
 		return err;
-	err = read_line(p, line, sizeof(line));
+	err = rtv_file_read_line(p, line, sizeof(line));
 	if (err < 0)
 		return err;
 	err = rtv_parse_ll(line, 0, UINT32_MAX, &v);
@@ -86,7 +70,7 @@ int rtv_cpufreq_probe(const char *root, int cpu, struct rtv_cpufreq *cf)
 	err = cf_path(root, cpu, "scaling_governor", p, sizeof(p));
 	if (err < 0)
 		return err;
-	err = read_line(p, cf->governor, sizeof(cf->governor));
+	err = rtv_file_read_line(p, cf->governor, sizeof(cf->governor));
 	if (err < 0)
 		return err;
 	cf->has_setspeed = strcmp(cf->governor, "userspace") == 0;

@@ -1,4 +1,5 @@
 #include "host/energy.h"
+#include "util/file.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -12,23 +13,6 @@
 
 #define ZONE_PREFIX "intel-rapl:"
 
-/* First line of a file, without its newline. */
-static int read_line(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	int err = 0;
-
-	if (!f)
-		return -errno;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	if (ferror(f))
-		err = -EIO;
-	fclose(f);
-	return err;
-}
-
 static int read_u64(const char *dir, const char *file, uint64_t *v)
 {
 	char p[PATH_MAX], line[64];
@@ -38,7 +22,7 @@ static int read_u64(const char *dir, const char *file, uint64_t *v)
 	n = snprintf(p, sizeof(p), "%s/%s", dir, file);
 	if (n < 0 || (size_t)n >= sizeof(p))
 		return -ENAMETOOLONG;
-	err = read_line(p, line, sizeof(line));
+	err = rtv_file_read_line(p, line, sizeof(line));
 	if (err < 0)
 		return err;
 	if (rtv_parse_ll(line, 0, LLONG_MAX, &x) < 0)
@@ -95,7 +79,7 @@ int rtv_energy_rapl_probe(const char *powercap_root, struct rtv_energy *e)
 			goto out;
 		}
 		snprintf(name_path, sizeof(name_path), "%s/name", pkg.dir);
-		err = read_line(name_path, pkg.name, sizeof(pkg.name));
+		err = rtv_file_read_line(name_path, pkg.name, sizeof(pkg.name));
 		if (err < 0)
 			goto out;
 		if (strncmp(pkg.name, "package", strlen("package")))

@@ -25,6 +25,8 @@
 #include "host/cgroup.h"
 #include "host/journal.h"
 
+#include "fixture.h"
+
 #define PATH_LEN 320
 
 struct fx {
@@ -40,8 +42,7 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	snprintf(fx->root, sizeof(fx->root), "/tmp/rtvnet-test-cgroup.XXXXXX");
-	if (!mkdtemp(fx->root)) {
+	if (rtv_test_mkdtemp(fx->root, sizeof(fx->root), "cgroup")) {
 		free(fx);
 		return -1;
 	}
@@ -55,19 +56,12 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
 	rtv_journal_close();
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rtv_test_rmtree(fx->root);
 	free(fx);
 	return 0;
 }

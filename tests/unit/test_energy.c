@@ -19,6 +19,8 @@
 
 #include "host/energy.h"
 
+#include "fixture.h"
+
 #define PATH_LEN 320
 #define RANGE_UJ 262143328850ULL /* a real max_energy_range_uj */
 
@@ -32,8 +34,7 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	snprintf(fx->root, sizeof(fx->root), "/tmp/rtvnet-test-energy.XXXXXX");
-	if (!mkdtemp(fx->root)) {
+	if (rtv_test_mkdtemp(fx->root, sizeof(fx->root), "energy")) {
 		free(fx);
 		return -1;
 	}
@@ -41,18 +42,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rtv_test_rmtree(fx->root);
 	free(fx);
 	return 0;
 }

@@ -29,6 +29,8 @@
 #include "host/journal.h"
 #include "util/log.h"
 
+#include "fixture.h"
+
 #define PATH_LEN 320
 #define MAX_KIDS 4
 
@@ -61,8 +63,7 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	snprintf(fx->root, sizeof(fx->root), "/tmp/rtvnet-test-journal.XXXXXX");
-	if (!mkdtemp(fx->root)) {
+	if (rtv_test_mkdtemp(fx->root, sizeof(fx->root), "journal")) {
 		free(fx);
 		return -1;
 	}
@@ -71,13 +72,6 @@ static int setup(void **state)
 	last_warning[0] = '\0';
 	rtv_log_set(count_log);
 	*state = fx;
-	return 0;
-}
-
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path);
 	return 0;
 }
 
@@ -95,7 +89,7 @@ static int teardown(void **state)
 			waitpid(fx->kids[i], NULL, 0);
 		}
 	}
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rtv_test_rmtree(fx->root);
 	free(fx);
 	return 0;
 }

@@ -21,6 +21,8 @@
 
 #include "net/napi.h"
 
+#include "fixture.h"
+
 #define PATH_LEN 320
 
 struct fx {
@@ -59,8 +61,7 @@ static int setup(void **state)
 
 	if (!fx)
 		return -1;
-	snprintf(fx->root, sizeof(fx->root), "/tmp/rtvnet-test-napi.XXXXXX");
-	if (!mkdtemp(fx->root)) {
+	if (rtv_test_mkdtemp(fx->root, sizeof(fx->root), "napi")) {
 		free(fx);
 		return -1;
 	}
@@ -78,18 +79,11 @@ static int setup(void **state)
 	return 0;
 }
 
-static int rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st, (void)flag, (void)ftw;
-	remove(path);
-	return 0;
-}
-
 static int teardown(void **state)
 {
 	struct fx *fx = *state;
 
-	nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	rtv_test_rmtree(fx->root);
 	free(fx);
 	return 0;
 }
