@@ -248,14 +248,12 @@ int cmd_compare(int argc, char **argv)
 	for (int i = 0; i < ncpus; i++)
 		if (!CPU_ISSET(i, &rt_cpus))
 			CPU_SET(i, &cfg.mcfg.nonrt_cpus);
-	if (!CPU_COUNT(&cfg.mcfg.nonrt_cpus) && rtv_method_find("dedicated")) {
-		for (int i = 0; i < cfg.nmethods; i++)
-			if (!strcmp(cfg.methods[i]->name, "dedicated")) {
-				rtv_cli_error("option '--rt-cpu': leaves no CPU for the streams (this machine "
-					      "has %d CPU%s)", ncpus, ncpus == 1 ? "" : "s");
-				return RTV_EXIT_USAGE;
-			}
-	}
+	for (int i = 0; i < cfg.nmethods && !CPU_COUNT(&cfg.mcfg.nonrt_cpus); i++)
+		if (cfg.methods[i] == &rtv_method_dedicated) {
+			rtv_cli_error("option '--rt-cpu': leaves no CPU for the streams (this machine "
+				      "has %d CPU%s)", ncpus, ncpus == 1 ? "" : "s");
+			return RTV_EXIT_USAGE;
+		}
 	cfg.seed = (uint64_t)seed;
 	cfg.cpu_dma_latency_us = (int)dma;
 	cfg.foreign_limit_pct = foreign;

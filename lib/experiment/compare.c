@@ -189,10 +189,11 @@ struct kids {
 	int n;
 };
 
-static int start(struct kids *k, const struct rtv_compare *c, struct rtv_testbed *tb,
-		 const struct rtv_tb_host *h, enum rtv_role role, int (*fn)(void *), void *arg)
+/* Start fn in host h and let the run's method (NULL for idle) place it. */
+static int start(struct kids *k, const struct rtv_method *m, const struct rtv_method_cfg *mcfg,
+		 struct rtv_testbed *tb, const struct rtv_tb_host *h, enum rtv_role role,
+		 int (*fn)(void *), void *arg)
 {
-	const struct rtv_method *m = NULL;
 	pid_t pid;
 	int err;
 
@@ -200,11 +201,8 @@ static int start(struct kids *k, const struct rtv_compare *c, struct rtv_testbed
 	if (err < 0)
 		return err;
 	k->pid[k->n++] = pid;
-	for (int i = 0; i < c->cfg.nmethods; i++)
-		if (!strcmp(c->cfg.methods[i]->name, c->runs[c->done].method))
-			m = c->cfg.methods[i];
 	if (m && m->place) {
-		err = m->place(&c->cfg.mcfg, tb, role, pid);
+		err = m->place(mcfg, tb, role, pid);
 		if (err < 0)
 			rtv_err("method '%s' cannot place process %d: %s", m->name, pid, strerror(-err));
 	}
@@ -278,7 +276,7 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 		sa->index = ca->index = i;
 		snprintf(ca->path, sizeof(ca->path), "%s/iperf3-%d.json", RTV_JOURNAL_DIR, i);
 		unlink(ca->path);
-		err = start(&k, c, tb, &tb->stream_server[i], RTV_ROLE_STREAM_SERVER,
+		err = start(&k, m, &cfg->mcfg, tb, &tb->stream_server[i], RTV_ROLE_STREAM_SERVER,
 			    run->load == RTV_LOAD_IPERF3 ? iperf3_server_main : sink_main, sa);
 		if (err < 0)
 			goto out;
@@ -286,17 +284,17 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (load)
 		usleep(100000); /* servers listening */
 	for (int i = 0; load && i < cfg->nstreams; i++) {
-		err = start(&k, c, tb, &tb->stream_client[i], RTV_ROLE_STREAM_CLIENT,
+		err = start(&k, m, &cfg->mcfg, tb, &tb->stream_client[i], RTV_ROLE_STREAM_CLIENT,
 			    run->load == RTV_LOAD_IPERF3 ? iperf3_client_main : source_main,
 			    &args[2 * i + 1]);
 		if (err < 0)
 			goto out;
 	}
-	err = start(&k, c, tb, &tb->rt_server, RTV_ROLE_RT_SERVER, server_main, &args[nargs]);
+	err = start(&k, m, &cfg->mcfg, tb, &tb->rt_server, RTV_ROLE_RT_SERVER, server_main, &args[nargs]);
 	if (err < 0)
 		goto out;
 	usleep(load ? 300000 : 50000); /* streams at full speed, server bound */
-	err = start(&k, c, tb, &tb->rt_client, RTV_ROLE_RT_CLIENT, client_main, &args[nargs]);
+	err = start(&k, m, &cfg->mcfg, tb, &tb->rt_client, RTV_ROLE_RT_CLIENT, client_main, &args[nargs]);
 	if (err < 0)
 		goto out;
 	t_start = rtv_now_ns();

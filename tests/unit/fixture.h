@@ -29,4 +29,33 @@ static inline void rtv_test_rmtree(const char *root)
 	nftw(root, rtv_test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* The fixture of tests that need only a fresh tree: cmocka setup and
+ * teardown around `struct rtv_test_tree`, the state they hand the tests. */
+struct rtv_test_tree {
+	char root[64]; /* the mkdtemp directory, the fake root */
+};
+
+static inline int rtv_test_tree_setup(void **state, const char *tag)
+{
+	struct rtv_test_tree *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		return -1;
+	if (rtv_test_mkdtemp(t->root, sizeof(t->root), tag)) {
+		free(t);
+		return -1;
+	}
+	*state = t;
+	return 0;
+}
+
+static inline int rtv_test_tree_teardown(void **state)
+{
+	struct rtv_test_tree *t = *state;
+
+	rtv_test_rmtree(t->root);
+	free(t);
+	return 0;
+}
+
 #endif

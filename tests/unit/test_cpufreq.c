@@ -25,9 +25,6 @@
 #define PATH_LEN 320
 #define REC_MAX 8
 
-struct fx {
-	char root[64]; /* the mkdtemp directory: the fake sysfs cpu root */
-};
 
 struct rec {
 	int n;
@@ -49,30 +46,17 @@ static int record(void *arg, const char *path, const char *value)
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	if (rtv_test_mkdtemp(fx->root, sizeof(fx->root), "cpufreq")) {
-		free(fx);
-		return -1;
-	}
-	*state = fx;
-	return 0;
+	return rtv_test_tree_setup(state, "cpufreq");
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	rtv_test_rmtree(fx->root);
-	free(fx);
-	return 0;
+	return rtv_test_tree_teardown(state);
 }
 
 /* ---- the fake tree ---- */
 
-static void mkdir_in(const struct fx *fx, const char *name)
+static void mkdir_in(const struct rtv_test_tree *fx, const char *name)
 {
 	char p[PATH_LEN];
 
@@ -80,7 +64,7 @@ static void mkdir_in(const struct fx *fx, const char *name)
 	assert_int_equal(mkdir(p, 0755), 0);
 }
 
-static void put(const struct fx *fx, const char *name, const char *s)
+static void put(const struct rtv_test_tree *fx, const char *name, const char *s)
 {
 	char p[PATH_LEN];
 	size_t len = strlen(s);
@@ -93,7 +77,7 @@ static void put(const struct fx *fx, const char *name, const char *s)
 	assert_int_equal(close(fd), 0);
 }
 
-static void expect_file(const struct fx *fx, const char *name, const char *want)
+static void expect_file(const struct rtv_test_tree *fx, const char *name, const char *want)
 {
 	char p[PATH_LEN], buf[128];
 	ssize_t n;
@@ -110,7 +94,7 @@ static void expect_file(const struct fx *fx, const char *name, const char *want)
 }
 
 /* cpu1 with a cpufreq directory as the kernel shows it (values end in \n) */
-static void fake_cpu1(const struct fx *fx, const char *governor)
+static void fake_cpu1(const struct rtv_test_tree *fx, const char *governor)
 {
 	char line[64];
 
@@ -126,7 +110,7 @@ static void fake_cpu1(const struct fx *fx, const char *governor)
 	    strcmp(governor, "userspace") ? "<unsupported>\n" : "3000000\n");
 }
 
-static void expect_rec(const struct fx *fx, const struct rec *r, int i, const char *file,
+static void expect_rec(const struct rtv_test_tree *fx, const struct rec *r, int i, const char *file,
 		       const char *value)
 {
 	char want[PATH_LEN];
@@ -140,7 +124,7 @@ static void expect_rec(const struct fx *fx, const struct rec *r, int i, const ch
 
 static void test_probe_empty_tree(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_cpufreq cf;
 	char missing[PATH_LEN];
 
@@ -156,7 +140,7 @@ static void test_probe_empty_tree(void **state)
 
 static void test_probe_userspace(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_cpufreq cf;
 
 	fake_cpu1(fx, "userspace");
@@ -173,7 +157,7 @@ static void test_probe_userspace(void **state)
 
 static void test_userspace_low_high_low(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_cpufreq cf;
 	struct rec r = { 0 };
 
@@ -190,7 +174,7 @@ static void test_userspace_low_high_low(void **state)
 
 static void test_powersave_uses_max_freq(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_cpufreq cf;
 	struct rec r = { 0 };
 
@@ -209,7 +193,7 @@ static void test_powersave_uses_max_freq(void **state)
 
 static void test_write_plain(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_cpufreq cf;
 	char p[PATH_LEN];
 
@@ -234,7 +218,7 @@ static int fail_write(void *arg, const char *path, const char *value)
 
 static void test_errors(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_cpufreq cf;
 
 	fake_cpu1(fx, "userspace");

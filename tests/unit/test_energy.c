@@ -24,36 +24,20 @@
 #define PATH_LEN 320
 #define RANGE_UJ 262143328850ULL /* a real max_energy_range_uj */
 
-struct fx {
-	char root[64]; /* the mkdtemp directory: the fake powercap root */
-};
 
 static int setup(void **state)
 {
-	struct fx *fx = calloc(1, sizeof(*fx));
-
-	if (!fx)
-		return -1;
-	if (rtv_test_mkdtemp(fx->root, sizeof(fx->root), "energy")) {
-		free(fx);
-		return -1;
-	}
-	*state = fx;
-	return 0;
+	return rtv_test_tree_setup(state, "energy");
 }
 
 static int teardown(void **state)
 {
-	struct fx *fx = *state;
-
-	rtv_test_rmtree(fx->root);
-	free(fx);
-	return 0;
+	return rtv_test_tree_teardown(state);
 }
 
 /* ---- the fake tree ---- */
 
-static void put(const struct fx *fx, const char *zone, const char *file, const char *s)
+static void put(const struct rtv_test_tree *fx, const char *zone, const char *file, const char *s)
 {
 	char p[PATH_LEN];
 	size_t len = strlen(s);
@@ -66,7 +50,7 @@ static void put(const struct fx *fx, const char *zone, const char *file, const c
 	assert_int_equal(close(fd), 0);
 }
 
-static void zone(const struct fx *fx, const char *dir, const char *name, unsigned long long uj)
+static void zone(const struct rtv_test_tree *fx, const char *dir, const char *name, unsigned long long uj)
 {
 	char p[PATH_LEN], line[64];
 
@@ -80,7 +64,7 @@ static void zone(const struct fx *fx, const char *dir, const char *name, unsigne
 	put(fx, dir, "max_energy_range_uj", line);
 }
 
-static void set_uj(const struct fx *fx, const char *dir, unsigned long long uj)
+static void set_uj(const struct rtv_test_tree *fx, const char *dir, unsigned long long uj)
 {
 	char line[64];
 
@@ -92,7 +76,7 @@ static void set_uj(const struct fx *fx, const char *dir, unsigned long long uj)
  * at the top of /sys/class/powercap), a top-level non-package zone, and the
  * MMIO interface to package 0, which must not be counted twice. Package 1 is
  * created first so that the result does not depend on readdir order. */
-static void fake_two_packages(const struct fx *fx)
+static void fake_two_packages(const struct rtv_test_tree *fx)
 {
 	char p[PATH_LEN];
 
@@ -109,7 +93,7 @@ static void fake_two_packages(const struct fx *fx)
 
 static void test_probe_empty_tree(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_energy e;
 	char missing[PATH_LEN];
 	uint64_t uj;
@@ -126,7 +110,7 @@ static void test_probe_empty_tree(void **state)
 
 static void test_two_packages_sum(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_energy e;
 	uint64_t uj;
 
@@ -170,7 +154,7 @@ static void test_delta_exact(void **state)
 
 static void test_delta_per_package_across_wrap(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	uint64_t before[2], after[2], total = 0;
 	struct rtv_energy e;
 
@@ -191,7 +175,7 @@ static void test_delta_per_package_across_wrap(void **state)
 
 static void test_bad_files(void **state)
 {
-	struct fx *fx = *state;
+	struct rtv_test_tree *fx = *state;
 	struct rtv_energy e;
 
 	zone(fx, "intel-rapl:0", "package-0", 1000);
