@@ -190,7 +190,7 @@ int cmd_compare(int argc, char **argv)
 	const struct rtv_opt opts[] = {
 		RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 8 s runs (under 60 s)"),
 		RTV_OPT_STRING_DEF("methods", 'm', &methods, "LIST", "methods to compare, comma-separated"),
-		RTV_OPT_INT_DEF("repeats", 'r', &repeats, "N", 1, 100, "repeats of the interleaved sequence"),
+		RTV_OPT_INT_DEF("repeats", 'r', &repeats, "N", 1, RTV_COMPARE_MAX_REPEATS, "repeats of the interleaved sequence"),
 		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "measured length of each run"),
 		RTV_OPT_DURATION_DEF("warmup", 0, &warmup, "S", RTV_NS_PER_S, "discarded start of each run"),
 		RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS, "request interval range"),
@@ -287,7 +287,7 @@ int cmd_compare(int argc, char **argv)
 	}
 	err = rtv_compare_init(&c, &cfg);
 	if (err < 0) {
-		rtv_cli_error("out of memory");
+		rtv_cli_error("cannot set up the runs: %s", strerror(-err));
 		return RTV_EXIT_FAIL;
 	}
 	rtv_cli_info("%d runs: idle + %d method%s x %d repeat%s, %.0f s each (+%.0f s warm-up), %d %s stream%s",

@@ -54,6 +54,9 @@ int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg)
 	int per = 1 + cfg->nmethods, k = 0;
 
 	memset(c, 0, sizeof(*c));
+	if (cfg->repeats < 1 || cfg->repeats > RTV_COMPARE_MAX_REPEATS ||
+	    cfg->nmethods > RTV_COMPARE_MAX_METHODS)
+		return -EINVAL;
 	c->cfg = *cfg;
 	c->nruns = cfg->repeats * per;
 	c->runs = calloc((size_t)c->nruns, sizeof(*c->runs));

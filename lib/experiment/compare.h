@@ -18,6 +18,7 @@
 #include "stats/summary.h"
 
 #define RTV_COMPARE_MAX_METHODS 16
+#define RTV_COMPARE_MAX_REPEATS 64
 #define RTV_COMPARE_IDLE "idle"
 
 enum rtv_load { RTV_LOAD_NONE, RTV_LOAD_BUILTIN, RTV_LOAD_IPERF3 };
@@ -66,7 +67,7 @@ typedef void (*rtv_compare_progress_fn)(void *arg, const struct rtv_compare *c, 
 
 const char *rtv_load_name(enum rtv_load load);
 
-/* Allocate runs for cfg. */
+/* Allocate runs for cfg; -EINVAL beyond the limits above. */
 int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg);
 void rtv_compare_release(struct rtv_compare *c);
 /* Bring the testbed up, run everything, tear it down (all journaled; the

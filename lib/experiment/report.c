@@ -14,7 +14,7 @@ static double us(int64_t ns)
 int rtv_compare_summarize(const struct rtv_compare *c, struct rtv_compare_summary *out, int max)
 {
 	int per = 1 + c->cfg.nmethods, n = 0;
-	double v[15][64];
+	double v[12][RTV_COMPARE_MAX_REPEATS];
 
 	for (int m = 0; m < per && n < max; m++, n++) {
 		struct rtv_compare_summary *s = &out[n];
@@ -24,7 +24,7 @@ int rtv_compare_summarize(const struct rtv_compare *c, struct rtv_compare_summar
 		rtv_hist_init(&s->rtt);
 		snprintf(s->method, sizeof(s->method), "%s",
 			 m ? c->cfg.methods[m - 1]->name : RTV_COMPARE_IDLE);
-		for (int i = m; i < c->done && k < 64; i += per) {
+		for (int i = m; i < c->done && k < RTV_COMPARE_MAX_REPEATS; i += per) {
 			const struct rtv_compare_run *r = &c->runs[i];
 			const struct rtv_hist *h = &r->rt.rtt;
 

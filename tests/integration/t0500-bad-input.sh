@@ -14,6 +14,8 @@ expect 2 "$RTVNET" compare --rt-cpu 64
 out_has "'--rt-cpu'"
 expect 2 "$RTVNET" compare --repeats 0
 out_has "'--repeats'"
+expect 2 "$RTVNET" compare --repeats 65
+out_has "'--repeats': 65 is out of range 1-64"
 expect 2 "$RTVNET" compare --warmup 30s --duration 10s
 out_has "'--warmup'"
 expect 2 "$RTVNET" testbed up --streams 99
