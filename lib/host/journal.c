@@ -36,6 +36,33 @@ static struct {
 	size_t n, cap;
 } J = { .lock_fd = -1 };
 
+static struct {
+	char kind[16];
+	rtv_journal_undo_fn undo;
+} kinds[16];
+static int nkinds;
+
+static rtv_journal_undo_fn find_kind(const char *kind)
+{
+	for (int i = 0; i < nkinds; i++)
+		if (!strcmp(kinds[i].kind, kind))
+			return kinds[i].undo;
+	return NULL;
+}
+
+int rtv_journal_register(const char *kind, rtv_journal_undo_fn undo)
+{
+	if (!kind || !undo || !*kind || strlen(kind) >= sizeof(kinds[0].kind) || strchr(kind, ' '))
+		return -EINVAL;
+	if (find_kind(kind))
+		return find_kind(kind) == undo ? 0 : -EEXIST;
+	if (nkinds == (int)(sizeof(kinds) / sizeof(kinds[0])))
+		return -ENOSPC;
+	snprintf(kinds[nkinds].kind, sizeof(kinds[0].kind), "%s", kind);
+	kinds[nkinds++].undo = undo;
+	return 0;
+}
+
 bool rtv_journal_is_open(void)
 {
 	return J.lock_fd >= 0;
@@ -263,6 +290,13 @@ int rtv_journal_save_file(const char *path)
 	return append("file", 2, (const char *const[]){ path, cur });
 }
 
+int rtv_journal_add(const char *kind, int nargs, const char *const *args)
+{
+	if (!find_kind(kind) || nargs < 0 || nargs > 6)
+		return -EINVAL;
+	return append(kind, nargs, args);
+}
+
 int rtv_journal_add_netns(const char *name)
 {
 	return append("netns", 1, (const char *const[]){ name });
@@ -430,6 +464,8 @@ static int undo_line(const char *line)
 			kill(pid, SIGKILL);
 			waitpid(pid, NULL, 0) ;
 		}
+	} else if (find_kind(argv[0])) {
+		err = find_kind(argv[0])(argc - 1, argv + 1);
 	} else {
 		err = -EINVAL;
 	}

@@ -35,6 +35,17 @@ int rtv_journal_save_sched(pid_t tid);         /* undo: policy, priority and nic
 int rtv_journal_save_affinity(pid_t tid);      /* undo: CPU affinity */
 int rtv_journal_add_proc(pid_t pid);           /* undo: SIGKILL if still the same process */
 
+/* Kinds of entry defined by other modules (net/ journals NAPI settings and
+ * device features this way). undo gets the entry's arguments, decoded, and
+ * returns 0 or -errno; it must treat "already gone" as done (0). Register
+ * every kind before rtv_journal_recover() runs, or a dead process's entries of
+ * that kind cannot be undone (they are reported and dropped). At most 16
+ * kinds; -EEXIST for a name taken, -ENOSPC beyond 16. */
+typedef int (*rtv_journal_undo_fn)(int argc, char **argv);
+int rtv_journal_register(const char *kind, rtv_journal_undo_fn undo);
+/* Record an entry of a registered kind (at most 6 arguments). */
+int rtv_journal_add(const char *kind, int nargs, const char *const *args);
+
 /* Journaled write of a sysfs/procfs/cgroup file: saves, then writes. */
 int rtv_host_write(const char *path, const char *value);
 

@@ -776,6 +776,50 @@ static void test_proc_child_killed_and_reaped(void **state)
 	rtv_journal_close();
 }
 
+/* ---- kinds registered by other modules ---- */
+
+static char undone[8][64];
+static int nundone;
+
+static int record_undo(int argc, char **argv)
+{
+	snprintf(undone[nundone++ & 7], sizeof(undone[0]), "%d:%s:%s", argc, argv[0],
+		 argc > 1 ? argv[1] : "");
+	return !strcmp(argv[0], "fail") ? -EIO : 0;
+}
+
+static int other_undo(int argc, char **argv)
+{
+	(void)argc, (void)argv;
+	return 0;
+}
+
+static void test_registered_kind(void **state)
+{
+	struct fx *fx = *state;
+	size_t mark;
+
+	nundone = 0;
+	assert_int_equal(rtv_journal_register("thing", record_undo), 0);
+	assert_int_equal(rtv_journal_register("thing", record_undo), 0); /* idempotent */
+	assert_int_equal(rtv_journal_register("thing", other_undo), -EEXIST);
+	assert_int_equal(rtv_journal_register("two words", other_undo), -EINVAL);
+	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_add("unknown", 1, (const char *const[]){ "x" }), -EINVAL);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_add("thing", 2, (const char *const[]){ "a b", "1" }), 0);
+	assert_int_equal(rtv_journal_add("thing", 1, (const char *const[]){ "fail" }), 0);
+	warnings = 0;
+	/* newest first; the failure is reported and the rest still undone */
+	assert_int_equal(rtv_journal_undo_to(mark), -EIO);
+	assert_int_equal(nundone, 2);
+	assert_string_equal(undone[0], "1:fail:");
+	assert_string_equal(undone[1], "2:a b:1"); /* arguments decoded */
+	assert_int_equal(warnings, 1);
+	assert_int_equal(rtv_journal_mark(), mark);
+	rtv_journal_close();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -799,6 +843,7 @@ int main(void)
 		T(test_sched_pid_gone),
 		T(test_proc_killed),
 		T(test_proc_child_killed_and_reaped),
+		T(test_registered_kind),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
