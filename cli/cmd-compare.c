@@ -10,6 +10,7 @@
 
 #include "builtin.h"
 #include "experiment/compare.h"
+#include "host/cpufreq.h"
 #include "report/svg.h"
 #include "util/json.h"
 #include "util/parse.h"
@@ -123,6 +124,35 @@ static void print_table(const struct rtv_compare *c, const struct rtv_compare_su
 	for (int m = 1; m <= c->cfg.nmethods && m < c->done; m++)
 		if (c->runs[m].note[0])
 			printf("  %s: %s\n", c->runs[m].method, c->runs[m].note);
+
+	printf("\nCost (mean over repeats): pollers and RT NAPI kthreads in %% of one CPU, under "
+	       "load and with no traffic; energy per run%s\n",
+	       c->rapl ? " (RAPL)" : " (ESTIMATE: no RAPL here, busy CPU-seconds x W per CPU)");
+	printf("RT NET_RX/s: NET_RX softirqs on the RT CPUs; NAPI path %%: RT requests that came "
+	       "through a NAPI (SO_INCOMING_NAPI_ID), not the backlog\n");
+	if (c->tracefs)
+		printf("RT polls: napi_poll with work on the RT devices, %% made in softirq / by a "
+		       "poller thread / by a NAPI kthread\n");
+	printf("%-10s %8s %14s %14s %12s %14s %10s %11s %16s\n", "method", "CPU %", "poller load %",
+	       "poller idle %", c->rapl ? "energy J" : "energy est J", "RT NET_RX/s", "wakeups/s",
+	       "NAPI path %", c->tracefs ? "RT polls s/p/k %" : "");
+	for (int i = 0; i < n; i++) {
+		const struct rtv_compare_summary *x = &s[i];
+
+		if (!x->nruns)
+			continue;
+		char polls[48] = "";
+
+		if (c->tracefs && !isnan(x->polls_softirq_pct.mean))
+			snprintf(polls, sizeof(polls), "%.0f/%.0f/%.0f", x->polls_softirq_pct.mean,
+				 x->polls_poller_pct.mean, x->polls_kthread_pct.mean);
+		else if (c->tracefs)
+			snprintf(polls, sizeof(polls), "-");
+		printf("%-10s %8.1f %14.1f %14.1f %12.1f %14.0f %10.1f %11.0f %16s\n", x->method,
+		       x->cpu_pct.mean, x->poller_load_cpu_pct.mean, x->poller_idle_cpu_pct.mean,
+		       x->energy_j.mean, x->rt_net_rx_per_s.mean, x->wakeups_per_s.mean,
+		       x->napi_path_pct.mean, polls);
+	}
 }
 
 static void print_sanity(const struct rtv_compare_summary *s, int n)
@@ -147,6 +177,35 @@ static void print_sanity(const struct rtv_compare_summary *s, int n)
 		if (!isnan(t))
 			printf(", stream at %.0f%% of vanilla's (expected >= 90%%)", 100 * t);
 		printf(": %s\n", r <= 1.5 && (isnan(t) || t >= 0.9) ? "visible" : "NOT visible");
+	}
+	const struct rtv_compare_summary *bp = find(s, n, "busypoll"), *hy = find(s, n, "hybrid");
+
+	if (bp)
+		printf("busypoll: poller %.0f%% of a core under load, %.0f%% idle (expected ~100%%); "
+		       "NET_RX on the RT CPU %.0f/s\n", bp->poller_load_cpu_pct.mean,
+		       bp->poller_idle_cpu_pct.mean, bp->rt_net_rx_per_s.mean);
+	if (hy) {
+		printf("hybrid: poller %.1f%% of a core with no traffic (expected <= 2%%)",
+		       hy->poller_idle_cpu_pct.mean);
+		if (bp && bp->p99_us.mean > 0) {
+			double r = hy->p99_us.mean / bp->p99_us.mean;
+
+			printf(", p99 %.2fx busypoll's (expected <= 1.3x)", r);
+			printf(": %s\n", r <= 1.3 && hy->poller_idle_cpu_pct.mean <= 2 ? "met" : "NOT met");
+		} else {
+			printf(": %s\n", hy->poller_idle_cpu_pct.mean <= 2 ? "met" : "NOT met");
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		const struct rtv_compare_summary *x = &s[i], *pr = find(s, n, "prio");
+
+		if (!strcmp(x->method, RTV_COMPARE_IDLE) || !strcmp(x->method, "vanilla") ||
+		    !strcmp(x->method, "prio") || !strcmp(x->method, "dedicated") || !pr || !ded)
+			continue;
+		printf("%s: p99 %.0f us vs prio %.0f, dedicated %.0f: %s\n", x->method, x->p99_us.mean,
+		       pr->p99_us.mean, ded->p99_us.mean,
+		       x->p99_us.mean < ded->p99_us.mean ? "beats both" :
+		       x->p99_us.mean < pr->p99_us.mean ? "beats prio, not dedicated" : "beats neither");
 	}
 }
 
@@ -178,12 +237,13 @@ int cmd_compare(int argc, char **argv)
 {
 	static const char *const loads[] = { "builtin", "iperf3", NULL };
 	static const char *const dists[] = { "uniform", "exp", "const", NULL };
-	const char *methods = "vanilla,prio,dedicated", *json_path = NULL, *svg_path = NULL;
+	const char *methods = "vanilla,prio,dedicated,separate,busypoll,hybrid", *json_path = NULL, *svg_path = NULL;
 	const char *load = "builtin", *dist = "uniform";
 	long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
 	int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
 	int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
-	double foreign = 10;
+	double foreign = 10, watts = 5;
+	int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
 	bool quick = false, done;
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err, ns;
 	cpu_set_t rt_cpus;
@@ -202,6 +262,9 @@ int cmd_compare(int argc, char **argv)
 		RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated (default: the last CPU)"),
 		RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000, "hold /dev/cpu_dma_latency at US for every run (-1: leave)"),
 		RTV_OPT_DOUBLE_DEF("foreign-limit", 0, &foreign, "PCT", 0, 10000, "flag runs where other processes used more CPU (% of one CPU)"),
+		RTV_OPT_DURATION_DEF("idle-phase", 0, &idle_phase, "S", RTV_NS_PER_S, "per method run: measure its pollers' CPU with no traffic for S first (0: skip)"),
+		RTV_OPT_DURATION_DEF("hybrid-idle", 0, &hybrid_idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
+		RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
 		RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
 		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/compare-<time>.json)"),
 		RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE", "CDF picture (default: beside the JSON file)"),
@@ -249,7 +312,8 @@ int cmd_compare(int argc, char **argv)
 		if (!CPU_ISSET(i, &rt_cpus))
 			CPU_SET(i, &cfg.mcfg.nonrt_cpus);
 	for (int i = 0; i < cfg.nmethods && !CPU_COUNT(&cfg.mcfg.nonrt_cpus); i++)
-		if (cfg.methods[i] == &rtv_method_dedicated) {
+		if (cfg.methods[i] == &rtv_method_dedicated || cfg.methods[i] == &rtv_method_busypoll ||
+		    cfg.methods[i] == &rtv_method_hybrid) {
 			rtv_cli_error("option '--rt-cpu': leaves no CPU for the streams (this machine "
 				      "has %d CPU%s)", ncpus, ncpus == 1 ? "" : "s");
 			return RTV_EXIT_USAGE;
@@ -257,6 +321,10 @@ int cmd_compare(int argc, char **argv)
 	cfg.seed = (uint64_t)seed;
 	cfg.cpu_dma_latency_us = (int)dma;
 	cfg.foreign_limit_pct = foreign;
+	cfg.idle_phase_ns = idle_phase;
+	cfg.core_watts = watts;
+	cfg.mcfg.idle_ns = hybrid_idle;
+	cfg.mcfg.cpufreq_root = RTV_CPUFREQ_ROOT;
 	if (cfg.load == RTV_LOAD_IPERF3 && system("command -v iperf3 >/dev/null 2>&1")) {
 		rtv_cli_error("option '--load': iperf3 is not installed (apt-get install iperf3)");
 		return RTV_EXIT_USAGE;

@@ -1,5 +1,6 @@
-/* rtvnet revert: undo every change rtvnet left on the host (a testbed that is
- * up, and whatever a crashed run left; the latter is also undone by the lock
+/* rtvnet revert: stop a running `rtvnet apply` (which undoes its own changes),
+ * then undo every change rtvnet left on the host (a testbed that is up, and
+ * whatever a crashed run left; the latter is also undone by the lock
  * step that runs before every host-changing command). */
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,13 @@ int cmd_revert(int argc, char **argv)
 		rtv_cli_error("takes no arguments");
 		return RTV_EXIT_USAGE;
 	}
+	err = rtv_cli_stop_apply();
+	if (err < 0) {
+		rtv_cli_error("a running 'rtvnet apply' did not stop: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	if (rtv_cli_host_lock() < 0)
+		return RTV_EXIT_FAIL;
 	err = rtv_journal_undo_all();
 	if (err < 0) {
 		rtv_cli_error("could not undo every change: %s", strerror(-err));

@@ -10,18 +10,22 @@
 
 #include "builtin.h"
 #include "host/journal.h"
+#include "methods/method.h"
 #include "util/log.h"
 
 /* Keep sorted as shown in `rtvnet help`. See builtin.h to add one. */
 static const struct rtv_cmd commands[] = {
+	{ "apply", cmd_apply, "apply a receive-path method to this host's devices until stopped",
+	  RTV_CMD_NEEDS_ROOT },
 	{ "compare", cmd_compare, "run the NetRT/NetStream experiment with each method, side by side",
 	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL },
 	{ "testbed", cmd_testbed, "bring the built-in testbed of namespaces and veth pairs up or down",
 	  RTV_CMD_NEEDS_ROOT },
 	{ "netrt", cmd_netrt, "the RT UDP echo service and its open-loop latency client", 0 },
 	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0 },
-	{ "revert", cmd_revert, "undo every host change an earlier rtvnet run left behind",
-	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL },
+	{ "revert", cmd_revert, "stop a running apply and undo every host change rtvnet left",
+	  RTV_CMD_NEEDS_ROOT },
+	{ "status", cmd_status, "what rtvnet has in place on this host now", 0 },
 };
 
 int rtv_verbosity = 1;
@@ -127,6 +131,11 @@ int rtv_cli_host_lock(void)
 {
 	int err, ret;
 
+	err = rtv_methods_init(); /* the journal kinds a dead run may have left */
+	if (err < 0) {
+		rtv_cli_error("cannot register the journal's entry kinds: %s", strerror(-err));
+		return err;
+	}
 	err = rtv_journal_open(RTV_JOURNAL_DIR);
 	if (err < 0) {
 		if (err == -EWOULDBLOCK)

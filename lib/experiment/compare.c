@@ -11,7 +11,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "host/energy.h"
 #include "host/journal.h"
+#include "methods/rxpath.h"
+#include "probe/napitrace.h"
 #include "probe/stream.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -233,7 +236,9 @@ static void stop_all(struct kids *k, struct shm *shm)
 	k->n = 0;
 }
 
-static bool sleep_checking(int64_t until_ns, const volatile sig_atomic_t *stop)
+/* Wait until until_ns, handling the method's link events meanwhile. */
+static bool sleep_checking(int64_t until_ns, const volatile sig_atomic_t *stop,
+			   struct rtv_method_run *mrun)
 {
 	while (rtv_now_ns() < until_ns) {
 		if (*stop)
@@ -242,10 +247,52 @@ static bool sleep_checking(int64_t until_ns, const volatile sig_atomic_t *stop)
 
 		if (step > 50 * RTV_NS_PER_MS)
 			step = 50 * RTV_NS_PER_MS;
-		if (step > 0)
-			usleep((useconds_t)(step / 1000));
+		if (step > 0 && rtv_method_run_poll(mrun, (int)(step / RTV_NS_PER_MS) + 1) < 0)
+			rtv_warn("cannot re-apply the method's settings after a link change");
 	}
 	return !*stop;
+}
+
+/* NET_RX softirqs raised so far on the RT CPUs. */
+static uint64_t rt_net_rx(const cpu_set_t *rt)
+{
+	uint64_t per[RTV_CPUS_MAX], sum = 0;
+	int n = rtv_softirqs_read("/proc/softirqs", "NET_RX", per, RTV_CPUS_MAX);
+
+	for (int i = 0; i < n; i++)
+		if (CPU_ISSET(i, rt))
+			sum += per[i];
+	return sum;
+}
+
+/* Who polled the RT devices' NAPIs with work, over the run so far. */
+static void trace_tally(struct rtv_napitrace *nt, struct rtv_compare_run *run)
+{
+	static struct rtv_napitrace_row rows[RTV_NAPITRACE_ROWS_MAX];
+	uint64_t sirq = 0, poller = 0, kthr = 0, all = 0;
+	int n = rtv_napitrace_read(nt, rows, RTV_NAPITRACE_ROWS_MAX, NULL);
+
+	for (int i = 0; i < n && i < RTV_NAPITRACE_ROWS_MAX; i++) {
+		all += rows[i].polls;
+		sirq += rows[i].softirq;
+		if (!strncmp(rows[i].comm, "rtv-poll", 8))
+			poller += rows[i].polls - rows[i].softirq;
+		else if (!strncmp(rows[i].comm, "napi/", 5))
+			kthr += rows[i].polls - rows[i].softirq;
+	}
+	run->rt_polls = all;
+	run->rt_polls_softirq_pct = all ? 100.0 * (double)sirq / (double)all : NAN;
+	run->rt_polls_poller_pct = all ? 100.0 * (double)poller / (double)all : NAN;
+	run->rt_polls_kthread_pct = all ? 100.0 * (double)kthr / (double)all : NAN;
+}
+
+static double energy_uj(const struct rtv_compare *c)
+{
+	uint64_t uj;
+
+	if (!c->rapl || rtv_energy_read_uj(&c->energy, &uj))
+		return NAN;
+	return (double)uj;
 }
 
 static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *shm,
@@ -257,9 +304,13 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	struct child_arg args[2 + 2 * RTV_TESTBED_MAX_STREAMS];
 	struct rtv_cpuload_snap a = { 0 }, b = { 0 };
 	struct kids k = { .n = 0 };
+	struct rtv_method_run mrun = { .rx = NULL };
+	struct rtv_napitrace *nt = NULL;
 	size_t mark = rtv_journal_mark();
-	uint64_t bytes_a = 0;
-	int64_t t_start, t_a = 0, t_b;
+	uint64_t bytes_a = 0, netrx_a = 0;
+	int64_t t_start, t_a = 0, t_b, pcpu_a = 0;
+	double e_a = NAN;
+	struct rtv_rx_stats rxs_a;
 	int err = 0, status, nargs = 0;
 	bool load = run->load != RTV_LOAD_NONE, client_done = false;
 
@@ -268,10 +319,34 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 		args[i] = (struct child_arg){ .shm = shm, .cfg = cfg, .tb = tb };
 		args[i].seed = cfg->seed + (uint64_t)run->repeat; /* same schedule for every method */
 	}
+	run->energy_j = run->energy_est_j = NAN;
+	run->rt_polls_softirq_pct = run->rt_polls_poller_pct = run->rt_polls_kthread_pct = NAN;
+	run->wake_p99_ns = -1;
+	rtv_rx_stats(NULL, &rxs_a);
 	if (m && m->setup) {
-		err = m->setup(&cfg->mcfg, tb, run->note, sizeof(run->note));
+		err = m->setup(&cfg->mcfg, tb, &mrun);
+		snprintf(run->note, sizeof(run->note), "%s", mrun.note);
 		if (err < 0)
 			goto out;
+	}
+	if (c->tracefs) {
+		char inst[32], glob[32];
+
+		snprintf(inst, sizeof(inst), "rtvnet-%d", getpid());
+		snprintf(glob, sizeof(glob), "%.12s", tb->rt_client.dev);
+		glob[strlen(glob) - 2] = '?'; /* rtvc0 and rtvs0: "rtv?0" */
+		if (rtv_napitrace_start(&nt, RTV_TRACEFS_ROOT, inst, glob) < 0)
+			nt = NULL;
+	}
+	if (m && cfg->idle_phase_ns > 0) { /* the method's cost with no traffic at all */
+		int64_t t0 = rtv_now_ns(), c0 = rtv_method_run_cpu_ns(&mrun);
+
+		if (!sleep_checking(t0 + cfg->idle_phase_ns, stop, &mrun)) {
+			err = -EINTR;
+			goto out;
+		}
+		run->poller_idle_cpu_pct = 100.0 * (double)(rtv_method_run_cpu_ns(&mrun) - c0) /
+					   (double)(rtv_now_ns() - t0);
 	}
 	for (int i = 0; load && i < cfg->nstreams; i++) {
 		struct child_arg *sa = &args[nargs++], *ca = &args[nargs++];
@@ -301,7 +376,7 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (err < 0)
 		goto out;
 	t_start = rtv_now_ns();
-	if (!sleep_checking(t_start + cfg->warmup_ns, stop)) {
+	if (!sleep_checking(t_start + cfg->warmup_ns, stop, &mrun)) {
 		err = -EINTR;
 		goto out;
 	}
@@ -309,6 +384,10 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (err < 0)
 		goto out;
 	bytes_a = sink_bytes(shm, cfg->nstreams);
+	netrx_a = rt_net_rx(&cfg->mcfg.rt_cpus);
+	e_a = energy_uj(c);
+	pcpu_a = rtv_method_run_cpu_ns(&mrun);
+	rtv_rx_stats(mrun.rx, &rxs_a);
 	t_a = rtv_now_ns();
 	while (!client_done) {
 		pid_t client = k.pid[k.n - 1];
@@ -329,18 +408,44 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 		}
 		if (progress)
 			progress(parg, c, c->done, (double)(rtv_now_ns() - t_start) / 1e9, &shm->rt);
-		usleep(250000);
+		if (rtv_method_run_poll(&mrun, 250) < 0)
+			rtv_warn("cannot re-apply the method's settings after a link change");
+		if (nt)
+			rtv_napitrace_read(nt, NULL, 0, NULL); /* keep the buffer from filling */
 	}
+	if (nt)
+		trace_tally(nt, run);
 	err = rtv_cpuload_snap(&b, getpid(), FOREIGN_CGROUP);
 	if (err < 0)
 		goto out;
 	t_b = rtv_now_ns();
+	{
+		double win_s = (double)(t_b - t_a) / 1e9, e_b = energy_uj(c);
+		struct rtv_rx_stats rxs_b;
+
+		run->poller_load_cpu_pct = 100.0 * (double)(rtv_method_run_cpu_ns(&mrun) - pcpu_a) /
+					   (double)(t_b - t_a);
+		run->rt_net_rx_per_s = (double)(rt_net_rx(&cfg->mcfg.rt_cpus) - netrx_a) / win_s;
+		rtv_rx_stats(mrun.rx, &rxs_b);
+		run->wakeups = rxs_b.wakeups - rxs_a.wakeups;
+		if (rxs_b.wake.count > rxs_a.wake.count)
+			run->wake_p99_ns = rtv_hist_percentile(&rxs_b.wake, 99);
+		if (c->rapl)
+			run->energy_j = rtv_energy_delta_uj((uint64_t)e_a, (uint64_t)e_b,
+							    c->energy.npkgs == 1 ?
+							    c->energy.pkg[0].max_range_uj : 0) / 1e6;
+	}
 	rtv_cpuload_diff(&a, &b, &run->cpu);
+	if (!c->rapl)
+		run->energy_est_j = run->cpu.busy_pct / 100.0 * run->cpu.ncpus *
+				    (double)(t_b - t_a) / 1e9 * cfg->core_watts;
 	run->disturbed = run->cpu.foreign_pct > cfg->foreign_limit_pct;
 	if (load && run->load == RTV_LOAD_BUILTIN)
 		run->stream_gbit_s = (double)(sink_bytes(shm, cfg->nstreams) - bytes_a) * 8.0 /
 				     (double)(t_b - t_a);
 	run->rt = shm->rt;
+	run->rt_napi_path_pct = shm->srv.napi_samples ?
+		100.0 * (double)shm->srv.napi_path / (double)shm->srv.napi_samples : NAN;
 	/* iperf3 reports only when it ends by itself: let the clients finish */
 	for (int i = 0; run->load == RTV_LOAD_IPERF3 && i < cfg->nstreams; i++) {
 		pid_t pid = k.pid[cfg->nstreams + i];
@@ -351,6 +456,8 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	}
 out:
 	stop_all(&k, shm);
+	rtv_method_run_stop(&mrun);
+	rtv_napitrace_free(nt);
 	if (!err && run->load == RTV_LOAD_IPERF3) {
 		run->stream_gbit_s = 0;
 		for (int i = 0; i < cfg->nstreams; i++) {
@@ -410,6 +517,11 @@ int rtv_compare_run(struct rtv_compare *c, const volatile sig_atomic_t *stop,
 			rtv_warn("cannot hold /dev/cpu_dma_latency at %d us: idle states may add wake-up latency",
 				 us);
 	}
+	c->rapl = !rtv_energy_rapl_probe(RTV_POWERCAP_ROOT, &c->energy);
+	c->tracefs = !access(RTV_TRACEFS_ROOT "/events/napi/napi_poll", F_OK);
+	if (!c->tracefs)
+		rtv_info("tracefs is not mounted at %s: no napi_poll evidence of who processes the RT "
+			 "packets (mount -t tracefs nodev %s)", RTV_TRACEFS_ROOT, RTV_TRACEFS_ROOT);
 	rtv_testbed_init(&tb, c->cfg.nstreams, &cg);
 	err = rtv_testbed_up(&tb);
 	if (err == -EEXIST)

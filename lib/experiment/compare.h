@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "host/cpuload.h"
+#include "host/energy.h"
 #include "methods/method.h"
 #include "probe/netrt.h"
 #include "stats/hist.h"
@@ -37,6 +38,8 @@ struct rtv_compare_cfg {
 	uint64_t seed;
 	int cpu_dma_latency_us;   /* held for every run; -1 leaves it alone */
 	double foreign_limit_pct; /* a run with more foreign CPU (of one CPU) is flagged */
+	int64_t idle_phase_ns;    /* per method run: its pollers' CPU with no traffic at all */
+	double core_watts;        /* energy estimate without RAPL: W per busy CPU */
 };
 
 struct rtv_compare_run {
@@ -48,7 +51,21 @@ struct rtv_compare_run {
 	double stream_gbit_s; /* NaN without load */
 	struct rtv_cpuload cpu;
 	bool disturbed;
-	char note[256];
+	/* cost of the method's pollers and the RT devices' NAPI kthreads, % of
+	 * one CPU: during the measured window, and with no traffic at all
+	 * (cfg.idle_phase_ns before the run's traffic starts) */
+	double poller_load_cpu_pct, poller_idle_cpu_pct;
+	double energy_j;        /* RAPL packages over the window; NaN without RAPL */
+	double energy_est_j;    /* without RAPL: busy CPU-seconds x cfg.core_watts */
+	double rt_net_rx_per_s; /* NET_RX softirqs per second on the RT CPUs */
+	double rt_napi_path_pct; /* RT server's requests that came through a NAPI (sampled) */
+	/* napi:napi_poll on the RT devices with work (tracefs; NaN without):
+	 * the share made in softirq, by a poller thread, by a NAPI kthread */
+	uint64_t rt_polls;
+	double rt_polls_softirq_pct, rt_polls_poller_pct, rt_polls_kthread_pct;
+	uint64_t wakeups;       /* hybrid: poller wake-ups in the window */
+	int64_t wake_p99_ns;    /* hybrid: their latency, packet to poller awake; -1 none */
+	char note[512];
 };
 
 struct rtv_compare {
@@ -58,6 +75,9 @@ struct rtv_compare {
 	int cgroup_version;
 	bool dma_latency_held;
 	char cpuidle_driver[32]; /* "none": CPUs halt whatever cpu_dma_latency says */
+	bool rapl;               /* energy from powercap RAPL, else estimated */
+	bool tracefs;            /* napi:napi_poll traced on the RT devices */
+	struct rtv_energy energy;
 	int64_t start_realtime_ns, end_realtime_ns;
 };
 
@@ -82,6 +102,9 @@ struct rtv_compare_summary {
 	int nruns, disturbed;
 	struct rtv_summary mean_us, p50_us, p99_us, p999_us, max_us, sd_us, over_1ms_pct;
 	struct rtv_summary gbit_s, cpu_pct, softirq_pct, kthread_pct, foreign_pct;
+	struct rtv_summary poller_load_cpu_pct, poller_idle_cpu_pct, energy_j, rt_net_rx_per_s,
+			   wakeups_per_s, napi_path_pct, polls_softirq_pct, polls_poller_pct,
+			   polls_kthread_pct;
 	struct rtv_hist rtt; /* all repeats merged, for the CDF */
 };
 /* Fills out[] (1 + nmethods entries); returns the count. */

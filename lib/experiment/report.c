@@ -14,7 +14,7 @@ static double us(int64_t ns)
 int rtv_compare_summarize(const struct rtv_compare *c, struct rtv_compare_summary *out, int max)
 {
 	int per = 1 + c->cfg.nmethods, n = 0;
-	double v[12][RTV_COMPARE_MAX_REPEATS];
+	double v[21][RTV_COMPARE_MAX_REPEATS];
 
 	for (int m = 0; m < per && n < max; m++, n++) {
 		struct rtv_compare_summary *s = &out[n];
@@ -43,6 +43,15 @@ int rtv_compare_summarize(const struct rtv_compare *c, struct rtv_compare_summar
 			v[9][k] = r->cpu.softirq_pct;
 			v[10][k] = r->cpu.kthread_pct;
 			v[11][k] = r->cpu.foreign_pct;
+			v[12][k] = r->poller_load_cpu_pct;
+			v[13][k] = r->poller_idle_cpu_pct;
+			v[14][k] = c->rapl ? r->energy_j : r->energy_est_j;
+			v[15][k] = r->rt_net_rx_per_s;
+			v[17][k] = r->rt_napi_path_pct;
+			v[18][k] = r->rt_polls_softirq_pct;
+			v[19][k] = r->rt_polls_poller_pct;
+			v[20][k] = r->rt_polls_kthread_pct;
+			v[16][k] = (double)r->wakeups / ((double)c->cfg.duration_ns / 1e9);
 			s->disturbed += r->disturbed;
 			k++;
 		}
@@ -59,6 +68,15 @@ int rtv_compare_summarize(const struct rtv_compare *c, struct rtv_compare_summar
 		rtv_summary_of(v[9], k, &s->softirq_pct);
 		rtv_summary_of(v[10], k, &s->kthread_pct);
 		rtv_summary_of(v[11], k, &s->foreign_pct);
+		rtv_summary_of(v[12], k, &s->poller_load_cpu_pct);
+		rtv_summary_of(v[13], k, &s->poller_idle_cpu_pct);
+		rtv_summary_of(v[14], k, &s->energy_j);
+		rtv_summary_of(v[15], k, &s->rt_net_rx_per_s);
+		rtv_summary_of(v[16], k, &s->wakeups_per_s);
+		rtv_summary_of(v[17], k, &s->napi_path_pct);
+		rtv_summary_of(v[18], k, &s->polls_softirq_pct);
+		rtv_summary_of(v[19], k, &s->polls_poller_pct);
+		rtv_summary_of(v[20], k, &s->polls_kthread_pct);
 	}
 	return n;
 }
@@ -103,6 +121,16 @@ json_t *rtv_compare_json(const struct rtv_compare *c, const struct rtv_compare_s
 		json_object_set_new(conf, "cpu_dma_latency_us", json_null());
 	rtv_json_set_str(conf, "cpuidle_driver", c->cpuidle_driver);
 	rtv_json_set_num(conf, "foreign_limit_pct", cfg->foreign_limit_pct);
+	rtv_json_set_num(conf, "idle_phase_s", (double)cfg->idle_phase_ns / 1e9);
+	if (c->rapl)
+		rtv_json_set_str(conf, "energy_source", "powercap RAPL packages");
+	else {
+		char model[160];
+
+		snprintf(model, sizeof(model), "estimate: no RAPL here; busy CPU-seconds x %g W per "
+			 "busy CPU", cfg->core_watts);
+		rtv_json_set_str(conf, "energy_source", model);
+	}
 	json_object_set_new(root, "config", conf);
 
 	for (int i = 0; i < c->done; i++) {
@@ -130,6 +158,24 @@ json_t *rtv_compare_json(const struct rtv_compare *c, const struct rtv_compare_s
 		json_object_set_new(cpu, "per_cpu_busy_pct", per);
 		json_object_set_new(o, "cpu", cpu);
 		rtv_json_set_num(o, "foreign_pct", r->cpu.foreign_pct);
+		rtv_json_set_num(o, "poller_load_cpu_pct", r->poller_load_cpu_pct);
+		rtv_json_set_num(o, "poller_idle_cpu_pct", r->poller_idle_cpu_pct);
+		rtv_json_set_num(o, c->rapl ? "energy_j" : "energy_est_j",
+				 c->rapl ? r->energy_j : r->energy_est_j);
+		rtv_json_set_num(o, "rt_cpu_net_rx_per_s", r->rt_net_rx_per_s);
+		rtv_json_set_num(o, "rt_napi_path_pct", r->rt_napi_path_pct);
+		if (c->tracefs) {
+			json_t *p = json_object();
+
+			rtv_json_set_int(p, "polls_with_work", (int64_t)r->rt_polls);
+			rtv_json_set_num(p, "softirq_pct", r->rt_polls_softirq_pct);
+			rtv_json_set_num(p, "poller_pct", r->rt_polls_poller_pct);
+			rtv_json_set_num(p, "napi_kthread_pct", r->rt_polls_kthread_pct);
+			json_object_set_new(o, "rt_napi_polls", p);
+		}
+		rtv_json_set_int(o, "wakeups", (int64_t)r->wakeups);
+		if (r->wake_p99_ns >= 0)
+			rtv_json_set_num(o, "wake_p99_us", (double)r->wake_p99_ns / 1e3);
 		json_object_set_new(o, "disturbed", json_boolean(r->disturbed));
 		if (r->note[0])
 			rtv_json_set_str(o, "note", r->note);
@@ -154,6 +200,17 @@ json_t *rtv_compare_json(const struct rtv_compare *c, const struct rtv_compare_s
 		put_summary(o, "softirq_pct", &s[i].softirq_pct);
 		put_summary(o, "kthread_pct", &s[i].kthread_pct);
 		put_summary(o, "foreign_pct", &s[i].foreign_pct);
+		put_summary(o, "poller_load_cpu_pct", &s[i].poller_load_cpu_pct);
+		put_summary(o, "poller_idle_cpu_pct", &s[i].poller_idle_cpu_pct);
+		put_summary(o, c->rapl ? "energy_j" : "energy_est_j", &s[i].energy_j);
+		put_summary(o, "rt_cpu_net_rx_per_s", &s[i].rt_net_rx_per_s);
+		put_summary(o, "wakeups_per_s", &s[i].wakeups_per_s);
+		put_summary(o, "rt_napi_path_pct", &s[i].napi_path_pct);
+		if (c->tracefs) {
+			put_summary(o, "rt_polls_softirq_pct", &s[i].polls_softirq_pct);
+			put_summary(o, "rt_polls_poller_pct", &s[i].polls_poller_pct);
+			put_summary(o, "rt_polls_kthread_pct", &s[i].polls_kthread_pct);
+		}
 		rtv_json_set_int(o, "disturbed_runs", s[i].disturbed);
 		json_array_append_new(sum, o);
 	}

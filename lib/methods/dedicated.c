@@ -77,8 +77,8 @@ static int move_workqueues(const cpu_set_t *nonrt)
 	return rtv_host_write(path, val) ? 0 : 1;
 }
 
-static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
-			   size_t len)
+static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
+			   struct rtv_method_run *run)
 {
 	char rt[256], nonrt[256];
 	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
@@ -115,7 +115,7 @@ static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed 
 	int threads = rtv_sched_move_others(&cfg->rt_cpus, &cfg->nonrt_cpus, "/" RTV_TESTBED_CGROUP "/");
 	int wq = move_workqueues(&cfg->nonrt_cpus);
 
-	snprintf(note, len, "RT hosts on CPU %s, streams on CPU %s%s; moved off the RT CPUs: "
+	snprintf(run->note, sizeof(run->note), "RT hosts on CPU %.64s, streams on CPU %.64s%s; moved off the RT CPUs: "
 		 "%d IRQs, %d threads%s", rt, nonrt,
 		 n ? ", RT devices' kernel threads pinned to the RT CPUs" : "", irqs < 0 ? 0 : irqs,
 		 threads < 0 ? 0 : threads, wq ? ", unbound workqueues" : "");

@@ -1,14 +1,23 @@
 #include "methods/method.h"
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "host/sched.h"
+#include "methods/rxpath.h"
+#include "net/ethtool.h"
+#include "net/napi.h"
+#include "util/log.h"
 
 const struct rtv_method *const rtv_methods[] = {
 	&rtv_method_vanilla,
 	&rtv_method_prio,
 	&rtv_method_dedicated,
+	&rtv_method_separate,
+	&rtv_method_busypoll,
+	&rtv_method_hybrid,
 	NULL,
 };
 
@@ -32,4 +41,84 @@ int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max)
 	snprintf(pat, sizeof(pat), "napi/%s-*", dev);
 	int m = rtv_kthreads_find(pat, tids + n, max - n);
 	return m < 0 ? m : n + m;
+}
+
+int rtv_methods_init(void)
+{
+	int err = rtv_napi_journal_init();
+
+	return err ? err : rtv_ethtool_journal_init();
+}
+
+int rtv_method_rt_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
+			enum rtv_role role, pid_t pid)
+{
+	int err;
+
+	(void)tb;
+	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
+		return 0;
+	err = rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
+	if (!err && CPU_COUNT(&cfg->rt_cpus))
+		err = rtv_sched_set_affinity(pid, &cfg->rt_cpus);
+	return err;
+}
+
+int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
+			struct rtv_method_run *run, int mode, bool partition)
+{
+	struct rtv_method_cfg c = *cfg;
+	struct rtv_rx_plan *plan = malloc(sizeof(*plan));
+	char why[256], part[sizeof(run->note)] = "";
+	int err;
+
+	if (!plan)
+		return -ENOMEM;
+	if (tb) {
+		const struct rtv_tb_host *h[2] = { &tb->rt_client, &tb->rt_server };
+
+		c.nrt_devs = 2;
+		c.nnonrt_devs = 0;
+		for (int i = 0; i < 2; i++) {
+			snprintf(c.rt_dev[i].netns, sizeof(c.rt_dev[i].netns), "%s", h[i]->ns);
+			snprintf(c.rt_dev[i].name, sizeof(c.rt_dev[i].name), "%s", h[i]->dev);
+		}
+	}
+	err = rtv_rx_plan(&c, (enum rtv_rx_mode)mode, plan, why, sizeof(why));
+	if (err < 0) {
+		rtv_err("%s cannot run here: %s", rtv_rx_mode_name((enum rtv_rx_mode)mode), why);
+		goto out;
+	}
+	if (tb && partition) {
+		err = rtv_method_dedicated.setup(&c, tb, run);
+		if (err < 0)
+			goto out;
+		snprintf(part, sizeof(part), "; %.240s", run->note);
+	}
+	err = rtv_rx_apply(plan, &c, &run->rx);
+	if (err < 0)
+		goto out;
+	snprintf(run->note, sizeof(run->note), "%s (%.200s)%.260s", rtv_rx_variant_name(plan->variant),
+		 plan->variant_why, part);
+out:
+	free(plan);
+	return err;
+}
+
+int rtv_method_run_poll(struct rtv_method_run *run, int timeout_ms)
+{
+	return rtv_rx_poll(run ? run->rx : NULL, timeout_ms);
+}
+
+int64_t rtv_method_run_cpu_ns(const struct rtv_method_run *run)
+{
+	return run ? rtv_rx_cpu_ns(run->rx) : 0;
+}
+
+void rtv_method_run_stop(struct rtv_method_run *run)
+{
+	if (!run)
+		return;
+	rtv_rx_free(run->rx);
+	run->rx = NULL;
 }

@@ -11,8 +11,8 @@
 #include "host/sched.h"
 #include "util/log.h"
 
-static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
-		      size_t len)
+static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
+		      struct rtv_method_run *run)
 {
 	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
 	pid_t tids[64];
@@ -33,10 +33,10 @@ static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, 
 		}
 	}
 	if (n)
-		snprintf(note, len, "RT processes and %d kernel thread%s of the RT devices at SCHED_FIFO %d",
+		snprintf(run->note, sizeof(run->note), "RT processes and %d kernel thread%s of the RT devices at SCHED_FIFO %d",
 			 n, n == 1 ? "" : "s", cfg->rt_prio);
 	else
-		snprintf(note, len, "RT processes at SCHED_FIFO %d; no kernel thread carries only the RT "
+		snprintf(run->note, sizeof(run->note), "RT processes at SCHED_FIFO %d; no kernel thread carries only the RT "
 			 "devices' packets (no threaded IRQ or NAPI): their softirq work stays shared",
 			 cfg->rt_prio);
 	return 0;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <libmnl/libmnl.h>
 #include <limits.h>
 #include <linux/genetlink.h>
@@ -15,6 +16,10 @@
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+
+#include "host/journal.h"
+#include "net/netns.h"
+#include "util/parse.h"
 
 #include "util/banned.h"
 
@@ -566,4 +571,491 @@ int rtv_napi_dev_threaded_get(const char *sysfs_net_root, const char *dev)
 	if (errno || *end || v > INT_MAX)
 		return -EINVAL;
 	return (int)v;
+}
+
+/* ---- Settings as text ---- */
+
+enum { P_THREADED, P_DEFER, P_GRO_FLUSH, P_IRQ_SUSPEND, P_COUNT };
+
+/* The keys in the order they are written, with the largest value each takes
+ * (the kernel's ranges: threaded 0..2, defer-hard-irqs 0..S32_MAX). */
+static const struct {
+	const char *key;
+	uint64_t max;
+} param_keys[P_COUNT] = {
+	[P_THREADED] = { "threaded", RTV_NAPI_THREADED_BUSY_POLL },
+	[P_DEFER] = { "defer", INT32_MAX },
+	[P_GRO_FLUSH] = { "gro-flush", UINT64_MAX },
+	[P_IRQ_SUSPEND] = { "irq-suspend", UINT64_MAX },
+};
+
+/* Field i of p: whether present, and its value. */
+static bool param_get(const struct rtv_napi_params *p, int i, uint64_t *v)
+{
+	switch (i) {
+	case P_THREADED:
+		*v = p->threaded;
+		return p->has_threaded;
+	case P_DEFER:
+		*v = p->defer_hard_irqs;
+		return p->has_defer;
+	case P_GRO_FLUSH:
+		*v = p->gro_flush_timeout_ns;
+		return p->has_gro_flush;
+	default:
+		*v = p->irq_suspend_timeout_ns;
+		return p->has_irq_suspend;
+	}
+}
+
+/* Set field i of p to v (already checked against param_keys[i].max). */
+static void param_put(struct rtv_napi_params *p, int i, uint64_t v)
+{
+	switch (i) {
+	case P_THREADED:
+		p->has_threaded = true;
+		p->threaded = (uint32_t)v;
+		break;
+	case P_DEFER:
+		p->has_defer = true;
+		p->defer_hard_irqs = (uint32_t)v;
+		break;
+	case P_GRO_FLUSH:
+		p->has_gro_flush = true;
+		p->gro_flush_timeout_ns = v;
+		break;
+	default:
+		p->has_irq_suspend = true;
+		p->irq_suspend_timeout_ns = v;
+		break;
+	}
+}
+
+static bool params_any(const struct rtv_napi_params *p)
+{
+	return p->has_threaded || p->has_defer || p->has_gro_flush || p->has_irq_suspend;
+}
+
+/* What rtv_napi_set() accepts. */
+static bool params_valid(const struct rtv_napi_params *p)
+{
+	uint64_t v;
+
+	if (!p || !params_any(p))
+		return false;
+	for (int i = 0; i < P_COUNT; i++)
+		if (param_get(p, i, &v) && v > param_keys[i].max)
+			return false;
+	return true;
+}
+
+int rtv_napi_params_format(const struct rtv_napi_params *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	uint64_t v;
+	int n;
+
+	if (!p || !params_any(p) || (len && !buf))
+		return -EINVAL;
+	for (int i = 0; i < P_COUNT; i++) {
+		if (!param_get(p, i, &v))
+			continue;
+		/* past the end only the length is counted (no pointer beyond buf) */
+		n = snprintf(off < len ? buf + off : NULL, off < len ? len - off : 0,
+			     "%s%s=%" PRIu64, off ? "," : "", param_keys[i].key, v);
+		if (n < 0)
+			return -EINVAL;
+		off += (size_t)n;
+	}
+	if (off >= len)
+		return -ENOSPC;
+	return off > INT_MAX ? -ENOSPC : (int)off;
+}
+
+/* s[0..len-1], digits only, as a uint64_t: 0, -EINVAL or -ERANGE. */
+static int parse_u64(const char *s, size_t len, uint64_t *v)
+{
+	uint64_t r = 0;
+
+	if (len == 0)
+		return -EINVAL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned int d;
+
+		if (s[i] < '0' || s[i] > '9')
+			return -EINVAL;
+		d = (unsigned int)(s[i] - '0');
+		if (r > (UINT64_MAX - d) / 10)
+			return -ERANGE;
+		r = r * 10 + d;
+	}
+	*v = r;
+	return 0;
+}
+
+int rtv_napi_params_parse(const char *s, struct rtv_napi_params *p)
+{
+	struct rtv_napi_params r = { .has_threaded = false };
+	const char *tok, *end, *eq;
+	uint64_t v;
+	int i, err;
+
+	if (!s || !p || !*s)
+		return -EINVAL;
+	for (tok = s;; tok = end + 1) {
+		end = strchr(tok, ',');
+		if (!end)
+			end = tok + strlen(tok);
+		eq = memchr(tok, '=', (size_t)(end - tok));
+		if (!eq)
+			return -EINVAL;
+		for (i = 0; i < P_COUNT; i++)
+			if (strlen(param_keys[i].key) == (size_t)(eq - tok) &&
+			    !memcmp(param_keys[i].key, tok, (size_t)(eq - tok)))
+				break;
+		if (i == P_COUNT || param_get(&r, i, &v))
+			return -EINVAL; /* unknown or repeated */
+		err = parse_u64(eq + 1, (size_t)(end - eq - 1), &v);
+		if (err < 0)
+			return err;
+		if (v > param_keys[i].max)
+			return -ERANGE;
+		param_put(&r, i, v);
+		if (!*end)
+			break;
+	}
+	*p = r;
+	return 0;
+}
+
+/* ---- Journaled settings of a whole device ---- */
+
+#define NAPI_KIND "napi"
+
+/* The namespace as an entry spells it. */
+static const char *ns_arg(const char *netns)
+{
+	return netns ? netns : "-";
+}
+
+/* A netns name that can be recorded and entered: not "-" (the caller's, in
+ * an entry), no '/'. NULL is the caller's. */
+static bool netns_valid(const char *netns)
+{
+	return !netns || (*netns && strcmp(netns, "-") && !strchr(netns, '/') &&
+			  strcmp(netns, ".") && strcmp(netns, ".."));
+}
+
+/* Run fn(arg) in netns, or right here when netns is NULL. */
+static int in_netns(const char *netns, int (*fn)(void *), void *arg)
+{
+	return netns ? rtv_netns_run(netns, fn, arg) : fn(arg);
+}
+
+static int dev_ifindex(const char *dev)
+{
+	unsigned int i;
+
+	errno = 0;
+	i = if_nametoindex(dev);
+	if (!i)
+		return errno && errno != ENXIO ? -errno : -ENODEV;
+	return i > INT_MAX ? -ERANGE : (int)i;
+}
+
+/* Every NAPI of ifindex in a fresh array (*out, caller frees; NULL when
+ * there are none). The count or -errno. */
+static int list_all(int ifindex, struct rtv_napi **out)
+{
+	struct rtv_napi *a;
+	int cap = 8, n;
+
+	*out = NULL;
+	for (int tries = 0; tries < 8; tries++) {
+		a = calloc((size_t)cap, sizeof(*a));
+		if (!a)
+			return -ENOMEM;
+		n = rtv_napi_list(ifindex, a, cap);
+		if (n < 0 || n == 0) {
+			free(a);
+			return n;
+		}
+		if (n <= cap) {
+			*out = a;
+			return n;
+		}
+		free(a);
+		if (n > INT_MAX - 8)
+			return -EOVERFLOW;
+		cap = n + 8; /* more came while listing: try again, larger */
+	}
+	return -EAGAIN;
+}
+
+/* The values n has now of the fields p sets, as params. -EINVAL when p sets
+ * threaded and the kernel does not report it (before 6.17). */
+static int params_old(const struct rtv_napi *n, const struct rtv_napi_params *p,
+		      struct rtv_napi_params *old)
+{
+	memset(old, 0, sizeof(*old));
+	if (p->has_threaded) {
+		if (n->threaded < 0)
+			return -EINVAL;
+		old->has_threaded = true;
+		old->threaded = (uint32_t)n->threaded;
+	}
+	if (p->has_defer) {
+		old->has_defer = true;
+		old->defer_hard_irqs = n->defer_hard_irqs;
+	}
+	if (p->has_gro_flush) {
+		old->has_gro_flush = true;
+		old->gro_flush_timeout_ns = n->gro_flush_timeout_ns;
+	}
+	if (p->has_irq_suspend) {
+		old->has_irq_suspend = true;
+		old->irq_suspend_timeout_ns = n->irq_suspend_timeout_ns;
+	}
+	return 0;
+}
+
+static bool params_equal(const struct rtv_napi_params *a, const struct rtv_napi_params *b)
+{
+	uint64_t va, vb;
+
+	for (int i = 0; i < P_COUNT; i++) {
+		bool ha = param_get(a, i, &va), hb = param_get(b, i, &vb);
+
+		if (ha != hb || (ha && va != vb))
+			return false;
+	}
+	return true;
+}
+
+struct undo_ctx {
+	uint32_t ifindex;
+	uint32_t id;
+	struct rtv_napi_params old;
+};
+
+/* In the entry's namespace: put the old values back if the NAPI is still
+ * the one recorded. */
+static int undo_in_ns(void *arg)
+{
+	const struct undo_ctx *c = arg;
+	struct rtv_napi n;
+	int err;
+
+	err = rtv_napi_get(c->id, &n);
+	if (err == -ENOENT)
+		return 0; /* destroyed: the kernel dropped the values with it */
+	if (err < 0)
+		return err;
+	if (n.ifindex != c->ifindex)
+		return 0; /* the id names another device's NAPI now */
+	err = rtv_napi_set(c->id, &c->old);
+	return err == -ENOENT || err == -ENODEV ? 0 : err;
+}
+
+/* undo of a "napi" entry: NETNS DEV IFINDEX ID OLD. */
+static int napi_undo(int argc, char **argv)
+{
+	struct undo_ctx c;
+	long long v;
+	int err;
+
+	if (argc < 5)
+		return -EINVAL;
+	if (rtv_parse_ll(argv[2], 1, INT32_MAX, &v) < 0)
+		return -EINVAL;
+	c.ifindex = (uint32_t)v;
+	if (rtv_parse_ll(argv[3], 1, UINT32_MAX, &v) < 0)
+		return -EINVAL;
+	c.id = (uint32_t)v;
+	if (rtv_napi_params_parse(argv[4], &c.old) < 0)
+		return -EINVAL;
+	if (!strcmp(argv[0], "-"))
+		return undo_in_ns(&c);
+	if (!netns_valid(argv[0]))
+		return -EINVAL;
+	err = rtv_netns_run(argv[0], undo_in_ns, &c);
+	/* -ENOENT: the namespace is gone (with its devices), or the NAPI */
+	return err == -ENOENT ? 0 : err;
+}
+
+int rtv_napi_journal_init(void)
+{
+	return rtv_journal_register(NAPI_KIND, napi_undo);
+}
+
+/* Record n's current values of what p sets, then set p on it. 0, or -errno
+ * with the entry possibly still recorded (the caller rolls back). */
+static int apply_one(const char *netns, const char *dev, const struct rtv_napi *n,
+		     const struct rtv_napi_params *p)
+{
+	struct rtv_napi_params old;
+	char ifindex[16], id[16], vals[128];
+	const char *args[5];
+	int err;
+
+	err = params_old(n, p, &old);
+	if (err < 0)
+		return err;
+	if (params_equal(&old, p))
+		return 0; /* nothing to change, nothing to undo */
+	err = rtv_napi_params_format(&old, vals, sizeof(vals));
+	if (err < 0)
+		return err;
+	snprintf(ifindex, sizeof(ifindex), "%" PRIu32, n->ifindex);
+	snprintf(id, sizeof(id), "%" PRIu32, n->id);
+	args[0] = ns_arg(netns);
+	args[1] = dev;
+	args[2] = ifindex;
+	args[3] = id;
+	args[4] = vals;
+	err = rtv_journal_add(NAPI_KIND, 5, args);
+	if (err < 0)
+		return err;
+	return rtv_napi_set(n->id, p);
+}
+
+struct dev_ctx {
+	const char *netns;
+	const char *dev;
+	const struct rtv_napi_params *p;
+	struct rtv_napi *out;
+	int max;
+	struct rtv_napi *all; /* dev_list_all_in_ns: every NAPI, caller frees */
+};
+
+static int apply_in_ns(void *arg)
+{
+	struct dev_ctx *c = arg;
+	struct rtv_napi *napis = NULL;
+	size_t mark;
+	int ifindex, n, err = 0;
+
+	ifindex = dev_ifindex(c->dev);
+	if (ifindex < 0)
+		return ifindex;
+	for (int attempt = 0; attempt < 3; attempt++) {
+		n = list_all(ifindex, &napis);
+		if (n < 0)
+			return n;
+		mark = rtv_journal_mark();
+		err = 0;
+		for (int i = 0; i < n && !err; i++)
+			err = apply_one(c->netns, c->dev, &napis[i], c->p);
+		free(napis);
+		napis = NULL;
+		if (!err)
+			break;
+		/* Undo the NAPIs set so far and drop their entries, the failing
+		 * one's too: setting old values is harmless where nothing had
+		 * changed, and an entry whose NAPI is gone undoes to nothing. */
+		rtv_journal_undo_to(mark);
+		if (err != -ENOENT)
+			return err;
+		/* a NAPI vanished under us (link down/up): start over */
+	}
+	if (err < 0)
+		return err;
+	return rtv_napi_list(ifindex, c->out, c->max);
+}
+
+int rtv_napi_dev_apply(const char *netns, const char *dev, const struct rtv_napi_params *p,
+		       struct rtv_napi *out, int max)
+{
+	struct dev_ctx c = { .netns = netns, .dev = dev, .p = p, .out = out, .max = max };
+	int err;
+
+	if (!ifname_valid(dev) || !netns_valid(netns) || !params_valid(p) || max < 0 ||
+	    (max > 0 && !out))
+		return -EINVAL;
+	err = rtv_napi_journal_init();
+	if (err < 0)
+		return err;
+	if (!rtv_journal_is_open())
+		return -EBADF;
+	return in_netns(netns, apply_in_ns, &c);
+}
+
+static int list_in_ns(void *arg)
+{
+	struct dev_ctx *c = arg;
+	int ifindex = dev_ifindex(c->dev);
+
+	if (ifindex < 0)
+		return ifindex;
+	return rtv_napi_list(ifindex, c->out, c->max);
+}
+
+int rtv_napi_dev_list(const char *netns, const char *dev, struct rtv_napi *out, int max)
+{
+	struct dev_ctx c = { .netns = netns, .dev = dev, .out = out, .max = max };
+
+	if (!ifname_valid(dev) || !netns_valid(netns) || max < 0 || (max > 0 && !out))
+		return -EINVAL;
+	return in_netns(netns, list_in_ns, &c);
+}
+
+static int list_all_in_ns(void *arg)
+{
+	struct dev_ctx *c = arg;
+	int ifindex = dev_ifindex(c->dev);
+
+	if (ifindex < 0)
+		return ifindex;
+	return list_all(ifindex, &c->all);
+}
+
+/* Whether cur[0..n-1] are the NAPIs of known[0..nknown-1]: the same count
+ * (as stored: at most max) and each id with the same kthread. */
+static bool napis_same(const struct rtv_napi *cur, int n, const struct rtv_napi *known,
+		       int nknown, int max)
+{
+	if ((n < max ? n : max) != nknown)
+		return false;
+	for (int i = 0; i < nknown; i++) {
+		int j;
+
+		for (j = 0; j < nknown; j++)
+			if (known[j].id == cur[i].id && known[j].pid == cur[i].pid)
+				break;
+		if (j == nknown)
+			return false;
+	}
+	return true;
+}
+
+int rtv_napi_dev_reapply(const char *netns, const char *dev, const struct rtv_napi_params *p,
+			 struct rtv_napi *known, int *nknown, int max)
+{
+	struct dev_ctx c = { .netns = netns, .dev = dev, .all = NULL };
+	struct rtv_napi *fresh = NULL;
+	bool same;
+	int n;
+
+	if (!ifname_valid(dev) || !netns_valid(netns) || !params_valid(p) || !nknown ||
+	    max < 0 || (max > 0 && !known) || *nknown < 0 || *nknown > max)
+		return -EINVAL;
+	n = in_netns(netns, list_all_in_ns, &c);
+	if (n < 0)
+		return n;
+	same = napis_same(c.all, n, known, *nknown, max);
+	free(c.all);
+	if (same)
+		return 0;
+	/* read back into a copy: known stays as it was if this fails */
+	if (max > 0 && !(fresh = calloc((size_t)max, sizeof(*fresh))))
+		return -ENOMEM;
+	n = rtv_napi_dev_apply(netns, dev, p, fresh, max);
+	if (n >= 0) {
+		*nknown = n < max ? n : max;
+		if (*nknown)
+			memcpy(known, fresh, (size_t)*nknown * sizeof(*known));
+		n = 1;
+	}
+	free(fresh);
+	return n;
 }

@@ -21,12 +21,20 @@
  *   -ERANGE      from the kernel, a value outside what it accepts
  *                (threaded = 2 "busy-poll" before 6.19)
  *
- * Nothing here goes through the journal (host/journal.h): callers that change
- * the host record the old values themselves before calling a setter. */
+ * The plain setters (rtv_napi_set(), rtv_napi_dev_threaded_set()) do not go
+ * through the journal (host/journal.h): callers that use them record the old
+ * values themselves. rtv_napi_dev_apply() and rtv_napi_dev_reapply() do: they
+ * record a "napi" journal entry for each NAPI before changing it.
+ *
+ * A NAPI does not keep its settings for life: link down/up and GRO or XDP
+ * toggles destroy it and make a new one (new id, new kthread at SCHED_OTHER,
+ * the device-level defaults). Watch the device (net/linkwatch.h) and call
+ * rtv_napi_dev_reapply() on every event. */
 #ifndef RTV_NET_NAPI_H
 #define RTV_NET_NAPI_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Values of threaded, per NAPI and in sysfs. */
@@ -93,5 +101,73 @@ int rtv_napi_dev_threaded_set(const char *sysfs_net_root, const char *dev, int o
 /* Read SYSFS_NET_ROOT/DEV/threaded: returns its value (0, 1 or 2) or -errno
  * (-ENODEV, -EOPNOTSUPP as above; -EINVAL when the content is not a number). */
 int rtv_napi_dev_threaded_get(const char *sysfs_net_root, const char *dev);
+
+/* ---- Settings as text: journal entries and command lines ---- */
+
+/* Format the fields p marks as present as "threaded=N,defer=N,gro-flush=N,
+ * irq-suspend=N" (in that order, only the present ones; timeouts in ns,
+ * decimal) into buf. Returns the length (without the NUL), -EINVAL when p
+ * marks nothing, or -ENOSPC when it does not fit in len bytes. */
+int rtv_napi_params_format(const struct rtv_napi_params *p, char *buf, size_t len);
+
+/* Parse what rtv_napi_params_format() writes into *p (every field it does not
+ * name is marked absent). Keys in any order, each at most once; values whole
+ * decimal numbers without sign. 0, -EINVAL on syntax (empty, unknown or
+ * repeated key, a missing "=", a stray comma), -ERANGE for a value out of
+ * range (threaded > 2, defer > INT32_MAX, beyond 64 bits). *p is changed
+ * only on success. */
+int rtv_napi_params_parse(const char *s, struct rtv_napi_params *p);
+
+/* ---- Journaled settings of a whole device ---- */
+
+/* Register the "napi" journal kind (host/journal.h) so that entries of a run
+ * that died can be undone: call it before rtv_journal_recover(). Idempotent.
+ * 0 or -errno.
+ *
+ * An entry is "napi NETNS DEV IFINDEX ID OLD": NETNS the namespace's name or
+ * "-" for the namespace of the thread that undoes it, DEV the device's name
+ * (for reading), IFINDEX and ID the NAPI's, OLD the values before the change
+ * of the fields that were set, as rtv_napi_params_format() writes them.
+ * Undo enters NETNS and napi-sets OLD on ID. A namespace, device or NAPI
+ * that is gone, or an ID that now belongs to another ifindex, counts as done
+ * (the kernel forgot the values with the NAPI). */
+int rtv_napi_journal_init(void);
+
+/* The NAPIs of device dev in network namespace netns (NULL: the caller's),
+ * as rtv_napi_list() returns them: the count (possibly more than max, only
+ * max stored) or -errno; -ENODEV no such device, -ENOENT no such netns. */
+int rtv_napi_dev_list(const char *netns, const char *dev, struct rtv_napi *out, int max);
+
+/* For every NAPI of device dev in network namespace netns (NULL: the
+ * caller's): record the current values of the fields p marks as present (one
+ * "napi" journal entry per NAPI, see above), then set them (rtv_napi_set()).
+ * A NAPI whose fields already have p's values is neither recorded nor set.
+ * Registers the "napi" kind itself; the journal must be open (-EBADF).
+ *
+ * Fills out[0..max-1] with the device's NAPIs as read back after setting (so
+ * pid is the kthread's pid once threaded; out may be NULL when max is 0).
+ * Returns the number of NAPIs, possibly more than max, 0 when the device has
+ * none (veth with GRO off and no XDP, or a device that is down), or -errno:
+ * -EINVAL for a bad argument or when the kernel has no per-NAPI threaded
+ * (before 6.17) and p sets it; -ENODEV, -ENOENT (netns), -EBADF as above;
+ * the errors of rtv_napi_set(). On error nothing this call changed stays
+ * changed and nothing it recorded stays recorded (changes to the NAPIs before
+ * the failing one are undone through their entries). A NAPI that vanishes
+ * while this runs (link down/up) makes it start over on the new ones, at most
+ * three times. */
+int rtv_napi_dev_apply(const char *netns, const char *dev, const struct rtv_napi_params *p,
+		       struct rtv_napi *out, int max);
+
+/* Re-apply after a link event: list the NAPIs of dev (in netns, NULL: the
+ * caller's) and compare them with known[0..*nknown-1], what the last apply
+ * returned. When the set of NAPIs differs (an id or a kthread pid is new or
+ * gone, or the count changed), apply p again with rtv_napi_dev_apply()
+ * (journaled), store what it read back in known[0..max-1] and its count, at
+ * most max, in *nknown. Returns 1 when the NAPIs had changed (p then applied
+ * to the ones there are now, possibly none: *nknown 0 while the link is
+ * down), 0 when nothing changed, or -errno as rtv_napi_dev_apply() (known
+ * and *nknown are unchanged then). */
+int rtv_napi_dev_reapply(const char *netns, const char *dev, const struct rtv_napi_params *p,
+			 struct rtv_napi *known, int *nknown, int max);
 
 #endif

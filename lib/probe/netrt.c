@@ -163,6 +163,17 @@ int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 		count_inc(&st->requests);
 		/* a failure concerns this reply only: the client sees it lost */
 		(void)sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+		if (st->requests % RTV_NETRT_NAPI_SAMPLE == 1) { /* after the reply: off its path */
+			unsigned int id = 0;
+			socklen_t len = sizeof(id);
+
+			if (!getsockopt(fd, SOL_SOCKET, SO_INCOMING_NAPI_ID, &id, &len)) {
+				__atomic_store_n(&st->napi_id, id, __ATOMIC_RELAXED);
+				count_inc(&st->napi_samples);
+				if (id)
+					count_inc(&st->napi_path);
+			}
+		}
 	}
 	free(buf);
 	return err;

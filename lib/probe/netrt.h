@@ -60,7 +60,15 @@ struct rtv_netrt_server_stats {
 	 * while serving with __atomic_store_n(..., __ATOMIC_RELAXED), so
 	 * another thread or process can read it. */
 	uint64_t requests;
+	/* Whether requests come through a NAPI (threaded, busy-polled) or
+	 * through the backlog: SO_INCOMING_NAPI_ID sampled after the first
+	 * request and every RTV_NETRT_NAPI_SAMPLE-th. napi_path counts samples
+	 * with an id (a real NAPI's ids start at 2^31 / MIN_NAPI_ID); napi_id is
+	 * the last id seen, 0 for none. */
+	uint64_t napi_samples, napi_path;
+	uint32_t napi_id;
 };
+#define RTV_NETRT_NAPI_SAMPLE 64
 
 /* Create the server's UDP socket and bind it (SO_REUSEADDR, CLOEXEC), so a
  * caller knows the port is bound before it starts clients. Returns the fd,

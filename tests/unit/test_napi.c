@@ -1,8 +1,10 @@
 /* Unit tests for lib/net/napi.c: the sysfs fallback against a fake
  * /sys/class/net under mkdtemp (exact bytes written, what is read back, the
- * errors for a missing device or file), and the argument checks that happen
- * before any netlink message is sent. The netlink paths themselves are
- * covered by tests/integration/t0600-napi-veth.sh. */
+ * errors for a missing device or file), the settings text of the journal
+ * entries (rtv_napi_params_format/parse: exact strings, round trips, what is
+ * refused), and the argument checks that happen before any netlink message is
+ * sent. The netlink paths themselves are covered by
+ * tests/integration/t0600-napi-veth.sh and t0610-napi-reapply.sh. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -223,6 +225,185 @@ static void test_get_list_reject_bad_args(void **state)
 	assert_int_equal(rtv_napi_list(1, NULL, 1), -EINVAL);
 }
 
+/* ---- settings as text (the "napi" journal entries) ---- */
+
+/* Field by field: the struct has padding that memcmp would see. */
+static void assert_params_equal(const struct rtv_napi_params *a, const struct rtv_napi_params *b)
+{
+	assert_int_equal(a->has_threaded, b->has_threaded);
+	assert_int_equal(a->threaded, b->threaded);
+	assert_int_equal(a->has_defer, b->has_defer);
+	assert_int_equal(a->defer_hard_irqs, b->defer_hard_irqs);
+	assert_int_equal(a->has_gro_flush, b->has_gro_flush);
+	assert_true(a->gro_flush_timeout_ns == b->gro_flush_timeout_ns);
+	assert_int_equal(a->has_irq_suspend, b->has_irq_suspend);
+	assert_true(a->irq_suspend_timeout_ns == b->irq_suspend_timeout_ns);
+}
+
+static void test_params_format(void **state)
+{
+	struct rtv_napi_params p = { .has_threaded = false };
+	char buf[128];
+
+	(void)state;
+	p.has_defer = true;
+	p.defer_hard_irqs = 2;
+	assert_int_equal(rtv_napi_params_format(&p, buf, sizeof(buf)), 7);
+	assert_string_equal(buf, "defer=2");
+	/* always in the order threaded, defer, gro-flush, irq-suspend */
+	p.has_irq_suspend = true;
+	p.irq_suspend_timeout_ns = 20000000;
+	p.has_threaded = true;
+	p.threaded = 1;
+	p.has_gro_flush = true;
+	p.gro_flush_timeout_ns = 0;
+	assert_int_equal(rtv_napi_params_format(&p, buf, sizeof(buf)), 51);
+	assert_string_equal(buf, "threaded=1,defer=2,gro-flush=0,irq-suspend=20000000");
+	/* a value set to 0 is written: 0 is a value to restore */
+	memset(&p, 0, sizeof(p));
+	p.has_threaded = true;
+	assert_int_equal(rtv_napi_params_format(&p, buf, sizeof(buf)), 10);
+	assert_string_equal(buf, "threaded=0");
+	/* 64-bit timeouts in full */
+	memset(&p, 0, sizeof(p));
+	p.has_gro_flush = true;
+	p.gro_flush_timeout_ns = UINT64_MAX;
+	assert_int_equal(rtv_napi_params_format(&p, buf, sizeof(buf)), 30);
+	assert_string_equal(buf, "gro-flush=18446744073709551615");
+}
+
+static void test_params_format_errors(void **state)
+{
+	struct rtv_napi_params p = { .has_threaded = true, .threaded = 1 };
+	char buf[16];
+
+	(void)state;
+	/* "threaded=1" needs 11 bytes with its NUL */
+	assert_int_equal(rtv_napi_params_format(&p, buf, 11), 10);
+	assert_int_equal(rtv_napi_params_format(&p, buf, 10), -ENOSPC);
+	assert_int_equal(rtv_napi_params_format(&p, NULL, 0), -ENOSPC);
+	memset(&p, 0, sizeof(p));
+	assert_int_equal(rtv_napi_params_format(&p, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(rtv_napi_params_format(NULL, buf, sizeof(buf)), -EINVAL);
+}
+
+static void test_params_parse(void **state)
+{
+	struct rtv_napi_params p;
+
+	(void)state;
+	memset(&p, 0xff, sizeof(p));
+	assert_int_equal(rtv_napi_params_parse("defer=2", &p), 0);
+	assert_true(p.has_defer);
+	assert_int_equal(p.defer_hard_irqs, 2);
+	assert_false(p.has_threaded);
+	assert_false(p.has_gro_flush);
+	assert_false(p.has_irq_suspend);
+	/* any order */
+	assert_int_equal(rtv_napi_params_parse("irq-suspend=5,gro-flush=50000,threaded=1,defer=0",
+					       &p), 0);
+	assert_true(p.has_threaded && p.has_defer && p.has_gro_flush && p.has_irq_suspend);
+	assert_int_equal(p.threaded, 1);
+	assert_int_equal(p.defer_hard_irqs, 0);
+	assert_int_equal(p.gro_flush_timeout_ns, 50000);
+	assert_int_equal(p.irq_suspend_timeout_ns, 5);
+	/* the limits themselves */
+	assert_int_equal(rtv_napi_params_parse("threaded=2,defer=2147483647,"
+					       "irq-suspend=18446744073709551615", &p), 0);
+	assert_int_equal(p.threaded, 2);
+	assert_int_equal(p.defer_hard_irqs, INT32_MAX);
+	assert_true(p.irq_suspend_timeout_ns == UINT64_MAX);
+}
+
+static void test_params_round_trip(void **state)
+{
+	struct rtv_napi_params p = { .has_threaded = false }, q;
+	char buf[128];
+	int mask;
+
+	(void)state;
+	/* every subset of the four fields comes back as it went */
+	for (mask = 1; mask < 16; mask++) {
+		memset(&p, 0, sizeof(p));
+		p.has_threaded = mask & 1;
+		p.threaded = p.has_threaded ? 1 : 0;
+		p.has_defer = mask & 2;
+		p.defer_hard_irqs = p.has_defer ? 1234 : 0;
+		p.has_gro_flush = mask & 4;
+		p.gro_flush_timeout_ns = p.has_gro_flush ? 1000000007ULL : 0;
+		p.has_irq_suspend = mask & 8;
+		p.irq_suspend_timeout_ns = p.has_irq_suspend ? UINT64_MAX - 1 : 0;
+		assert_true(rtv_napi_params_format(&p, buf, sizeof(buf)) > 0);
+		assert_int_equal(rtv_napi_params_parse(buf, &q), 0);
+		assert_params_equal(&p, &q);
+	}
+}
+
+static void test_params_parse_errors(void **state)
+{
+	struct rtv_napi_params p = { .has_threaded = true, .threaded = 1 }, keep = p;
+	static const char *const bad[] = {
+		"", ",", "defer", "defer=", "=2", "defer=2,", ",defer=2", "defer=2,,threaded=1",
+		"defer=2,defer=3", "Defer=2", "defer =2", "defer= 2", "defer=2 ", "defer=+2",
+		"defer=-1", "defer=0x10", "defer=1.5", "bogus=1", "threaded=1;defer=2",
+		"gro-flush=5us",
+	};
+	static const char *const range[] = {
+		"threaded=3", "defer=2147483648", "gro-flush=18446744073709551616",
+		"irq-suspend=99999999999999999999999",
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(rtv_napi_params_parse(bad[i], &p), -EINVAL);
+		assert_params_equal(&p, &keep); /* untouched on error */
+	}
+	for (size_t i = 0; i < sizeof(range) / sizeof(range[0]); i++) {
+		assert_int_equal(rtv_napi_params_parse(range[i], &p), -ERANGE);
+		assert_params_equal(&p, &keep);
+	}
+	assert_int_equal(rtv_napi_params_parse(NULL, &p), -EINVAL);
+	assert_int_equal(rtv_napi_params_parse("defer=1", NULL), -EINVAL);
+}
+
+/* ---- journaled calls: argument checks (nothing is sent or recorded) ---- */
+
+static void test_dev_apply_rejects_bad_args(void **state)
+{
+	struct rtv_napi_params p = { .has_defer = true, .defer_hard_irqs = 2 }, none;
+	struct rtv_napi out[2];
+	int n = 0;
+
+	(void)state;
+	memset(&none, 0, sizeof(none));
+	assert_int_equal(rtv_napi_dev_apply(NULL, "veth0", &none, out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply(NULL, "veth0", NULL, out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply(NULL, NULL, &p, out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply(NULL, "../x", &p, out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply(NULL, "veth0", &p, NULL, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply(NULL, "veth0", &p, out, -1), -EINVAL);
+	/* "-" stands for the caller's namespace in an entry: not a name */
+	assert_int_equal(rtv_napi_dev_apply("-", "veth0", &p, out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply("", "veth0", &p, out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_apply("a/b", "veth0", &p, out, 2), -EINVAL);
+	p.threaded = 3;
+	p.has_threaded = true;
+	assert_int_equal(rtv_napi_dev_apply(NULL, "veth0", &p, out, 2), -EINVAL);
+	p.has_threaded = false;
+	/* the journal is not open in this test: nothing may change unrecorded */
+	assert_int_equal(rtv_napi_dev_apply(NULL, "veth0", &p, out, 2), -EBADF);
+	assert_int_equal(rtv_napi_dev_reapply(NULL, "veth0", &p, out, NULL, 2), -EINVAL);
+	n = 3;
+	assert_int_equal(rtv_napi_dev_reapply(NULL, "veth0", &p, out, &n, 2), -EINVAL);
+	n = 0;
+	assert_int_equal(rtv_napi_dev_reapply(NULL, "veth0", &none, out, &n, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_list(NULL, "", out, 2), -EINVAL);
+	assert_int_equal(rtv_napi_dev_list("-", "veth0", out, 2), -EINVAL);
+	/* registering the kind twice is fine */
+	assert_int_equal(rtv_napi_journal_init(), 0);
+	assert_int_equal(rtv_napi_journal_init(), 0);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -236,6 +417,12 @@ int main(void)
 		T(test_dev_bad_args),
 		cmocka_unit_test(test_set_rejects_bad_params),
 		cmocka_unit_test(test_get_list_reject_bad_args),
+		cmocka_unit_test(test_params_format),
+		cmocka_unit_test(test_params_format_errors),
+		cmocka_unit_test(test_params_parse),
+		cmocka_unit_test(test_params_round_trip),
+		cmocka_unit_test(test_params_parse_errors),
+		cmocka_unit_test(test_dev_apply_rejects_bad_args),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

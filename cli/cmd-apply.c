@@ -1,0 +1,311 @@
+/* rtvnet apply METHOD: a receive-path method on a real host's devices, for as
+ * long as it runs (a foreground service, as under systemd): pollers and the
+ * link watcher live in this process, so the method lasts exactly as long as
+ * it does. Every change is journaled before it is made; Ctrl-C, SIGTERM,
+ * `rtvnet revert` or --duration end it and undo them, and a crash is undone
+ * by the next rtvnet that starts. The process writes RTV_JOURNAL_DIR/apply
+ * ("PID STARTTIME METHOD DEVS") so that revert and status can find it.
+ *
+ * rtvnet status: what rtvnet has in place now, read-only. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "builtin.h"
+#include "host/cpufreq.h"
+#include "host/journal.h"
+#include "methods/method.h"
+#include "methods/rxpath.h"
+#include "util/parse.h"
+#include "util/time.h"
+
+#define APPLY_FILE RTV_JOURNAL_DIR "/apply"
+
+static const char usage_str[] =
+	"rtvnet apply METHOD --rt-dev DEV[@NETNS][,...] [options]\n"
+	"  METHOD: separate, busypoll or hybrid; stays applied until Ctrl-C, SIGTERM or\n"
+	"  'rtvnet revert', then every change is undone";
+
+/* "dev" or "dev@netns", comma-separated. */
+static int parse_devs(const char *opt, const char *list, struct rtv_dev *out, int *n)
+{
+	char buf[512], *save = NULL;
+
+	*n = 0;
+	if (!list)
+		return 0;
+	if (strlen(list) >= sizeof(buf)) {
+		rtv_cli_error("option '%s': too long", opt);
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+		char *at = strchr(t, '@');
+		struct rtv_dev *d = &out[*n];
+
+		if (*n == RTV_METHOD_MAX_DEVS) {
+			rtv_cli_error("option '%s': at most %d devices", opt, RTV_METHOD_MAX_DEVS);
+			return -EINVAL;
+		}
+		if (at)
+			*at++ = '\0';
+		if (!*t || strlen(t) >= sizeof(d->name) || strchr(t, '/') ||
+		    (at && (!*at || strlen(at) >= sizeof(d->netns) || strchr(at, '/')))) {
+			rtv_cli_error("option '%s': '%s' is not a device name (DEV or DEV@NETNS)", opt, t);
+			return -EINVAL;
+		}
+		snprintf(d->name, sizeof(d->name), "%s", t);
+		snprintf(d->netns, sizeof(d->netns), "%s", at ? at : "");
+		(*n)++;
+	}
+	return 0;
+}
+
+static void print_plan(const char *method, const struct rtv_rx_plan *p)
+{
+	printf("plan for %s (%s: %s):\n", method, rtv_rx_variant_name(p->variant), p->variant_why);
+	for (int i = 0; i < p->nsteps; i++)
+		printf("  %d. %s\n", i + 1, p->step[i]);
+}
+
+static int write_apply_file(const char *method, const char *devs)
+{
+	FILE *f = fopen(APPLY_FILE ".tmp", "we");
+
+	if (!f)
+		return -errno;
+	fprintf(f, "%d %llu %s %s\n", getpid(), rtv_proc_starttime(getpid(), 0), method, devs);
+	if (fclose(f))
+		return -errno;
+	return rename(APPLY_FILE ".tmp", APPLY_FILE) ? -errno : 0;
+}
+
+/* The running apply, if any: its pid (0 when none) and its description. */
+static pid_t running_apply(char *desc, size_t len)
+{
+	unsigned long long start;
+	char line[600];
+	int pid, off = 0;
+	FILE *f = fopen(APPLY_FILE, "re");
+
+	if (desc)
+		desc[0] = '\0';
+	if (!f)
+		return 0;
+	if (!fgets(line, sizeof(line), f) || sscanf(line, "%d %llu %n", &pid, &start, &off) != 2) {
+		fclose(f);
+		return 0;
+	}
+	fclose(f);
+	if (pid <= 0 || !start || rtv_proc_starttime(pid, 0) != start)
+		return 0; /* gone, or the pid now belongs to another process */
+	line[strcspn(line, "\n")] = '\0';
+	if (desc)
+		snprintf(desc, len, "%s", line + off);
+	return pid;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	const char *rt_list = NULL, *nonrt_list = NULL, *cf_root = RTV_CPUFREQ_ROOT;
+	long long rt_prio = 80;
+	int64_t duration = 0, idle = 10 * RTV_NS_PER_MS;
+	bool dry = false, done;
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err;
+	cpu_set_t rt_cpus;
+	const struct rtv_opt opts[] = {
+		RTV_OPT_STRING_DEF("rt-dev", 0, &rt_list, "DEVS", "the RT devices: DEV or DEV@NETNS, comma-separated"),
+		RTV_OPT_STRING_DEF("nonrt-dev", 0, &nonrt_list, "DEVS", "non-RT devices to keep apart (threaded at normal priority)"),
+		RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPUs: NAPI kthreads and pollers (default: the last CPU)"),
+		RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT NAPI kthreads (rtnet_prio)"),
+		RTV_OPT_DURATION_DEF("idle", 0, &idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
+		RTV_OPT_STRING_DEF("cpufreq-root", 0, &cf_root, "DIR", "cpufreq sysfs root (a fake tree in tests)"),
+		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "undo and exit after S (0: until stopped)"),
+		RTV_OPT_FLAG_DEF("dry-run", 'n', &dry, "print the plan, change nothing"),
+		RTV_OPT_END_DEF,
+	};
+	struct rtv_method_cfg cfg = { 0 };
+	struct rtv_method_run run = { .rx = NULL };
+	const struct rtv_method *m;
+	struct rtv_rx_plan *plan = NULL;
+	char why[256], devs[600], list[256];
+	int ret = RTV_EXIT_FAIL;
+	size_t mark;
+
+	CPU_ZERO(&rt_cpus);
+	CPU_SET(ncpus - 1, &rt_cpus);
+	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs != 1) {
+		rtv_cli_error(nargs ? "takes one METHOD, got %d arguments" : "METHOD missing (%d given)",
+			      nargs);
+		return RTV_EXIT_USAGE;
+	}
+	m = rtv_method_find(argv[1]);
+	if (!m || !m->host) {
+		rtv_cli_error("method '%s' %s: apply takes separate, busypoll or hybrid", argv[1],
+			      m ? "acts on the testbed's processes only" : "is unknown");
+		return RTV_EXIT_USAGE;
+	}
+	if (!rt_list) {
+		rtv_cli_error("option '--rt-dev' is required: the RT device(s)");
+		return RTV_EXIT_USAGE;
+	}
+	if (parse_devs("--rt-dev", rt_list, cfg.rt_dev, &cfg.nrt_devs) < 0 ||
+	    parse_devs("--nonrt-dev", nonrt_list, cfg.nonrt_dev, &cfg.nnonrt_devs) < 0)
+		return RTV_EXIT_USAGE;
+	for (int c = ncpus; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &rt_cpus)) {
+			rtv_cli_error("option '--rt-cpu': CPU %d is out of range (this machine has CPUs "
+				      "0-%d)", c, ncpus - 1);
+			return RTV_EXIT_USAGE;
+		}
+	cfg.rt_prio = (int)rt_prio;
+	cfg.rt_cpus = rt_cpus;
+	for (int c = 0; c < ncpus; c++)
+		if (!CPU_ISSET(c, &rt_cpus))
+			CPU_SET(c, &cfg.nonrt_cpus);
+	cfg.idle_ns = idle;
+	cfg.cpufreq_root = cf_root;
+
+	plan = malloc(sizeof(*plan));
+	if (!plan)
+		return RTV_EXIT_FAIL;
+	err = rtv_rx_plan(&cfg, (enum rtv_rx_mode)(m == &rtv_method_separate ? RTV_RX_SEPARATE :
+				m == &rtv_method_busypoll ? RTV_RX_BUSYPOLL : RTV_RX_HYBRID),
+			  plan, why, sizeof(why));
+	if (err < 0) {
+		rtv_cli_error("%s cannot apply: %s; nothing was changed", m->name, why);
+		ret = err == -ENODEV || err == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
+		goto out;
+	}
+	if (dry) {
+		print_plan(m->name, plan);
+		printf("dry run: nothing was changed\n");
+		ret = RTV_EXIT_OK;
+		goto out;
+	}
+	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
+		goto out;
+	print_plan(m->name, plan);
+	mark = rtv_journal_mark();
+	err = m->setup(&cfg, NULL, &run);
+	if (err < 0) {
+		rtv_cli_error("%s failed: %s; undoing what was done", m->name, strerror(-err));
+		goto undo;
+	}
+	rtv_cpulist_format(&rt_cpus, list, sizeof(list));
+	snprintf(devs, sizeof(devs), "rt-dev=%s rt-cpu=%s%s%s", rt_list, list,
+		 nonrt_list ? " nonrt-dev=" : "", nonrt_list ? nonrt_list : "");
+	err = write_apply_file(m->name, devs);
+	if (err < 0)
+		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
+			     "this process)", APPLY_FILE, strerror(-err));
+	printf("applied %s: %s\n%s (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes it\n", m->name,
+	       run.note, duration ? "running for the given duration" : "running", getpid());
+	fflush(stdout);
+	{
+		int64_t end = duration ? rtv_now_ns() + duration : INT64_MAX;
+
+		while (!rtv_cli_stop && rtv_now_ns() < end) {
+			int r = rtv_method_run_poll(&run, 200);
+
+			if (r > 0)
+				printf("re-applied the settings of %d device%s whose NAPIs the kernel "
+				       "recreated\n", r, r == 1 ? "" : "s");
+			else if (r < 0)
+				rtv_cli_warn("cannot re-apply after a link change: %s", strerror(-r));
+			fflush(stdout);
+		}
+	}
+	ret = RTV_EXIT_OK;
+undo:
+	rtv_method_run_stop(&run);
+	err = rtv_journal_undo_to(mark);
+	unlink(APPLY_FILE);
+	if (err < 0) {
+		rtv_cli_error("could not undo every change: %s", strerror(-err));
+		ret = RTV_EXIT_FAIL;
+	} else {
+		printf("reverted %d change%s\n", err, err == 1 ? "" : "s");
+	}
+out:
+	free(plan);
+	return ret;
+}
+
+/* Stop a running apply (revert's first step): SIGTERM, then wait for it to
+ * undo and exit. 0 when none runs or it ended, -ETIMEDOUT. */
+int rtv_cli_stop_apply(void)
+{
+	char desc[600];
+	pid_t pid = running_apply(desc, sizeof(desc));
+
+	if (!pid) {
+		unlink(APPLY_FILE); /* left by one that was killed, if any */
+		return 0;
+	}
+	rtv_cli_info("stopping 'rtvnet apply %s' (pid %d)", desc, pid);
+	if (kill(pid, SIGTERM) && errno != ESRCH)
+		return -errno;
+	for (int i = 0; i < 300; i++) {
+		if (!running_apply(NULL, 0))
+			return 0;
+		usleep(50000);
+	}
+	return -ETIMEDOUT;
+}
+
+int cmd_status(int argc, char **argv)
+{
+	const struct rtv_opt opts[] = { RTV_OPT_END_DEF };
+	char desc[600], line[4200];
+	int nargs, err, run = 0, kept = 0;
+	bool done;
+	pid_t pid;
+	FILE *f;
+
+	err = rtv_cli_parse(opts, "rtvnet status", argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs) {
+		rtv_cli_error("takes no arguments");
+		return RTV_EXIT_USAGE;
+	}
+	pid = running_apply(desc, sizeof(desc));
+	if (pid)
+		printf("applied: %s (rtvnet apply, pid %d)\n", desc, pid);
+	else
+		printf("applied: nothing (no rtvnet apply running)\n");
+	f = fopen(RTV_JOURNAL_DIR "/journal", "re");
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (line[0] == '1')
+			kept++;
+		else
+			run++;
+		if (rtv_verbosity > 1)
+			printf("  %s %s\n", line[0] == '1' ? "kept" : "run ", line + 2);
+	}
+	if (f)
+		fclose(f);
+	printf("journal: %d change%s of running commands, %d kept (a testbed that is up)%s\n", run,
+	       run == 1 ? "" : "s", kept, rtv_verbosity > 1 ? "" : "; -v lists them");
+	int lfd = open(RTV_JOURNAL_DIR "/lock", O_RDONLY | O_CLOEXEC);
+	bool busy = lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+
+	if (lfd >= 0)
+		close(lfd);
+	if (busy && !pid)
+		printf("another rtvnet (compare, testbed or revert) holds the host lock now\n");
+	else if (run && !busy)
+		printf("a command that changed the host did not finish: the next rtvnet that takes the "
+		       "lock (e.g. 'rtvnet revert') undoes its changes\n");
+	return RTV_EXIT_OK;
+}
