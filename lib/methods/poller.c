@@ -113,8 +113,7 @@ struct uring {
 	struct io_uring_sqe *sqes;
 	size_t sqes_len;
 	unsigned *sq_head, *sq_tail, *sq_mask, *sq_entries, *sq_array;
-	unsigned *cq_head, *cq_tail, *cq_mask;
-	struct io_uring_cqe *cqes;
+	unsigned *cq_head, *cq_tail; /* CQEs are only counted off, never read */
 };
 
 struct rtv_poller {
@@ -246,8 +245,6 @@ static int uring_open(struct uring *u)
 		u->sq_array = (unsigned *)(sq + prm.sq_off.array);
 		u->cq_head = (unsigned *)(cq + prm.cq_off.head);
 		u->cq_tail = (unsigned *)(cq + prm.cq_off.tail);
-		u->cq_mask = (unsigned *)(cq + prm.cq_off.ring_mask);
-		u->cqes = (struct io_uring_cqe *)(cq + prm.cq_off.cqes);
 	}
 	return 0;
 }
