@@ -13,3 +13,5 @@ echo; echo "== bench_stream: rtvnet stream vs iperf3 on one veth pair"
 bash bench/bench_stream.sh "$RTVNET"
 echo; echo "== bench_compare: the phenomenon and the cure (rtvnet compare, 3 repeats)"
 "$RTVNET" compare --methods vanilla,dedicated --repeats 3 --duration 15s --json "results/bench-compare.json" | tail -4
+echo; echo "== bench_rxpath: separate, busypoll, hybrid against prio and dedicated (one interleaved run)"
+bash bench/bench_rxpath.sh "$RTVNET"

@@ -172,6 +172,7 @@ int cmd_apply(int argc, char **argv)
 		if (!CPU_ISSET(c, &rt_cpus))
 			CPU_SET(c, &cfg.nonrt_cpus);
 	cfg.idle_ns = idle;
+	cfg.poller_apart = true; /* the host's applications are not ours to place */
 	cfg.cpufreq_root = cf_root;
 
 	plan = malloc(sizeof(*plan));

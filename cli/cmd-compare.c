@@ -244,7 +244,7 @@ int cmd_compare(int argc, char **argv)
 	int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 	double foreign = 10, watts = 5;
 	int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
-	bool quick = false, done;
+	bool quick = false, apart = false, done;
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err, ns;
 	cpu_set_t rt_cpus;
 	const struct rtv_opt opts[] = {
@@ -264,6 +264,7 @@ int cmd_compare(int argc, char **argv)
 		RTV_OPT_DOUBLE_DEF("foreign-limit", 0, &foreign, "PCT", 0, 10000, "flag runs where other processes used more CPU (% of one CPU)"),
 		RTV_OPT_DURATION_DEF("idle-phase", 0, &idle_phase, "S", RTV_NS_PER_S, "per method run: measure its pollers' CPU with no traffic for S first (0: skip)"),
 		RTV_OPT_DURATION_DEF("hybrid-idle", 0, &hybrid_idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
+		RTV_OPT_FLAG_DEF("poller-apart", 0, &apart, "busypoll, hybrid: the poller alone on the RT CPU, the RT hosts with the streams (default: RT hosts on the poller's CPU)"),
 		RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
 		RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
 		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/compare-<time>.json)"),
@@ -324,6 +325,7 @@ int cmd_compare(int argc, char **argv)
 	cfg.idle_phase_ns = idle_phase;
 	cfg.core_watts = watts;
 	cfg.mcfg.idle_ns = hybrid_idle;
+	cfg.mcfg.poller_apart = apart;
 	cfg.mcfg.cpufreq_root = RTV_CPUFREQ_ROOT;
 	if (cfg.load == RTV_LOAD_IPERF3 && system("command -v iperf3 >/dev/null 2>&1")) {
 		rtv_cli_error("option '--load': iperf3 is not installed (apt-get install iperf3)");

@@ -19,6 +19,6 @@ const struct rtv_method rtv_method_busypoll = {
 	.name = "busypoll",
 	.summary = "a poller busy-polls the RT NAPIs on the RT CPU (KBP)",
 	.setup = busypoll_setup,
-	.place = rtv_method_rt_place,
+	.place = rtv_method_poller_place,
 	.host = true,
 };

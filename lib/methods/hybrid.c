@@ -17,6 +17,6 @@ const struct rtv_method rtv_method_hybrid = {
 	.name = "hybrid",
 	.summary = "a poller polls the RT NAPIs while packets come, sleeps when idle (EE-KBP)",
 	.setup = hybrid_setup,
-	.place = rtv_method_rt_place,
+	.place = rtv_method_poller_place,
 	.host = true,
 };

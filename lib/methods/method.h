@@ -41,6 +41,12 @@ struct rtv_method_cfg {
 	struct rtv_dev nonrt_dev[RTV_METHOD_MAX_DEVS];
 	int nnonrt_devs;
 	const char *cpufreq_root; /* RTV_CPUFREQ_ROOT, or a fake tree */
+	/* busypoll, hybrid: the poller has the RT CPU to itself, as KBP's has
+	 * its core (on a real host, `rtvnet apply`, always so). On the testbed
+	 * the default is shared: the RT client and server run on the RT CPU
+	 * too, at SCHED_FIFO above the poller; apart, they run with the
+	 * streams on the other CPUs (measured here: worse, see the README). */
+	bool poller_apart;
 	int64_t idle_ns;          /* hybrid: sleep after this long without packets */
 };
 
@@ -95,6 +101,9 @@ void rtv_method_run_stop(struct rtv_method_run *run);
  * the RT CPUs (a place() function). */
 int rtv_method_rt_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
 			enum rtv_role role, pid_t pid);
+/* busypoll's and hybrid's: the same, on the other CPUs with poller_apart. */
+int rtv_method_poller_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
+			    enum rtv_role role, pid_t pid);
 /* The receive-path methods' setup (enum rtv_rx_mode of methods/rxpath.h):
  * on the testbed, its RT devices (and with partition, dedicated's CPU
  * partitioning first); on a host, cfg's devices. */

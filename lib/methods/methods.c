@@ -5,11 +5,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host/cgroup.h"
 #include "host/sched.h"
 #include "methods/rxpath.h"
 #include "net/ethtool.h"
 #include "net/napi.h"
 #include "util/log.h"
+#include "util/parse.h"
 
 const struct rtv_method *const rtv_methods[] = {
 	&rtv_method_vanilla,
@@ -64,6 +66,16 @@ int rtv_method_rt_place(const struct rtv_method_cfg *cfg, const struct rtv_testb
 	return err;
 }
 
+int rtv_method_poller_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
+			    enum rtv_role role, pid_t pid)
+{
+	struct rtv_method_cfg c = *cfg;
+
+	if (cfg->poller_apart)
+		c.rt_cpus = cfg->nonrt_cpus;
+	return rtv_method_rt_place(&c, tb, role, pid);
+}
+
 int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 			struct rtv_method_run *run, int mode, bool partition)
 {
@@ -75,11 +87,15 @@ int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb
 	if (!plan)
 		return -ENOMEM;
 	if (tb) {
-		const struct rtv_tb_host *h[2] = { &tb->rt_client, &tb->rt_server };
+		/* pollers poll the RT service's device, the server's, as on a
+		 * real host (the client stands for the remote peer; with two
+		 * NAPIs one poller cannot hold either continuously: io_uring
+		 * polls each once per round and releases it) */
+		const struct rtv_tb_host *h[2] = { &tb->rt_server, &tb->rt_client };
 
-		c.nrt_devs = 2;
+		c.nrt_devs = mode == RTV_RX_SEPARATE ? 2 : 1;
 		c.nnonrt_devs = 0;
-		for (int i = 0; i < 2; i++) {
+		for (int i = 0; i < c.nrt_devs; i++) {
 			snprintf(c.rt_dev[i].netns, sizeof(c.rt_dev[i].netns), "%s", h[i]->ns);
 			snprintf(c.rt_dev[i].name, sizeof(c.rt_dev[i].name), "%s", h[i]->dev);
 		}
@@ -90,10 +106,24 @@ int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb
 		goto out;
 	}
 	if (tb && partition) {
+		char nonrt[128];
+
+		/* the RT CPU: the poller's, and the RT hosts' too when shared */
 		err = rtv_method_dedicated.setup(&c, tb, run);
 		if (err < 0)
 			goto out;
-		snprintf(part, sizeof(part), "; %.240s", run->note);
+		rtv_cpulist_format(&c.nonrt_cpus, nonrt, sizeof(nonrt));
+		if (c.poller_apart) {
+			err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_client.cgroup, nonrt);
+			if (!err)
+				err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_server.cgroup, nonrt);
+			if (err < 0)
+				goto out;
+			snprintf(part, sizeof(part), "; the poller alone on the RT CPU, RT hosts at "
+				 "SCHED_FIFO %d with the streams on CPU %.64s", c.rt_prio, nonrt);
+		} else {
+			snprintf(part, sizeof(part), "; %.240s; the poller below them", run->note);
+		}
 	}
 	err = rtv_rx_apply(plan, &c, &run->rx);
 	if (err < 0)

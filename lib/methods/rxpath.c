@@ -342,10 +342,11 @@ static int start_pollers(struct rtv_rx *rx)
 		pc[i].mode = rx->plan.mode == RTV_RX_HYBRID ? RTV_POLLER_HYBRID : RTV_POLLER_BUSY;
 		pc[i].cpu = cpus[i];
 		pc[i].idle_ns = rx->cfg.idle_ns;
-		/* short: io_uring ends a busy-poll call early when the RT
-		 * application preempts the poller and then sleeps until the
-		 * call's timeout, during which the NAPI waits unpolled */
-		pc[i].slice_ns = RTV_RX_POLL_SLICE_NS;
+		/* sharing its CPU, short: io_uring ends a busy-poll call when
+		 * the RT application preempts the poller and then waits for
+		 * the call's timeout with the NAPI unpolled; alone, long: the
+		 * NAPI is handed back to the kernel between calls */
+		pc[i].slice_ns = rx->cfg.poller_apart ? RTV_POLLER_SLICE_NS : RTV_RX_SHARED_SLICE_NS;
 		pc[i].cpufreq_root = rx->cpufreq ? (rx->cfg.cpufreq_root ? rx->cfg.cpufreq_root :
 						    RTV_CPUFREQ_ROOT) : NULL;
 		pc[i].cf_write = rtv_cpufreq_write_plain;

@@ -37,8 +37,9 @@
 
 #define RTV_RX_NAPI_MAX 16
 #define RTV_RX_STEPS_MAX 48
-/* Length of one io_uring busy-poll call of the pollers (see start_pollers). */
-#define RTV_RX_POLL_SLICE_NS INT64_C(20000)
+/* Length of one io_uring busy-poll call of a poller that shares its CPU
+ * (see start_pollers); alone it uses RTV_POLLER_SLICE_NS. */
+#define RTV_RX_SHARED_SLICE_NS INT64_C(20000)
 
 enum rtv_rx_mode { RTV_RX_SEPARATE, RTV_RX_BUSYPOLL, RTV_RX_HYBRID };
 enum rtv_rx_variant {
