@@ -248,7 +248,7 @@ int cmd_compare(int argc, char **argv)
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err, ns;
 	cpu_set_t rt_cpus;
 	const struct rtv_opt opts[] = {
-		RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 8 s runs (under 60 s)"),
+		RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
 		RTV_OPT_STRING_DEF("methods", 'm', &methods, "LIST", "methods to compare, comma-separated"),
 		RTV_OPT_INT_DEF("repeats", 'r', &repeats, "N", 1, RTV_COMPARE_MAX_REPEATS, "repeats of the interleaved sequence"),
 		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "measured length of each run"),
@@ -291,7 +291,8 @@ int cmd_compare(int argc, char **argv)
 		return RTV_EXIT_USAGE;
 	if (quick) {
 		repeats = 1;
-		duration = 8 * RTV_NS_PER_S;
+		duration = 5 * RTV_NS_PER_S;
+		idle_phase = RTV_NS_PER_S;
 	}
 	if (warmup >= duration) {
 		rtv_cli_error("option '--warmup': must be shorter than --duration");
