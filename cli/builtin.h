@@ -33,8 +33,11 @@ int cmd_netrt(int argc, char **argv);
 int cmd_stream(int argc, char **argv);
 int cmd_compare(int argc, char **argv);
 int cmd_revert(int argc, char **argv);
+int cmd_analyze(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_reserve(int argc, char **argv);
+int cmd_taskset(int argc, char **argv);
 /* Stop a running `rtvnet apply` and wait until it has undone its changes. */
 int rtv_cli_stop_apply(void);
 

@@ -15,6 +15,7 @@
 
 /* Keep sorted as shown in `rtvnet help`. See builtin.h to add one. */
 static const struct rtv_cmd commands[] = {
+	{ "analyze", cmd_analyze, "reservations (SCHED_DEADLINE) for a periodic taskset, partitioned or global", 0 },
 	{ "apply", cmd_apply, "apply a receive-path method to this host's devices until stopped",
 	  RTV_CMD_NEEDS_ROOT },
 	{ "compare", cmd_compare, "run the NetRT/NetStream experiment with each method, side by side",
@@ -23,8 +24,10 @@ static const struct rtv_cmd commands[] = {
 	  RTV_CMD_NEEDS_ROOT },
 	{ "netrt", cmd_netrt, "the RT UDP echo service and its open-loop latency client", 0 },
 	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0 },
+	{ "reserve", cmd_reserve, "reserve CPU time for threads or groups (SCHED_DEADLINE, cpu.max)", RTV_CMD_NEEDS_ROOT },
 	{ "revert", cmd_revert, "stop a running apply and undo every host change rtvnet left",
 	  RTV_CMD_NEEDS_ROOT },
+	{ "taskset", cmd_taskset, "run a periodic taskset and report its response times", 0 },
 	{ "status", cmd_status, "what rtvnet has in place on this host now", 0 },
 };
 

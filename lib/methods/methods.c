@@ -10,6 +10,7 @@
 #include "methods/rxpath.h"
 #include "net/ethtool.h"
 #include "net/napi.h"
+#include "reserve/reserve.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -49,6 +50,7 @@ int rtv_methods_init(void)
 {
 	int err = rtv_napi_journal_init();
 
+	err = err ? err : rtv_reserve_journal_init();
 	return err ? err : rtv_ethtool_journal_init();
 }
 

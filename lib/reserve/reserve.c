@@ -1,0 +1,624 @@
+#include "reserve/reserve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "host/journal.h"
+#include "host/sched.h"
+#include "testbed/testbed.h"
+#include "util/file.h"
+#include "util/parse.h"
+
+#define DL_KIND "dl"
+#define DL_MIN_RUNTIME_NS 1024 /* the kernel's lower bound (1 << DL_SCALE) */
+#define MAX_KTHREADS 256
+#define FLAGS_KEPT (RTV_SCHED_FLAG_RESET_ON_FORK | RTV_SCHED_FLAG_RECLAIM | RTV_SCHED_FLAG_DL_OVERRUN)
+
+__attribute__((format(printf, 3, 4)))
+static void say(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!buf || !len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
+int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr)
+{
+	struct rtv_sched_attr a = *attr;
+
+	a.size = sizeof(a);
+	return syscall(SYS_sched_setattr, tid, &a, 0) ? -errno : 0;
+}
+
+int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	if (syscall(SYS_sched_getattr, tid, attr, (unsigned)sizeof(*attr), 0))
+		return -errno;
+	return 0;
+}
+
+/* ---- admission ---- */
+
+static int read_ll(const char *root, const char *rel, long long *v)
+{
+	char path[512], line[64];
+	int err;
+
+	snprintf(path, sizeof(path), "%s%s", root, rel);
+	err = rtv_file_read_line(path, line, sizeof(line));
+	if (err < 0)
+		return err;
+	return rtv_parse_ll(line, -1, INT64_MAX, v);
+}
+
+static void fmt_ns(int64_t ns, char *buf, size_t len)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRId64 "ns", ns);
+	else
+		rtv_duration_format(ns, buf, len);
+}
+
+/* Kernels from 6.12 reserve deadline bandwidth for the fair server on every
+ * CPU (50 ms every 1 s by default) and count it in the admission test. */
+static bool has_fair_server(const char *root)
+{
+	char path[512], line[64];
+	int major = 0, minor = 0;
+
+	snprintf(path, sizeof(path), "%s/proc/sys/kernel/osrelease", root);
+	if (rtv_file_read_line(path, line, sizeof(line)) < 0 ||
+	    sscanf(line, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 12);
+}
+
+/* The fair servers' bandwidth on cpus: debugfs when mounted, else the
+ * default when the kernel has them. *seen tells which. */
+static double fair_server_bw(const char *root, const cpu_set_t *cpus, bool *seen)
+{
+	double bw = 0;
+	int n = 0;
+
+	*seen = false;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		char rel[128];
+		long long rt, per;
+
+		if (!CPU_ISSET(c, cpus))
+			continue;
+		n++;
+		snprintf(rel, sizeof(rel), "/sys/kernel/debug/sched/fair_server/cpu%d/runtime", c);
+		if (read_ll(root, rel, &rt) < 0)
+			continue;
+		snprintf(rel, sizeof(rel), "/sys/kernel/debug/sched/fair_server/cpu%d/period", c);
+		if (read_ll(root, rel, &per) < 0 || per <= 0)
+			continue;
+		*seen = true;
+		bw += (double)rt / (double)per;
+	}
+	if (!*seen && has_fair_server(root))
+		bw = n * 0.05;
+	return bw;
+}
+
+int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
+		      struct rtv_reserve_admission *adm, char *err, size_t errlen)
+{
+	struct rtv_reserve_admission a = { 0 };
+	char rs[32], ds[32], ps[32], path[512], line[1024];
+	long long rt_runtime, rt_period;
+	int64_t deadline = r->deadline_ns ? r->deadline_ns : r->period_ns;
+	cpu_set_t online;
+	bool seen;
+	int e;
+
+	fmt_ns(r->runtime_ns, rs, sizeof(rs));
+	fmt_ns(deadline, ds, sizeof(ds));
+	fmt_ns(r->period_ns, ps, sizeof(ps));
+	if (r->runtime_ns < DL_MIN_RUNTIME_NS) {
+		say(err, errlen, "runtime %s is below the kernel's minimum of 1024ns", rs);
+		return -EINVAL;
+	}
+	if (r->runtime_ns > deadline || deadline > r->period_ns) {
+		say(err, errlen, "runtime %s, deadline %s and period %s: the kernel needs runtime <= "
+		    "deadline <= period", rs, ds, ps);
+		return -EINVAL;
+	}
+	if ((e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_min_us", &a.period_min_us)) < 0 ||
+	    (e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_max_us", &a.period_max_us)) < 0 ||
+	    (e = read_ll(root, "/proc/sys/kernel/sched_rt_runtime_us", &rt_runtime)) < 0 ||
+	    (e = read_ll(root, "/proc/sys/kernel/sched_rt_period_us", &rt_period)) < 0) {
+		say(err, errlen, "cannot read the deadline limits in '%s/proc/sys/kernel': %s", root,
+		    strerror(-e));
+		return e;
+	}
+	if (r->period_ns < a.period_min_us * 1000 || r->period_ns > a.period_max_us * 1000) {
+		say(err, errlen, "period %s is outside the kernel's range of %lldus to %lldus "
+		    "(/proc/sys/kernel/sched_deadline_period_{min,max}_us)", ps, a.period_min_us,
+		    a.period_max_us);
+		return -EINVAL;
+	}
+	snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online", root);
+	e = rtv_file_read_line(path, line, sizeof(line));
+	if (e >= 0)
+		e = rtv_parse_cpulist(line, CPU_SETSIZE, &online);
+	if (e < 0) {
+		say(err, errlen, "cannot read the online CPUs in '%s': %s", path, strerror(-e));
+		return e;
+	}
+	if (CPU_COUNT(&r->cpus)) {
+		cpu_set_t both;
+
+		CPU_AND(&both, &r->cpus, &online);
+		if (!CPU_EQUAL(&both, &r->cpus)) {
+			say(err, errlen, "some of the CPUs to pin to are not online (online: %s)", line);
+			return -EINVAL;
+		}
+		online = r->cpus;
+	}
+	a.ncpus = CPU_COUNT(&online);
+	a.request = nthreads * ((double)r->runtime_ns / (double)r->period_ns);
+	a.fair_server = fair_server_bw(root, &online, &seen);
+	if (rt_runtime < 0 || rt_period <= 0) {
+		a.limit = a.ncpus; /* sched_rt_runtime_us = -1: no limit */
+	} else {
+		a.limit = a.ncpus * ((double)rt_runtime / (double)rt_period);
+		/* the kernel compares in 1/2^20 units; a hair of slack for rounding */
+		if (a.request + a.fair_server > a.limit + 1e-6) {
+			say(err, errlen, "admission refused: %d thread%s x runtime %s / period %s = %.3f "
+			    "CPUs, plus %.3f for the fair servers (%s), exceed the deadline bandwidth "
+			    "of %d CPU%s x sched_rt_runtime_us/sched_rt_period_us (%lld/%lld) = %.3f; "
+			    "ask for less runtime or a longer period",
+			    nthreads, nthreads == 1 ? "" : "s", rs, ps, a.request, a.fair_server,
+			    seen ? "from debugfs" : "the default 5% of each CPU since Linux 6.12",
+			    a.ncpus, a.ncpus == 1 ? "" : "s", rt_runtime, rt_period, a.limit);
+			if (adm)
+				*adm = a;
+			return -EBUSY;
+		}
+	}
+	if (adm)
+		*adm = a;
+	return 0;
+}
+
+/* ---- the "dl" journal kind: tid, start time, old attributes ---- */
+
+static int dl_undo(int argc, char **argv)
+{
+	unsigned long long start, flags, runtime, deadline, period;
+	struct rtv_sched_attr a = { .size = sizeof(a) };
+	unsigned policy, prio;
+	pid_t tid;
+	int nice, err;
+
+	if (argc < 3 || sscanf(argv[2], "%u:%llx:%d:%u:%llu:%llu:%llu", &policy, &flags, &nice, &prio,
+			       &runtime, &deadline, &period) != 7)
+		return -EINVAL;
+	tid = (pid_t)atoi(argv[0]);
+	start = strtoull(argv[1], NULL, 10);
+	if (tid <= 0 || !start || rtv_proc_starttime(tid, 0) != start)
+		return 0; /* gone, or its id now belongs to another thread */
+	a.sched_policy = policy;
+	a.sched_flags = flags & FLAGS_KEPT;
+	a.sched_nice = nice;
+	a.sched_priority = prio;
+	a.sched_runtime = runtime;
+	a.sched_deadline = deadline;
+	a.sched_period = period;
+	err = rtv_sched_setattr(tid, &a);
+	return err == -ESRCH ? 0 : err;
+}
+
+int rtv_reserve_journal_init(void)
+{
+	return rtv_journal_register(DL_KIND, dl_undo);
+}
+
+/* For a fair-class thread sched_getattr() reports its time slice as
+ * sched_runtime (6.12 and later), and sched_setattr() with a nonzero one
+ * makes that slice custom: the default one must be restored as 0. The
+ * default is whatever kthreadd (pid 2), which nobody tunes, has. */
+static uint64_t fair_runtime_to_save(const struct rtv_sched_attr *old)
+{
+	struct rtv_sched_attr k;
+
+	if (old->sched_policy != SCHED_OTHER && old->sched_policy != SCHED_BATCH &&
+	    old->sched_policy != SCHED_IDLE)
+		return old->sched_runtime;
+	if (!rtv_sched_getattr(2, &k) && k.sched_policy == SCHED_OTHER &&
+	    k.sched_runtime == old->sched_runtime)
+		return 0;
+	return old->sched_runtime;
+}
+
+static int journal_dl(pid_t tid, const struct rtv_sched_attr *old)
+{
+	char a[3][96];
+
+	snprintf(a[0], sizeof(a[0]), "%d", tid);
+	snprintf(a[1], sizeof(a[1]), "%llu", rtv_proc_starttime(tid, 0));
+	snprintf(a[2], sizeof(a[2]), "%u:%llx:%d:%u:%llu:%llu:%llu", old->sched_policy,
+		 (unsigned long long)old->sched_flags, old->sched_nice, old->sched_priority,
+		 (unsigned long long)fair_runtime_to_save(old), (unsigned long long)old->sched_deadline,
+		 (unsigned long long)old->sched_period);
+	if (!strcmp(a[1], "0"))
+		return -ESRCH;
+	return rtv_journal_add(DL_KIND, 3, (const char *const[]){ a[0], a[1], a[2] });
+}
+
+/* ---- explaining sched_setattr's refusals ---- */
+
+/* tid's v1 cpu cgroup when it is not the root one ("" otherwise). */
+static void v1_cpu_cgroup(pid_t tid, char *buf, size_t len)
+{
+	char path[64], line[512];
+	FILE *f;
+
+	buf[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", tid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *ctrls = strchr(line, ':'), *cg;
+
+		if (!ctrls || !(cg = strchr(++ctrls, ':')))
+			continue;
+		*cg++ = '\0';
+		cg[strcspn(cg, "\n")] = '\0';
+		for (char *save = NULL, *t = strtok_r(ctrls, ",", &save); t; t = strtok_r(NULL, ",", &save))
+			if (!strcmp(t, "cpu") && strcmp(cg, "/")) {
+				snprintf(buf, len, "%s", cg);
+				break;
+			}
+	}
+	fclose(f);
+}
+
+/* Whether tid's affinity leaves out online CPUs; its list in aff. */
+static bool affinity_restricted(pid_t tid, char *aff, size_t len)
+{
+	cpu_set_t set, online;
+	char line[256];
+
+	aff[0] = '\0';
+	if (sched_getaffinity(tid, sizeof(set), &set))
+		return false;
+	rtv_cpulist_format(&set, aff, len);
+	if (rtv_file_read_line("/sys/devices/system/cpu/online", line, sizeof(line)) < 0 ||
+	    rtv_parse_cpulist(line, CPU_SETSIZE, &online) < 0)
+		return false;
+	CPU_AND(&set, &online, &set);
+	return !CPU_EQUAL(&online, &set); /* some online CPU is left out */
+}
+
+void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf, size_t len)
+{
+	char cg[256], aff[256], rs[32], ps[32];
+
+	fmt_ns(r->runtime_ns, rs, sizeof(rs));
+	fmt_ns(r->period_ns, ps, sizeof(ps));
+	switch (-err) {
+	case ESRCH:
+		say(buf, len, "no thread %d", tid);
+		return;
+	case EINVAL:
+		say(buf, len, "the kernel refused runtime %s / period %s for thread %d as invalid "
+		    "(1024ns <= runtime <= deadline <= period, period within "
+		    "/proc/sys/kernel/sched_deadline_period_{min,max}_us)", rs, ps, tid);
+		return;
+	case EBUSY:
+	case EPERM:
+		v1_cpu_cgroup(tid, cg, sizeof(cg));
+		if (*cg) {
+			say(buf, len, "thread %d is in the cgroup v1 cpu cgroup '%s': with RT group "
+			    "scheduling (CONFIG_RT_GROUP_SCHED) the kernel allows SCHED_DEADLINE only in "
+			    "the root cpu cgroup (%s)", tid, cg, strerror(-err));
+			return;
+		}
+		if (affinity_restricted(tid, aff, sizeof(aff))) {
+			say(buf, len, "thread %d's CPU affinity (%s) does not cover its whole root "
+			    "domain: a SCHED_DEADLINE thread cannot be pinned that way; pin its group "
+			    "with an exclusive cpuset instead (%s)", tid, aff, strerror(-err));
+			return;
+		}
+		if (err == -EPERM) {
+			say(buf, len, "not permitted to give thread %d SCHED_DEADLINE: run as root "
+			    "(CAP_SYS_NICE)", tid);
+			return;
+		}
+		say(buf, len, "the kernel's admission test refused runtime %s / period %s for thread "
+		    "%d: the deadline bandwidth of its root domain is taken (other SCHED_DEADLINE "
+		    "threads and the fair servers hold bandwidth that rtvnet cannot see)", rs, ps, tid);
+		return;
+	default:
+		say(buf, len, "cannot give thread %d SCHED_DEADLINE: %s", tid, strerror(-err));
+	}
+}
+
+/* ---- threads ---- */
+
+static int reserve_one(pid_t tid, const struct rtv_reserve *r, char *err, size_t errlen)
+{
+	struct rtv_sched_attr old, a = { .size = sizeof(a) };
+	size_t mark = rtv_journal_mark();
+	int e;
+
+	e = rtv_sched_getattr(tid, &old);
+	if (e < 0) {
+		rtv_reserve_explain(e, tid, r, err, errlen);
+		return e;
+	}
+	e = journal_dl(tid, &old);
+	if (e < 0) {
+		if (e == -ESRCH)
+			rtv_reserve_explain(e, tid, r, err, errlen);
+		else
+			say(err, errlen, "cannot journal thread %d's scheduling: %s", tid, strerror(-e));
+		return e;
+	}
+	a.sched_policy = SCHED_DEADLINE;
+	a.sched_flags = old.sched_flags & RTV_SCHED_FLAG_RESET_ON_FORK;
+	a.sched_runtime = (uint64_t)r->runtime_ns;
+	a.sched_deadline = (uint64_t)(r->deadline_ns ? r->deadline_ns : r->period_ns);
+	a.sched_period = (uint64_t)r->period_ns;
+	e = rtv_sched_setattr(tid, &a);
+	if (e < 0) {
+		rtv_journal_undo_to(mark); /* nothing changed: restoring is a no-op */
+		rtv_reserve_explain(e, tid, r, err, errlen);
+	}
+	return e;
+}
+
+static int threads_only(const struct rtv_reserve *r, char *err, size_t errlen)
+{
+	if (CPU_COUNT(&r->cpus)) {
+		say(err, errlen, "a thread cannot be pinned on its own: SCHED_DEADLINE needs its "
+		    "affinity to span its root domain; pin a cgroup with an exclusive cpuset");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rtv_reserve_thread(pid_t tid, const struct rtv_reserve *r, char *err, size_t errlen)
+{
+	int e = threads_only(r, err, errlen);
+
+	if (!e)
+		e = rtv_reserve_admit(RTV_RESERVE_ROOT, r, 1, NULL, err, errlen);
+	return e < 0 ? e : reserve_one(tid, r, err, errlen);
+}
+
+/* The thread ids of a process, up to max. */
+static int process_threads(pid_t pid, pid_t *tids, int max)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", pid);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)) && n < max) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+
+		if (tid > 0)
+			tids[n++] = tid;
+	}
+	closedir(d);
+	return n;
+}
+
+static int reserve_many(const pid_t *tids, int n, const struct rtv_reserve *r, char *err,
+			size_t errlen)
+{
+	int e = threads_only(r, err, errlen), done = 0;
+
+	if (!e && n > 0)
+		e = rtv_reserve_admit(RTV_RESERVE_ROOT, r, n, NULL, err, errlen);
+	for (int i = 0; !e && i < n; i++) {
+		e = reserve_one(tids[i], r, err, errlen);
+		if (e == -ESRCH)
+			e = 0; /* it ended meanwhile */
+		else if (!e)
+			done++;
+	}
+	return e < 0 ? e : done;
+}
+
+int rtv_reserve_process(pid_t pid, const struct rtv_reserve *r, char *err, size_t errlen)
+{
+	pid_t *tids = malloc(4096 * sizeof(*tids));
+	int n, e;
+
+	if (!tids)
+		return -ENOMEM;
+	n = process_threads(pid, tids, 4096);
+	if (n < 0) {
+		say(err, errlen, "no process %d", pid);
+		free(tids);
+		return n == -ENOENT ? -ESRCH : n;
+	}
+	e = reserve_many(tids, n, r, err, errlen);
+	free(tids);
+	return e;
+}
+
+int rtv_reserve_kthreads(const char *pattern, const struct rtv_reserve *r, char *err,
+			 size_t errlen)
+{
+	pid_t tids[MAX_KTHREADS];
+	int n = rtv_kthreads_find(pattern, tids, MAX_KTHREADS);
+
+	if (n < 0) {
+		say(err, errlen, "cannot list kernel threads: %s", strerror(-n));
+		return n;
+	}
+	return reserve_many(tids, n, r, err, errlen);
+}
+
+/* ---- groups ---- */
+
+static bool name_ok(const char *name)
+{
+	if (!name || !*name || name[0] == '/' || strlen(name) > 200)
+		return false;
+	for (const char *p = name; *p; p = strchr(p, '/') ? strchr(p, '/') + 1 : p + strlen(p))
+		if (!strncmp(p, "..", 2) && (p[2] == '/' || !p[2]))
+			return false;
+	return true;
+}
+
+static int write_file(const char *dir, const char *file, const char *value, char *err,
+		      size_t errlen)
+{
+	char path[700];
+	int e;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	e = rtv_host_write(path, value);
+	if (e < 0)
+		say(err, errlen, "cannot write '%s' to '%s': %s", value, path, strerror(-e));
+	return e;
+}
+
+static bool is_dir(const char *path)
+{
+	struct stat st;
+
+	return !stat(path, &st) && S_ISDIR(st.st_mode);
+}
+
+static int pin_group(const struct rtv_cgroups *cg, const char *name, const cpu_set_t *cpus,
+		     char *err, size_t errlen)
+{
+	char dir[512], parent[512], list[256], *slash;
+	int e;
+
+	if (rtv_cpulist_format(cpus, list, sizeof(list)) < 0)
+		return -ENOSPC;
+	rtv_cgroup_path(cg, "cpuset", name, dir, sizeof(dir));
+	if (!is_dir(dir)) {
+		say(err, errlen, "no cpuset cgroup '%s' to pin to", dir);
+		return -ENOENT;
+	}
+	e = write_file(dir, "cpuset.cpus", list, err, errlen);
+	if (e < 0)
+		return e;
+	if (cg->version == 2)
+		return write_file(dir, "cpuset.cpus.partition", "root", err, errlen);
+	/* v1: an exclusive, load-balanced cpuset under a parent that does not
+	 * balance is a root domain of its own */
+	e = write_file(dir, "cpuset.cpu_exclusive", "1", err, errlen);
+	if (!e)
+		e = write_file(dir, "cpuset.sched_load_balance", "1", err, errlen);
+	if (e < 0)
+		return e;
+	snprintf(parent, sizeof(parent), "%s", dir);
+	slash = strrchr(parent, '/');
+	if (slash)
+		*slash = '\0';
+	return write_file(parent, "cpuset.sched_load_balance", "0", err, errlen);
+}
+
+int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const struct rtv_reserve *r,
+		       char *err, size_t errlen)
+{
+	/* whole µs, rounded up: the group gets at least what was asked */
+	long long quota_us = (r->runtime_ns + 999) / 1000, period_us = (r->period_ns + 999) / 1000;
+	char dir[512], val[64], path[600];
+	int e;
+
+	if (!name_ok(name)) {
+		say(err, errlen, "'%s' is not a cgroup name (a path relative to the hierarchy, "
+		    "without '..')", name ? name : "");
+		return -EINVAL;
+	}
+	if (period_us < 1000 || period_us > 1000000 || quota_us < 1000 || quota_us > period_us) {
+		say(err, errlen, "cgroup CPU bandwidth needs 1ms <= runtime <= period <= 1s "
+		    "(got runtime %lldus, period %lldus)", quota_us, period_us);
+		return -EINVAL;
+	}
+	rtv_cgroup_path(cg, "cpu", name, dir, sizeof(dir));
+	if (!is_dir(dir)) {
+		say(err, errlen, "no cgroup '%s'", dir);
+		return -ENOENT;
+	}
+	if (cg->version == 2) {
+		snprintf(path, sizeof(path), "%s/cpu.max", dir);
+		if (access(path, F_OK)) {
+			say(err, errlen, "the cpu controller is not enabled for '%s' (add \"+cpu\" to "
+			    "its parent's cgroup.subtree_control)", dir);
+			return -ENOTSUP;
+		}
+		snprintf(val, sizeof(val), "%lld %lld", quota_us, period_us);
+		e = write_file(dir, "cpu.max", val, err, errlen);
+	} else {
+		snprintf(val, sizeof(val), "%lld", period_us);
+		e = write_file(dir, "cpu.cfs_period_us", val, err, errlen);
+		snprintf(val, sizeof(val), "%lld", quota_us);
+		if (!e)
+			e = write_file(dir, "cpu.cfs_quota_us", val, err, errlen);
+	}
+	if (!e && CPU_COUNT(&r->cpus))
+		e = pin_group(cg, name, &r->cpus, err, errlen);
+	return e;
+}
+
+int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const char *pattern,
+			  const struct rtv_reserve *r, char *err, size_t errlen)
+{
+	struct rtv_reserve kr = *r;
+	char name[64];
+	pid_t tids[MAX_KTHREADS];
+	int n = 0, e;
+
+	if (!host || !*host || strchr(host, '/') || !strcmp(host, "..") || strlen(host) > 16) {
+		say(err, errlen, "'%s' is not a testbed host name (rtc, rts, s1c, ...)",
+		    host ? host : "");
+		return -EINVAL;
+	}
+	if (cg->version == 1) {
+		say(err, errlen, "on cgroup v1 the testbed's containers have no cpu cgroup (rtvnet "
+		    "keeps them out of the v1 cpu controller, whose RT group scheduling would leave "
+		    "their SCHED_FIFO threads no runtime); reserve their threads with --pid, or a "
+		    "cpu cgroup of your own with --cgroup");
+		return -ENOTSUP;
+	}
+	CPU_ZERO(&kr.cpus); /* the kernel threads are not in the container's cpuset */
+	if (pattern) {
+		n = rtv_kthreads_find(pattern, tids, MAX_KTHREADS);
+		if (n < 0) {
+			say(err, errlen, "cannot list kernel threads: %s", strerror(-n));
+			return n;
+		}
+		if (n) { /* admission before any change */
+			e = rtv_reserve_admit(RTV_RESERVE_ROOT, &kr, n, NULL, err, errlen);
+			if (e < 0)
+				return e;
+		}
+	}
+	snprintf(name, sizeof(name), "%s/%s", RTV_TESTBED_CGROUP, host);
+	e = rtv_reserve_cgroup(cg, name, r, err, errlen);
+	if (e < 0)
+		return e;
+	return n ? reserve_many(tids, n, &kr, err, errlen) : 0;
+}

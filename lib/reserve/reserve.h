@@ -1,0 +1,121 @@
+/* CPU reservations: SCHED_DEADLINE for threads, CFS bandwidth (cgroup v2
+ * cpu.max, v1 cpu.cfs_quota_us/cpu.cfs_period_us) for groups, and exclusive
+ * cpusets (v2 cpuset.cpus.partition=root, v1 cpuset.cpu_exclusive) where a
+ * group's reservation must be pinned. The admission test runs before any
+ * change; every change is journaled before it is made (a thread's old
+ * scheduling attributes as a "dl" entry, undone with sched_setattr), so
+ * rtv_journal_undo_to() and `rtvnet revert` undo it.
+ *
+ * Errors are -errno, and each function that can fail for a reason a user
+ * must act on also writes that reason in words to err (lowercase, no full
+ * stop): EINVAL for parameters the kernel refuses, EBUSY for admission,
+ * EPERM for affinity or privileges. Never prints. */
+#ifndef RTV_RESERVE_RESERVE_H
+#define RTV_RESERVE_RESERVE_H
+
+#include <sched.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "host/cgroup.h"
+
+#ifndef SCHED_DEADLINE
+#define SCHED_DEADLINE 6
+#endif
+#define RTV_SCHED_FLAG_RESET_ON_FORK 0x01ULL
+#define RTV_SCHED_FLAG_RECLAIM       0x02ULL
+#define RTV_SCHED_FLAG_DL_OVERRUN    0x04ULL
+
+/* The kernel's struct sched_attr (include/uapi/linux/sched/types.h, the
+ * first version, 48 bytes). Times in ns. */
+struct rtv_sched_attr {
+	uint32_t size;
+	uint32_t sched_policy;
+	uint64_t sched_flags;
+	int32_t sched_nice;
+	uint32_t sched_priority;
+	uint64_t sched_runtime;
+	uint64_t sched_deadline;
+	uint64_t sched_period;
+};
+
+/* syscall(SYS_sched_setattr/getattr), flags 0; 0 or -errno. */
+int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr);
+int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr);
+
+/* One reservation: runtime every period, due deadline after each period's
+ * start (0: = period). cpus, when nonempty, pins a group's reservation to
+ * those CPUs with an exclusive cpuset (groups only). */
+struct rtv_reserve {
+	int64_t runtime_ns;
+	int64_t deadline_ns;
+	int64_t period_ns;
+	cpu_set_t cpus;
+};
+
+/* Where the admission test reads the host: /proc/sys/kernel/sched_rt_*,
+ * /proc/sys/kernel/sched_deadline_period_*_us, /sys/devices/system/cpu/online
+ * and, when debugfs is mounted, /sys/kernel/debug/sched/fair_server. ""
+ * is the real host; tests pass a fake tree. */
+#define RTV_RESERVE_ROOT ""
+
+/* What the admission test found (bandwidths as fractions of one CPU). */
+struct rtv_reserve_admission {
+	int ncpus;          /* CPUs of the root domain checked */
+	double limit;       /* ncpus × sched_rt_runtime_us / sched_rt_period_us */
+	double fair_server; /* reserved by the fair servers when debugfs shows them, else 0 */
+	double request;     /* nthreads × runtime / period */
+	long long period_min_us, period_max_us;
+};
+
+/* The parameter checks (EINVAL: 1024 ns ≤ runtime ≤ deadline ≤ period,
+ * period within sched_deadline_period_{min,max}_us) and the admission test
+ * (EBUSY: nthreads × runtime/period + fair servers ≤ limit) for nthreads
+ * threads on the CPUs of r->cpus (all online CPUs when empty). Bandwidth
+ * already held by other SCHED_DEADLINE threads is not visible here: the
+ * kernel's own test at sched_setattr() may still refuse (EBUSY), and the
+ * message says so. adm may be NULL. Changes nothing. */
+int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
+		      struct rtv_reserve_admission *adm, char *err, size_t errlen);
+
+/* Register the "dl" journal kind (idempotent); call before
+ * rtv_journal_recover(). rtv_methods_init() does. */
+int rtv_reserve_journal_init(void);
+
+/* Journal tid's scheduling attributes ("dl": tid, start time, policy, flags,
+ * nice, priority, runtime, deadline, period), then give it SCHED_DEADLINE.
+ * Undo restores the old attributes exactly, and does nothing when the
+ * thread is gone or its id was reused. r->cpus must be empty. */
+int rtv_reserve_thread(pid_t tid, const struct rtv_reserve *r, char *err, size_t errlen);
+/* Every thread of process pid; admission for all of them first. On error
+ * the threads already done stay done: undo to a mark taken before. */
+int rtv_reserve_process(pid_t pid, const struct rtv_reserve *r, char *err, size_t errlen);
+/* Kernel threads matching an fnmatch pattern (rtv_kthreads_find), each with
+ * its own reservation r. Returns how many (0 when none match). */
+int rtv_reserve_kthreads(const char *pattern, const struct rtv_reserve *r, char *err,
+			 size_t errlen);
+
+/* A cgroup NAME (relative to the hierarchy: "rtvnet/rts"): CFS bandwidth
+ * runtime every period (v2 cpu.max "QUOTA PERIOD" in µs, v1 cpu/NAME's
+ * cpu.cfs_period_us then cpu.cfs_quota_us), and when r->cpus is nonempty an
+ * exclusive cpuset on them (v2: cpuset.cpus, then cpuset.cpus.partition =
+ * "root"; v1: cpuset/NAME's cpuset.cpus, cpuset.cpu_exclusive = 1, its
+ * cpuset.sched_load_balance = 1 and its parent's = 0, which makes it a root
+ * domain). Deadline is not used (CFS has none). Each file is journaled. */
+int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const struct rtv_reserve *r,
+		       char *err, size_t errlen);
+
+/* A testbed container (cgroup rtvnet/HOST) and, when pattern is non-NULL,
+ * the kernel threads matching it (e.g. "napi/rtvs0-*"), each given r as
+ * SCHED_DEADLINE. On cgroup v1 the testbed's containers have no cpu cgroup
+ * (see host/cgroup.h): -ENOTSUP, explained. Returns the number of kernel
+ * threads reserved. */
+int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const char *pattern,
+			  const struct rtv_reserve *r, char *err, size_t errlen);
+
+/* Words for a sched_setattr() failure on tid (err is -errno): writes to buf. */
+void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
+			 size_t len);
+
+#endif

@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# rtvnet reserve on throwaway sleeping processes: bad input exits 2 and
+# changes nothing; --dry-run changes nothing; a thread gets SCHED_DEADLINE
+# (read back with chrt -p), kept until `rtvnet revert`, which restores its
+# policy and nice value; --duration holds and undoes it; kill -9 in the
+# middle, then `rtvnet revert` restores; admission refusals (ours before any
+# change, the kernel's after) exit 1 with the explanation and nothing changed.
+. "$(dirname "$0")/lib.sh"
+
+pids=()
+rpid=
+cleanup() {
+	[ -n "$rpid" ] && kill -9 "$rpid" 2>/dev/null
+	"$RTVNET" -q revert >/dev/null 2>&1
+	for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+[ -e /run/rtvnet/journal ] && [ -s /run/rtvnet/journal ] && skip "rtvnet has changes in place"
+sleep 600 & s1=$!; pids+=("$s1")
+sleep 600 & s2=$!; pids+=("$s2")
+renice -n 5 -p "$s1" >/dev/null || die "renice"
+
+sched() { chrt -p "$1" | sed 's/^pid [0-9]*.s //'; ps -o ni= -p "$1"; }
+snapshot() {
+	sched "$s1"; sched "$s2"
+	cat /run/rtvnet/journal 2>/dev/null
+	ls /run/rtvnet/apply 2>/dev/null
+}
+snapshot >"$TMP/before"
+same_as_before() {
+	snapshot >"$TMP/after"
+	diff -u "$TMP/before" "$TMP/after" >&2 || die "host not restored $1"
+}
+grep -q SCHED_OTHER "$TMP/before" || die "the sleepers should start as SCHED_OTHER"
+
+# -- bad input: exit 2, a message naming it, nothing changed --
+expect 2 "$RTVNET" reserve --runtime 1 --period 10
+out_has "nothing to reserve"
+expect 2 "$RTVNET" reserve --tid "$s1" --pid "$s2" --runtime 1 --period 10
+out_has "give one of"
+expect 2 "$RTVNET" reserve --tid "$s1" --period 10
+out_has "'--runtime' and '--period' are required"
+expect 2 "$RTVNET" reserve --tid "$s1" --runtime 20 --period 10
+out_has "runtime <= deadline <= period"
+expect 2 "$RTVNET" reserve --tid "$s1" --runtime 1 --deadline 20 --period 10
+out_has "runtime <= deadline <= period"
+expect 2 "$RTVNET" reserve --tid "$s1" --runtime 500ns --period 10
+out_has "below the kernel's minimum of 1024ns"
+expect 2 "$RTVNET" reserve --tid "$s1" --runtime 10us --period 50us
+out_has "outside the kernel's range"
+expect 2 "$RTVNET" reserve --tid "$s1" --runtime 1 --period 10 --cpus 0
+out_has "'--cpus' pins a group"
+expect 2 "$RTVNET" reserve --tid 2147483000 --runtime 1 --period 10
+out_has "no thread 2147483000"
+expect 2 "$RTVNET" reserve --tid "$s1" --runtime x --period 10
+out_has "runtime"
+expect 2 "$RTVNET" reserve --cgroup rtvnet-nosuch-t0820 --runtime 2 --period 10
+out_has "no cgroup"
+expect 2 "$RTVNET" reserve --cgroup ../etc --runtime 2 --period 10
+out_has "not a cgroup name"
+expect 1 "$RTVNET" reserve --kthreads "rtv-nosuch-*" --runtime 1 --period 10
+out_has "no kernel thread matches"
+expect 2 "$RTVNET" reserve --tid "$s1" extra --runtime 1 --period 10
+out_has "takes no arguments"
+same_as_before "after bad input"
+expect 0 "$RTVNET" reserve -h
+out_has "usage: rtvnet reserve"
+
+# -- dry run --
+expect 0 "$RTVNET" reserve --tid "$s1" --runtime 1 --period 10 --dry-run
+out_has "would reserve tid=$s1 runtime=1ms period=10ms"
+out_has "nothing was changed"
+same_as_before "after --dry-run"
+
+# -- kept until revert; revert restores policy and nice --
+expect 0 "$RTVNET" reserve --tid "$s1" --runtime 1 --deadline 5 --period 10
+out_has "thread $s1: SCHED_DEADLINE runtime 1ms deadline 5ms period 10ms"
+out_has "kept until 'rtvnet revert'"
+chrt -p "$s1" >"$TMP/chrt"
+grep -q "SCHED_DEADLINE" "$TMP/chrt" || die "not SCHED_DEADLINE: $(cat "$TMP/chrt")"
+grep -q "1000000/5000000/10000000" "$TMP/chrt" || die "wrong parameters: $(cat "$TMP/chrt")"
+grep -q "^1 dl $s1 " /run/rtvnet/journal || die "not kept in the journal"
+expect 0 "$RTVNET" status
+out_has "1 kept"
+expect 0 "$RTVNET" revert
+out_has "reverted 1 change"
+same_as_before "after revert"
+
+# -- a process's threads, held for a duration --
+expect 0 "$RTVNET" reserve --pid "$s2" --runtime 2 --period 20 --duration 1
+out_has "reserved pid=$s2"
+out_has "reverted 1 change"
+same_as_before "after --duration"
+
+# -- kill -9 in the middle, then revert --
+"$RTVNET" reserve --tid "$s1" --runtime 1 --period 10 --duration 60 >"$TMP/bg" 2>&1 &
+rpid=$!
+for _ in $(seq 100); do grep -q holding "$TMP/bg" && break; sleep 0.1; done
+grep -q holding "$TMP/bg" || { cat "$TMP/bg" >&2; die "reserve did not start"; }
+chrt -p "$s1" | grep -q SCHED_DEADLINE || die "not SCHED_DEADLINE while held"
+kill -9 "$rpid"; wait "$rpid" 2>/dev/null; rpid=
+chrt -p "$s1" | grep -q SCHED_DEADLINE || die "kill -9 should leave it in place"
+expect 0 "$RTVNET" revert
+out_has "recovered from an earlier run"
+same_as_before "after kill -9 and revert"
+
+# -- revert stops a held reservation --
+"$RTVNET" reserve --tid "$s1" --runtime 1 --period 10 --duration 60 >"$TMP/bg" 2>&1 &
+rpid=$!
+for _ in $(seq 100); do grep -q holding "$TMP/bg" && break; sleep 0.1; done
+expect 0 "$RTVNET" revert
+wait "$rpid"; st=$?; rpid=
+[ "$st" -eq 0 ] || { cat "$TMP/bg" >&2; die "a held reserve stopped by revert exited $st"; }
+grep -q "reverted 1 change" "$TMP/bg" || { cat "$TMP/bg" >&2; die "did not undo on SIGTERM"; }
+same_as_before "after revert of a held reservation"
+
+# -- admission refused by rtvnet's test, before any change --
+ncpu=$(nproc)
+if [ "$ncpu" -le 4 ]; then
+	# ncpu+1 kernel threads of one name would be needed; use the ksoftirqd
+	# threads: one per CPU, each at 99% of a CPU: over ncpu x 0.95
+	expect 1 "$RTVNET" reserve --kthreads 'ksoftirqd/*' --runtime 990 --period 1000
+	out_has "admission refused: $ncpu threads x runtime 990ms / period 1s"
+	out_has "nothing was changed"
+	same_as_before "after an admission refusal"
+fi
+
+# -- admission refused by the kernel (bandwidth held that rtvnet cannot see) --
+if [ "$ncpu" -eq 2 ]; then
+	expect 0 "$RTVNET" reserve --tid "$s1" --runtime 900 --period 1000
+	sched "$s2" >"$TMP/s2before"
+	cp /run/rtvnet/journal "$TMP/jbefore"
+	expect 1 "$RTVNET" reserve --tid "$s2" --runtime 950 --period 1000
+	out_has "admission test refused runtime 950ms / period 1s for thread $s2"
+	out_has "rtvnet cannot see"
+	out_has "nothing was changed"
+	sched "$s2" | diff -u "$TMP/s2before" - >&2 || die "refused thread changed"
+	cmp -s /run/rtvnet/journal "$TMP/jbefore" || die "journal changed by a refusal"
+	expect 0 "$RTVNET" revert
+	same_as_before "after the kernel's refusal and revert"
+fi
+exit 0
