@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stdbool.h>
 
+#include "host/journal.h"
 #include "opts.h"
 
 enum { RTV_EXIT_OK = 0, RTV_EXIT_FAIL = 1, RTV_EXIT_USAGE = 2 };
@@ -38,6 +39,12 @@ int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reserve(int argc, char **argv);
 int cmd_taskset(int argc, char **argv);
+/* A foreground command holding host changes until it is stopped (`apply`,
+ * `reserve --duration`) says so in RTV_CLI_SERVICE_FILE, "PID STARTTIME WHAT
+ * DETAIL", so that `revert` can stop it and `status` show it; it removes
+ * the file when it ends. */
+#define RTV_CLI_SERVICE_FILE RTV_JOURNAL_DIR "/apply"
+int rtv_cli_service_write(const char *what, const char *detail);
 /* Stop a running `rtvnet apply` and wait until it has undone its changes. */
 int rtv_cli_stop_apply(void);
 

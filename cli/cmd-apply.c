@@ -24,7 +24,7 @@
 #include "util/parse.h"
 #include "util/time.h"
 
-#define APPLY_FILE RTV_JOURNAL_DIR "/apply"
+#define APPLY_FILE RTV_CLI_SERVICE_FILE
 
 static const char usage_str[] =
 	"rtvnet apply METHOD --rt-dev DEV[@NETNS][,...] [options]\n"
@@ -73,13 +73,13 @@ static void print_plan(const char *method, const struct rtv_rx_plan *p)
 		printf("  %d. %s\n", i + 1, p->step[i]);
 }
 
-static int write_apply_file(const char *method, const char *devs)
+int rtv_cli_service_write(const char *what, const char *detail)
 {
 	FILE *f = fopen(APPLY_FILE ".tmp", "we");
 
 	if (!f)
 		return -errno;
-	fprintf(f, "%d %llu %s %s\n", getpid(), rtv_proc_starttime(getpid(), 0), method, devs);
+	fprintf(f, "%d %llu %s %s\n", getpid(), rtv_proc_starttime(getpid(), 0), what, detail);
 	if (fclose(f))
 		return -errno;
 	return rename(APPLY_FILE ".tmp", APPLY_FILE) ? -errno : 0;
@@ -204,10 +204,10 @@ int cmd_apply(int argc, char **argv)
 	rtv_cpulist_format(&rt_cpus, list, sizeof(list));
 	snprintf(devs, sizeof(devs), "rt-dev=%s rt-cpu=%s%s%s", rt_list, list,
 		 nonrt_list ? " nonrt-dev=" : "", nonrt_list ? nonrt_list : "");
-	err = write_apply_file(m->name, devs);
+	err = rtv_cli_service_write(m->name, devs);
 	if (err < 0)
 		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
-			     "this process)", APPLY_FILE, strerror(-err));
+			     "this process)", RTV_CLI_SERVICE_FILE, strerror(-err));
 	printf("applied %s: %s\n%s (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes it\n", m->name,
 	       run.note, duration ? "running for the given duration" : "running", getpid());
 	fflush(stdout);

@@ -28,25 +28,11 @@
 #include "util/parse.h"
 #include "util/time.h"
 
-#define APPLY_FILE RTV_JOURNAL_DIR "/apply"
-
 static const char usage_str[] =
 	"rtvnet reserve (--tid N | --pid N | --cgroup PATH | --container HOST [--kthreads PATTERN]\n"
 	"               | --kthreads PATTERN) --runtime MS --period MS [options]\n"
 	"  threads get SCHED_DEADLINE, groups CPU bandwidth (cgroup cpu.max); kept until\n"
 	"  'rtvnet revert', or held for --duration S";
-
-static int write_pid_file(const char *what)
-{
-	FILE *f = fopen(APPLY_FILE ".tmp", "we");
-
-	if (!f)
-		return -errno;
-	fprintf(f, "%d %llu reserve %s\n", getpid(), rtv_proc_starttime(getpid(), 0), what);
-	if (fclose(f))
-		return -errno;
-	return rename(APPLY_FILE ".tmp", APPLY_FILE) ? -errno : 0;
-}
 
 /* The cgroup name relative to its hierarchy: PATH as given, or an absolute
  * path under the cgroup root (and, on v1, the cpu controller's directory). */
@@ -239,10 +225,10 @@ int cmd_reserve(int argc, char **argv)
 		printf("kept until 'rtvnet revert'\n");
 		return RTV_EXIT_OK;
 	}
-	e = write_pid_file(what);
+	e = rtv_cli_service_write("reserve", what);
 	if (e < 0)
 		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
-			     "this process)", APPLY_FILE, strerror(-e));
+			     "this process)", RTV_CLI_SERVICE_FILE, strerror(-e));
 	printf("holding for the given duration (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes "
 	       "it\n", getpid());
 	fflush(stdout);
@@ -254,7 +240,7 @@ int cmd_reserve(int argc, char **argv)
 	}
 	ret = RTV_EXIT_OK;
 	e = rtv_journal_undo_to(mark);
-	unlink(APPLY_FILE);
+	unlink(RTV_CLI_SERVICE_FILE);
 	if (e < 0) {
 		rtv_cli_error("could not undo every change: %s", strerror(-e));
 		ret = RTV_EXIT_FAIL;

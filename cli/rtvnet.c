@@ -10,7 +10,9 @@
 
 #include "builtin.h"
 #include "host/journal.h"
-#include "methods/method.h"
+#include "net/ethtool.h"
+#include "net/napi.h"
+#include "reserve/reserve.h"
 #include "util/log.h"
 
 /* Keep sorted as shown in `rtvnet help`. See builtin.h to add one. */
@@ -134,7 +136,13 @@ int rtv_cli_host_lock(void)
 {
 	int err, ret;
 
-	err = rtv_methods_init(); /* the journal kinds a dead run may have left */
+	/* every kind of entry a dead run may have left: NAPI settings, device
+	 * features, SCHED_DEADLINE attributes */
+	err = rtv_napi_journal_init();
+	if (!err)
+		err = rtv_ethtool_journal_init();
+	if (!err)
+		err = rtv_reserve_journal_init();
 	if (err < 0) {
 		rtv_cli_error("cannot register the journal's entry kinds: %s", strerror(-err));
 		return err;

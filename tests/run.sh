@@ -20,6 +20,13 @@ snapshot() {
 		# policy and priority of every kernel thread
 		ps -eLo tid=,cls=,rtprio=,comm= 2>/dev/null | awk '$4 ~ /^\[?(ksoftirqd|napi|irq)/' | sort
 		sysctl -n net.core.busy_poll net.core.busy_read 2>/dev/null
+		# the apply/reserve service file, tracefs mounts and our instances,
+		# cpufreq limits, and threads left at SCHED_DEADLINE
+		ls /run/rtvnet/apply 2>/dev/null
+		grep tracefs /proc/mounts 2>/dev/null
+		ls /sys/kernel/tracing/instances 2>/dev/null
+		cat /sys/devices/system/cpu/cpu*/cpufreq/scaling_{max_freq,setspeed} 2>/dev/null
+		ps -eLo tid=,cls= 2>/dev/null | awk '$2 == "DLN"'
 		grep -H . /proc/irq/*/smp_affinity_list /sys/devices/virtual/workqueue/cpumask 2>/dev/null
 		# CPU affinity of long-lived processes (dedicated moves them and must restore them)
 		for p in 1 $$ $PPID; do taskset -cp "$p" 2>/dev/null; done

@@ -20,6 +20,16 @@ struct rtv_proc_stat {
 /* Read /proc/PID/stat, or /proc/PID/task/TID/stat when tid is nonzero and
  * differs from pid. 0 or -errno (-ENOENT when the task is gone). */
 int rtv_proc_stat_read(pid_t pid, pid_t tid, struct rtv_proc_stat *st);
+/* The thread ids of process pid (/proc/PID/task) into tids[0..max-1].
+ * Returns how many there are, which may be more than max (only max are
+ * stored), or -errno (-ENOENT: no such process). */
+int rtv_proc_threads(pid_t pid, pid_t *tids, int max);
+
+/* CPU time of a task in ns from /proc/PID/schedstat (its first field; the
+ * ticks of /proc/PID/stat are too coarse for a thread that runs a few µs at
+ * a time), or 0 when it is gone or the kernel has no schedstats. */
+long long rtv_proc_cpu_ns(pid_t pid);
+
 /* Whether any line of /proc/PID/cgroup contains needle. */
 bool rtv_proc_in_cgroup(pid_t pid, const char *needle);
 

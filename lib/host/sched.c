@@ -49,23 +49,24 @@ int rtv_sched_set(pid_t tid, int policy, int prio)
 
 int rtv_sched_set_process(pid_t pid, int policy, int prio)
 {
-	char path[64];
-	struct dirent *de;
-	DIR *d;
-	int err = 0;
+	pid_t few[64], *tids = few;
+	int n, err = 0;
 
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)) && !err) {
-		pid_t tid = (pid_t)atoi(de->d_name);
+	n = rtv_proc_threads(pid, tids, 64);
+	if (n > 64) { /* many threads: list them again, all of them */
+		int max = n, m;
 
-		if (tid > 0)
-			err = rtv_sched_set(tid, policy, prio);
+		tids = malloc((size_t)max * sizeof(*tids));
+		if (!tids)
+			return -ENOMEM;
+		m = rtv_proc_threads(pid, tids, max);
+		n = m < max ? m : max; /* threads started meanwhile are left out */
 	}
-	closedir(d);
-	return err;
+	for (int i = 0; i < n && !err; i++)
+		err = rtv_sched_set(tids[i], policy, prio);
+	if (tids != few)
+		free(tids);
+	return n < 0 ? n : err;
 }
 
 int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set)

@@ -110,8 +110,4 @@ int rtv_method_poller_place(const struct rtv_method_cfg *cfg, const struct rtv_t
 int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 			struct rtv_method_run *run, int mode, bool partition);
 
-/* Register the journal kinds the methods use (NAPI settings, device
- * features); call before the journal recovers a dead run. */
-int rtv_methods_init(void);
-
 #endif

@@ -8,9 +8,6 @@
 #include "host/cgroup.h"
 #include "host/sched.h"
 #include "methods/rxpath.h"
-#include "net/ethtool.h"
-#include "net/napi.h"
-#include "reserve/reserve.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -44,14 +41,6 @@ int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max)
 	snprintf(pat, sizeof(pat), "napi/%s-*", dev);
 	int m = rtv_kthreads_find(pat, tids + n, max - n);
 	return m < 0 ? m : n + m;
-}
-
-int rtv_methods_init(void)
-{
-	int err = rtv_napi_journal_init();
-
-	err = err ? err : rtv_reserve_journal_init();
-	return err ? err : rtv_ethtool_journal_init();
 }
 
 int rtv_method_rt_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,

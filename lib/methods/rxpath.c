@@ -11,6 +11,7 @@
 
 #include "host/cpufreq.h"
 #include "host/journal.h"
+#include "host/proc.h"
 #include "host/sched.h"
 #include "methods/poller.h"
 #include "net/ethtool.h"
@@ -336,7 +337,10 @@ static int start_pollers(struct rtv_rx *rx)
 	struct rtv_poller_cfg pc[POLLERS_MAX];
 	int cpus[POLLERS_MAX], owner[2 * RTV_METHOD_MAX_DEVS * RTV_RX_NAPI_MAX], n, k = 0, err;
 
-	n = rtv_rx_assign(&rx->cfg.rt_cpus, 0, cpus, owner);
+	for (int d = 0; d < rx->plan.ndevs; d++)
+		k += rx->plan.dev[d].rt ? rx->plan.dev[d].nnapi : 0;
+	n = rtv_rx_assign(&rx->cfg.rt_cpus, k, cpus, owner);
+	k = 0;
 	memset(pc, 0, sizeof(pc));
 	for (int i = 0; i < n; i++) {
 		pc[i].mode = rx->plan.mode == RTV_RX_HYBRID ? RTV_POLLER_HYBRID : RTV_POLLER_BUSY;
@@ -357,7 +361,7 @@ static int start_pollers(struct rtv_rx *rx)
 		if (!dv->rt)
 			continue;
 		for (int j = 0; j < dv->nnapi; j++, k++) {
-			struct rtv_poller_cfg *c = &pc[k % n];
+			struct rtv_poller_cfg *c = &pc[owner[k]];
 
 			if (c->nnapi == RTV_POLLER_NAPI_MAX)
 				return -E2BIG;
@@ -443,11 +447,7 @@ static int apply_dev(struct rtv_rx *rx, int i)
 			n = err < 0 ? err : rtv_napi_list(d->ifindex, d->napi, RTV_RX_NAPI_MAX);
 		}
 	} else {
-		struct probe_arg a = { .d = d };
-
-		n = in_ns(&d->dev, probe_dev, &a);
-		if (!n)
-			n = d->nnapi;
+		n = rtv_napi_dev_list(ns, d->dev.name, d->napi, RTV_RX_NAPI_MAX);
 	}
 	if (n < 0) {
 		rtv_err("cannot set the NAPIs of '%s': %s", d->dev.name, strerror(-n));
@@ -515,6 +515,26 @@ fail:
 	return err;
 }
 
+/* Nothing to re-apply (busypoll's own device): list the NAPIs again; 1 when
+ * their ids changed (the pollers must follow), 0 when not, or -errno. */
+static int relist(struct rtv_rx_dev *d)
+{
+	struct rtv_napi now[RTV_RX_NAPI_MAX];
+	int n = rtv_napi_dev_list(ns_of(&d->dev), d->dev.name, now, RTV_RX_NAPI_MAX);
+	bool changed;
+
+	if (n < 0)
+		return n;
+	if (n > RTV_RX_NAPI_MAX)
+		n = RTV_RX_NAPI_MAX;
+	changed = n != d->nnapi;
+	for (int j = 0; j < n && !changed; j++)
+		changed = now[j].id != d->napi[j].id;
+	memcpy(d->napi, now, (size_t)n * sizeof(now[0]));
+	d->nnapi = n;
+	return changed;
+}
+
 struct reapply_arg {
 	struct rtv_rx *rx;
 	int done, err;
@@ -535,17 +555,8 @@ static void on_link(void *p, const char *netns, const char *dev, bool up)
 		if (rx->params[i].has_threaded)
 			r = rtv_napi_dev_reapply(ns_of(&d->dev), d->dev.name, &rx->params[i], d->napi,
 						 &d->nnapi, RTV_RX_NAPI_MAX);
-		else {
-			struct rtv_napi old[RTV_RX_NAPI_MAX];
-			int nold = d->nnapi;
-			struct probe_arg pa = { .d = d };
-
-			memcpy(old, d->napi, sizeof(old));
-			r = in_ns(&d->dev, probe_dev, &pa);
-			if (!r)
-				r = nold != d->nnapi ||
-				    (nold && memcmp(&old[0].id, &d->napi[0].id, sizeof(old[0].id)));
-		}
+		else
+			r = relist(d);
 		if (r < 0) {
 			a->err = r;
 			continue;
@@ -585,27 +596,6 @@ int rtv_rx_poll(struct rtv_rx *rx, int timeout_ms)
 	return a.err < 0 ? a.err : a.done;
 }
 
-/* CPU time of a task in ns from /proc/PID/schedstat (its first field, in
- * ns, where /proc/PID/stat counts 10 ms ticks: too coarse for a NAPI thread
- * that runs a few µs per packet); 0 when gone or without schedstats. */
-static int64_t kthread_cpu_ns(pid_t pid)
-{
-	char path[64];
-	long long ns = 0;
-	FILE *f;
-
-	if (pid <= 0)
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/schedstat", pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%lld", &ns) != 1)
-		ns = 0;
-	fclose(f);
-	return ns;
-}
-
 int64_t rtv_rx_cpu_ns(const struct rtv_rx *rx)
 {
 	int64_t ns;
@@ -621,7 +611,7 @@ int64_t rtv_rx_cpu_ns(const struct rtv_rx *rx)
 	}
 	for (int d = 0; d < rx->plan.ndevs; d++)
 		for (int j = 0; j < rx->plan.dev[d].nnapi; j++)
-			ns += kthread_cpu_ns(rx->plan.dev[d].napi[j].pid);
+			ns += rtv_proc_cpu_ns(rx->plan.dev[d].napi[j].pid);
 	return ns;
 }
 

@@ -168,6 +168,20 @@ static int feature_request(struct eth *e, const struct feature_pos *pos, uint32_
 	return err & ETHTOOL_F_UNSUPPORTED ? -EOPNOTSUPP : 0;
 }
 
+/* Open dev and read feature's place and state: what get and set start with.
+ * The caller closes e whatever this returns. */
+static int feature_open(struct eth *e, const char *dev, const char *feature,
+			struct feature_pos *pos, struct ethtool_get_features_block *st)
+{
+	int err = eth_open(e, dev);
+
+	if (!err)
+		err = feature_find(e, feature, pos);
+	if (!err)
+		err = feature_state(e, pos, st);
+	return err;
+}
+
 int rtv_ethtool_feature_get(const char *dev, const char *feature)
 {
 	struct ethtool_get_features_block st;
@@ -175,17 +189,9 @@ int rtv_ethtool_feature_get(const char *dev, const char *feature)
 	struct eth e;
 	int err;
 
-	err = eth_open(&e, dev);
-	if (err < 0)
-		goto out;
-	err = feature_find(&e, feature, &pos);
-	if (err < 0)
-		goto out;
-	err = feature_state(&e, &pos, &st);
-	if (err < 0)
-		goto out;
-	err = (st.active & pos.bit) != 0;
-out:
+	err = feature_open(&e, dev, feature, &pos, &st);
+	if (!err)
+		err = (st.active & pos.bit) != 0;
 	eth_close(&e);
 	return err;
 }
@@ -198,13 +204,7 @@ int rtv_ethtool_feature_set(const char *dev, const char *feature, bool on)
 	struct eth e;
 	int err;
 
-	err = eth_open(&e, dev);
-	if (err < 0)
-		goto out;
-	err = feature_find(&e, feature, &pos);
-	if (err < 0)
-		goto out;
-	err = feature_state(&e, &pos, &st);
+	err = feature_open(&e, dev, feature, &pos, &st);
 	if (err < 0)
 		goto out;
 	want = on ? pos.bit : 0;

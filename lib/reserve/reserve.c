@@ -1,6 +1,5 @@
 #include "reserve/reserve.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -13,6 +12,7 @@
 #include <unistd.h>
 
 #include "host/journal.h"
+#include "host/proc.h"
 #include "host/sched.h"
 #include "testbed/testbed.h"
 #include "util/file.h"
@@ -405,28 +405,6 @@ int rtv_reserve_thread(pid_t tid, const struct rtv_reserve *r, char *err, size_t
 	return e < 0 ? e : reserve_one(tid, r, err, errlen);
 }
 
-/* The thread ids of a process, up to max. */
-static int process_threads(pid_t pid, pid_t *tids, int max)
-{
-	char path[64];
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)) && n < max) {
-		pid_t tid = (pid_t)atoi(de->d_name);
-
-		if (tid > 0)
-			tids[n++] = tid;
-	}
-	closedir(d);
-	return n;
-}
-
 static int reserve_many(const pid_t *tids, int n, const struct rtv_reserve *r, char *err,
 			size_t errlen)
 {
@@ -451,7 +429,9 @@ int rtv_reserve_process(pid_t pid, const struct rtv_reserve *r, char *err, size_
 
 	if (!tids)
 		return -ENOMEM;
-	n = process_threads(pid, tids, 4096);
+	n = rtv_proc_threads(pid, tids, 4096);
+	if (n > 4096)
+		n = 4096;
 	if (n < 0) {
 		say(err, errlen, "no process %d", pid);
 		free(tids);

@@ -80,7 +80,7 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 		      struct rtv_reserve_admission *adm, char *err, size_t errlen);
 
 /* Register the "dl" journal kind (idempotent); call before
- * rtv_journal_recover(). rtv_methods_init() does. */
+ * rtv_journal_recover(). rtv_cli_host_lock() does. */
 int rtv_reserve_journal_init(void);
 
 /* Journal tid's scheduling attributes ("dl": tid, start time, policy, flags,

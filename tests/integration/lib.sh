@@ -15,3 +15,10 @@ expect() {
 }
 # out_has REGEX: the last command's output matches
 out_has() { grep -Eq -- "$1" "$TMP/out" || { cat "$TMP/out" >&2; die "output lacks /$1/"; }; }
+# A test that changes the host defines snapshot(), the state it may change as
+# text; remember_host records it, same_as_before LABEL checks it is back.
+remember_host() { snapshot >"$TMP/before"; }
+same_as_before() {
+	snapshot >"$TMP/after"
+	diff -u "$TMP/before" "$TMP/after" >&2 || die "host not restored $1"
+}

@@ -50,11 +50,7 @@ snapshot() {
 	cat /run/rtvnet/journal 2>/dev/null
 	ls /run/rtvnet/apply 2>/dev/null
 }
-snapshot >"$TMP/before"
-same_as_before() {
-	snapshot >"$TMP/after"
-	diff -u "$TMP/before" "$TMP/after" >&2 || die "host not restored $1"
-}
+remember_host
 
 # -- bad input: exit 2, a message naming it, nothing changed --
 expect 2 "$RTVNET" apply nosuch --rt-dev "$DEV_A@$NS_A"

@@ -62,9 +62,18 @@ out_has "usage: rtvnet taskset run FILE"
 # --reserve: each thread SCHED_DEADLINE for the run, then restored; refused
 # with --cpu (a DEADLINE thread cannot be pinned) and above the admission limit
 echo '{"tasks":[{"name":"r","wcet_ms":1,"period_ms":10}]}' >"$TMP/r.json"
-expect 0 "$RTVNET" taskset run "$TMP/r.json" --reserve --work cpu-time --duration 1s --json "$TMP/r.out.json"
-jq -e '.config.reserve == true and .tasks[0].jobs == 100 and .tasks[0].misses == 0' "$TMP/r.out.json" >/dev/null \
+# (whether jobs then meet their deadlines is bench_protection.sh's question:
+# on this VM stolen time can throttle a job now and then)
+"$RTVNET" taskset run "$TMP/r.json" --reserve --work cpu-time --duration 2s \
+	--json "$TMP/r.out.json" >"$TMP/r.log" 2>&1 &
+rpid=$!
+sleep 1
+dl=$(ps -Lo cls= -p "$rpid" | grep -c DLN)
+wait "$rpid" || { cat "$TMP/r.log" >&2; die "--reserve run failed"; }
+[ "$dl" -ge 1 ] || die "--reserve: no thread of the run was SCHED_DEADLINE"
+jq -e '.config.reserve == true and .tasks[0].jobs == 200' "$TMP/r.out.json" >/dev/null \
 	|| { jq . "$TMP/r.out.json" >&2; die "--reserve: wrong results"; }
+[ "$(ps -eLo cls= | grep -c DLN)" -eq 0 ] || die "--reserve left a SCHED_DEADLINE thread"
 [ ! -s /run/rtvnet/journal ] || die "--reserve left journal entries"
 expect 2 "$RTVNET" taskset run "$TMP/r.json" --reserve --cpu 0
 out_has "cannot be pinned"

@@ -28,11 +28,7 @@ snapshot() {
 	cat /run/rtvnet/journal 2>/dev/null
 	ls /run/rtvnet/apply 2>/dev/null
 }
-snapshot >"$TMP/before"
-same_as_before() {
-	snapshot >"$TMP/after"
-	diff -u "$TMP/before" "$TMP/after" >&2 || die "host not restored $1"
-}
+remember_host
 grep -q SCHED_OTHER "$TMP/before" || die "the sleepers should start as SCHED_OTHER"
 
 # -- bad input: exit 2, a message naming it, nothing changed --

@@ -1,12 +1,16 @@
-/* What unit tests on fake trees share: a fresh temporary directory and its
- * removal. Header-only; include after the system headers. */
+/* What unit tests on fake trees share: a fresh temporary directory, files
+ * written into it, and its removal. Header-only; include after the system
+ * headers and cmocka.h (the writers assert). */
 #ifndef RTV_TESTS_FIXTURE_H
 #define RTV_TESTS_FIXTURE_H
 
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Make /tmp/rtvnet-test-<tag>.XXXXXX; 0 or -1. */
 static inline int rtv_test_mkdtemp(char *buf, size_t len, const char *tag)
@@ -27,6 +31,35 @@ static inline int rtv_test_rm_one(const char *path, const struct stat *st, int f
 static inline void rtv_test_rmtree(const char *root)
 {
 	nftw(root, rtv_test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* Write s to path, exactly its bytes (created or truncated), as a fake
+ * sysfs or procfs file; fails the test when it cannot. */
+static inline void rtv_test_put(const char *path, const char *s)
+{
+	size_t len = strlen(s);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, s, len), (ssize_t)len);
+	assert_int_equal(close(fd), 0);
+}
+
+/* The same for ROOT/NAME, and a directory ROOT/NAME. */
+static inline void rtv_test_put_in(const char *root, const char *name, const char *s)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", root, name);
+	rtv_test_put(p, s);
+}
+
+static inline void rtv_test_mkdir_in(const char *root, const char *name)
+{
+	char p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", root, name);
+	assert_int_equal(mkdir(p, 0755), 0);
 }
 
 /* The fixture of tests that need only a fresh tree: cmocka setup and

@@ -75,23 +75,12 @@ static void path_in(const struct fx *fx, const char *name, char *buf)
 
 static void mkdir_in(const struct fx *fx, const char *name)
 {
-	char p[PATH_LEN];
-
-	path_in(fx, name, p);
-	assert_int_equal(mkdir(p, 0755), 0);
+	rtv_test_mkdir_in(fx->fs, name);
 }
 
 static void put(const struct fx *fx, const char *name, const char *s)
 {
-	char p[PATH_LEN];
-	size_t len = strlen(s);
-	int fd;
-
-	path_in(fx, name, p);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put_in(fx->fs, name, s);
 }
 
 static void rm_in(const struct fx *fx, const char *name)

@@ -58,23 +58,12 @@ static int teardown(void **state)
 
 static void mkdir_in(const struct rtv_test_tree *fx, const char *name)
 {
-	char p[PATH_LEN];
-
-	snprintf(p, sizeof(p), "%s/%s", fx->root, name);
-	assert_int_equal(mkdir(p, 0755), 0);
+	rtv_test_mkdir_in(fx->root, name);
 }
 
 static void put(const struct rtv_test_tree *fx, const char *name, const char *s)
 {
-	char p[PATH_LEN];
-	size_t len = strlen(s);
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", fx->root, name);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put_in(fx->root, name, s);
 }
 
 static void expect_file(const struct rtv_test_tree *fx, const char *name, const char *want)

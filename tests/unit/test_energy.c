@@ -40,14 +40,9 @@ static int teardown(void **state)
 static void put(const struct rtv_test_tree *fx, const char *zone, const char *file, const char *s)
 {
 	char p[PATH_LEN];
-	size_t len = strlen(s);
-	int fd;
 
 	snprintf(p, sizeof(p), "%s/%s/%s", fx->root, zone, file);
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put(p, s);
 }
 
 static void zone(const struct rtv_test_tree *fx, const char *dir, const char *name, unsigned long long uj)

@@ -111,12 +111,7 @@ static pid_t track(struct fx *fx, pid_t pid)
 
 static void put(const char *path, const char *s)
 {
-	size_t len = strlen(s);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put(path, s);
 }
 
 /* Reads the whole file; returns its length, -1 when it cannot be opened. */

@@ -34,12 +34,7 @@ struct fx {
 
 static void put(const char *path, const char *s)
 {
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-	size_t len = strlen(s);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put(path, s);
 }
 
 /* The file's whole content (at most len - 1 bytes). */

@@ -256,12 +256,7 @@ static void parse_bad_args(void **state)
 
 static void put(const char *path, const char *s)
 {
-	size_t len = strlen(s);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put(path, s);
 }
 
 static int tree_setup(void **state)

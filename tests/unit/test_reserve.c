@@ -121,8 +121,6 @@ static pid_t start_thread(struct fx *fx)
 static void put(const struct fx *fx, const char *name, const char *s)
 {
 	char p[PATH_LEN], dir[PATH_LEN], *slash;
-	size_t len = strlen(s);
-	int fd;
 
 	snprintf(p, sizeof(p), "%s/%s", fx->fs, name);
 	/* make the parents */
@@ -132,10 +130,7 @@ static void put(const struct fx *fx, const char *name, const char *s)
 		mkdir(dir, 0755);
 		*slash = '/';
 	}
-	fd = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, s, len), (ssize_t)len);
-	assert_int_equal(close(fd), 0);
+	rtv_test_put(p, s);
 }
 
 static void expect_file(const char *path, const char *want)
