@@ -58,11 +58,23 @@ static int add_reservation(json_t *o, const struct rtv_prm *r)
 	return err ? -ENOMEM : 0;
 }
 
+/* The CPUs whose admission test is reported: those online under the root,
+ * or, when a fake root has no list, the first host_cpus. */
+static void admission_cpus(const struct analyze_cfg *cfg, cpu_set_t *cpus)
+{
+	if (rtv_dl_online_cpus(cfg->proc_root, cpus) == 0 && CPU_COUNT(cpus) > 0)
+		return;
+	CPU_ZERO(cpus);
+	for (int c = 0; c < cfg->host_cpus && c < CPU_SETSIZE; c++)
+		CPU_SET(c, cpus);
+}
+
 static int add_admission(json_t *root, const struct analyze_cfg *cfg, const struct rtv_prm *res,
 			 int n)
 {
 	struct rtv_dl_params *dl = calloc((size_t)n + 1, sizeof(*dl));
 	struct rtv_dl_admission adm;
+	cpu_set_t cpus;
 	json_t *a;
 	int err, k = 0;
 
@@ -71,7 +83,8 @@ static int add_admission(json_t *root, const struct analyze_cfg *cfg, const stru
 	for (int i = 0; i < n; i++)
 		if (res[i].budget_ns > 0)
 			rtv_dl_from_prm(&res[i], &dl[k++]);
-	err = rtv_dl_admission_check(cfg->proc_root, cfg->host_cpus, dl, k, &adm);
+	admission_cpus(cfg, &cpus);
+	err = rtv_dl_admission_check(cfg->proc_root, &cpus, dl, k, &adm);
 	free(dl);
 	if (err < 0) {
 		rtv_cli_warn("cannot read the host's admission limits under '%s/proc/sys/kernel': %s",
@@ -86,6 +99,9 @@ static int add_admission(json_t *root, const struct analyze_cfg *cfg, const stru
 	err |= rtv_json_set_int(a, "rt_runtime_us", adm.rt_runtime_us);
 	err |= rtv_json_set_int(a, "rt_period_us", adm.rt_period_us);
 	err |= rtv_json_set_num(a, "requested", adm.total);
+	/* CPUs' worth held by the fair servers, counted against the limit */
+	err |= rtv_json_set_num(a, "fair_server", adm.fair.cpus);
+	err |= rtv_json_set_str(a, "fair_server_source", rtv_dl_fair_source_name(adm.fair.source));
 	if (adm.unlimited)
 		err |= json_object_set_new(a, "limit", json_null());
 	else
@@ -252,10 +268,12 @@ static void print_table(const json_t *root, const char *path, int ntasks, double
 	if (adm && json_is_null(json_object_get(adm, "limit")))
 		printf("SCHED_DEADLINE admission: accepted (sched_rt_runtime_us is -1: no limit)\n");
 	else if (adm)
-		printf("SCHED_DEADLINE admission: %s (%.4f requested, limit %d CPUs × %" PRId64 "/%" PRId64
-		       " = %.4f)\n",
+		printf("SCHED_DEADLINE admission: %s (%.4f requested + %.4f fair servers (%s), limit "
+		       "%d CPUs × %" PRId64 "/%" PRId64 " = %.4f)\n",
 		       json_is_true(json_object_get(root, "admissible")) ? "accepted" : "REFUSED",
-		       num(adm, "requested"), (int)json_integer_value(json_object_get(adm, "cpus")),
+		       num(adm, "requested"), num(adm, "fair_server"),
+		       json_string_value(json_object_get(adm, "fair_server_source")),
+		       (int)json_integer_value(json_object_get(adm, "cpus")),
 		       (int64_t)json_integer_value(json_object_get(adm, "rt_runtime_us")),
 		       (int64_t)json_integer_value(json_object_get(adm, "rt_period_us")),
 		       num(adm, "limit"));
@@ -286,7 +304,7 @@ int cmd_analyze(int argc, char **argv)
 		RTV_OPT_CHOICE_DEF("supply", 0, &supply, "SBF", supplies, "supply bound: the exact sbf or its linear bound"),
 		RTV_OPT_CHOICE_DEF("tie", 0, &tie, "RULE", ties, "period kept when two give the same bandwidth"),
 		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "also write the result as JSON ('-': only JSON, on standard output)"),
-		RTV_OPT_STRING_DEF("proc-root", 0, &proc_root, "DIR", "read the admission limits from DIR/proc/sys/kernel"),
+		RTV_OPT_STRING_DEF("proc-root", 0, &proc_root, "DIR", "read the admission test's inputs under DIR: proc/sys/kernel, the online CPUs, the fair servers in sys/kernel/debug"),
 		RTV_OPT_END_DEF,
 	};
 	struct analyze_cfg cfg;
@@ -336,6 +354,13 @@ int cmd_analyze(int argc, char **argv)
 	u = rtv_taskset_utilization(&ts);
 	root = rtv_json_meta_new(rtv_argc, rtv_argv, t0, t0);
 	if (!root) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* "cpus" at the top is the global interface's m′: the host's count
+	 * from the metadata goes under its own name */
+	if (json_object_set(root, "host_cpus", json_object_get(root, "cpus")) ||
+	    json_object_del(root, "cpus")) {
 		err = -ENOMEM;
 		goto out;
 	}

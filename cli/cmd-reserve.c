@@ -30,9 +30,11 @@
 
 static const char usage_str[] =
 	"rtvnet reserve (--tid N | --pid N | --cgroup PATH | --container HOST [--kthreads PATTERN]\n"
-	"               | --kthreads PATTERN) --runtime MS --period MS [options]\n"
+	"               | --kthreads PATTERN) (--runtime MS --period MS | --from FILE --vcpu K)\n"
+	"               [options]\n"
 	"  threads get SCHED_DEADLINE, groups CPU bandwidth (cgroup cpu.max); kept until\n"
-	"  'rtvnet revert', or held for --duration S";
+	"  'rtvnet revert', or held for --duration S. --from takes the parameters of\n"
+	"  vCPU K from 'rtvnet analyze --json FILE' (e.g. for a VM's vCPU thread K)";
 
 /* The cgroup name relative to its hierarchy: PATH as given, or an absolute
  * path under the cgroup root (and, on v1, the cpu controller's directory). */
@@ -72,8 +74,8 @@ static void print_thread(pid_t tid)
 
 int cmd_reserve(int argc, char **argv)
 {
-	long long tid = 0, pid = 0;
-	const char *cgroup = NULL, *container = NULL, *kthreads = NULL;
+	long long tid = 0, pid = 0, vcpu = -1;
+	const char *cgroup = NULL, *container = NULL, *kthreads = NULL, *from = NULL, *vcpu_s = NULL;
 	int64_t runtime = 0, period = 0, deadline = 0, duration = 0;
 	bool dry = false, done;
 	struct rtv_reserve r = { 0 };
@@ -86,6 +88,8 @@ int cmd_reserve(int argc, char **argv)
 		RTV_OPT_DURATION_DEF("runtime", 0, &runtime, "MS", RTV_NS_PER_MS, "CPU time per period (required)"),
 		RTV_OPT_DURATION_DEF("period", 0, &period, "MS", RTV_NS_PER_MS, "the reservation's period (required)"),
 		RTV_OPT_DURATION_DEF("deadline", 0, &deadline, "MS", RTV_NS_PER_MS, "relative deadline of threads (default: the period)"),
+		RTV_OPT_STRING_DEF("from", 0, &from, "FILE", "take runtime, deadline and period from 'rtvnet analyze --json' output ('-': standard input)"),
+		RTV_OPT_STRING_DEF("vcpu", 0, &vcpu_s, "K", "with --from: the reservation of vCPU K (its vcpus[K])"),
 		RTV_OPT_CPUS_DEF("cpus", 0, &r.cpus, "CPUS", "pin a group to these CPUs with an exclusive cpuset"),
 		RTV_OPT_FLAG_DEF("dry-run", 'n', &dry, "check and print what would be done, change nothing"),
 		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "hold for S, then undo (default: keep until 'rtvnet revert')"),
@@ -111,14 +115,44 @@ int cmd_reserve(int argc, char **argv)
 					 "nothing to reserve: give --tid, --pid, --cgroup, --container or --kthreads");
 		return RTV_EXIT_USAGE;
 	}
-	if (!runtime || !period) {
-		rtv_cli_error("options '--runtime' and '--period' are required");
+	if (from && (runtime || period || deadline)) {
+		rtv_cli_error("option '--from' takes the runtime, deadline and period from '%s': give "
+			      "it without '--runtime', '--period' and '--deadline'", from);
+		return RTV_EXIT_USAGE;
+	}
+	if (vcpu_s && !from) {
+		rtv_cli_error("option '--vcpu' picks a reservation of '--from FILE': give '--from' too");
+		return RTV_EXIT_USAGE;
+	}
+	if (from && !vcpu_s) {
+		rtv_cli_error("option '--from' needs '--vcpu K', the vCPU whose reservation to take");
+		return RTV_EXIT_USAGE;
+	}
+	if (vcpu_s && rtv_parse_ll(vcpu_s, 0, INT_MAX, &vcpu) < 0) {
+		rtv_cli_error("option '--vcpu': '%s' is not a vCPU number (0, 1, ...)", vcpu_s);
+		return RTV_EXIT_USAGE;
+	}
+	if (!from && (!runtime || !period)) {
+		rtv_cli_error("options '--runtime' and '--period' are required (or '--from' and '--vcpu')");
 		return RTV_EXIT_USAGE;
 	}
 	if (CPU_COUNT(&r.cpus) && !cgroup && !container) {
 		rtv_cli_error("option '--cpus' pins a group (--cgroup or --container): a SCHED_DEADLINE "
 			      "thread's affinity must span its root domain");
 		return RTV_EXIT_USAGE;
+	}
+	if (from) { /* before anything else: a bad file changes nothing */
+		cpu_set_t pin = r.cpus;
+
+		e = rtv_reserve_from_analysis(from, (int)vcpu, &r, err, sizeof(err));
+		if (e < 0) {
+			rtv_cli_error("%s; nothing was changed", err);
+			return e == -ENOMEM ? RTV_EXIT_FAIL : RTV_EXIT_USAGE;
+		}
+		r.cpus = pin;
+		runtime = r.runtime_ns;
+		period = r.period_ns;
+		deadline = r.deadline_ns;
 	}
 	r.runtime_ns = runtime;
 	r.period_ns = period;
@@ -171,6 +205,10 @@ int cmd_reserve(int argc, char **argv)
 	snprintf(what + strlen(what), sizeof(what) - strlen(what), " runtime=%s period=%s%s%s", rs,
 		 ps, *cpus ? " cpus=" : "", cpus);
 	if (dry) {
+		if (from)
+			printf("vCPU %lld of '%s': runtime_ns %lld deadline_ns %lld period_ns %lld\n",
+			       vcpu, strcmp(from, "-") ? from : "standard input", (long long)runtime,
+			       (long long)deadline, (long long)period);
 		printf("would reserve %s deadline=%s\n", what, ds);
 		if (adm.ncpus)
 			printf("admission: %.3f CPUs per thread + %.3f for the fair servers within the "
@@ -209,6 +247,9 @@ int cmd_reserve(int argc, char **argv)
 		rtv_cli_warn("no kernel thread matches '%s': only the container's cgroup is reserved",
 			     kthreads);
 	printf("reserved %s\n", what);
+	if (from)
+		printf("  the reservation of vCPU %lld in '%s'\n", vcpu,
+		       strcmp(from, "-") ? from : "standard input");
 	if (tid) {
 		print_thread((pid_t)tid);
 	} else if (e > 0 && rtv_verbosity > 1) {

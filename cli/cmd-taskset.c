@@ -11,16 +11,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "analysis/partition.h"
+#include "analysis/prm.h"
 #include "builtin.h"
 #include "host/journal.h"
+#include "probe/stream.h"
 #include "report/svg.h"
 #include "reserve/reserve.h"
 #include "taskset/runner.h"
 #include "taskset/taskset.h"
+#include "testbed/testbed.h"
 #include "util/json.h"
 #include "util/time.h"
 #include "util/banned.h"
@@ -29,8 +36,10 @@
 #define CDF_POINTS 512
 
 static const char usage_str[] =
-	"rtvnet taskset run FILE [--duration S] [--warmup S] [--load] [--cpu N]\n"
-	"       [--work loop|cpu-time] [--no-prio] [--cpu-dma-latency US] [--json FILE] [--svg FILE]\n\n"
+	"rtvnet taskset run FILE [--duration S] [--warmup S] [--load] [--net-load] [--cpu N]\n"
+	"       [--container HOST] [--vcpus N [--sched rm|dm|edf] [--heuristic NAME] [--period MS]]\n"
+	"       [--reserve [--reserve-margin PCT]] [--work loop|cpu-time] [--no-prio]\n"
+	"       [--cpu-dma-latency US] [--json FILE] [--svg FILE]\n\n"
 	"FILE is an rt-app 1.0 JSON taskset (periodic tasks: run/runtime and timer) or\n"
 	"{\"tasks\":[{\"name\",\"wcet_ms\",\"period_ms\",\"deadline_ms\"?,\"cpu\"?}]}; \"-\" reads\n"
 	"standard input. Each task is a thread releasing a job every period on an absolute\n"
@@ -213,9 +222,16 @@ static int write_svg(const char *path, const struct rtv_taskset *ts,
 		err = -errno;
 		goto out;
 	}
-	err = rtv_svg_cdf_write(f,
-				"normalized response time (response / period; on the axis 1 = one period)",
-				s, ts->n);
+	/* the deadline line: where normalized responses reach D / T (1 when every
+	 * D = T, else the tightest task's) */
+	double dl = 1;
+
+	for (int i = 0; i < ts->n; i++)
+		if ((double)ts->task[i].deadline_ns / (double)ts->task[i].period_ns < dl)
+			dl = (double)ts->task[i].deadline_ns / (double)ts->task[i].period_ns;
+	err = rtv_svg_cdf_write_marked(f,
+				       "normalized response time (response / period; on the axis 1 = one period)",
+				       s, ts->n, dl * 1e3, dl < 1 ? "tightest deadline" : "deadline");
 	if (fclose(f) && !err)
 		err = -errno;
 out:
@@ -225,57 +241,65 @@ out:
 	return err;
 }
 
-/* --reserve: each task's thread gets its own SCHED_DEADLINE reservation,
- * runtime C x (1 + margin), deadline D, period T (IRMOS's reservation per
- * thread; a server that starts with each job needs no compositional
- * analysis). */
+/* ---- reservations: one SCHED_DEADLINE reservation per runner thread ----
+ *
+ * Threads mode (IRMOS's reservation per thread): task i's thread gets runtime
+ * C x (1 + margin), deadline D, period T; a server that starts with each job
+ * needs no compositional analysis. vCPU mode (Abeni): vCPU v's thread gets
+ * the interface the analysis computed for it, runtime Q x (1 + margin),
+ * deadline = period = P, and its tasks are scheduled inside it. The runtime
+ * never exceeds the deadline. */
 struct reserve_arg {
 	const struct rtv_taskset *ts;
-	double margin;
+	struct rtv_reserve *r; /* per runner thread */
+	int n;
+	bool vcpus;
 };
 
-static void task_reserve(const struct reserve_arg *a, int i, struct rtv_reserve *r)
+static void reserve_fill(struct rtv_reserve *r, int64_t runtime, int64_t deadline, int64_t period,
+			 double margin)
 {
-	const struct rtv_task *t = &a->ts->task[i];
-
 	memset(r, 0, sizeof(*r));
-	r->runtime_ns = (int64_t)ceil((double)t->wcet_ns * (1.0 + a->margin));
-	r->deadline_ns = t->deadline_ns;
-	r->period_ns = t->period_ns;
+	r->runtime_ns = llround((double)runtime * (1.0 + margin)); /* to the ns: 6.5 ms + 10% is 7.15 ms */
+	r->deadline_ns = deadline;
+	r->period_ns = period;
 	if (r->runtime_ns > r->deadline_ns)
 		r->runtime_ns = r->deadline_ns;
+}
+
+static const char *thread_name(const struct reserve_arg *a, int i, char *buf, size_t len)
+{
+	if (a->vcpus)
+		snprintf(buf, len, "vCPU %d", i);
+	else
+		snprintf(buf, len, "task '%s'", a->ts->task[i].name);
+	return buf;
 }
 
 static int reserve_thread(void *p, int i, pid_t tid)
 {
 	const struct reserve_arg *a = p;
-	struct rtv_reserve r;
-	char err[256];
-	int ret;
+	char err[256], who[96];
+	int ret = rtv_reserve_thread(tid, &a->r[i], err, sizeof(err));
 
-	task_reserve(a, i, &r);
-	ret = rtv_reserve_thread(tid, &r, err, sizeof(err));
 	if (ret < 0)
-		rtv_cli_error("cannot reserve task '%s': %s", a->ts->task[i].name, err);
+		rtv_cli_error("cannot reserve %s: %s", thread_name(a, i, who, sizeof(who)), err);
 	return ret;
 }
 
-/* The admission test for every task's reservation together, before the run. */
+/* The admission test for every reservation together, before the run. */
 static int reserve_admit(const struct reserve_arg *a)
 {
 	struct rtv_reserve_admission adm;
 	double sum = 0;
-	char err[512];
+	char err[512], who[96];
 
-	for (int i = 0; i < a->ts->n; i++) {
-		struct rtv_reserve r;
-
-		task_reserve(a, i, &r);
-		if (rtv_reserve_admit(RTV_RESERVE_ROOT, &r, 1, &adm, err, sizeof(err)) < 0) {
-			rtv_cli_error("task '%s': %s", a->ts->task[i].name, err);
+	for (int i = 0; i < a->n; i++) {
+		if (rtv_reserve_admit(RTV_RESERVE_ROOT, &a->r[i], 1, &adm, err, sizeof(err)) < 0) {
+			rtv_cli_error("%s: %s", thread_name(a, i, who, sizeof(who)), err);
 			return -EINVAL;
 		}
-		sum += (double)r.runtime_ns / (double)r.period_ns;
+		sum += (double)a->r[i].runtime_ns / (double)a->r[i].period_ns;
 	}
 	if (sum + adm.fair_server > adm.limit) {
 		rtv_cli_error("the reservations need %.3f CPUs, above the %.3f this host admits "
@@ -287,16 +311,345 @@ static int reserve_admit(const struct reserve_arg *a)
 	return 0;
 }
 
+/* ---- vCPU mode: the analysis's partition, compacted to the vCPUs used ---- */
+
+struct vcpus {
+	int n;
+	int *of;            /* per task: its vCPU */
+	int *rank;          /* per task: fixed priority inside its vCPU (NULL: EDF) */
+	struct rtv_prm *iface; /* per vCPU */
+	enum rtv_sched sched;
+	enum rtv_heuristic heuristic;
+};
+
+static void vcpus_release(struct vcpus *v)
+{
+	free(v->of);
+	free(v->rank);
+	free(v->iface);
+	memset(v, 0, sizeof(*v));
+}
+
+/* Partition ts over at most max vCPUs as `rtvnet analyze` does. 0, or
+ * RTV_EXIT_USAGE / RTV_EXIT_FAIL with the message printed. */
+static int vcpus_plan(const struct rtv_taskset *ts, int max, const struct rtv_prm_params *p,
+		      enum rtv_heuristic h, struct vcpus *v)
+{
+	struct rtv_partition part;
+	struct rtv_task *sorted = NULL;
+	int *index = NULL, *map = NULL, failed = -1, err;
+
+	memset(v, 0, sizeof(*v));
+	v->sched = p->sched;
+	v->heuristic = h;
+	err = rtv_partition_run(ts, max, h, p, &part, &failed);
+	if (err == -ENOSPC || err == -ERANGE) {
+		rtv_cli_error("option '--vcpus': the taskset does not fit on %d vCPU%s with %s under "
+			      "%s (task '%s'); see 'rtvnet analyze'", max, max == 1 ? "" : "s",
+			      rtv_heuristic_name(h), rtv_sched_name(p->sched),
+			      failed >= 0 ? ts->task[failed].name : "?");
+		return RTV_EXIT_USAGE;
+	}
+	if (err < 0) {
+		rtv_cli_error("cannot partition the taskset: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	v->of = calloc((size_t)ts->n, sizeof(int));
+	v->iface = calloc((size_t)part.nvcpus, sizeof(*v->iface));
+	map = calloc((size_t)part.nvcpus, sizeof(int));
+	if (p->sched != RTV_SCHED_EDF) {
+		v->rank = calloc((size_t)ts->n, sizeof(int));
+		sorted = calloc((size_t)ts->n, sizeof(*sorted));
+		index = calloc((size_t)ts->n, sizeof(int));
+	}
+	if (!v->of || !v->iface || !map || (p->sched != RTV_SCHED_EDF && (!v->rank || !sorted || !index))) {
+		rtv_cli_error("out of memory");
+		err = RTV_EXIT_FAIL;
+		goto out;
+	}
+	for (int k = 0; k < part.nvcpus; k++)
+		map[k] = -1;
+	for (int i = 0; i < ts->n; i++) { /* vCPUs numbered in order of use, none empty */
+		int k = part.vcpu[i];
+
+		if (map[k] < 0) {
+			map[k] = v->n;
+			v->iface[v->n++] = part.iface[k];
+		}
+		v->of[i] = map[k];
+	}
+	if (v->rank) {
+		rtv_prm_order(ts->task, ts->n, p->sched, sorted, index);
+		for (int k = 0; k < ts->n; k++)
+			v->rank[index[k]] = k;
+	}
+	err = 0;
+out:
+	rtv_partition_release(&part);
+	free(map);
+	free(sorted);
+	free(index);
+	if (err)
+		vcpus_release(v);
+	return err;
+}
+
+/* ---- a testbed container: the runner in a child inside it ----
+ *
+ * The child (in the container's cgroup and network namespace) runs the
+ * runner; the journal stays in this process, so the child asks this one,
+ * over a socket pair, to set up each of its threads (pinning, priority,
+ * reservation: rtv_runner_setup_thread) and waits for the answer. */
+struct setup_req {
+	int index;
+	pid_t tid;
+};
+
+struct child_arg {
+	const struct rtv_taskset *ts;
+	struct rtv_runner_cfg cfg; /* the child's: set-up left to the hook */
+	struct rtv_runner_stats *st;
+	int *result;               /* shared: rtv_runner_run's return */
+	int sock;
+	bool lock_memory;
+};
+
+static int ask_parent(void *p, int index, pid_t tid)
+{
+	const struct child_arg *a = p;
+	struct setup_req req = { .index = index, .tid = tid };
+	int ret;
+
+	if (send(a->sock, &req, sizeof(req), MSG_NOSIGNAL) != sizeof(req) ||
+	    recv(a->sock, &ret, sizeof(ret), 0) != sizeof(ret))
+		return -EPIPE;
+	return ret;
+}
+
+static int child_main(void *p)
+{
+	struct child_arg *a = p;
+
+	if (a->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		rtv_cli_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
+	*a->result = rtv_runner_run(a->ts, &a->cfg, a->st);
+	return *a->result < 0 && *a->result != -EINTR ? 1 : 0;
+}
+
+/* Serve the child's set-up requests until it exits; forward a stop. */
+static int serve_child(pid_t pid, int sock, const struct rtv_taskset *ts,
+		       const struct rtv_runner_cfg *cfg)
+{
+	bool forwarded = false;
+	int status = 0;
+
+	for (;;) {
+		struct pollfd pfd = { .fd = sock, .events = POLLIN };
+		struct setup_req req;
+		ssize_t n;
+		int ret, r;
+
+		if (rtv_cli_stop && !forwarded) {
+			kill(pid, SIGTERM);
+			forwarded = true;
+		}
+		r = poll(&pfd, 1, 100);
+		if (r <= 0)
+			continue; /* a timeout to check the stop, or EINTR */
+		n = recv(sock, &req, sizeof(req), 0);
+		if (n <= 0)
+			break; /* the child exited */
+		if (n != sizeof(req) || req.index < 0 || req.tid <= 0)
+			ret = -EPROTO;
+		else
+			ret = rtv_runner_setup_thread(ts, cfg, req.index, req.tid);
+		if (send(sock, &ret, sizeof(ret), MSG_NOSIGNAL) != sizeof(ret))
+			break;
+	}
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* A testbed host's name: rtc, rts, or sNc / sNs for stream pair N (1-8);
+ * returns how many stream pairs the testbed needs for it, or -1. */
+static int tb_host_streams(const char *name)
+{
+	if (!strcmp(name, "rtc") || !strcmp(name, "rts"))
+		return 0;
+	if (strlen(name) == 3 && name[0] == 's' && name[1] >= '1' &&
+	    name[1] <= '0' + RTV_TESTBED_MAX_STREAMS && (name[2] == 'c' || name[2] == 's'))
+		return name[1] - '0';
+	return -1;
+}
+
+static const struct rtv_tb_host *tb_host(const struct rtv_testbed *tb, const char *name)
+{
+	int k = tb_host_streams(name);
+
+	if (k < 0 || k > tb->nstreams)
+		return NULL;
+	if (k == 0)
+		return name[2] == 'c' ? &tb->rt_client : &tb->rt_server;
+	return name[2] == 'c' ? &tb->stream_client[k - 1] : &tb->stream_server[k - 1];
+}
+
+/* The testbed: the one that is up, or one brought up for this run (its
+ * entries are after the caller's mark, so undone with the run). */
+static int testbed_get(struct rtv_testbed *tb, int need_streams)
+{
+	struct rtv_cgroups cg;
+	int n = 0, err;
+
+	err = rtv_cgroup_detect(RTV_CGROUP_ROOT, &cg);
+	if (err < 0) {
+		rtv_cli_error("no usable cgroup hierarchy under '%s' (cgroup v2, or v1 with cpuset "
+			      "and cpuacct, is needed)", RTV_CGROUP_ROOT);
+		return err;
+	}
+	if (rtv_testbed_exists(&n)) {
+		rtv_testbed_init(tb, n, &cg);
+		if (n < need_streams) {
+			rtv_cli_error("the testbed that is up has %d stream pair%s, and this run needs %d "
+				      "(bring it down, or up with --streams %d)", n, n == 1 ? "" : "s",
+				      need_streams, need_streams);
+			return -ENOENT;
+		}
+		return 0;
+	}
+	rtv_testbed_init(tb, need_streams, &cg);
+	rtv_cli_info("bringing up a testbed for the run (%d stream pair%s)", need_streams,
+		     need_streams == 1 ? "" : "s");
+	err = rtv_testbed_up(tb);
+	if (err < 0)
+		rtv_cli_error("cannot bring the testbed up: %s", strerror(-err));
+	return err;
+}
+
+/* ---- --net-load: a bulk TCP stream across the testbed's stream pair 1 ---- */
+
+#define NET_LOAD_PORT 5301
+
+struct net_load {
+	const struct rtv_testbed *tb;
+	volatile sig_atomic_t stop;
+	struct rtv_stream_result sink, src;
+	pid_t pid[2];
+	int n;
+};
+
+static int net_sink(void *p)
+{
+	struct net_load *l = p;
+	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .addr = l->tb->stream_server[0].addr,
+				      .port = NET_LOAD_PORT };
+
+	return rtv_stream_sink_run(&cfg, &l->stop, NULL, NULL, &l->sink);
+}
+
+static int net_source(void *p)
+{
+	struct net_load *l = p;
+	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .addr = l->tb->stream_client[0].peer,
+				      .port = NET_LOAD_PORT };
+
+	return rtv_stream_source_run(&cfg, &l->stop, NULL, NULL, &l->src);
+}
+
+static void net_load_stop(struct net_load *l)
+{
+	if (!l)
+		return;
+	l->stop = 1;
+	for (int i = 0; i < l->n; i++) {
+		pid_t r;
+
+		do
+			r = waitpid(l->pid[i], NULL, 0);
+		while (r < 0 && errno == EINTR);
+	}
+	l->n = 0;
+}
+
+static int net_load_start(struct net_load *l)
+{
+	int err = rtv_testbed_spawn(l->tb, &l->tb->stream_server[0], net_sink, l, &l->pid[0]);
+
+	if (!err)
+		l->n = 1;
+	if (!err)
+		err = rtv_testbed_spawn(l->tb, &l->tb->stream_client[0], net_source, l, &l->pid[1]);
+	if (!err)
+		l->n = 2;
+	if (err < 0) {
+		net_load_stop(l);
+		return err;
+	}
+	usleep(300000); /* at full speed before the first release */
+	return 0;
+}
+
+/* ---- the command ---- */
+
+static json_t *vcpus_json(const struct rtv_taskset *ts, const struct vcpus *v,
+			  const struct reserve_arg *ra)
+{
+	json_t *a = json_array();
+
+	for (int k = 0; a && k < v->n; k++) {
+		json_t *o = json_object(), *names = json_array();
+		int err = !o || !names;
+
+		for (int i = 0; !err && i < ts->n; i++)
+			if (v->of[i] == k)
+				err |= json_array_append_new(names, json_string(ts->task[i].name));
+		if (!err) {
+			err |= json_object_set_new(o, "tasks", names);
+			names = NULL;
+			err |= rtv_json_set_num(o, "budget_ms", (double)v->iface[k].budget_ns / 1e6);
+			err |= rtv_json_set_num(o, "period_ms", (double)v->iface[k].period_ns / 1e6);
+			err |= rtv_json_set_num(o, "bandwidth", rtv_prm_bandwidth(&v->iface[k]));
+			if (ra && ra->vcpus)
+				err |= rtv_json_set_int(o, "reserved_runtime_ns", ra->r[k].runtime_ns);
+		}
+		json_decref(names);
+		if (err || json_array_append_new(a, o)) {
+			json_decref(o);
+			json_decref(a);
+			return NULL;
+		}
+	}
+	return a;
+}
+
+static void print_vcpus(const struct rtv_taskset *ts, const struct vcpus *v,
+			const struct reserve_arg *ra)
+{
+	for (int k = 0; k < v->n; k++) {
+		printf("vCPU %d: (Q, P) = (%.3f ms, %.3f ms)", k, (double)v->iface[k].budget_ns / 1e6,
+		       (double)v->iface[k].period_ns / 1e6);
+		if (ra && ra->vcpus)
+			printf(", SCHED_DEADLINE runtime %.3f ms", (double)ra->r[k].runtime_ns / 1e6);
+		printf(";");
+		for (int i = 0; i < ts->n; i++)
+			if (v->of[i] == k)
+				printf(" %s", ts->task[i].name);
+		printf("\n");
+	}
+}
+
 static int taskset_run(int argc, char **argv)
 {
-	int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0;
-	long long cpu = -1, dma = 0;
-	bool load = false, no_prio = false, reserve = false;
+	int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0, period_ns = 0;
+	long long cpu = -1, dma = 0, nvcpus = 0;
+	bool load = false, no_prio = false, reserve = false, net = false;
 	double margin_pct = 10;
 	struct reserve_arg rarg = { 0 };
 	static const char *const works[] = { "loop", "cpu-time", NULL };
-	const char *work = "loop";
-	const char *json_path = NULL, *svg_path = NULL;
+	static const char *const scheds[] = { "rm", "dm", "edf", NULL };
+	static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
+	const char *work = "loop", *sched = "rm", *heuristic = "least-bw";
+	const char *json_path = NULL, *svg_path = NULL, *container = NULL;
 	const struct rtv_opt opts[] = {
 		RTV_OPT_DURATION_DEF("duration", 'd', &duration_ns, "S", RTV_NS_PER_S,
 				     "how long tasks release jobs"),
@@ -305,18 +658,33 @@ static int taskset_run(int argc, char **argv)
 		  .help = "jobs released this long after the start are not measured (default: none)" },
 		RTV_OPT_FLAG_DEF("load", 'l', &load,
 				 "add a SCHED_OTHER CPU hog on each CPU the tasks may use"),
+		RTV_OPT_FLAG_DEF("net-load", 0, &net,
+				 "add a bulk TCP stream across the testbed's stream pair 1 (brought up if needed)"),
 		RTV_OPT_INT_DEF("cpu", 'c', &cpu, "N", -1, CPU_SETSIZE - 1,
 				"run every task on CPU N, whatever the taskset says (-1: as it says)"),
+		RTV_OPT_STRING_DEF("container", 0, &container, "HOST",
+				   "run inside the testbed container HOST (rts, rtc, s1s, ...: its cgroup "
+				   "and network namespace; a testbed is brought up if none is)"),
+		RTV_OPT_INT_DEF("vcpus", 'V', &nvcpus, "N", 0, RTV_TASKSET_MAX,
+				"partition the tasks over at most N vCPUs as 'rtvnet analyze' does and "
+				"run each vCPU as one thread that schedules its tasks (0: a thread per task)"),
+		RTV_OPT_CHOICE_DEF("sched", 's', &sched, "SCHED", scheds,
+				   "--vcpus: the scheduler inside each vCPU"),
+		RTV_OPT_CHOICE_DEF("heuristic", 'H', &heuristic, "NAME", heuristics,
+				   "--vcpus: how tasks are placed on vCPUs"),
+		RTV_OPT_DURATION_DEF("period", 'p', &period_ns, "MS", RTV_NS_PER_MS,
+				     "--vcpus: fix the reservation period (default: searched as analyze does)"),
 		RTV_OPT_CHOICE_DEF("work", 'w', &work, "KIND", works,
 				   "a job's work: a loop calibrated at start to take WCET (fixed work), "
 				   "or spinning until WCET of CPU time was used"),
 		RTV_OPT_FLAG_DEF("no-prio", 0, &no_prio,
 				 "ignore the taskset's priorities: every task SCHED_OTHER"),
 		RTV_OPT_FLAG_DEF("reserve", 'r', &reserve,
-				 "give each task's thread a SCHED_DEADLINE reservation: runtime WCET "
-				 "plus the margin, deadline, period (instead of priorities; tasks unpinned)"),
+				 "SCHED_DEADLINE reservations: per task thread (runtime WCET plus the margin, "
+				 "deadline, period), or with --vcpus per vCPU (the analysis's (Q, P), Q plus "
+				 "the margin); instead of priorities, threads unpinned"),
 		RTV_OPT_DOUBLE_DEF("reserve-margin", 0, &margin_pct, "PCT", 0, 100,
-				   "--reserve: runtime above the WCET, in %"),
+				   "--reserve: runtime above the WCET or budget, in %"),
 		RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000,
 				"hold /dev/cpu_dma_latency at US during the run (-1: leave)"),
 		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "write the results as JSON"),
@@ -328,11 +696,15 @@ static int taskset_run(int argc, char **argv)
 	struct rtv_runner_cfg cfg;
 	struct rtv_runner_stats *st = NULL;
 	struct hogs hogs = { .n = 0 };
+	struct vcpus vc = { 0 };
+	struct rtv_testbed tb;
+	struct net_load *nl = NULL;
+	const struct rtv_tb_host *host = NULL;
 	json_t *root = NULL, *tasks = NULL, *conf = NULL, *meta;
 	char err_msg[512];
-	size_t mark = 0;
+	size_t mark = 0, st_len = 0;
 	int64_t start_rt, end_rt;
-	int nargs, err, ret = RTV_EXIT_FAIL, dma_fd = -1, ncpus;
+	int nargs, err, ret = RTV_EXIT_FAIL, dma_fd = -1, ncpus, *result = NULL;
 	bool done, needs_host = false, dma_held = false;
 
 	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
@@ -352,8 +724,15 @@ static int taskset_run(int argc, char **argv)
 		rtv_cli_error("option '--cpu': CPU %lld does not exist (%d CPUs)", cpu, ncpus);
 		return RTV_EXIT_USAGE;
 	}
-	/* with --cpu every task shares one CPU: check against that */
-	err = rtv_taskset_load(argv[1], cpu >= 0 ? 1 : ncpus, &ts, err_msg, sizeof(err_msg));
+	if (container && tb_host_streams(container) < 0) {
+		rtv_cli_error("option '--container': '%s' is not a testbed host name (rtc, rts, or "
+			      "sNc, sNs for stream pair N from 1 to %d)", container,
+			      RTV_TESTBED_MAX_STREAMS);
+		return RTV_EXIT_USAGE;
+	}
+	/* with --cpu every task shares one CPU, with --vcpus N they share N */
+	err = rtv_taskset_load(argv[1], cpu >= 0 ? 1 : nvcpus > 0 ? (int)nvcpus : ncpus, &ts,
+			       err_msg, sizeof(err_msg));
 	if (err < 0) { /* bad input, unreadable included, is a usage error; not memory */
 		rtv_cli_error("%s", err_msg[0] ? err_msg : strerror(-err));
 		return err == -ENOMEM ? RTV_EXIT_FAIL : RTV_EXIT_USAGE;
@@ -367,17 +746,47 @@ static int taskset_run(int argc, char **argv)
 	if (cpu >= 0)
 		for (int i = 0; i < ts.n; i++)
 			ts.task[i].cpu = (int)cpu;
+	if (nvcpus > 0) {
+		struct rtv_prm_params p;
+		enum rtv_heuristic h;
+
+		rtv_prm_params_init(&p);
+		rtv_sched_parse(sched, &p.sched);
+		rtv_heuristic_parse(heuristic, &h);
+		if (period_ns > 0)
+			p.period_min_ns = p.period_max_ns = period_ns;
+		if (cpu >= 0) /* the taskset's pins are vCPU numbers to the analysis */
+			for (int i = 0; i < ts.n; i++)
+				ts.task[i].cpu = -1;
+		ret = vcpus_plan(&ts, (int)nvcpus, &p, h, &vc);
+		if (ret)
+			goto out;
+		ret = RTV_EXIT_FAIL;
+		no_prio = true; /* priorities are the vCPU's business */
+	}
 	if (reserve) {
+		rarg.ts = &ts;
+		rarg.vcpus = nvcpus > 0;
+		rarg.n = rarg.vcpus ? vc.n : ts.n;
+		rarg.r = calloc((size_t)rarg.n, sizeof(*rarg.r));
+		if (!rarg.r) {
+			rtv_cli_error("out of memory");
+			goto out;
+		}
+		for (int i = 0; i < rarg.n; i++) {
+			if (rarg.vcpus)
+				reserve_fill(&rarg.r[i], vc.iface[i].budget_ns, vc.iface[i].period_ns,
+					     vc.iface[i].period_ns, margin_pct / 100.0);
+			else
+				reserve_fill(&rarg.r[i], ts.task[i].wcet_ns, ts.task[i].deadline_ns,
+					     ts.task[i].period_ns, margin_pct / 100.0);
+		}
 		for (int i = 0; i < ts.n; i++)
 			ts.task[i].cpu = -1; /* a pinned DEADLINE thread gets EPERM */
 		no_prio = true;
 		needs_host = true;
-		rarg.ts = &ts;
-		rarg.margin = margin_pct / 100.0;
-		if (reserve_admit(&rarg) < 0) {
-			ret = RTV_EXIT_FAIL;
+		if (reserve_admit(&rarg) < 0)
 			goto out;
-		}
 	}
 
 	rtv_runner_cfg_init(&cfg);
@@ -387,18 +796,26 @@ static int taskset_run(int argc, char **argv)
 	cfg.no_prio = no_prio;
 	cfg.work = strcmp(work, "loop") ? RTV_RUNNER_WORK_CPU_TIME : RTV_RUNNER_WORK_LOOP;
 	cfg.stop = &rtv_cli_stop;
+	if (nvcpus > 0) {
+		cfg.vcpu = vc.of;
+		cfg.nvcpus = vc.n;
+		cfg.vcpu_rank = vc.rank;
+	}
 	if (reserve) {
 		cfg.no_pin = true;
 		cfg.on_thread = reserve_thread;
 		cfg.on_thread_arg = &rarg;
 	}
 	for (int i = 0; i < ts.n; i++)
-		if (ts.task[i].cpu >= 0 || (ts.task[i].prio >= 0 && !no_prio))
+		if ((ts.task[i].cpu >= 0 && !cfg.no_pin) || (ts.task[i].prio >= 0 && !no_prio))
 			needs_host = true;
-	if (needs_host || load) {
+	if (cpu >= 0 || nvcpus > 0) /* vCPU threads are pinned (or reserved) */
+		needs_host = true;
+	if (needs_host || load || net || container) {
 		if (geteuid() != 0) {
-			rtv_cli_error("pinning, priorities and --load change the host: run as root "
-				      "(or use a taskset without cpu/priority and --no-prio)");
+			rtv_cli_error("pinning, priorities, reservations, --load, --net-load and "
+				      "--container change the host: run as root (or use a taskset "
+				      "without cpu/priority and --no-prio)");
 			ret = RTV_EXIT_USAGE;
 			goto out;
 		}
@@ -406,13 +823,25 @@ static int taskset_run(int argc, char **argv)
 			goto out;
 		mark = rtv_journal_mark();
 	}
-	st = mmap(NULL, (size_t)ts.n * sizeof(*st), PROT_READ | PROT_WRITE,
-		  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (rtv_cli_catch_signals())
+		goto out;
+	if (container || net) {
+		int need = container ? tb_host_streams(container) : 0;
+
+		if (testbed_get(&tb, net && need < 1 ? 1 : need) < 0)
+			goto out;
+		host = container ? tb_host(&tb, container) : NULL;
+	}
+	/* shared: a child in a container writes them */
+	st_len = (size_t)ts.n * sizeof(*st) + sizeof(int) + sizeof(*nl);
+	st = mmap(NULL, st_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (st == MAP_FAILED) {
 		st = NULL;
 		rtv_cli_error("cannot allocate results for %d tasks: %s", ts.n, strerror(errno));
 		goto out;
 	}
+	nl = (struct net_load *)(st + ts.n);
+	result = (int *)(nl + 1);
 	if (!no_prio && needs_host && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
 		rtv_cli_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
 	if (dma >= 0) {
@@ -424,8 +853,6 @@ static int taskset_run(int argc, char **argv)
 			rtv_cli_warn("cannot hold /dev/cpu_dma_latency at %lld us: idle states may add wake-up latency",
 				     dma);
 	}
-	if (rtv_cli_catch_signals())
-		goto out;
 	/* calibrate the work loop now, before the load could slow it */
 	if (cfg.work == RTV_RUNNER_WORK_LOOP)
 		cfg.ns_per_loop = rtv_runner_calibrate(100000, 20);
@@ -445,13 +872,55 @@ static int taskset_run(int argc, char **argv)
 			goto out;
 		}
 	}
-	rtv_cli_info("running %d task%s (utilization %.3f) for %.1f s%s", ts.n, ts.n == 1 ? "" : "s",
-		     rtv_taskset_utilization(&ts), (double)duration_ns / 1e9,
-		     load ? " with a CPU hog on each CPU" : "");
+	if (net) {
+		nl->tb = &tb;
+		err = net_load_start(nl);
+		if (err < 0) {
+			rtv_cli_error("cannot start the network load: %s", strerror(-err));
+			goto out;
+		}
+	}
+	if (nvcpus > 0)
+		print_vcpus(&ts, &vc, reserve ? &rarg : NULL);
+	rtv_cli_info("running %d task%s (utilization %.3f) for %.1f s%s%s%s%s%s", ts.n,
+		     ts.n == 1 ? "" : "s", rtv_taskset_utilization(&ts), (double)duration_ns / 1e9,
+		     nvcpus > 0 ? " on vCPUs" : "", host ? " in container " : "",
+		     host ? host->name : "", load ? " with a CPU hog on each CPU" : "",
+		     net ? " with a TCP stream across the testbed" : "");
 	start_rt = rtv_realtime_ns();
-	err = rtv_runner_run(&ts, &cfg, st);
+	if (host) {
+		struct child_arg ca = { .ts = &ts, .cfg = cfg, .st = st, .result = result,
+					.lock_memory = !no_prio };
+		int sv[2];
+		pid_t pid;
+
+		ca.cfg.cpu = -1; /* all set-up is the parent's */
+		ca.cfg.no_pin = ca.cfg.no_prio = true;
+		ca.cfg.on_thread = ask_parent;
+		ca.cfg.on_thread_arg = &ca;
+		*result = -ECHILD;
+		if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+			rtv_cli_error("cannot make a socket pair: %s", strerror(errno));
+			goto out;
+		}
+		ca.sock = sv[1];
+		err = rtv_testbed_spawn(&tb, host, child_main, &ca, &pid);
+		close(sv[1]);
+		if (err < 0) {
+			close(sv[0]);
+			rtv_cli_error("cannot start the runner in container %s: %s", host->name,
+				      strerror(-err));
+			goto out;
+		}
+		serve_child(pid, sv[0], &ts, &cfg);
+		close(sv[0]);
+		err = *result;
+	} else {
+		err = rtv_runner_run(&ts, &cfg, st);
+	}
 	end_rt = rtv_realtime_ns();
 	hogs_stop(&hogs);
+	net_load_stop(nl);
 	if (err == -EINTR) {
 		rtv_cli_warn("interrupted: results cover the jobs run so far");
 	} else if (err < 0) {
@@ -474,11 +943,29 @@ static int taskset_run(int argc, char **argv)
 	rtv_json_set_num(conf, "duration_s", (double)duration_ns / 1e9);
 	rtv_json_set_num(conf, "warmup_s", (double)warmup_ns / 1e9);
 	json_object_set_new(conf, "load", json_boolean(load));
+	if (net)
+		rtv_json_set_num(conf, "net_load_gbit_s", rtv_stream_gbit_s(&nl->sink));
+	else
+		json_object_set_new(conf, "net_load_gbit_s", json_null());
+	if (host)
+		rtv_json_set_str(conf, "container", host->name);
+	else
+		json_object_set_new(conf, "container", json_null());
 	rtv_json_set_int(conf, "cpu", cpu);
 	json_object_set_new(conf, "prio", json_boolean(!no_prio && !reserve));
 	json_object_set_new(conf, "reserve", json_boolean(reserve));
 	if (reserve)
 		rtv_json_set_num(conf, "reserve_margin_pct", margin_pct);
+	if (nvcpus > 0) {
+		json_t *v = vcpus_json(&ts, &vc, reserve ? &rarg : NULL);
+
+		rtv_json_set_str(conf, "sched", rtv_sched_name(vc.sched));
+		rtv_json_set_str(conf, "heuristic", rtv_heuristic_name(vc.heuristic));
+		if (!v || json_object_set_new(conf, "vcpus", v)) {
+			rtv_cli_error("out of memory");
+			goto out;
+		}
+	}
 	if (dma_held)
 		rtv_json_set_int(conf, "cpu_dma_latency_us", dma);
 	else
@@ -491,6 +978,8 @@ static int taskset_run(int argc, char **argv)
 	for (int i = 0; i < ts.n; i++) {
 		json_t *t = task_json(&ts.task[i], &st[i]);
 
+		if (t && nvcpus > 0)
+			rtv_json_set_int(t, "vcpu", vc.of[i]);
 		if (!t || json_array_append_new(tasks, t)) {
 			rtv_cli_error("out of memory");
 			goto out;
@@ -498,6 +987,8 @@ static int taskset_run(int argc, char **argv)
 	}
 	json_object_set_new(root, "tasks", tasks);
 	print_table(tasks);
+	if (net)
+		printf("network load: %.2f Gbit/s across the testbed\n", rtv_stream_gbit_s(&nl->sink));
 	tasks = NULL;
 	ret = RTV_EXIT_OK;
 	if (json_path && (err = rtv_json_write_file(root, json_path)) < 0) {
@@ -510,8 +1001,9 @@ static int taskset_run(int argc, char **argv)
 	}
 out:
 	hogs_stop(&hogs);
+	net_load_stop(nl);
 	if (rtv_journal_is_open() && rtv_journal_undo_to(mark) < 0) {
-		rtv_cli_error("cannot undo every scheduling change (see 'rtvnet revert')");
+		rtv_cli_error("cannot undo every change (see 'rtvnet revert')");
 		ret = RTV_EXIT_FAIL;
 	}
 	if (dma_fd >= 0)
@@ -520,7 +1012,9 @@ out:
 	json_decref(conf);
 	json_decref(tasks);
 	if (st)
-		munmap(st, (size_t)ts.n * sizeof(*st));
+		munmap(st, st_len);
+	free(rarg.r);
+	vcpus_release(&vc);
 	rtv_taskset_release(&ts);
 	return ret;
 }

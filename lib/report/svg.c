@@ -99,12 +99,16 @@ static double y_px(double y)
 	return PB - y * (PB - PT);
 }
 
-/* Decades spanning all drawable points; 1..1000 µs when there are none. */
-static struct xscale xscale_of(const struct rtv_svg_series *s, int nseries)
+/* Decades spanning all drawable points and the marker (mark_ns > 0);
+ * 1..1000 µs when there are none. */
+static struct xscale xscale_of(const struct rtv_svg_series *s, int nseries, double mark_ns)
 {
 	struct xscale xs = { 0, 3 };
 	double mn = INFINITY, mx = -INFINITY, x;
 	int i, k;
+
+	if (mark_ns > 0 && isfinite(mark_ns))
+		mn = mx = mark_ns / 1000;
 
 	for (i = 0; i < nseries; i++) {
 		for (k = 0; k < s[i].n; k++) {
@@ -229,7 +233,29 @@ static void write_legend(FILE *f, const struct rtv_svg_series *s, int nseries)
 	}
 }
 
+/* A vertical dashed line across the plot at x, labelled at its top. */
+static void write_marker(FILE *f, const struct xscale *xs, double x_ns, const char *label)
+{
+	char a[32], b[32], c[32];
+	double x = x_px(xs, x_ns);
+
+	fprintf(f, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\" stroke=\"#d62728\" "
+		"stroke-width=\"1.5\" stroke-dasharray=\"6,3\"/>\n", num(a, x), PT, num(b, x), PB);
+	if (label) {
+		fprintf(f, "<text x=\"%s\" y=\"%s\" fill=\"#d62728\" text-anchor=\"end\">",
+			num(c, x - 4), num(a, PT + 14.0));
+		put_escaped(f, label);
+		fputs("</text>\n", f);
+	}
+}
+
 int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s, int nseries)
+{
+	return rtv_svg_cdf_write_marked(f, title, s, nseries, 0, NULL);
+}
+
+int rtv_svg_cdf_write_marked(FILE *f, const char *title, const struct rtv_svg_series *s,
+			     int nseries, double mark_x_ns, const char *mark_label)
 {
 	struct xscale xs;
 	int i, err = 0;
@@ -240,7 +266,7 @@ int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s
 		if (s[i].n > 0 && (!s[i].x_ns || !s[i].y))
 			return -EINVAL;
 
-	xs = xscale_of(s, nseries);
+	xs = xscale_of(s, nseries, mark_x_ns);
 	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
 		SVG_W, SVG_H, SVG_W, SVG_H);
@@ -254,6 +280,8 @@ int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s
 	write_axes(f, &xs);
 	for (i = 0; i < nseries; i++)
 		write_curve(f, &xs, &s[i], i);
+	if (mark_x_ns > 0 && isfinite(mark_x_ns))
+		write_marker(f, &xs, mark_x_ns, mark_label);
 	write_legend(f, s, nseries);
 	fputs("</svg>\n", f);
 

@@ -28,5 +28,10 @@ struct rtv_svg_series {
  * nseries > 0, NULL arrays with n > 0) or -EIO when writing fails (or f
  * was already in error). */
 int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s, int nseries);
+/* The same with a vertical dashed line at mark_x_ns (a deadline, IRMOS's
+ * Fig. 4), labelled mark_label (NULL: none), the x axis spanning it too;
+ * mark_x_ns <= 0 or not finite draws none. */
+int rtv_svg_cdf_write_marked(FILE *f, const char *title, const struct rtv_svg_series *s,
+			     int nseries, double mark_x_ns, const char *mark_label);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "analysis/deadline.h"
 #include "host/journal.h"
 #include "host/proc.h"
 #include "host/sched.h"
@@ -73,58 +75,28 @@ static void fmt_ns(int64_t ns, char *buf, size_t len)
 		rtv_duration_format(ns, buf, len);
 }
 
-/* Kernels from 6.12 reserve deadline bandwidth for the fair server on every
- * CPU (50 ms every 1 s by default) and count it in the admission test. */
-static bool has_fair_server(const char *root)
+/* Words for where the fair servers' figure came from, in a refusal. */
+static const char *fair_words(enum rtv_dl_fair_source src)
 {
-	char path[512], line[64];
-	int major = 0, minor = 0;
-
-	snprintf(path, sizeof(path), "%s/proc/sys/kernel/osrelease", root);
-	if (rtv_file_read_line(path, line, sizeof(line)) < 0 ||
-	    sscanf(line, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 12);
-}
-
-/* The fair servers' bandwidth on cpus: debugfs when mounted, else the
- * default when the kernel has them. *seen tells which. */
-static double fair_server_bw(const char *root, const cpu_set_t *cpus, bool *seen)
-{
-	double bw = 0;
-	int n = 0;
-
-	*seen = false;
-	for (int c = 0; c < CPU_SETSIZE; c++) {
-		char rel[128];
-		long long rt, per;
-
-		if (!CPU_ISSET(c, cpus))
-			continue;
-		n++;
-		snprintf(rel, sizeof(rel), "/sys/kernel/debug/sched/fair_server/cpu%d/runtime", c);
-		if (read_ll(root, rel, &rt) < 0)
-			continue;
-		snprintf(rel, sizeof(rel), "/sys/kernel/debug/sched/fair_server/cpu%d/period", c);
-		if (read_ll(root, rel, &per) < 0 || per <= 0)
-			continue;
-		*seen = true;
-		bw += (double)rt / (double)per;
+	switch (src) {
+	case RTV_DL_FAIR_DEBUGFS:
+		return "from debugfs";
+	case RTV_DL_FAIR_DEFAULT:
+		return "the default 5% of each CPU since Linux 6.12";
+	default:
+		return "none before Linux 6.12";
 	}
-	if (!*seen && has_fair_server(root))
-		bw = n * 0.05;
-	return bw;
 }
 
 int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
 		      struct rtv_reserve_admission *adm, char *err, size_t errlen)
 {
 	struct rtv_reserve_admission a = { 0 };
+	struct rtv_dl_admission dla;
+	struct rtv_dl_params *dl = NULL;
 	char rs[32], ds[32], ps[32], path[512], line[1024];
-	long long rt_runtime, rt_period;
 	int64_t deadline = r->deadline_ns ? r->deadline_ns : r->period_ns;
 	cpu_set_t online;
-	bool seen;
 	int e;
 
 	fmt_ns(r->runtime_ns, rs, sizeof(rs));
@@ -140,9 +112,7 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 		return -EINVAL;
 	}
 	if ((e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_min_us", &a.period_min_us)) < 0 ||
-	    (e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_max_us", &a.period_max_us)) < 0 ||
-	    (e = read_ll(root, "/proc/sys/kernel/sched_rt_runtime_us", &rt_runtime)) < 0 ||
-	    (e = read_ll(root, "/proc/sys/kernel/sched_rt_period_us", &rt_period)) < 0) {
+	    (e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_max_us", &a.period_max_us)) < 0) {
 		say(err, errlen, "cannot read the deadline limits in '%s/proc/sys/kernel': %s", root,
 		    strerror(-e));
 		return e;
@@ -153,11 +123,9 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 		    a.period_max_us);
 		return -EINVAL;
 	}
-	snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online", root);
-	e = rtv_file_read_line(path, line, sizeof(line));
-	if (e >= 0)
-		e = rtv_parse_cpulist(line, CPU_SETSIZE, &online);
+	e = rtv_dl_online_cpus(root, &online);
 	if (e < 0) {
+		snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online", root);
 		say(err, errlen, "cannot read the online CPUs in '%s': %s", path, strerror(-e));
 		return e;
 	}
@@ -166,35 +134,151 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 
 		CPU_AND(&both, &r->cpus, &online);
 		if (!CPU_EQUAL(&both, &r->cpus)) {
+			rtv_cpulist_format(&online, line, sizeof(line));
 			say(err, errlen, "some of the CPUs to pin to are not online (online: %s)", line);
 			return -EINVAL;
 		}
 		online = r->cpus;
 	}
-	a.ncpus = CPU_COUNT(&online);
-	a.request = nthreads * ((double)r->runtime_ns / (double)r->period_ns);
-	a.fair_server = fair_server_bw(root, &online, &seen);
-	if (rt_runtime < 0 || rt_period <= 0) {
-		a.limit = a.ncpus; /* sched_rt_runtime_us = -1: no limit */
-	} else {
-		a.limit = a.ncpus * ((double)rt_runtime / (double)rt_period);
-		/* the kernel compares in 1/2^20 units; a hair of slack for rounding */
-		if (a.request + a.fair_server > a.limit + 1e-6) {
-			say(err, errlen, "admission refused: %d thread%s x runtime %s / period %s = %.3f "
-			    "CPUs, plus %.3f for the fair servers (%s), exceed the deadline bandwidth "
-			    "of %d CPU%s x sched_rt_runtime_us/sched_rt_period_us (%lld/%lld) = %.3f; "
-			    "ask for less runtime or a longer period",
-			    nthreads, nthreads == 1 ? "" : "s", rs, ps, a.request, a.fair_server,
-			    seen ? "from debugfs" : "the default 5% of each CPU since Linux 6.12",
-			    a.ncpus, a.ncpus == 1 ? "" : "s", rt_runtime, rt_period, a.limit);
-			if (adm)
-				*adm = a;
-			return -EBUSY;
-		}
+	/* the same test as `rtvnet analyze`: nthreads equal reservations */
+	dl = calloc(nthreads > 0 ? (size_t)nthreads : 1, sizeof(*dl));
+	if (!dl) {
+		say(err, errlen, "out of memory");
+		return -ENOMEM;
 	}
+	for (int i = 0; i < nthreads; i++) {
+		dl[i].runtime_ns = (uint64_t)r->runtime_ns;
+		dl[i].deadline_ns = (uint64_t)deadline;
+		dl[i].period_ns = (uint64_t)r->period_ns;
+	}
+	e = rtv_dl_admission_check(root, &online, dl, nthreads > 0 ? nthreads : 0, &dla);
+	free(dl);
+	if (e < 0) {
+		say(err, errlen, "cannot read the deadline limits in '%s/proc/sys/kernel': %s", root,
+		    strerror(-e));
+		return e;
+	}
+	a.ncpus = dla.ncpus;
+	a.request = dla.total;
+	a.fair_server = dla.fair.cpus;
+	a.fair_source = dla.fair.source;
+	a.limit = dla.cap;
 	if (adm)
 		*adm = a;
+	if (!dla.admissible) {
+		say(err, errlen, "admission refused: %d thread%s x runtime %s / period %s = %.3f "
+		    "CPUs, plus %.3f for the fair servers (%s), exceed the deadline bandwidth "
+		    "of %d CPU%s x sched_rt_runtime_us/sched_rt_period_us (%lld/%lld) = %.3f; "
+		    "ask for less runtime or a longer period",
+		    nthreads, nthreads == 1 ? "" : "s", rs, ps, a.request, a.fair_server,
+		    fair_words(dla.fair.source), a.ncpus, a.ncpus == 1 ? "" : "s",
+		    (long long)dla.rt_runtime_us, (long long)dla.rt_period_us, a.limit);
+		return -EBUSY;
+	}
 	return 0;
+}
+
+/* ---- reservations from `rtvnet analyze --json` ---- */
+
+/* vcpus[k][key] as a whole number >= 0; -EINVAL with the reason otherwise. */
+static int analysis_ns(const char *name, const json_t *v, int k, const char *key, int64_t *ns,
+		       char *err, size_t errlen)
+{
+	const json_t *x = json_object_get(v, key);
+
+	if (!json_is_integer(x)) {
+		say(err, errlen, "'%s': vcpus[%d] has no whole number \"%s\" (is it the JSON of "
+		    "'rtvnet analyze --json'?)", name, k, key);
+		return -EINVAL;
+	}
+	*ns = (int64_t)json_integer_value(x);
+	if (*ns < 0) {
+		say(err, errlen, "'%s': vcpus[%d].%s is negative (%" PRId64 ")", name, k, key, *ns);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rtv_reserve_from_analysis(const char *path, int k, struct rtv_reserve *r, char *err,
+			      size_t errlen)
+{
+	const char *name = strcmp(path, "-") ? path : "standard input";
+	json_error_t jerr;
+	json_t *root = NULL;
+	const json_t *vcpus, *v;
+	struct stat st;
+	FILE *f;
+	size_t n;
+	int e = 0;
+
+	memset(r, 0, sizeof(*r));
+	CPU_ZERO(&r->cpus);
+	f = strcmp(path, "-") ? fopen(path, "re") : stdin;
+	if (!f) {
+		e = -errno;
+		say(err, errlen, "cannot read '%s': %s", name, strerror(-e));
+		return e;
+	}
+	if (!fstat(fileno(f), &st) && S_ISDIR(st.st_mode)) {
+		e = -EISDIR;
+		say(err, errlen, "cannot read '%s': %s", name, strerror(-e));
+		goto out;
+	}
+	root = json_loadf(f, 0, &jerr);
+	if (!root) {
+		e = -EINVAL;
+		say(err, errlen, "'%s' is not JSON: %s (line %d)", name, jerr.text, jerr.line);
+		goto out;
+	}
+	vcpus = json_object_get(root, "vcpus");
+	if (!json_is_array(vcpus)) {
+		e = -EINVAL;
+		say(err, errlen, "'%s' has no \"vcpus\" array: not the JSON of 'rtvnet analyze --json'",
+		    name);
+		goto out;
+	}
+	n = json_array_size(vcpus);
+	if (k < 0 || (size_t)k >= n) {
+		e = -ERANGE;
+		if (n)
+			say(err, errlen, "'%s' has %zu vCPU reservation%s (0 to %zu): no vCPU %d", name,
+			    n, n == 1 ? "" : "s", n - 1, k);
+		else
+			say(err, errlen, "'%s' has no vCPU reservations: no vCPU %d", name, k);
+		goto out;
+	}
+	v = json_array_get(vcpus, (size_t)k);
+	if (!json_is_object(v)) {
+		e = -EINVAL;
+		say(err, errlen, "'%s': vcpus[%d] is not an object (is it the JSON of 'rtvnet analyze "
+		    "--json'?)", name, k);
+		goto out;
+	}
+	if ((e = analysis_ns(name, v, k, "runtime_ns", &r->runtime_ns, err, errlen)) < 0 ||
+	    (e = analysis_ns(name, v, k, "deadline_ns", &r->deadline_ns, err, errlen)) < 0 ||
+	    (e = analysis_ns(name, v, k, "period_ns", &r->period_ns, err, errlen)) < 0)
+		goto out;
+	if (!r->runtime_ns) {
+		e = -ENODATA;
+		say(err, errlen, "'%s': vCPU %d has a budget of 0 (no tasks on it): nothing to reserve",
+		    name, k);
+		goto out;
+	}
+	if (!r->deadline_ns || !r->period_ns) {
+		e = -EINVAL;
+		say(err, errlen, "'%s': vcpus[%d] has a %s of 0", name, k,
+		    r->period_ns ? "deadline_ns" : "period_ns");
+		goto out;
+	}
+out:
+	json_decref(root);
+	if (f != stdin)
+		fclose(f);
+	if (e < 0) {
+		memset(r, 0, sizeof(*r));
+		CPU_ZERO(&r->cpus);
+	}
+	return e;
 }
 
 /* ---- the "dl" journal kind: tid, start time, old attributes ---- */

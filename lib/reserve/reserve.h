@@ -18,6 +18,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "analysis/deadline.h"
 #include "host/cgroup.h"
 
 #ifndef SCHED_DEADLINE
@@ -63,21 +64,37 @@ struct rtv_reserve {
 /* What the admission test found (bandwidths as fractions of one CPU). */
 struct rtv_reserve_admission {
 	int ncpus;          /* CPUs of the root domain checked */
-	double limit;       /* ncpus × sched_rt_runtime_us / sched_rt_period_us */
-	double fair_server; /* reserved by the fair servers when debugfs shows them, else 0 */
+	double limit;       /* ncpus × sched_rt_runtime_us / sched_rt_period_us (ncpus when -1) */
+	double fair_server; /* reserved by the fair servers (rtv_dl_fair_servers_read) */
+	enum rtv_dl_fair_source fair_source; /* where that figure came from */
 	double request;     /* nthreads × runtime / period */
 	long long period_min_us, period_max_us;
 };
 
 /* The parameter checks (EINVAL: 1024 ns ≤ runtime ≤ deadline ≤ period,
  * period within sched_deadline_period_{min,max}_us) and the admission test
- * (EBUSY: nthreads × runtime/period + fair servers ≤ limit) for nthreads
- * threads on the CPUs of r->cpus (all online CPUs when empty). Bandwidth
+ * (EBUSY: nthreads × runtime/period + fair servers ≤ limit, computed by
+ * rtv_dl_admission_check() in the kernel's fixed point, as `rtvnet
+ * analyze` does) for nthreads threads on the CPUs of r->cpus (all online
+ * CPUs when empty). Bandwidth
  * already held by other SCHED_DEADLINE threads is not visible here: the
  * kernel's own test at sched_setattr() may still refuse (EBUSY), and the
  * message says so. adm may be NULL. Changes nothing. */
 int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
 		      struct rtv_reserve_admission *adm, char *err, size_t errlen);
+
+/* The reservation `rtvnet analyze --json` wrote for vCPU k, to be given
+ * to that vCPU's thread (Abeni's use: one (Q, P) per vCPU of a VM):
+ * vcpus[k]'s runtime_ns, deadline_ns and period_ns. A partitioned analysis
+ * has vCPU k's own (Q, P); a global one the k-th reservation of its even
+ * split. path "-" is standard input. Fills *r (r->cpus empty) and returns
+ * 0, or -errno with the reason in err, naming the file: unreadable (the
+ * open's or read's errno), not JSON or not analyze's output (no "vcpus",
+ * a field missing or not a whole number: -EINVAL), k out of range
+ * (-ERANGE), a vCPU without tasks, whose runtime is 0 (-ENODATA). Checks
+ * nothing about the host (rtv_reserve_admit does) and changes nothing. */
+int rtv_reserve_from_analysis(const char *path, int k, struct rtv_reserve *r, char *err,
+			      size_t errlen);
 
 /* Register the "dl" journal kind (idempotent); call before
  * rtv_journal_recover(). rtv_cli_host_lock() does. */

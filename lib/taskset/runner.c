@@ -31,10 +31,25 @@ struct shared {
 	atomic_int quit;
 };
 
+/* One task's state inside a vCPU (vCPU mode). */
+struct vtask {
+	const struct rtv_task *t;
+	struct rtv_runner_stats *st;
+	int rank;      /* fixed priority, 0 highest; -1: EDF */
+	int64_t rel;   /* release of the current job (the oldest unfinished one) */
+	int64_t left;  /* its work left: loop iterations, or ns of CPU time */
+	int64_t first; /* when it first ran; 0: not yet */
+	int64_t work;  /* CPU time it consumed so far */
+	int64_t full;  /* a whole job's work, in the unit of left */
+};
+
 struct worker {
 	struct shared *sh;
-	const struct rtv_task *task;
+	const struct rtv_task *task;    /* thread per task */
 	struct rtv_runner_stats *st;
+	struct vtask *vt;               /* vCPU mode: its tasks */
+	int nvt;
+	struct rtv_runner_stats *vstat; /* vCPU mode: where the tid goes (its first task's) */
 	pthread_t thread;
 };
 
@@ -92,26 +107,11 @@ double rtv_runner_calibrate(uint64_t loops, int trials)
 
 static volatile uint64_t sink;
 
-static void *worker_main(void *arg)
+/* Wait for the go; 0 to run, -1 to abort. Publishes the thread's tid. */
+static int worker_ready(struct shared *sh, struct rtv_runner_stats *st)
 {
-	struct worker *w = arg;
-	struct shared *sh = w->sh;
-	const struct rtv_task *t = w->task;
-	struct rtv_runner_stats *st = w->st;
-	int64_t rel, wake, fin, resp, k = 0;
-	char name[16];
-	uint64_t loops = 0;
 	int go;
 
-	memcpy(name, t->name, sizeof(name) - 1); /* the kernel keeps 15 bytes */
-	name[sizeof(name) - 1] = '\0';
-	pthread_setname_np(pthread_self(), name);
-	if (sh->work == RTV_RUNNER_WORK_LOOP) {
-		/* ~100 µs a trial: long against the clock's cost, short against a tick */
-		st->ns_per_loop = sh->ns_per_loop > 0 ? sh->ns_per_loop
-						      : rtv_runner_calibrate(100000, 20);
-		loops = (uint64_t)((double)t->wcet_ns / st->ns_per_loop + 0.5);
-	}
 	pthread_mutex_lock(&sh->lock);
 	st->tid = gettid();
 	sh->ready++;
@@ -120,7 +120,56 @@ static void *worker_main(void *arg)
 		pthread_cond_wait(&sh->cond, &sh->lock);
 	go = sh->go;
 	pthread_mutex_unlock(&sh->lock);
-	if (go < 0)
+	return go < 0 ? -1 : 0;
+}
+
+/* A job released at rel that first ran at start and ended at fin. */
+static void record_job(const struct shared *sh, const struct rtv_task *t,
+		       struct rtv_runner_stats *st, int64_t rel, int64_t start, int64_t fin,
+		       int64_t work)
+{
+	int64_t resp = fin - rel;
+
+	if (rel < sh->warm_end_ns) {
+		st->warmup_jobs++;
+		return;
+	}
+	st->jobs++;
+	st->work_ns += work;
+	if (resp > t->deadline_ns)
+		st->misses++;
+	rtv_hist_record(&st->response, resp);
+	rtv_hist_record(&st->latency, start - rel);
+	rtv_hist_record(&st->norm,
+			(int64_t)((double)resp * RTV_RUNNER_NORM_SCALE / (double)t->period_ns + 0.5));
+}
+
+static void set_name(const char *s)
+{
+	char name[16];
+
+	memcpy(name, s, sizeof(name) - 1); /* the kernel keeps 15 bytes */
+	name[sizeof(name) - 1] = '\0';
+	pthread_setname_np(pthread_self(), name);
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	const struct rtv_task *t = w->task;
+	struct rtv_runner_stats *st = w->st;
+	int64_t rel, wake, k = 0;
+	uint64_t loops = 0;
+
+	set_name(t->name);
+	if (sh->work == RTV_RUNNER_WORK_LOOP) {
+		/* ~100 µs a trial: long against the clock's cost, short against a tick */
+		st->ns_per_loop = sh->ns_per_loop > 0 ? sh->ns_per_loop
+						      : rtv_runner_calibrate(100000, 20);
+		loops = (uint64_t)((double)t->wcet_ns / st->ns_per_loop + 0.5);
+	}
+	if (worker_ready(sh, st) < 0)
 		return NULL;
 
 	/* the hot loop: no allocation, no lock, no system call but the clocks
@@ -140,30 +189,144 @@ static void *worker_main(void *arg)
 		} else {
 			work = rtv_runner_spin_cpu(t->wcet_ns);
 		}
-		fin = rtv_now_ns();
-		if (rel < sh->warm_end_ns) {
-			st->warmup_jobs++;
-			continue;
-		}
-		resp = fin - rel;
-		st->jobs++;
-		st->work_ns += work;
-		if (resp > t->deadline_ns)
-			st->misses++;
-		rtv_hist_record(&st->response, resp);
-		rtv_hist_record(&st->latency, wake - rel);
-		rtv_hist_record(&st->norm,
-				(int64_t)((double)resp * RTV_RUNNER_NORM_SCALE / (double)t->period_ns + 0.5));
+		record_job(sh, t, st, rel, wake, rtv_now_ns(), work);
 	}
 	return NULL;
 }
 
-/* Pin and prioritize worker i's thread (journaled), then call the hook. */
-static int setup_thread(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cfg, int i,
-			pid_t tid)
+/* The vCPU's choice among its pending jobs (rel <= now): the highest fixed
+ * priority, or under EDF the earliest absolute deadline; ties to the lower
+ * index. Also the next release of any task after now (INT64_MAX: none
+ * before the end), and whether any task still has jobs. */
+static int vcpu_pick(const struct vtask *vt, int n, int64_t now, int64_t end, int64_t *next,
+		     bool *active)
 {
-	const struct rtv_task *t = &ts->task[i];
-	int cpu = cfg->cpu >= 0 ? cfg->cpu : cfg->no_pin ? -1 : t->cpu;
+	int best = -1;
+
+	*next = INT64_MAX;
+	*active = false;
+	for (int j = 0; j < n; j++) {
+		const struct vtask *v = &vt[j];
+		int64_t r;
+
+		if (v->rel >= end)
+			continue; /* released its last job and finished it */
+		*active = true;
+		if (v->rel <= now) {
+			if (best < 0)
+				best = j;
+			else if (v->rank >= 0 ? v->rank < vt[best].rank
+					      : v->rel + v->t->deadline_ns <
+							vt[best].rel + vt[best].t->deadline_ns)
+				best = j;
+			r = v->rel + ((now - v->rel) / v->t->period_ns + 1) * v->t->period_ns;
+		} else {
+			r = v->rel;
+		}
+		if (r < end && r < *next)
+			*next = r;
+	}
+	return best;
+}
+
+static void *vcpu_main(void *arg)
+{
+	struct worker *w = arg;
+	struct shared *sh = w->sh;
+	struct vtask *vt = w->vt;
+	double ns_per_loop = 0;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu-%.10s", vt[0].t->name);
+	set_name(name);
+	if (sh->work == RTV_RUNNER_WORK_LOOP)
+		ns_per_loop = sh->ns_per_loop > 0 ? sh->ns_per_loop : rtv_runner_calibrate(100000, 20);
+	for (int j = 0; j < w->nvt; j++) {
+		vt[j].st->ns_per_loop = ns_per_loop;
+		vt[j].full = ns_per_loop > 0 ? (int64_t)((double)vt[j].t->wcet_ns / ns_per_loop + 0.5)
+					     : vt[j].t->wcet_ns;
+		if (vt[j].full < 1)
+			vt[j].full = 1;
+		vt[j].left = vt[j].full;
+	}
+	if (worker_ready(sh, w->vstat) < 0)
+		return NULL;
+	for (int j = 0; j < w->nvt; j++) {
+		vt[j].rel = sh->start_ns;
+		vt[j].st->tid = w->vstat->tid;
+	}
+
+	/* the hot loop: no allocation, no lock, no system call but the clocks
+	 * and the sleep */
+	for (;;) {
+		int64_t now = rtv_now_ns(), next, c0, used;
+		bool active;
+		int j;
+
+		if (atomic_load_explicit(&sh->quit, memory_order_relaxed))
+			break;
+		j = vcpu_pick(vt, w->nvt, now, sh->end_ns, &next, &active);
+		if (!active)
+			break;
+		if (j < 0) { /* idle until the next release */
+			rtv_sleep_until_ns(next);
+			continue;
+		}
+		struct vtask *v = &vt[j];
+
+		if (!v->first)
+			v->first = now;
+		c0 = rtv_runner_thread_cpu_ns();
+		if (ns_per_loop > 0) { /* a chunk of the loop that ends at the next release */
+			int64_t n = v->left;
+
+			if (next != INT64_MAX) {
+				int64_t until = (int64_t)((double)(next - now) / ns_per_loop);
+
+				if (until < n)
+					n = until > 0 ? until : 1;
+			}
+			sink = rtv_runner_loop((uint64_t)n);
+			v->left -= n;
+			used = rtv_runner_thread_cpu_ns() - c0;
+		} else { /* spin on the CPU clock until done or the next release */
+			do
+				used = rtv_runner_thread_cpu_ns() - c0;
+			while (used < v->left && (next == INT64_MAX || rtv_now_ns() < next));
+			v->left -= used;
+		}
+		v->work += used;
+		if (v->left > 0)
+			continue;
+		record_job(sh, v->t, v->st, v->rel, v->first, rtv_now_ns(), v->work);
+		v->rel += v->t->period_ns;
+		v->left = v->full;
+		v->first = 0;
+		v->work = 0;
+	}
+	return NULL;
+}
+
+/* The (n mod count)-th CPU this process may use. */
+static int nth_cpu(int n)
+{
+	cpu_set_t set;
+	int count, k = 0;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0 || !(count = CPU_COUNT(&set)))
+		return -1;
+	n %= count;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set) && k++ == n)
+			return cpu;
+	return -1;
+}
+
+int rtv_runner_setup_thread(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cfg,
+			    int i, pid_t tid)
+{
+	const struct rtv_task *t = cfg->vcpu ? NULL : &ts->task[i];
+	int cpu = cfg->cpu >= 0 ? cfg->cpu : cfg->no_pin ? -1 : t ? t->cpu : nth_cpu(i);
 	int err;
 
 	if (cpu >= 0) {
@@ -177,7 +340,7 @@ static int setup_thread(const struct rtv_taskset *ts, const struct rtv_runner_cf
 		if (err < 0)
 			return err;
 	}
-	if (t->prio >= 0 && !cfg->no_prio) {
+	if (t && t->prio >= 0 && !cfg->no_prio) {
 		err = rtv_sched_set(tid, SCHED_FIFO, t->prio);
 		if (err < 0)
 			return err;
@@ -193,28 +356,63 @@ int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cf
 	struct shared sh = { .ready = 0, .go = 0, .work = cfg ? cfg->work : 0,
 			   .ns_per_loop = cfg ? cfg->ns_per_loop : 0 };
 	struct worker *w = NULL;
-	int created = 0, err = 0, i;
+	struct vtask *vt = NULL;
+	int created = 0, err = 0, i, nw;
 	int64_t now;
 
 	if (!ts || !cfg || !stats || ts->n <= 0 || !ts->task || cfg->duration_ns <= 0 ||
 	    cfg->warmup_ns < 0)
 		return -EINVAL;
+	if (cfg->vcpu) {
+		if (cfg->nvcpus <= 0 || cfg->nvcpus > ts->n)
+			return -EINVAL;
+		for (i = 0; i < ts->n; i++)
+			if (cfg->vcpu[i] < 0 || cfg->vcpu[i] >= cfg->nvcpus ||
+			    (cfg->vcpu_rank && cfg->vcpu_rank[i] < 0))
+				return -EINVAL;
+	}
+	nw = cfg->vcpu ? cfg->nvcpus : ts->n;
 	for (i = 0; i < ts->n; i++) {
 		memset(&stats[i], 0, sizeof(stats[i]));
 		rtv_hist_init(&stats[i].response);
 		rtv_hist_init(&stats[i].norm);
 		rtv_hist_init(&stats[i].latency);
 	}
-	w = calloc((size_t)ts->n, sizeof(*w));
-	if (!w)
+	w = calloc((size_t)nw, sizeof(*w));
+	vt = cfg->vcpu ? calloc((size_t)ts->n, sizeof(*vt)) : NULL;
+	if (!w || (cfg->vcpu && !vt)) {
+		free(w);
 		return -ENOMEM;
+	}
+	if (cfg->vcpu) { /* each vCPU's tasks, contiguous in vt, in input order */
+		int k = 0;
+
+		for (int v = 0; v < nw; v++) {
+			w[v] = (struct worker){ .sh = &sh, .vt = vt + k };
+			for (i = 0; i < ts->n; i++) {
+				if (cfg->vcpu[i] != v)
+					continue;
+				vt[k++] = (struct vtask){
+					.t = &ts->task[i], .st = &stats[i],
+					.rank = cfg->vcpu_rank ? cfg->vcpu_rank[i] : -1 };
+				w[v].nvt++;
+			}
+			if (!w[v].nvt) { /* every vCPU must have a task */
+				free(w);
+				free(vt);
+				return -EINVAL;
+			}
+			w[v].vstat = w[v].vt[0].st;
+		}
+	}
 	pthread_mutex_init(&sh.lock, NULL);
 	pthread_cond_init(&sh.cond, NULL);
 	atomic_init(&sh.quit, 0);
 
-	for (i = 0; i < ts->n; i++) {
-		w[i] = (struct worker){ .sh = &sh, .task = &ts->task[i], .st = &stats[i] };
-		err = -pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
+	for (i = 0; i < nw; i++) {
+		if (!cfg->vcpu)
+			w[i] = (struct worker){ .sh = &sh, .task = &ts->task[i], .st = &stats[i] };
+		err = -pthread_create(&w[i].thread, NULL, cfg->vcpu ? vcpu_main : worker_main, &w[i]);
 		if (err)
 			goto start;
 		created++;
@@ -224,7 +422,7 @@ int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cf
 		pthread_cond_wait(&sh.cond, &sh.lock);
 	pthread_mutex_unlock(&sh.lock);
 	for (i = 0; i < created && !err; i++)
-		err = setup_thread(ts, cfg, i, stats[i].tid);
+		err = rtv_runner_setup_thread(ts, cfg, i, cfg->vcpu ? w[i].vstat->tid : stats[i].tid);
 start:
 	now = rtv_now_ns();
 	pthread_mutex_lock(&sh.lock);
@@ -253,5 +451,6 @@ start:
 	pthread_cond_destroy(&sh.cond);
 	pthread_mutex_destroy(&sh.lock);
 	free(w);
+	free(vt);
 	return err;
 }

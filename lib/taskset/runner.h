@@ -54,7 +54,7 @@ struct rtv_runner_stats {
 	uint64_t warmup_jobs;     /* released during the warm-up, not measured */
 	int64_t work_ns;          /* CPU time the measured jobs consumed */
 	double ns_per_loop;       /* calibration (RTV_RUNNER_WORK_LOOP), else 0 */
-	pid_t tid;                /* the thread that ran the task */
+	pid_t tid;                /* the thread that ran the task (its vCPU's, in vCPU mode) */
 	struct rtv_hist response; /* ns */
 	struct rtv_hist norm;     /* response / period, in millionths */
 	struct rtv_hist latency;  /* release latency, ns */
@@ -80,6 +80,23 @@ struct rtv_runner_cfg {
 	 * stops the run before any job, and rtv_runner_run returns it. */
 	int (*on_thread)(void *arg, int task_index, pid_t tid);
 	void *on_thread_arg;
+	/* vCPU mode (Abeni's reserved vCPUs), when vcpu is not NULL: the tasks
+	 * get no thread each; task i runs on vCPU vcpu[i] (0..nvcpus-1), and
+	 * each vCPU is one thread that runs its tasks' jobs, scheduled inside it
+	 * as a guest kernel schedules a vCPU: the pending job with the highest
+	 * fixed priority (vcpu_rank[i], 0 the highest: RM/DM order), or with
+	 * vcpu_rank NULL the earliest absolute deadline (EDF); ties go to the
+	 * lower task index. A release preempts: the running job's work is cut
+	 * in chunks that end at the next release of any of the vCPU's tasks.
+	 * The release latency is then the job's first start minus its release
+	 * (waiting behind higher-priority jobs included). The taskset's cpu and
+	 * prio are not used. vCPU k is pinned to the (k mod n)-th of the n CPUs
+	 * this process may use (a VM's pinned vCPUs: unpinned, two busy vCPUs
+	 * may share a CPU for a while), unless no_pin; cfg->cpu pins them all to
+	 * one. on_thread gets the vCPU's index, once per vCPU. */
+	const int *vcpu;
+	int nvcpus;
+	const int *vcpu_rank;
 	/* Polled every 50 ms; non-zero ends the run early (a signal). May be NULL. */
 	const volatile sig_atomic_t *stop;
 };
@@ -98,6 +115,15 @@ void rtv_runner_cfg_init(struct rtv_runner_cfg *cfg);
  * without the privilege), the hook's error, or pthread's. */
 int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cfg,
 		   struct rtv_runner_stats *stats);
+
+/* What rtv_runner_run does to the thread of task i (of vCPU i in vCPU mode)
+ * before its first release: pin it (cfg->cpu, else the task's cpu unless
+ * no_pin), give it the task's SCHED_FIFO priority (unless no_prio; never in
+ * vCPU mode), both journaled, then call cfg->on_thread. Exposed for a runner
+ * that runs in another process (a testbed container): that one's own cfg
+ * leaves all this to an on_thread hook that asks this process to do it. */
+int rtv_runner_setup_thread(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cfg,
+			    int i, pid_t tid);
 
 /* The CPU time the calling thread has consumed, in ns. */
 int64_t rtv_runner_thread_cpu_ns(void);

@@ -2,7 +2,8 @@
 # rtvnet analyze on Abeni 2024's Table 4 taskset (tests/data/table4.json):
 # the paper's partition pinned gives (7.5 ms, 11 ms) and (27.5 ms, 33 ms);
 # global EDF on 2 CPUs gives Θ = 17.5 ms every Π = 10 ms; the JSON has the
-# documented shape; bad input exits 2. Pure computation: no host change.
+# documented shape; the fair servers of a fake debugfs count against the
+# admission limit; bad input exits 2. Pure computation: no host change.
 . "$(dirname "$0")/lib.sh"
 command -v jq >/dev/null || skip "jq not installed"
 DATA="$(cd "$(dirname "$0")/../data" && pwd)/table4.json"
@@ -27,6 +28,28 @@ jq -e '(.total_bandwidth - 1.515) | fabs < 0.001' "$J" >/dev/null || die "total_
 jq -e '(.overhead - 0.115) | fabs < 0.001' "$J" >/dev/null || die "overhead $(jq .overhead "$J")"
 jq -e '.admissible == true and .admission.limit == 1.9' "$J" >/dev/null || die "admission $(jq -c .admission "$J")"
 jq -e '.tool == "rtvnet" and (.kernel | type) == "string"' "$J" >/dev/null || die "metadata"
+
+jq -e '.admission.fair_server == 0 and .admission.fair_server_source == "none"' "$J" >/dev/null || die "fair servers in a tree without them: $(jq -c .admission "$J")"
+
+# the fair servers count against the limit, as in `rtvnet reserve`: 0.05 of
+# each of 2 CPUs from debugfs leaves room, 0.2 of each does not (1.515 + 0.4 > 1.9)
+mkdir -p "$TMP/root/sys/devices/system/cpu"
+echo 0-1 >"$TMP/root/sys/devices/system/cpu/online"
+fair() {
+	for c in 0 1; do
+		mkdir -p "$TMP/root/sys/kernel/debug/sched/fair_server/cpu$c"
+		echo "$1" >"$TMP/root/sys/kernel/debug/sched/fair_server/cpu$c/runtime"
+		echo 1000000000 >"$TMP/root/sys/kernel/debug/sched/fair_server/cpu$c/period"
+	done
+}
+fair 50000000
+expect 0 "$RTVNET" analyze --cpus 2 --proc-root "$TMP/root" --json - "$TMP/pinned.json"
+jq -e '.admissible == true and .admission.fair_server == 0.1 and .admission.fair_server_source == "debugfs" and .admission.cpus == 2' "$TMP/out" >/dev/null ||
+	die "fair servers from debugfs: $(jq -c .admission "$TMP/out")"
+fair 200000000
+expect 0 "$RTVNET" analyze --cpus 2 --proc-root "$TMP/root" "$TMP/pinned.json"
+out_has "SCHED_DEADLINE admission: REFUSED \(1.5150 requested \+ 0.4000 fair servers \(debugfs\), limit 2 CPUs"
+rm -r "$TMP/root/sys"
 
 # on one CPU of 0.95 the same reservations are refused
 expect 0 "$RTVNET" analyze --cpus 2 --proc-root "$TMP/root" --json - "$TMP/pinned.json"

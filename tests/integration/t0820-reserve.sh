@@ -5,6 +5,11 @@
 # policy and nice value; --duration holds and undoes it; kill -9 in the
 # middle, then `rtvnet revert` restores; admission refusals (ours before any
 # change, the kernel's after) exit 1 with the explanation and nothing changed.
+# --from takes vCPU K's reservation from `rtvnet analyze --json` output
+# (partitioned and global, on Abeni's Table 4 taskset): the thread's
+# SCHED_DEADLINE parameters read back equal the file's; a bad file, a
+# missing or out-of-range K, a vCPU without tasks and clashing options exit
+# 2 with nothing changed.
 . "$(dirname "$0")/lib.sh"
 
 pids=()
@@ -111,6 +116,78 @@ wait "$rpid"; st=$?; rpid=
 [ "$st" -eq 0 ] || { cat "$TMP/bg" >&2; die "a held reserve stopped by revert exited $st"; }
 grep -q "reverted 1 change" "$TMP/bg" || { cat "$TMP/bg" >&2; die "did not undo on SIGTERM"; }
 same_as_before "after revert of a held reservation"
+
+# -- --from: the reservation of vCPU K computed by `rtvnet analyze --json` --
+DATA="$(cd "$(dirname "$0")/../data" && pwd)/table4.json"
+[ -r "$DATA" ] || die "missing $DATA"
+A="$TMP/partitioned.json" G="$TMP/global.json"
+expect 0 "$RTVNET" analyze --cpus 2 --json "$A" "$DATA"
+expect 0 "$RTVNET" analyze --global --cpus 4 --json "$G" "$DATA"
+# FILE KEY K: vcpus[K].KEY (rtvnet writes one key per line; only vcpus have these)
+nth() { grep -o "\"$2\": [0-9]*" "$1" | sed -n "$(($3 + 1))p" | awk '{print $2}'; }
+nvcpus=$(grep -c '"runtime_ns"' "$A")
+[ "$nvcpus" -ge 2 ] || die "expected 2 vCPUs in $(cat "$A")"
+for k in 0 1; do
+	rt=$(nth "$A" runtime_ns $k) dl=$(nth "$A" deadline_ns $k) per=$(nth "$A" period_ns $k)
+	[ -n "$rt" ] && [ "$rt" -gt 0 ] && [ -n "$per" ] || die "vcpus[$k] of $(cat "$A")"
+	expect 0 "$RTVNET" reserve --tid "$s1" --from "$A" --vcpu $k --dry-run
+	out_has "vCPU $k of '$A': runtime_ns $rt deadline_ns $dl period_ns $per"
+	out_has "nothing was changed"
+	same_as_before "after --from --dry-run"
+	expect 0 "$RTVNET" reserve --tid "$s1" --from "$A" --vcpu $k
+	out_has "the reservation of vCPU $k in '$A'"
+	chrt -p "$s1" >"$TMP/chrt"
+	grep -q "SCHED_DEADLINE" "$TMP/chrt" || die "--from vCPU $k: not SCHED_DEADLINE: $(cat "$TMP/chrt")"
+	grep -q "parameters: $rt/$dl/$per\$" "$TMP/chrt" ||
+		die "--from vCPU $k: not $rt/$dl/$per: $(cat "$TMP/chrt")"
+	expect 0 "$RTVNET" revert
+	out_has "reverted 1 change"
+	same_as_before "after --from vCPU $k and revert"
+done
+# global: vCPU 1 of the even split (8.75 ms every 10 ms), from standard input
+[ "$(nth "$G" runtime_ns 1)" = 8750000 ] && [ "$(nth "$G" period_ns 1)" = 10000000 ] ||
+	die "global split: $(cat "$G")"
+expect 0 "$RTVNET" reserve --tid "$s2" --from - --vcpu 1 <"$G"
+out_has "the reservation of vCPU 1 in 'standard input'"
+chrt -p "$s2" | grep -q "parameters: 8750000/10000000/10000000$" ||
+	die "--from global vCPU 1: $(chrt -p "$s2")"
+expect 0 "$RTVNET" revert
+same_as_before "after --from global and revert"
+
+# bad input with --from: exit 2, a message naming the file, nothing changed
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$A" --vcpu 0 --runtime 1 --period 10
+out_has "'--from' takes the runtime, deadline and period from"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$A" --vcpu 0 --period 10
+out_has "without '--runtime', '--period'"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$A"
+out_has "'--from' needs '--vcpu K'"
+expect 2 "$RTVNET" reserve --tid "$s1" --vcpu 0 --runtime 1 --period 10
+out_has "'--vcpu' picks a reservation of '--from FILE'"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$A" --vcpu -1
+out_has "'--vcpu': '-1' is not a vCPU number"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$A" --vcpu "$nvcpus"
+out_has "'$A' has $nvcpus vCPU reservations \(0 to $((nvcpus - 1))\): no vCPU $nvcpus"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$TMP/nosuch.json" --vcpu 0
+out_has "cannot read '$TMP/nosuch.json': No such file or directory; nothing was changed"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$TMP" --vcpu 0
+out_has "cannot read '$TMP': Is a directory"
+head -c 200 "$A" >"$TMP/trunc.json"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$TMP/trunc.json" --vcpu 0
+out_has "'$TMP/trunc.json' is not JSON"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$DATA" --vcpu 0
+out_has "'$DATA' has no \"vcpus\" array"
+echo '{"vcpus": [{"vcpu": 0, "runtime_ns": "7.5ms", "deadline_ns": 11000000, "period_ns": 11000000}]}' >"$TMP/str.json"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$TMP/str.json" --vcpu 0
+out_has "vcpus\[0\] has no whole number \"runtime_ns\""
+# a task pinned to vCPU 1 leaves vCPU 0 without tasks: budget 0
+echo '{"tasks": [{"name": "a", "wcet_ms": 1, "period_ms": 10, "cpu": 1}]}' >"$TMP/pin1.json"
+expect 0 "$RTVNET" analyze --cpus 2 --json "$TMP/empty0.json" "$TMP/pin1.json"
+expect 2 "$RTVNET" reserve --tid "$s1" --from "$TMP/empty0.json" --vcpu 0
+out_has "vCPU 0 has a budget of 0 \(no tasks on it\)"
+out_has "nothing was changed"
+expect 2 "$RTVNET" reserve --tid 2147483000 --from "$A" --vcpu 0
+out_has "no thread 2147483000"
+same_as_before "after bad input with --from"
 
 # -- admission refused by rtvnet's test, before any change --
 ncpu=$(nproc)

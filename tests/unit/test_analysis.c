@@ -21,6 +21,8 @@
 #include "analysis/prm.h"
 #include "util/time.h"
 
+#include "fixture.h"
+
 #define MS RTV_NS_PER_MS
 
 /* C and T in µs, so that Table 4's WCETs (10.321 ms) are exact */
@@ -352,6 +354,17 @@ static void test_partition_table4(void **state)
 
 static char fake_root[64];
 
+/* CPUs 0..n-1 */
+static cpu_set_t first_cpus(int n)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < n; c++)
+		CPU_SET(c, &set);
+	return set;
+}
+
 static void write_file(const char *dir, const char *name, const char *text)
 {
 	char path[256];
@@ -369,6 +382,7 @@ static void test_deadline(void **state)
 	struct rtv_prm r[2] = { { 11 * MS, 7500000 }, { 33 * MS, 27500000 } };
 	struct rtv_dl_params dl[2];
 	struct rtv_dl_admission adm;
+	cpu_set_t one = first_cpus(1), two = first_cpus(2), none = first_cpus(0);
 	char path[128];
 
 	(void)state;
@@ -391,27 +405,32 @@ static void test_deadline(void **state)
 	write_file(fake_root, "sched_rt_runtime_us", "950000\n");
 	write_file(fake_root, "sched_rt_period_us", "1000000\n");
 	/* 1.515 ≤ 2 · 0.95 */
-	assert_int_equal(rtv_dl_admission_check(fake_root, 2, dl, 2, &adm), 0);
+	assert_int_equal(rtv_dl_admission_check(fake_root, &two, dl, 2, &adm), 0);
 	assert_true(adm.admissible);
 	assert_false(adm.unlimited);
 	assert_int_equal(adm.rt_runtime_us, 950000);
 	assert_int_equal(adm.total_bw, 714938 + 873813);
 	assert_int_equal(adm.cap_bw, 1992294);
 	assert_true(fabs(adm.cap - 1.9) < 1e-12);
+	/* no osrelease, no debugfs: no fair server */
+	assert_int_equal(adm.fair.source, RTV_DL_FAIR_NONE);
+	assert_int_equal(adm.fair.bw, 0);
+	assert_true(adm.fair.cpus == 0);
+	assert_int_equal(rtv_dl_admission_check(fake_root, &none, dl, 2, &adm), -EINVAL);
 	/* 1.515 > 1 · 0.95 */
-	assert_int_equal(rtv_dl_admission_check(fake_root, 1, dl, 2, &adm), 0);
+	assert_int_equal(rtv_dl_admission_check(fake_root, &one, dl, 2, &adm), 0);
 	assert_false(adm.admissible);
 	/* no limit */
 	write_file(fake_root, "sched_rt_runtime_us", "-1\n");
-	assert_int_equal(rtv_dl_admission_check(fake_root, 1, dl, 2, &adm), 0);
+	assert_int_equal(rtv_dl_admission_check(fake_root, &one, dl, 2, &adm), 0);
 	assert_true(adm.admissible);
 	assert_true(adm.unlimited);
 	/* garbage, and a missing file */
 	write_file(fake_root, "sched_rt_runtime_us", "lots\n");
-	assert_int_equal(rtv_dl_admission_check(fake_root, 1, dl, 2, &adm), -EINVAL);
+	assert_int_equal(rtv_dl_admission_check(fake_root, &one, dl, 2, &adm), -EINVAL);
 	snprintf(path, sizeof(path), "%s/proc/sys/kernel/sched_rt_runtime_us", fake_root);
 	unlink(path);
-	assert_int_equal(rtv_dl_admission_check(fake_root, 1, dl, 2, &adm), -ENOENT);
+	assert_int_equal(rtv_dl_admission_check(fake_root, &one, dl, 2, &adm), -ENOENT);
 	snprintf(path, sizeof(path), "%s/proc/sys/kernel/sched_rt_period_us", fake_root);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/proc/sys/kernel", fake_root);
@@ -421,6 +440,181 @@ static void test_deadline(void **state)
 	snprintf(path, sizeof(path), "%s/proc", fake_root);
 	rmdir(path);
 	rmdir(fake_root);
+}
+
+/* ---- the fair servers and the admission test with them, on a fake tree ---- */
+
+static int tree_setup(void **state)
+{
+	return rtv_test_tree_setup(state, "analysis");
+}
+
+static int tree_teardown(void **state)
+{
+	return rtv_test_tree_teardown(state);
+}
+
+/* ROOT/proc/sys/kernel with the default limits (0.95 of each CPU), and
+ * the fair_server folders of CPUs 0..3 (empty). */
+static void fake_host(const char *root, const char *osrelease)
+{
+	static const char *const dirs[] = { "proc", "proc/sys", "proc/sys/kernel", "sys",
+					    "sys/devices", "sys/devices/system",
+					    "sys/devices/system/cpu", "sys/kernel", "sys/kernel/debug",
+					    "sys/kernel/debug/sched", "sys/kernel/debug/sched/fair_server",
+					    "sys/kernel/debug/sched/fair_server/cpu0",
+					    "sys/kernel/debug/sched/fair_server/cpu1",
+					    "sys/kernel/debug/sched/fair_server/cpu2",
+					    "sys/kernel/debug/sched/fair_server/cpu3", NULL };
+
+	for (int i = 0; dirs[i]; i++)
+		rtv_test_mkdir_in(root, dirs[i]);
+	rtv_test_put_in(root, "proc/sys/kernel/sched_rt_runtime_us", "950000\n");
+	rtv_test_put_in(root, "proc/sys/kernel/sched_rt_period_us", "1000000\n");
+	if (osrelease)
+		rtv_test_put_in(root, "proc/sys/kernel/osrelease", osrelease);
+}
+
+static void fair(const char *root, int cpu, const char *runtime, const char *period)
+{
+	char name[128];
+
+	snprintf(name, sizeof(name), "sys/kernel/debug/sched/fair_server/cpu%d/runtime", cpu);
+	rtv_test_put_in(root, name, runtime);
+	snprintf(name, sizeof(name), "sys/kernel/debug/sched/fair_server/cpu%d/period", cpu);
+	rtv_test_put_in(root, name, period);
+}
+
+static void test_dl_online_cpus(void **state)
+{
+	struct rtv_test_tree *t = *state;
+	cpu_set_t set;
+
+	fake_host(t->root, NULL);
+	assert_int_equal(rtv_dl_online_cpus(t->root, &set), -ENOENT);
+	assert_int_equal(CPU_COUNT(&set), 0);
+	rtv_test_put_in(t->root, "sys/devices/system/cpu/online", "0,2-3\n");
+	assert_int_equal(rtv_dl_online_cpus(t->root, &set), 0);
+	assert_int_equal(CPU_COUNT(&set), 3);
+	assert_true(CPU_ISSET(0, &set) && !CPU_ISSET(1, &set) && CPU_ISSET(3, &set));
+	rtv_test_put_in(t->root, "sys/devices/system/cpu/online", "zero\n");
+	assert_int_equal(rtv_dl_online_cpus(t->root, &set), -EINVAL);
+}
+
+static void test_dl_fair_servers(void **state)
+{
+	struct rtv_test_tree *t = *state;
+	struct rtv_dl_fair_servers fs;
+	cpu_set_t two = first_cpus(2), cpu1;
+
+	CPU_ZERO(&cpu1);
+	CPU_SET(1, &cpu1);
+	assert_string_equal(rtv_dl_fair_source_name(RTV_DL_FAIR_NONE), "none");
+	assert_string_equal(rtv_dl_fair_source_name(RTV_DL_FAIR_DEBUGFS), "debugfs");
+	assert_string_equal(rtv_dl_fair_source_name(RTV_DL_FAIR_DEFAULT), "default");
+
+	/* an older kernel, nothing in debugfs: none */
+	fake_host(t->root, "6.1.0-18-amd64\n");
+	rtv_dl_fair_servers_read(t->root, &two, &fs);
+	assert_int_equal(fs.source, RTV_DL_FAIR_NONE);
+	assert_int_equal(fs.bw, 0);
+	assert_true(fs.cpus == 0);
+
+	/* 6.12 or later without debugfs: the default 50 ms / 1 s on each CPU,
+	 * (50000000 << 20) / 1000000000 = 52428.8, truncated */
+	rtv_test_put_in(t->root, "proc/sys/kernel/osrelease", "6.12.0\n");
+	rtv_dl_fair_servers_read(t->root, &two, &fs);
+	assert_int_equal(fs.source, RTV_DL_FAIR_DEFAULT);
+	assert_int_equal(fs.bw, 2 * 52428);
+	assert_true(fabs(fs.cpus - 0.1) < 1e-12);
+	rtv_test_put_in(t->root, "proc/sys/kernel/osrelease", "7.0.1\n");
+	rtv_dl_fair_servers_read(t->root, &cpu1, &fs);
+	assert_int_equal(fs.source, RTV_DL_FAIR_DEFAULT);
+	assert_int_equal(fs.bw, 52428);
+
+	/* debugfs as tuned: off on CPU 0, 100 ms on CPU 1 (104857.6), and
+	 * a third on CPU 2 (34952.5), outside the set */
+	fair(t->root, 0, "0\n", "1000000000\n");
+	fair(t->root, 1, "100000000\n", "1000000000\n");
+	fair(t->root, 2, "33333333\n", "1000000000\n");
+	rtv_dl_fair_servers_read(t->root, &two, &fs);
+	assert_int_equal(fs.source, RTV_DL_FAIR_DEBUGFS);
+	assert_int_equal(fs.bw, 104857);
+	assert_true(fabs(fs.cpus - 0.1) < 1e-12);
+	{
+		cpu_set_t three = first_cpus(3);
+
+		rtv_dl_fair_servers_read(t->root, &three, &fs);
+		assert_int_equal(fs.bw, 104857 + 34952);
+		assert_true(fabs(fs.cpus - 0.133333333) < 1e-12);
+	}
+	rtv_dl_fair_servers_read(t->root, &cpu1, &fs);
+	assert_int_equal(fs.bw, 104857);
+	/* a CPU whose files are unreadable or nonsense counts 0; when every
+	 * CPU's are, the kernel's release decides */
+	fair(t->root, 1, "lots\n", "1000000000\n");
+	rtv_dl_fair_servers_read(t->root, &two, &fs);
+	assert_int_equal(fs.source, RTV_DL_FAIR_DEBUGFS);
+	assert_int_equal(fs.bw, 0);
+	fair(t->root, 0, "50000000\n", "0\n");
+	rtv_dl_fair_servers_read(t->root, &two, &fs);
+	assert_int_equal(fs.source, RTV_DL_FAIR_DEFAULT);
+	assert_int_equal(fs.bw, 2 * 52428);
+}
+
+/* The fair servers count against the limit, in the kernel's fixed point. */
+static void test_dl_admission_fair(void **state)
+{
+	struct rtv_test_tree *t = *state;
+	struct rtv_dl_params dl[2] = { { 450 * MS, 1000 * MS, 1000 * MS },
+				       { 450 * MS, 1000 * MS, 1000 * MS } };
+	struct rtv_dl_admission adm;
+	cpu_set_t one = first_cpus(1), two = first_cpus(2);
+
+	/* 0.9 on one CPU of 0.95: admitted without fair servers */
+	fake_host(t->root, "6.6.0\n");
+	assert_int_equal(rtv_dl_admission_check(t->root, &one, dl, 2, &adm), 0);
+	assert_true(adm.admissible);
+	assert_int_equal(adm.total_bw, 2 * 471859); /* 471859.2 */
+	assert_int_equal(adm.cap_bw, 996147);       /* 996147.2 */
+	assert_int_equal(adm.fair.bw, 0);
+	/* refused once CPU 0's fair server holds 0.1 (104857) */
+	fair(t->root, 0, "100000000\n", "1000000000\n");
+	assert_int_equal(rtv_dl_admission_check(t->root, &one, dl, 2, &adm), 0);
+	assert_false(adm.admissible);
+	assert_int_equal(adm.fair.source, RTV_DL_FAIR_DEBUGFS);
+	assert_int_equal(adm.fair.bw, 104857);
+	assert_true(fabs(adm.fair.cpus - 0.1) < 1e-12);
+	assert_true(fabs(adm.total - 0.9) < 1e-12);
+	/* and with the default 0.05 of a 6.12 kernel: 943718 + 52428 ≤ 996147 */
+	fair(t->root, 0, "x\n", "x\n");
+	rtv_test_put_in(t->root, "proc/sys/kernel/osrelease", "6.12.3\n");
+	assert_int_equal(rtv_dl_admission_check(t->root, &one, dl, 2, &adm), 0);
+	assert_true(adm.admissible);
+	assert_int_equal(adm.fair.source, RTV_DL_FAIR_DEFAULT);
+	assert_int_equal(adm.total_bw + adm.fair.bw, 996146);
+
+	/* the kernel truncates each term, so it admits a hair more than the
+	 * reals do: 2 × 900001525 ns every 1 s plus 2 × 0.05 on 2 CPUs of 0.95
+	 * is 2 × 943719 + 2 × 52428 = 1992294 = the cap; 1 ns more is over */
+	dl[0] = (struct rtv_dl_params){ 900001525, 1000 * MS, 1000 * MS };
+	dl[1] = dl[0];
+	assert_int_equal(rtv_dl_admission_check(t->root, &two, dl, 2, &adm), 0);
+	assert_int_equal(adm.total_bw, 2 * 943719);
+	assert_int_equal(adm.fair.bw, 2 * 52428);
+	assert_int_equal(adm.cap_bw, 1992294);
+	assert_true(adm.total + adm.fair.cpus > adm.cap); /* as reals: over */
+	assert_true(adm.admissible);
+	dl[1].runtime_ns++;
+	assert_int_equal(rtv_dl_admission_check(t->root, &two, dl, 2, &adm), 0);
+	assert_int_equal(adm.total_bw, 943719 + 943720);
+	assert_false(adm.admissible);
+
+	/* no limit: admitted whatever the fair servers hold */
+	rtv_test_put_in(t->root, "proc/sys/kernel/sched_rt_runtime_us", "-1\n");
+	assert_int_equal(rtv_dl_admission_check(t->root, &one, dl, 2, &adm), 0);
+	assert_true(adm.admissible && adm.unlimited);
+	assert_int_equal(adm.fair.bw, 52428);
 }
 
 static void test_names(void **state)
@@ -455,6 +649,9 @@ int main(void)
 		cmocka_unit_test(test_partition_simple),
 		cmocka_unit_test(test_partition_table4),
 		cmocka_unit_test(test_deadline),
+		cmocka_unit_test_setup_teardown(test_dl_online_cpus, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dl_fair_servers, tree_setup, tree_teardown),
+		cmocka_unit_test_setup_teardown(test_dl_admission_fair, tree_setup, tree_teardown),
 		cmocka_unit_test(test_names),
 	};
 

@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -395,6 +396,56 @@ static void test_admit(void **state)
 	assert_int_equal(rtv_reserve_admit(fx->fs, &r, 4, &adm, err, sizeof(err)), 0);
 }
 
+/* rtv_reserve_admit and rtv_dl_admission_check (`rtvnet analyze`) give the
+ * same verdict, in the kernel's fixed point with the fair servers counted:
+ * 2 × 900001525 ns every 1 s plus the default 2 × 0.05 on 2 CPUs of 0.95 is
+ * 2 × 943719 + 2 × 52428 = 1992294, the cap exactly; 1 ns more is over. */
+static void test_admit_agrees_with_analysis(void **state)
+{
+	struct fx *fx = *state;
+	struct rtv_reserve_admission adm;
+	struct rtv_dl_admission dla;
+	struct rtv_reserve r = res(900001525, 0, 1000 * MS);
+	struct rtv_dl_params dl[2];
+	cpu_set_t online;
+	char err[512] = "";
+
+	fake_proc(fx);
+	assert_int_equal(rtv_dl_online_cpus(fx->fs, &online), 0);
+	for (int extra = 0; extra <= 1; extra++) {
+		r.runtime_ns = 900001525 + extra;
+		dl[0] = (struct rtv_dl_params){ (uint64_t)r.runtime_ns, 1000 * MS, 1000 * MS };
+		dl[1] = dl[0];
+		assert_int_equal(rtv_dl_admission_check(fx->fs, &online, dl, 2, &dla), 0);
+		assert_int_equal(dla.fair.source, RTV_DL_FAIR_DEFAULT);
+		assert_int_equal(dla.total_bw + dla.fair.bw, extra ? 1992296 : 1992294);
+		assert_int_equal(dla.admissible, !extra);
+		assert_int_equal(rtv_reserve_admit(fx->fs, &r, 2, &adm, err, sizeof(err)),
+				 extra ? -EBUSY : 0);
+		assert_int_equal(adm.fair_source, RTV_DL_FAIR_DEFAULT);
+		assert_true(fabs(adm.fair_server - 0.1) < 1e-12);
+	}
+
+	/* fair servers tuned in debugfs: 0.3 on each CPU leaves 2 × 0.65 */
+	put(fx, "sys/kernel/debug/sched/fair_server/cpu0/runtime", "300000000\n");
+	put(fx, "sys/kernel/debug/sched/fair_server/cpu0/period", "1000000000\n");
+	put(fx, "sys/kernel/debug/sched/fair_server/cpu1/runtime", "300000000\n");
+	put(fx, "sys/kernel/debug/sched/fair_server/cpu1/period", "1000000000\n");
+	r.runtime_ns = 660 * MS;
+	dl[0] = (struct rtv_dl_params){ 660 * MS, 1000 * MS, 1000 * MS };
+	dl[1] = dl[0];
+	assert_int_equal(rtv_dl_admission_check(fx->fs, &online, dl, 2, &dla), 0);
+	assert_false(dla.admissible);
+	assert_int_equal(rtv_reserve_admit(fx->fs, &r, 2, &adm, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "plus 0.600 for the fair servers (from debugfs)"));
+	r.runtime_ns = 650 * MS;
+	dl[0].runtime_ns = dl[1].runtime_ns = 650 * MS;
+	assert_int_equal(rtv_dl_admission_check(fx->fs, &online, dl, 2, &dla), 0);
+	assert_true(dla.admissible);
+	assert_int_equal(rtv_reserve_admit(fx->fs, &r, 2, &adm, err, sizeof(err)), 0);
+	assert_int_equal(adm.fair_source, RTV_DL_FAIR_DEBUGFS);
+}
+
 static void test_admit_params(void **state)
 {
 	struct fx *fx = *state;
@@ -425,6 +476,88 @@ static void test_admit_params(void **state)
 	assert_int_equal(rtv_reserve_admit(missing, &r, 1, NULL, err, sizeof(err)), -ENOENT);
 	assert_non_null(strstr(err, "cannot read the deadline limits"));
 	assert_int_equal(rtv_journal_mark(), 0); /* checking changes nothing */
+}
+
+/* ---- reservations from `rtvnet analyze --json` ---- */
+
+static void test_from_analysis(void **state)
+{
+	struct fx *fx = *state;
+	struct rtv_reserve r;
+	char err[512] = "", path[PATH_LEN];
+
+	snprintf(path, sizeof(path), "%s/a.json", fx->fs);
+	/* partitioned, as cmd-analyze writes it (abridged) */
+	put(fx, "a.json", "{\"tool\": \"rtvnet\", \"mode\": \"partitioned\", \"vcpus\": ["
+	    "{\"vcpu\": 0, \"tasks\": [\"t0\"], \"budget_ms\": 7.5, \"period_ms\": 11, "
+	    "\"runtime_ns\": 7500000, \"deadline_ns\": 11000000, \"period_ns\": 11000000},"
+	    "{\"vcpu\": 1, \"tasks\": [], \"budget_ms\": 0, \"period_ms\": 10, "
+	    "\"runtime_ns\": 0, \"deadline_ns\": 10000000, \"period_ns\": 10000000},"
+	    "{\"vcpu\": 2, \"tasks\": [\"t1\"], \"runtime_ns\": 27500000, \"deadline_ns\": 30000000, "
+	    "\"period_ns\": 33000000}]}\n");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.runtime_ns, 7500000);
+	assert_int_equal(r.deadline_ns, 11000000);
+	assert_int_equal(r.period_ns, 11000000);
+	assert_int_equal(CPU_COUNT(&r.cpus), 0);
+	assert_int_equal(rtv_reserve_from_analysis(path, 2, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.runtime_ns, 27500000);
+	assert_int_equal(r.deadline_ns, 30000000);
+	assert_int_equal(r.period_ns, 33000000);
+	/* a vCPU without tasks, and beyond the last */
+	assert_int_equal(rtv_reserve_from_analysis(path, 1, &r, err, sizeof(err)), -ENODATA);
+	assert_non_null(strstr(err, "vCPU 1 has a budget of 0 (no tasks on it)"));
+	assert_int_equal(r.runtime_ns, 0);
+	assert_int_equal(rtv_reserve_from_analysis(path, 3, &r, err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "a.json' has 3 vCPU reservations (0 to 2): no vCPU 3"));
+	assert_int_equal(rtv_reserve_from_analysis(path, -1, &r, err, sizeof(err)), -ERANGE);
+
+	/* a global analysis: vcpus are the even split */
+	put(fx, "a.json", "{\"mode\": \"global\", \"budget_ms\": 17.5, \"period_ms\": 10, \"cpus\": 2, "
+	    "\"vcpus\": [{\"vcpu\": 0, \"runtime_ns\": 8750000, \"deadline_ns\": 10000000, "
+	    "\"period_ns\": 10000000}, {\"vcpu\": 1, \"runtime_ns\": 8750000, "
+	    "\"deadline_ns\": 10000000, \"period_ns\": 10000000}]}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 1, &r, err, sizeof(err)), 0);
+	assert_int_equal(r.runtime_ns, 8750000);
+	assert_int_equal(r.period_ns, 10000000);
+
+	/* not analyze's output */
+	put(fx, "a.json", "{\"tasks\": []}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a.json' has no \"vcpus\" array"));
+	put(fx, "a.json", "{\"vcpus\": []}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -ERANGE);
+	assert_non_null(strstr(err, "a.json' has no vCPU reservations: no vCPU 0"));
+	put(fx, "a.json", "{\"vcpus\": [7]}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "vcpus[0] is not an object"));
+	put(fx, "a.json", "{\"vcpus\": [{\"runtime_ns\": 7.5e6, \"deadline_ns\": 11000000, "
+	    "\"period_ns\": 11000000}]}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "vcpus[0] has no whole number \"runtime_ns\""));
+	put(fx, "a.json", "{\"vcpus\": [{\"runtime_ns\": 7500000, \"period_ns\": 11000000}]}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "no whole number \"deadline_ns\""));
+	put(fx, "a.json", "{\"vcpus\": [{\"runtime_ns\": 7500000, \"deadline_ns\": -1, "
+	    "\"period_ns\": 11000000}]}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "vcpus[0].deadline_ns is negative (-1)"));
+	put(fx, "a.json", "{\"vcpus\": [{\"runtime_ns\": 7500000, \"deadline_ns\": 11000000, "
+	    "\"period_ns\": 0}]}");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "vcpus[0] has a period_ns of 0"));
+	put(fx, "a.json", "{\"vcpus\": [");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "a.json' is not JSON: "));
+	put(fx, "a.json", "");
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -EINVAL);
+	/* unreadable */
+	snprintf(path, sizeof(path), "%s/nope.json", fx->fs);
+	assert_int_equal(rtv_reserve_from_analysis(path, 0, &r, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "cannot read '"));
+	assert_non_null(strstr(err, "nope.json': No such file or directory"));
+	assert_int_equal(rtv_reserve_from_analysis(fx->fs, 0, &r, err, sizeof(err)), -EISDIR);
+	assert_int_equal(rtv_journal_mark(), 0); /* reading changes nothing */
 }
 
 /* ---- cgroups ---- */
@@ -574,6 +707,8 @@ int main(void)
 		T(test_process_admission_refused),
 		T(test_admit),
 		T(test_admit_params),
+		T(test_admit_agrees_with_analysis),
+		T(test_from_analysis),
 		T(test_cgroup_v2),
 		T(test_cgroup_v1_fake),
 		T(test_cgroup_v1_real),

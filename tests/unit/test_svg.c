@@ -197,6 +197,33 @@ static void test_x_mapping(void **state)
 	free(doc);
 }
 
+/* The marker: one dashed line with its label, and the axis spans it even
+ * when every point lies below it (normalized responses 0.02 .. 0.5, the
+ * deadline at 1: decades 0.01 .. 1). */
+static void test_marker(void **state)
+{
+	double x[2] = { 20, 500 }, y[2] = { 0.5, 1 };
+	struct rtv_svg_series s = { .name = "t", .x_ns = x, .y = y, .n = 2 };
+	FILE *f = tmpfile();
+	char buf[16384];
+	size_t len;
+
+	(void)state;
+	assert_non_null(f);
+	assert_int_equal(rtv_svg_cdf_write_marked(f, NULL, &s, 1, 1000, "dead<line"), 0);
+	len = (size_t)ftell(f);
+	assert_true(len > 0 && len < sizeof(buf));
+	rewind(f);
+	assert_int_equal(fread(buf, 1, len, f), len);
+	buf[len] = '\0';
+	fclose(f);
+	assert_int_equal(count(buf, "stroke-dasharray=\"6,3\""), 1);
+	assert_int_equal(count(buf, ">dead&lt;line</text>"), 1);
+	assert_int_equal(count(buf, ">0.01</text>"), 1);
+	assert_int_equal(count(buf, ">1</text>"), 2); /* the x decade and the y axis's 1 */
+	assert_int_equal(count(buf, ">10</text>"), 0);
+}
+
 static void test_empty(void **state)
 {
 	const struct rtv_svg_series s[] = { { NULL, NULL, NULL, 0 }, { "", xa, ya, 0 } };
@@ -267,6 +294,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_document),
 		cmocka_unit_test(test_x_mapping),
+		cmocka_unit_test(test_marker),
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_odd_points),
 		cmocka_unit_test(test_errors),
