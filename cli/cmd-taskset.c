@@ -38,7 +38,7 @@
 static const char usage_str[] =
 	"rtvnet taskset run FILE [--duration S] [--warmup S] [--load] [--net-load] [--cpu N]\n"
 	"       [--container HOST] [--vcpus N [--sched rm|dm|edf] [--heuristic NAME] [--period MS]]\n"
-	"       [--reserve [--reserve-margin PCT]] [--work loop|cpu-time] [--no-prio]\n"
+	"       [--reserve [--reserve-margin PCT]] [--work loop|cpu-time] [--ns-per-loop NS] [--no-prio]\n"
 	"       [--cpu-dma-latency US] [--json FILE] [--svg FILE]\n\n"
 	"FILE is an rt-app 1.0 JSON taskset (periodic tasks: run/runtime and timer) or\n"
 	"{\"tasks\":[{\"name\",\"wcet_ms\",\"period_ms\",\"deadline_ms\"?,\"cpu\"?}]}; \"-\" reads\n"
@@ -643,7 +643,7 @@ static int taskset_run(int argc, char **argv)
 	int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0, period_ns = 0;
 	long long cpu = -1, dma = 0, nvcpus = 0;
 	bool load = false, no_prio = false, reserve = false, net = false;
-	double margin_pct = 10;
+	double margin_pct = 10, ns_per_loop = 0;
 	struct reserve_arg rarg = { 0 };
 	static const char *const works[] = { "loop", "cpu-time", NULL };
 	static const char *const scheds[] = { "rm", "dm", "edf", NULL };
@@ -677,6 +677,9 @@ static int taskset_run(int argc, char **argv)
 		RTV_OPT_CHOICE_DEF("work", 'w', &work, "KIND", works,
 				   "a job's work: a loop calibrated at start to take WCET (fixed work), "
 				   "or spinning until WCET of CPU time was used"),
+		RTV_OPT_DOUBLE_DEF("ns-per-loop", 0, &ns_per_loop, "NS", 0, 1000000,
+				   "--work loop: the loop's ns per iteration, instead of calibrating at "
+				   "start (as rt-app's \"calibration\": N; 0: calibrate)"),
 		RTV_OPT_FLAG_DEF("no-prio", 0, &no_prio,
 				 "ignore the taskset's priorities: every task SCHED_OTHER"),
 		RTV_OPT_FLAG_DEF("reserve", 'r', &reserve,
@@ -855,7 +858,7 @@ static int taskset_run(int argc, char **argv)
 	}
 	/* calibrate the work loop now, before the load could slow it */
 	if (cfg.work == RTV_RUNNER_WORK_LOOP)
-		cfg.ns_per_loop = rtv_runner_calibrate(100000, 20);
+		cfg.ns_per_loop = ns_per_loop > 0 ? ns_per_loop : rtv_runner_calibrate(100000, 20);
 	if (load) {
 		cpu_set_t set;
 
@@ -971,6 +974,10 @@ static int taskset_run(int argc, char **argv)
 	else
 		json_object_set_new(conf, "cpu_dma_latency_us", json_null());
 	rtv_json_set_str(conf, "work", work);
+	if (cfg.work == RTV_RUNNER_WORK_LOOP) {
+		rtv_json_set_num(conf, "ns_per_loop", cfg.ns_per_loop);
+		json_object_set_new(conf, "ns_per_loop_given", json_boolean(ns_per_loop > 0));
+	}
 	rtv_json_set_num(conf, "utilization", rtv_taskset_utilization(&ts));
 	json_object_set_new(conf, "interrupted", json_boolean(err == -EINTR));
 	json_object_set_new(root, "config", conf);
