@@ -291,24 +291,20 @@ static int reserve_thread(void *p, int i, pid_t tid)
 static int reserve_admit(const struct reserve_arg *a)
 {
 	struct rtv_reserve_admission adm;
-	double sum = 0;
 	char err[512], who[96];
+	int failed, e;
 
-	for (int i = 0; i < a->n; i++) {
-		if (rtv_reserve_admit(RTV_RESERVE_ROOT, &a->r[i], 1, &adm, err, sizeof(err)) < 0) {
-			rtv_cli_error("%s: %s", thread_name(a, i, who, sizeof(who)), err);
-			return -EINVAL;
-		}
-		sum += (double)a->r[i].runtime_ns / (double)a->r[i].period_ns;
-	}
-	if (sum + adm.fair_server > adm.limit) {
+	e = rtv_reserve_admit_set(RTV_RESERVE_ROOT, a->r, a->n, &adm, &failed, err, sizeof(err));
+	if (e == -EBUSY)
 		rtv_cli_error("the reservations need %.3f CPUs, above the %.3f this host admits "
 			      "(%d CPUs x sched_rt_runtime_us/sched_rt_period_us, less %.3f for the "
 			      "fair servers): lower --reserve-margin or the taskset's load",
-			      sum, adm.limit - adm.fair_server, adm.ncpus, adm.fair_server);
-		return -EBUSY;
-	}
-	return 0;
+			      adm.request, adm.limit - adm.fair_server, adm.ncpus, adm.fair_server);
+	else if (e < 0 && failed >= 0)
+		rtv_cli_error("%s: %s", thread_name(a, failed, who, sizeof(who)), err);
+	else if (e < 0)
+		rtv_cli_error("%s", err);
+	return e;
 }
 
 /* ---- vCPU mode: the analysis's partition, compacted to the vCPUs used ---- */

@@ -88,16 +88,12 @@ static const char *fair_words(enum rtv_dl_fair_source src)
 	}
 }
 
-int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
-		      struct rtv_reserve_admission *adm, char *err, size_t errlen)
+/* One parameter check (see rtv_reserve_admit); lim holds the period limits. */
+static int check_params(const struct rtv_reserve *r, const struct rtv_reserve_admission *lim,
+			char *err, size_t errlen)
 {
-	struct rtv_reserve_admission a = { 0 };
-	struct rtv_dl_admission dla;
-	struct rtv_dl_params *dl = NULL;
-	char rs[32], ds[32], ps[32], path[512], line[1024];
+	char rs[32], ds[32], ps[32];
 	int64_t deadline = r->deadline_ns ? r->deadline_ns : r->period_ns;
-	cpu_set_t online;
-	int e;
 
 	fmt_ns(r->runtime_ns, rs, sizeof(rs));
 	fmt_ns(deadline, ds, sizeof(ds));
@@ -111,17 +107,46 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 		    "deadline <= period", rs, ds, ps);
 		return -EINVAL;
 	}
+	if (r->period_ns < lim->period_min_us * 1000 || r->period_ns > lim->period_max_us * 1000) {
+		say(err, errlen, "period %s is outside the kernel's range of %lldus to %lldus "
+		    "(/proc/sys/kernel/sched_deadline_period_{min,max}_us)", ps, lim->period_min_us,
+		    lim->period_max_us);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The test behind both entry points: reservations r[0..nr-1], each held by
+ * `copies` threads, on the CPUs of r[0].cpus (all the same). */
+static int admit(const char *root, const struct rtv_reserve *r, int nr, int copies,
+		 struct rtv_reserve_admission *adm, int *failed, char *err, size_t errlen)
+{
+	struct rtv_reserve_admission a = { 0 };
+	struct rtv_dl_admission dla;
+	struct rtv_dl_params *dl = NULL;
+	char path[512], line[1024];
+	cpu_set_t online;
+	int e, n = nr * copies;
+
+	if (failed)
+		*failed = -1;
 	if ((e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_min_us", &a.period_min_us)) < 0 ||
 	    (e = read_ll(root, "/proc/sys/kernel/sched_deadline_period_max_us", &a.period_max_us)) < 0) {
 		say(err, errlen, "cannot read the deadline limits in '%s/proc/sys/kernel': %s", root,
 		    strerror(-e));
 		return e;
 	}
-	if (r->period_ns < a.period_min_us * 1000 || r->period_ns > a.period_max_us * 1000) {
-		say(err, errlen, "period %s is outside the kernel's range of %lldus to %lldus "
-		    "(/proc/sys/kernel/sched_deadline_period_{min,max}_us)", ps, a.period_min_us,
-		    a.period_max_us);
-		return -EINVAL;
+	for (int i = 0; i < nr; i++) {
+		e = check_params(&r[i], &a, err, errlen);
+		if (!e && !CPU_EQUAL(&r[i].cpus, &r[0].cpus)) {
+			say(err, errlen, "reservations checked together must be on the same CPUs");
+			e = -EINVAL;
+		}
+		if (e < 0) {
+			if (failed)
+				*failed = i;
+			return e;
+		}
 	}
 	e = rtv_dl_online_cpus(root, &online);
 	if (e < 0) {
@@ -129,29 +154,31 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 		say(err, errlen, "cannot read the online CPUs in '%s': %s", path, strerror(-e));
 		return e;
 	}
-	if (CPU_COUNT(&r->cpus)) {
+	if (CPU_COUNT(&r[0].cpus)) {
 		cpu_set_t both;
 
-		CPU_AND(&both, &r->cpus, &online);
-		if (!CPU_EQUAL(&both, &r->cpus)) {
+		CPU_AND(&both, &r[0].cpus, &online);
+		if (!CPU_EQUAL(&both, &r[0].cpus)) {
 			rtv_cpulist_format(&online, line, sizeof(line));
 			say(err, errlen, "some of the CPUs to pin to are not online (online: %s)", line);
 			return -EINVAL;
 		}
-		online = r->cpus;
+		online = r[0].cpus;
 	}
-	/* the same test as `rtvnet analyze`: nthreads equal reservations */
-	dl = calloc(nthreads > 0 ? (size_t)nthreads : 1, sizeof(*dl));
+	/* the same test as `rtvnet analyze` */
+	dl = calloc(n > 0 ? (size_t)n : 1, sizeof(*dl));
 	if (!dl) {
 		say(err, errlen, "out of memory");
 		return -ENOMEM;
 	}
-	for (int i = 0; i < nthreads; i++) {
-		dl[i].runtime_ns = (uint64_t)r->runtime_ns;
-		dl[i].deadline_ns = (uint64_t)deadline;
-		dl[i].period_ns = (uint64_t)r->period_ns;
+	for (int i = 0; i < n; i++) {
+		const struct rtv_reserve *ri = &r[i / copies];
+
+		dl[i].runtime_ns = (uint64_t)ri->runtime_ns;
+		dl[i].deadline_ns = (uint64_t)(ri->deadline_ns ? ri->deadline_ns : ri->period_ns);
+		dl[i].period_ns = (uint64_t)ri->period_ns;
 	}
-	e = rtv_dl_admission_check(root, &online, dl, nthreads > 0 ? nthreads : 0, &dla);
+	e = rtv_dl_admission_check(root, &online, dl, n, &dla);
 	free(dl);
 	if (e < 0) {
 		say(err, errlen, "cannot read the deadline limits in '%s/proc/sys/kernel': %s", root,
@@ -165,17 +192,44 @@ int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthread
 	a.limit = dla.cap;
 	if (adm)
 		*adm = a;
-	if (!dla.admissible) {
+	if (dla.admissible)
+		return 0;
+	if (nr == 1) {
+		char rs[32], ps[32];
+
+		fmt_ns(r->runtime_ns, rs, sizeof(rs));
+		fmt_ns(r->period_ns, ps, sizeof(ps));
 		say(err, errlen, "admission refused: %d thread%s x runtime %s / period %s = %.3f "
 		    "CPUs, plus %.3f for the fair servers (%s), exceed the deadline bandwidth "
 		    "of %d CPU%s x sched_rt_runtime_us/sched_rt_period_us (%lld/%lld) = %.3f; "
 		    "ask for less runtime or a longer period",
-		    nthreads, nthreads == 1 ? "" : "s", rs, ps, a.request, a.fair_server,
+		    copies, copies == 1 ? "" : "s", rs, ps, a.request, a.fair_server,
 		    fair_words(dla.fair.source), a.ncpus, a.ncpus == 1 ? "" : "s",
 		    (long long)dla.rt_runtime_us, (long long)dla.rt_period_us, a.limit);
-		return -EBUSY;
+	} else {
+		say(err, errlen, "admission refused: %d reservations = %.3f CPUs, plus %.3f for the "
+		    "fair servers (%s), exceed the deadline bandwidth of %d CPU%s x "
+		    "sched_rt_runtime_us/sched_rt_period_us (%lld/%lld) = %.3f", nr, a.request,
+		    a.fair_server, fair_words(dla.fair.source), a.ncpus, a.ncpus == 1 ? "" : "s",
+		    (long long)dla.rt_runtime_us, (long long)dla.rt_period_us, a.limit);
 	}
-	return 0;
+	return -EBUSY;
+}
+
+int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
+		      struct rtv_reserve_admission *adm, char *err, size_t errlen)
+{
+	return admit(root, r, 1, nthreads > 0 ? nthreads : 0, adm, NULL, err, errlen);
+}
+
+int rtv_reserve_admit_set(const char *root, const struct rtv_reserve *r, int n,
+			  struct rtv_reserve_admission *adm, int *failed, char *err, size_t errlen)
+{
+	if (n <= 0) {
+		say(err, errlen, "no reservations to check");
+		return -EINVAL;
+	}
+	return admit(root, r, n, 1, adm, failed, err, errlen);
 }
 
 /* ---- reservations from `rtvnet analyze --json` ---- */

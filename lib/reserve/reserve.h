@@ -82,6 +82,12 @@ struct rtv_reserve_admission {
  * message says so. adm may be NULL. Changes nothing. */
 int rtv_reserve_admit(const char *root, const struct rtv_reserve *r, int nthreads,
 		      struct rtv_reserve_admission *adm, char *err, size_t errlen);
+/* The same for n different reservations r[0..n-1], one thread each, all on
+ * the same CPUs (e.g. a taskset's threads or a VM's vCPUs): each one's
+ * parameters, then all of them together in one admission test. *failed
+ * (when not NULL) is the index whose parameters were refused, else -1. */
+int rtv_reserve_admit_set(const char *root, const struct rtv_reserve *r, int n,
+			  struct rtv_reserve_admission *adm, int *failed, char *err, size_t errlen);
 
 /* The reservation `rtvnet analyze --json` wrote for vCPU k, to be given
  * to that vCPU's thread (Abeni's use: one (Q, P) per vCPU of a VM):

@@ -28,6 +28,7 @@ struct shared {
 	int64_t start_ns, end_ns, warm_end_ns;
 	enum rtv_runner_work work;
 	double ns_per_loop;
+	bool vcpus; /* vCPU mode: threads are named after their vCPU */
 	atomic_int quit;
 };
 
@@ -43,13 +44,13 @@ struct vtask {
 	int64_t full;  /* a whole job's work, in the unit of left */
 };
 
+/* One runner thread: a task of its own (a thread per task), or a vCPU's
+ * tasks, contiguous in the vtask array. Both run worker_main(): a thread per
+ * task is a vCPU with one task. */
 struct worker {
 	struct shared *sh;
-	const struct rtv_task *task;    /* thread per task */
-	struct rtv_runner_stats *st;
-	struct vtask *vt;               /* vCPU mode: its tasks */
+	struct vtask *vt;
 	int nvt;
-	struct rtv_runner_stats *vstat; /* vCPU mode: where the tid goes (its first task's) */
 	pthread_t thread;
 };
 
@@ -66,16 +67,6 @@ int64_t rtv_runner_thread_cpu_ns(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return rtv_ts_to_ns(&ts);
-}
-
-int64_t rtv_runner_spin_cpu(int64_t work_ns)
-{
-	int64_t t0 = rtv_runner_thread_cpu_ns(), t;
-
-	do
-		t = rtv_runner_thread_cpu_ns();
-	while (t - t0 < work_ns);
-	return t - t0;
 }
 
 uint64_t rtv_runner_loop(uint64_t n)
@@ -153,52 +144,11 @@ static void set_name(const char *s)
 	pthread_setname_np(pthread_self(), name);
 }
 
-static void *worker_main(void *arg)
-{
-	struct worker *w = arg;
-	struct shared *sh = w->sh;
-	const struct rtv_task *t = w->task;
-	struct rtv_runner_stats *st = w->st;
-	int64_t rel, wake, k = 0;
-	uint64_t loops = 0;
-
-	set_name(t->name);
-	if (sh->work == RTV_RUNNER_WORK_LOOP) {
-		/* ~100 µs a trial: long against the clock's cost, short against a tick */
-		st->ns_per_loop = sh->ns_per_loop > 0 ? sh->ns_per_loop
-						      : rtv_runner_calibrate(100000, 20);
-		loops = (uint64_t)((double)t->wcet_ns / st->ns_per_loop + 0.5);
-	}
-	if (worker_ready(sh, st) < 0)
-		return NULL;
-
-	/* the hot loop: no allocation, no lock, no system call but the clocks
-	 * and the sleep */
-	for (rel = sh->start_ns; rel < sh->end_ns; rel = sh->start_ns + (++k) * t->period_ns) {
-		if (atomic_load_explicit(&sh->quit, memory_order_relaxed))
-			break;
-		rtv_sleep_until_ns(rel); /* at once when rel has passed (an overrun) */
-		wake = rtv_now_ns();
-		int64_t work;
-
-		if (loops) {
-			int64_t c0 = rtv_runner_thread_cpu_ns();
-
-			sink = rtv_runner_loop(loops);
-			work = rtv_runner_thread_cpu_ns() - c0;
-		} else {
-			work = rtv_runner_spin_cpu(t->wcet_ns);
-		}
-		record_job(sh, t, st, rel, wake, rtv_now_ns(), work);
-	}
-	return NULL;
-}
-
 /* The vCPU's choice among its pending jobs (rel <= now): the highest fixed
  * priority, or under EDF the earliest absolute deadline; ties to the lower
  * index. Also the next release of any task after now (INT64_MAX: none
  * before the end), and whether any task still has jobs. */
-static int vcpu_pick(const struct vtask *vt, int n, int64_t now, int64_t end, int64_t *next,
+static int pick_job(const struct vtask *vt, int n, int64_t now, int64_t end, int64_t *next,
 		     bool *active)
 {
 	int best = -1;
@@ -229,7 +179,7 @@ static int vcpu_pick(const struct vtask *vt, int n, int64_t now, int64_t end, in
 	return best;
 }
 
-static void *vcpu_main(void *arg)
+static void *worker_main(void *arg)
 {
 	struct worker *w = arg;
 	struct shared *sh = w->sh;
@@ -237,8 +187,13 @@ static void *vcpu_main(void *arg)
 	double ns_per_loop = 0;
 	char name[16];
 
-	snprintf(name, sizeof(name), "vcpu-%.10s", vt[0].t->name);
-	set_name(name);
+	if (sh->vcpus) {
+		snprintf(name, sizeof(name), "vcpu-%.10s", vt[0].t->name);
+		set_name(name);
+	} else {
+		set_name(vt[0].t->name);
+	}
+	/* ~100 µs a trial: long against the clock's cost, short against a tick */
 	if (sh->work == RTV_RUNNER_WORK_LOOP)
 		ns_per_loop = sh->ns_per_loop > 0 ? sh->ns_per_loop : rtv_runner_calibrate(100000, 20);
 	for (int j = 0; j < w->nvt; j++) {
@@ -249,11 +204,11 @@ static void *vcpu_main(void *arg)
 			vt[j].full = 1;
 		vt[j].left = vt[j].full;
 	}
-	if (worker_ready(sh, w->vstat) < 0)
+	if (worker_ready(sh, vt[0].st) < 0)
 		return NULL;
 	for (int j = 0; j < w->nvt; j++) {
 		vt[j].rel = sh->start_ns;
-		vt[j].st->tid = w->vstat->tid;
+		vt[j].st->tid = vt[0].st->tid;
 	}
 
 	/* the hot loop: no allocation, no lock, no system call but the clocks
@@ -265,7 +220,7 @@ static void *vcpu_main(void *arg)
 
 		if (atomic_load_explicit(&sh->quit, memory_order_relaxed))
 			break;
-		j = vcpu_pick(vt, w->nvt, now, sh->end_ns, &next, &active);
+		j = pick_job(vt, w->nvt, now, sh->end_ns, &next, &active);
 		if (!active)
 			break;
 		if (j < 0) { /* idle until the next release */
@@ -379,40 +334,35 @@ int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cf
 		rtv_hist_init(&stats[i].latency);
 	}
 	w = calloc((size_t)nw, sizeof(*w));
-	vt = cfg->vcpu ? calloc((size_t)ts->n, sizeof(*vt)) : NULL;
-	if (!w || (cfg->vcpu && !vt)) {
+	vt = calloc((size_t)ts->n, sizeof(*vt));
+	if (!w || !vt) {
 		free(w);
+		free(vt);
 		return -ENOMEM;
 	}
-	if (cfg->vcpu) { /* each vCPU's tasks, contiguous in vt, in input order */
-		int k = 0;
-
-		for (int v = 0; v < nw; v++) {
-			w[v] = (struct worker){ .sh = &sh, .vt = vt + k };
-			for (i = 0; i < ts->n; i++) {
-				if (cfg->vcpu[i] != v)
-					continue;
-				vt[k++] = (struct vtask){
-					.t = &ts->task[i], .st = &stats[i],
-					.rank = cfg->vcpu_rank ? cfg->vcpu_rank[i] : -1 };
-				w[v].nvt++;
-			}
-			if (!w[v].nvt) { /* every vCPU must have a task */
-				free(w);
-				free(vt);
-				return -EINVAL;
-			}
-			w[v].vstat = w[v].vt[0].st;
+	/* each worker's tasks, contiguous in vt, in input order */
+	for (int v = 0, k = 0; v < nw; v++) {
+		w[v] = (struct worker){ .sh = &sh, .vt = vt + k };
+		for (i = 0; i < ts->n; i++) {
+			if ((cfg->vcpu ? cfg->vcpu[i] : i) != v)
+				continue;
+			vt[k++] = (struct vtask){ .t = &ts->task[i], .st = &stats[i],
+						  .rank = cfg->vcpu_rank ? cfg->vcpu_rank[i] : -1 };
+			w[v].nvt++;
+		}
+		if (!w[v].nvt) { /* every vCPU must have a task */
+			free(w);
+			free(vt);
+			return -EINVAL;
 		}
 	}
+	sh.vcpus = cfg->vcpu != NULL;
 	pthread_mutex_init(&sh.lock, NULL);
 	pthread_cond_init(&sh.cond, NULL);
 	atomic_init(&sh.quit, 0);
 
 	for (i = 0; i < nw; i++) {
-		if (!cfg->vcpu)
-			w[i] = (struct worker){ .sh = &sh, .task = &ts->task[i], .st = &stats[i] };
-		err = -pthread_create(&w[i].thread, NULL, cfg->vcpu ? vcpu_main : worker_main, &w[i]);
+		err = -pthread_create(&w[i].thread, NULL, worker_main, &w[i]);
 		if (err)
 			goto start;
 		created++;
@@ -422,7 +372,7 @@ int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cf
 		pthread_cond_wait(&sh.cond, &sh.lock);
 	pthread_mutex_unlock(&sh.lock);
 	for (i = 0; i < created && !err; i++)
-		err = rtv_runner_setup_thread(ts, cfg, i, cfg->vcpu ? w[i].vstat->tid : stats[i].tid);
+		err = rtv_runner_setup_thread(ts, cfg, i, w[i].vt[0].st->tid);
 start:
 	now = rtv_now_ns();
 	pthread_mutex_lock(&sh.lock);

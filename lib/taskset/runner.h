@@ -127,10 +127,6 @@ int rtv_runner_setup_thread(const struct rtv_taskset *ts, const struct rtv_runne
 
 /* The CPU time the calling thread has consumed, in ns. */
 int64_t rtv_runner_thread_cpu_ns(void);
-/* Spin until the calling thread has consumed work_ns more CPU time; returns
- * the CPU time actually consumed (>= work_ns). */
-int64_t rtv_runner_spin_cpu(int64_t work_ns);
-
 /* The work loop: n iterations of a dependent multiply-add (about 1 ns each);
  * returns a value that depends on every iteration, so it cannot be elided. */
 uint64_t rtv_runner_loop(uint64_t n);

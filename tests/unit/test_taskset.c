@@ -405,16 +405,6 @@ static void test_runner_vcpu(void **state)
 	free(st);
 }
 
-static void test_spin(void **state)
-{
-	int64_t t0 = rtv_runner_thread_cpu_ns();
-	int64_t got = rtv_runner_spin_cpu(2 * RTV_NS_PER_MS);
-
-	(void)state;
-	assert_true(got >= 2 * RTV_NS_PER_MS);
-	assert_true(rtv_runner_thread_cpu_ns() - t0 >= 2 * RTV_NS_PER_MS);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,7 +414,6 @@ int main(void)
 		cmocka_unit_test(test_semantic_errors),
 		cmocka_unit_test(test_too_many),
 		cmocka_unit_test(test_load),
-		cmocka_unit_test(test_spin),
 		cmocka_unit_test(test_runner),
 		cmocka_unit_test(test_runner_hook_error),
 		cmocka_unit_test(test_runner_vcpu),
