@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "probe/netrt.h"
+#include "report/histjson.h"
 #include "util/json.h"
 #include "util/time.h"
 #include "util/banned.h"
@@ -597,34 +598,29 @@ out:
 
 json_t *rtv_netrt_hist_json(const struct rtv_hist *h, uint64_t lost)
 {
-	static const struct {
-		const char *key;
-		double pct;
-	} pcts[] = {
-		{ "p50", 50.0 }, { "p90", 90.0 }, { "p99", 99.0 }, { "p999", 99.9 }, { "p9999", 99.99 },
-	};
+	json_t *stats = rtv_hist_json(h, 1e3), *o = json_object(), *v;
 	bool empty = !h || h->count == 0;
-	json_t *o = json_object();
+	const char *key;
 	int err = 0;
-	size_t i;
 
-	if (!o)
-		return NULL;
-	err |= rtv_json_set_int(o, "count", empty ? 0 : (int64_t)h->count);
+	if (!stats || !o) {
+		err = -ENOMEM;
+		goto out;
+	}
+	/* netrt's key order: count and lost, the statistics, over_1ms_pct */
+	err |= json_object_set(o, "count", json_object_get(stats, "count"));
 	err |= rtv_json_set_int(o, "lost", (int64_t)lost);
-	/* ns to µs, unrounded; NaN becomes null */
-	err |= rtv_json_set_num(o, "mean", empty ? NAN : rtv_hist_mean_ns(h) / 1e3);
-	err |= rtv_json_set_num(o, "sd", empty ? NAN : rtv_hist_sd_ns(h) / 1e3);
-	err |= rtv_json_set_num(o, "min", empty ? NAN : (double)h->min_ns / 1e3);
-	for (i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
-		err |= rtv_json_set_num(o, pcts[i].key,
-					empty ? NAN : (double)rtv_hist_percentile(h, pcts[i].pct) / 1e3);
-	err |= rtv_json_set_num(o, "max", empty ? NAN : (double)h->max_ns / 1e3);
+	json_object_foreach(stats, key, v) {
+		if (strcmp(key, "count") != 0)
+			err |= json_object_set(o, key, v);
+	}
 	err |= rtv_json_set_num(o, "over_1ms_pct",
 				empty ? NAN : 100.0 * rtv_hist_fraction_above(h, RTV_NS_PER_MS));
+out:
+	json_decref(stats);
 	if (err) {
 		json_decref(o);
-		return NULL;
+		o = NULL;
 	}
 	return o;
 }

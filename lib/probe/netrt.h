@@ -151,10 +151,11 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
 			 struct rtv_netrt_result *res);
 
 /* The statistics of one latency histogram as a new JSON object, in µs:
- * {count, lost, mean, sd, min, p50, p90, p99, p999, p9999, max, over_1ms_pct}
- * with count = h->count and lost as given; the statistics are null when h is
- * empty. Percentiles carry the histogram's error (within 0.4%).
- * Returns a new reference, or NULL when out of memory. */
+ * {count, lost, mean, sd, min, p50, p90, p99, p999, p9999, max, over_1ms_pct},
+ * rtv_hist_json(h, 1000) (report/histjson.h) with lost as given after count
+ * and the percentage of samples above 1 ms at the end; the statistics are
+ * null when h is empty. Percentiles carry the histogram's error (within
+ * 0.4%). Returns a new reference, or NULL when out of memory. */
 json_t *rtv_netrt_hist_json(const struct rtv_hist *h, uint64_t lost);
 
 #endif

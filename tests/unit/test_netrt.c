@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "probe/netrt.h"
+#include "util/json.h"
 #include "util/time.h"
 
 #define LOOPBACK "127.0.0.1"
@@ -370,6 +371,7 @@ static double num(json_t *o, const char *key)
 static void test_hist_json(void **state)
 {
 	struct rtv_hist *h = malloc(sizeof(*h));
+	char *dumped;
 	json_t *o;
 	int i;
 
@@ -382,6 +384,12 @@ static void test_hist_json(void **state)
 	assert_int_equal(num(o, "lost"), 3);
 	assert_true(json_is_null(json_object_get(o, "p50")));
 	assert_true(json_is_null(json_object_get(o, "over_1ms_pct")));
+	dumped = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | RTV_JSON_PRECISION);
+	assert_non_null(dumped);
+	assert_string_equal(dumped, "{\"count\":0,\"lost\":3,\"mean\":null,\"sd\":null,"
+			    "\"min\":null,\"p50\":null,\"p90\":null,\"p99\":null,\"p999\":null,"
+			    "\"p9999\":null,\"max\":null,\"over_1ms_pct\":null}");
+	free(dumped);
 	json_decref(o);
 
 	/* 10, 20, ... 990 us and one of 2 ms */
@@ -404,6 +412,13 @@ static void test_hist_json(void **state)
 	assert_non_null(json_object_get(o, "p90"));
 	assert_non_null(json_object_get(o, "p999"));
 	assert_non_null(json_object_get(o, "p9999"));
+	/* the whole object, keys in order (as before rtv_hist_json existed) */
+	dumped = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER | RTV_JSON_PRECISION);
+	assert_non_null(dumped);
+	assert_string_equal(dumped, "{\"count\":100,\"lost\":0,\"mean\":515,\"sd\":321.131,"
+			    "\"min\":10,\"p50\":500.736,\"p90\":899.072,\"p99\":989.184,"
+			    "\"p999\":2000,\"p9999\":2000,\"max\":2000,\"over_1ms_pct\":1}");
+	free(dumped);
 	json_decref(o);
 	free(h);
 }
