@@ -1,10 +1,19 @@
-/* CDF plots as SVG; see svg.h. */
+/* CDF and percentile plots as SVG; see svg.h.
+ *
+ * Every picture is one plot: two axes, curves given as points in the axes'
+ * data coordinates, a legend and an optional marker on the value axis. An
+ * axis is one of three kinds: a value axis (log scale, whole decades of axis
+ * units, data in histogram units), a fraction axis (0..1, the CDF's y) or a
+ * nines axis (log10(1 / (1 - p)), the percentile plot's x). */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "report/svg.h"
+#include "stats/hist.h"
 #include "util/banned.h"
 
 /* Picture geometry in px: the plot area is [PL, PR] x [PT, PB]; the legend
@@ -15,8 +24,18 @@ enum {
 	LEGEND_X = 660, LEGEND_Y = 60, LEGEND_DY = 20,
 };
 
-/* Decades shown, as powers of ten of µs: 1 ns .. 10^6 s. */
+/* Decades a value axis may show, as powers of ten of axis units (for µs:
+ * 1 ns .. 10^6 s). */
 enum { DEC_MIN = -3, DEC_MAX = 12 };
+
+/* The percentile plot: its x axis reaches at least 99.99% (four nines), and
+ * a curve is sampled PCT_PER_DECADE times per decade of 1 / (1 - p). */
+enum { NINES_MIN = 4, PCT_PER_DECADE = 50 };
+
+/* Points per histogram curve: rtv_hist_cdf's limit, and room for a
+ * percentile curve of 2^64 samples (log10(2^64) < 19.3 decades, 50 points
+ * each, plus the max). */
+enum { HIST_POINTS = 1024 };
 
 static const char *const colours[] = {
 	"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -38,13 +57,47 @@ static const char *num(char buf[32], double v)
 	return buf;
 }
 
-/* Text content or attribute value: the five XML specials as entities, and
- * control characters XML 1.0 forbids dropped. */
+/* The code point of the UTF-8 sequence at s and its length in *len, or -1
+ * (*len = 1) when the byte at s does not start a valid one (RFC 3629: no
+ * overlongs, surrogates or code points past U+10FFFF). */
+static long utf8_decode(const unsigned char *s, int *len)
+{
+	unsigned char c = s[0];
+	long cp;
+	int n, i;
+
+	*len = 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return -1;
+	for (i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*len = n;
+	return cp;
+}
+
+/* Text content or attribute value, written as ASCII: the five XML specials
+ * as entities, other characters as character references (invalid UTF-8 and
+ * the non-characters U+FFFE/U+FFFF as U+FFFD), control characters XML 1.0
+ * forbids dropped. */
 static void put_escaped(FILE *f, const char *s)
 {
-	const unsigned char *p;
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	long cp;
+	int len;
 
-	for (p = (const unsigned char *)(s ? s : ""); *p; p++) {
+	while (*p) {
 		switch (*p) {
 		case '<': fputs("&lt;", f); break;
 		case '>': fputs("&gt;", f); break;
@@ -52,17 +105,31 @@ static void put_escaped(FILE *f, const char *s)
 		case '"': fputs("&quot;", f); break;
 		case '\'': fputs("&apos;", f); break;
 		default:
+			if (*p >= 0x80) {
+				cp = utf8_decode(p, &len);
+				if (cp < 0 || cp == 0xfffe || cp == 0xffff)
+					cp = 0xfffd;
+				fprintf(f, "&#%ld;", cp);
+				p += len;
+				continue;
+			}
 			if (*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r')
 				fputc(*p, f);
 		}
+		p++;
 	}
 }
 
-/* The label of 10^k µs: "0.01", "1", "1000". */
-static void decade_label(char buf[32], int k)
+/* The label of 10^k axis units: "0.01", "1", "1000"; with short set,
+ * beyond six characters "1e-5", "1e6". */
+static void decade_label(char buf[32], int k, bool short_form)
 {
 	int i = 0, j;
 
+	if (short_form && (k < -4 || k > 5)) {
+		snprintf(buf, 32, "1e%d", k);
+		return;
+	}
 	if (k < 0) {
 		buf[i++] = '0';
 		buf[i++] = '.';
@@ -75,114 +142,240 @@ static void decade_label(char buf[32], int k)
 	buf[i] = '\0';
 }
 
-struct xscale {
-	int lo, hi; /* decades of µs at the left and right edges */
+/* The label of the percentile 100 (1 - 10^-k) for k >= 1: "90", "99",
+ * "99.9", "99.99". */
+static void nines_label(char buf[32], int k)
+{
+	int i = 0, j;
+
+	for (j = 0; j < k && j < 2; j++)
+		buf[i++] = '9';
+	if (k == 1)
+		buf[i++] = '0';
+	if (k > 2)
+		buf[i++] = '.';
+	for (j = 2; j < k && i < 30; j++)
+		buf[i++] = '9';
+	buf[i] = '\0';
+}
+
+enum axis_kind {
+	AXIS_VALUE,    /* log10(v / per_unit), in whole decades lo..hi */
+	AXIS_FRACTION, /* v in 0..1 */
+	AXIS_NINES,    /* v = log10(1 / (1 - p)) in 0..hi */
 };
 
-static double x_px(const struct xscale *xs, double x_ns)
-{
-	double d = x_ns > 0 ? log10(x_ns / 1000) : xs->lo;
+struct axis {
+	enum axis_kind kind;
+	double lo, hi;     /* the ends, in axis coordinates */
+	double per_unit;   /* AXIS_VALUE: data units per axis unit */
+	const char *label; /* the axis title, escaped on output; NULL: none */
+};
 
-	if (d < xs->lo)
-		d = xs->lo;
-	if (d > xs->hi)
-		d = xs->hi;
-	return PL + (d - xs->lo) / (xs->hi - xs->lo) * (PR - PL);
+/* A datum's axis coordinate; a value <= 0 falls off the low end. */
+static double axis_coord(const struct axis *a, double v)
+{
+	if (a->kind != AXIS_VALUE)
+		return v;
+	return v > 0 ? log10(v / a->per_unit) : -INFINITY;
 }
 
-static double y_px(double y)
+/* Where axis coordinate c lies along the axis, clamped to 0..1. */
+static double axis_frac(const struct axis *a, double c)
 {
-	if (y < 0)
-		y = 0;
-	if (y > 1)
-		y = 1;
-	return PB - y * (PB - PT);
+	double t = (c - a->lo) / (a->hi - a->lo);
+
+	return t > 0 ? (t < 1 ? t : 1) : 0; /* NaN too at 0 */
 }
 
-/* Decades spanning all drawable points and the marker (mark_ns > 0);
- * 1..1000 µs when there are none. */
-static struct xscale xscale_of(const struct rtv_svg_series *s, int nseries, double mark_ns)
+/* Pixel positions of a datum on the horizontal and the vertical axis. */
+static double x_px(const struct axis *a, double v)
 {
-	struct xscale xs = { 0, 3 };
-	double mn = INFINITY, mx = -INFINITY, x;
+	return PL + axis_frac(a, axis_coord(a, v)) * (PR - PL);
+}
+
+static double y_px(const struct axis *a, double v)
+{
+	return PB - axis_frac(a, axis_coord(a, v)) * (PB - PT);
+}
+
+/* A picture: curves with points in the axes' data units (for a CDF, x the
+ * value and y the fraction; for a percentile plot, x the nines and y the
+ * value), and a marker on the value axis. */
+struct plot {
+	const char *title;
+	struct axis x, y;
+	const struct rtv_svg_series *s;
+	int n;
+	double mark; /* on the value axis, in axis units; none when <= 0 or not finite */
+	const char *mark_label;
+};
+
+static bool has_mark(const struct plot *p)
+{
+	return p->mark > 0 && isfinite(p->mark);
+}
+
+/* The value axis a (p->x or p->y) spanning, in whole decades, every
+ * drawable point and the marker: 1..1000 axis units when there are none. */
+static void value_range(struct axis *a, const struct plot *p)
+{
+	double mn = INFINITY, mx = -INFINITY, v, w;
+	bool is_x = a == &p->x;
 	int i, k;
 
-	if (mark_ns > 0 && isfinite(mark_ns))
-		mn = mx = mark_ns / 1000;
-
-	for (i = 0; i < nseries; i++) {
-		for (k = 0; k < s[i].n; k++) {
-			x = s[i].x_ns[k] / 1000;
-			if (!(x > 0) || !isfinite(x) || !isfinite(s[i].y[k]))
+	if (has_mark(p))
+		mn = mx = p->mark;
+	for (i = 0; i < p->n; i++) {
+		for (k = 0; k < p->s[i].n; k++) {
+			v = (is_x ? p->s[i].x_ns[k] : p->s[i].y[k]) / a->per_unit;
+			w = is_x ? p->s[i].y[k] : p->s[i].x_ns[k];
+			if (!(v > 0) || !isfinite(v) || !isfinite(w))
 				continue;
-			mn = x < mn ? x : mn;
-			mx = x > mx ? x : mx;
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
 		}
 	}
+	a->lo = 0;
+	a->hi = 3;
 	if (mn > mx)
-		return xs;
-	/* the small slack keeps 1000 µs from opening a decade of its own */
-	xs.lo = (int)floor(log10(mn) + 1e-9);
-	xs.hi = (int)ceil(log10(mx) - 1e-9);
-	xs.lo = xs.lo < DEC_MIN ? DEC_MIN : xs.lo > DEC_MAX - 1 ? DEC_MAX - 1 : xs.lo;
-	xs.hi = xs.hi > DEC_MAX ? DEC_MAX : xs.hi;
-	if (xs.hi <= xs.lo)
-		xs.hi = xs.lo + 1;
-	return xs;
+		return;
+	/* the small slack keeps 1000 from opening a decade of its own */
+	a->lo = floor(log10(mn) + 1e-9);
+	a->hi = ceil(log10(mx) - 1e-9);
+	a->lo = a->lo < DEC_MIN ? DEC_MIN : a->lo > DEC_MAX - 1 ? DEC_MAX - 1 : a->lo;
+	a->hi = a->hi > DEC_MAX ? DEC_MAX : a->hi;
+	if (a->hi <= a->lo)
+		a->hi = a->lo + 1;
 }
 
-static void write_axes(FILE *f, const struct xscale *xs)
-{
-	static const char *const ylabels[] = { "0", "0.2", "0.4", "0.6", "0.8", "1" };
-	char a[32], b[32];
-	int ndec = xs->hi - xs->lo, every = (ndec + 7) / 8, k, m, i;
-	double x, y;
+/* One tick of an axis, at axis coordinate c: a grid line when strictly
+ * inside the plot (darker when major), a tick mark when major, a label when
+ * label[0]. */
+struct tick {
+	double c;
+	bool major;
+	char label[32];
+};
 
-	/* grid: y every 0.1, x at decades and, when there is room, 2..9 */
-	fputs("<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n", f);
-	for (i = 1; i < 10; i++)
-		fprintf(f, "<line x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\"/>\n", PL,
-			num(a, y_px(i / 10.0)), PR, num(b, y_px(i / 10.0)));
-	for (k = xs->lo; k < xs->hi; k++) {
-		for (m = 1; m < 10; m++) {
-			if (m > 1 && ndec > 6)
-				break;
-			x = x_px(xs, pow(10, k + 3) * m);
+static const char *const fraction_labels[] = { "0", "0.2", "0.4", "0.6", "0.8", "1" };
+
+/* The ticks of a; returns how many (at most max). */
+static int axis_ticks(const struct axis *a, bool vertical, struct tick *t, int max)
+{
+	int n = 0, k, m, lo = (int)a->lo, hi = (int)floor(a->hi + 1e-9);
+	int ndec = hi - lo, every = (ndec + 7) / 8;
+
+	switch (a->kind) {
+	case AXIS_VALUE:
+		/* decades, labelled every few when there are many, and 2..9
+		 * between them when there is room */
+		for (k = lo; k <= hi && n < max; k++) {
+			t[n] = (struct tick){ .c = k, .major = true };
+			if ((k - lo) % every == 0)
+				decade_label(t[n].label, k, vertical);
+			n++;
+			for (m = 2; m < 10 && k < hi && ndec <= 6 && n < max; m++)
+				t[n++] = (struct tick){ .c = k + log10(m) };
+		}
+		break;
+	case AXIS_FRACTION:
+		/* grid every 0.1, ticks and labels every 0.2 */
+		for (k = 0; k <= 10 && n < max; k++) {
+			t[n] = (struct tick){ .c = k / 10.0, .major = k % 2 == 0 };
+			if (k % 2 == 0)
+				snprintf(t[n].label, sizeof(t[n].label), "%s",
+					 fraction_labels[k / 2]);
+			n++;
+		}
+		break;
+	case AXIS_NINES:
+		/* 50, then 90, 99, 99.9, ... as far as the axis reaches; with
+		 * many decades, labels every few so that the longest ("99." and
+		 * hi - 2 nines, about 7 px a character) have room */
+		every = (int)ceil((7.0 * (hi + 1) + 4) / ((PR - PL) / a->hi));
+		every = every < 1 ? 1 : every;
+		t[n] = (struct tick){ .c = log10(2), .major = true, .label = "50" };
+		n++;
+		for (k = 1; k <= hi && n < max; k++) {
+			t[n] = (struct tick){ .c = k, .major = true };
+			if ((k - 1) % every == 0)
+				nines_label(t[n].label, k);
+			n++;
+		}
+		break;
+	}
+	return n;
+}
+
+enum { MAX_TICKS = (DEC_MAX - DEC_MIN + 1) * 9 };
+
+static void write_grid(FILE *f, const struct axis *a, bool vertical)
+{
+	struct tick t[MAX_TICKS];
+	char b1[32], b2[32];
+	double frac;
+	int n = axis_ticks(a, vertical, t, MAX_TICKS), i;
+	const char *shade;
+
+	for (i = 0; i < n; i++) {
+		frac = axis_frac(a, t[i].c);
+		if (!(frac > 0 && frac < 1))
+			continue;
+		/* a value axis's decades stand out from its 2..9 */
+		shade = t[i].major && a->kind != AXIS_FRACTION ? " stroke=\"#c8c8c8\"" : "";
+		if (vertical)
+			fprintf(f, "<line x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\"%s/>\n", PL,
+				num(b1, PB - frac * (PB - PT)), PR, num(b2, PB - frac * (PB - PT)),
+				shade);
+		else
 			fprintf(f, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\"%s/>\n",
-				num(a, x), PT, num(b, x), PB,
-				m == 1 ? " stroke=\"#c8c8c8\"" : "");
+				num(b1, PL + frac * (PR - PL)), PT, num(b2, PL + frac * (PR - PL)),
+				PB, shade);
+	}
+}
+
+/* Tick marks, labels and title of the x axis (below the plot) or the y axis
+ * (left of it, the title rotated). */
+static void write_ticks(FILE *f, const struct axis *a, bool vertical)
+{
+	struct tick t[MAX_TICKS];
+	char b1[32], b2[32];
+	double pos;
+	int n = axis_ticks(a, vertical, t, MAX_TICKS), i;
+
+	fprintf(f, "<g text-anchor=\"%s\">\n", vertical ? "end" : "middle");
+	for (i = 0; i < n; i++) {
+		if (!t[i].major)
+			continue;
+		if (vertical) {
+			pos = PB - axis_frac(a, t[i].c) * (PB - PT);
+			fprintf(f, "<line x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\" stroke=\"black\"/>\n",
+				PL - 6, num(b1, pos), PL, num(b2, pos));
+			if (t[i].label[0])
+				fprintf(f, "<text x=\"%d\" y=\"%s\">%s</text>\n", PL - 10,
+					num(b1, pos + 4), t[i].label);
+		} else {
+			pos = PL + axis_frac(a, t[i].c) * (PR - PL);
+			fprintf(f, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\" stroke=\"black\"/>\n",
+				num(b1, pos), PB, num(b2, pos), PB + 6);
+			if (t[i].label[0])
+				fprintf(f, "<text x=\"%s\" y=\"%d\">%s</text>\n", num(b1, pos),
+					PB + 20, t[i].label);
 		}
 	}
-	fputs("</g>\n", f);
-	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"black\"/>\n",
-		PL, PT, PR - PL, PB - PT);
-
-	/* x ticks and labels at decades */
-	fputs("<g text-anchor=\"middle\">\n", f);
-	for (k = xs->lo; k <= xs->hi; k++) {
-		x = x_px(xs, pow(10, k + 3));
-		fprintf(f, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\" stroke=\"black\"/>\n",
-			num(a, x), PB, num(b, x), PB + 6);
-		if ((k - xs->lo) % every)
-			continue;
-		decade_label(b, k);
-		fprintf(f, "<text x=\"%s\" y=\"%d\">%s</text>\n", num(a, x), PB + 20, b);
-	}
-	fprintf(f, "<text x=\"%d\" y=\"%d\">latency (&#181;s)</text>\n", (PL + PR) / 2, PB + 45);
-	fputs("</g>\n", f);
-
-	/* y ticks and labels every 0.2 */
-	fputs("<g text-anchor=\"end\">\n", f);
-	for (i = 0; i <= 10; i += 2) {
-		y = y_px(i / 10.0);
-		fprintf(f, "<line x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\" stroke=\"black\"/>\n",
-			PL - 6, num(a, y), PL, num(b, y));
-		fprintf(f, "<text x=\"%d\" y=\"%s\">%s</text>\n", PL - 10, num(a, y + 4),
-			ylabels[i / 2]);
+	if (a->label && !vertical) {
+		fprintf(f, "<text x=\"%d\" y=\"%d\">", (PL + PR) / 2, PB + 45);
+		put_escaped(f, a->label);
+		fputs("</text>\n", f);
 	}
 	fputs("</g>\n", f);
-	fprintf(f, "<text transform=\"translate(%d,%d) rotate(-90)\" text-anchor=\"middle\">"
-		"cumulative fraction</text>\n", PL - 50, (PT + PB) / 2);
+	if (a->label && vertical) {
+		fprintf(f, "<text transform=\"translate(%d,%d) rotate(-90)\" text-anchor=\"middle\">",
+			PL - 58, (PT + PB) / 2);
+		put_escaped(f, a->label);
+		fputs("</text>\n", f);
+	}
 }
 
 static void write_style(FILE *f, int i)
@@ -194,8 +387,9 @@ static void write_style(FILE *f, int i)
 		fprintf(f, " stroke-dasharray=\"%s\"", dash);
 }
 
-static void write_curve(FILE *f, const struct xscale *xs, const struct rtv_svg_series *s, int i)
+static void write_curve(FILE *f, const struct plot *p, int i)
 {
+	const struct rtv_svg_series *s = &p->s[i];
 	char a[32], b[32];
 	int k, started = 0;
 
@@ -205,11 +399,16 @@ static void write_curve(FILE *f, const struct xscale *xs, const struct rtv_svg_s
 		if (!started) {
 			fputs("<polyline fill=\"none\" stroke-width=\"1.5\"", f);
 			write_style(f, i);
-			/* the CDF is 0 left of the first point */
-			fprintf(f, " points=\"%s,%s", num(a, x_px(xs, s->x_ns[k])), num(b, y_px(0)));
+			fputs(" points=\"", f);
+			/* a CDF is 0 left of its first point */
+			if (p->y.kind == AXIS_FRACTION)
+				fprintf(f, "%s,%s ", num(a, x_px(&p->x, s->x_ns[k])),
+					num(b, y_px(&p->y, 0)));
 			started = 1;
+		} else {
+			fputc(' ', f);
 		}
-		fprintf(f, " %s,%s", num(a, x_px(xs, s->x_ns[k])), num(b, y_px(s->y[k])));
+		fprintf(f, "%s,%s", num(a, x_px(&p->x, s->x_ns[k])), num(b, y_px(&p->y, s->y[k])));
 	}
 	if (!started)
 		return;
@@ -218,35 +417,99 @@ static void write_curve(FILE *f, const struct xscale *xs, const struct rtv_svg_s
 	fputs("</title></polyline>\n", f);
 }
 
-static void write_legend(FILE *f, const struct rtv_svg_series *s, int nseries)
+static void write_legend(FILE *f, const struct plot *p)
 {
 	int i, y;
 
-	for (i = 0; i < nseries; i++) {
+	for (i = 0; i < p->n; i++) {
 		y = LEGEND_Y + i * LEGEND_DY;
 		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke-width=\"2.5\"",
 			LEGEND_X, y, LEGEND_X + 24, y);
 		write_style(f, i);
 		fprintf(f, "/>\n<text x=\"%d\" y=\"%d\">", LEGEND_X + 30, y + 4);
-		put_escaped(f, s[i].name);
+		put_escaped(f, p->s[i].name);
 		fputs("</text>\n", f);
 	}
 }
 
-/* A vertical dashed line across the plot at x, labelled at its top. */
-static void write_marker(FILE *f, const struct xscale *xs, double x_ns, const char *label)
+/* A dashed line across the plot at the marker's value, which is in axis
+ * units (vertical when the value axis is x, labelled at its top; horizontal
+ * when it is y, labelled above its right end). */
+static void write_marker(FILE *f, const struct plot *p)
 {
+	const char *style = "stroke=\"#d62728\" stroke-width=\"1.5\" stroke-dasharray=\"6,3\"";
 	char a[32], b[32], c[32];
-	double x = x_px(xs, x_ns);
+	double pos;
 
-	fprintf(f, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\" stroke=\"#d62728\" "
-		"stroke-width=\"1.5\" stroke-dasharray=\"6,3\"/>\n", num(a, x), PT, num(b, x), PB);
-	if (label) {
+	if (p->x.kind == AXIS_VALUE) {
+		pos = PL + axis_frac(&p->x, log10(p->mark)) * (PR - PL);
+		fprintf(f, "<line x1=\"%s\" y1=\"%d\" x2=\"%s\" y2=\"%d\" %s/>\n", num(a, pos), PT,
+			num(b, pos), PB, style);
+		if (!p->mark_label)
+			return;
 		fprintf(f, "<text x=\"%s\" y=\"%s\" fill=\"#d62728\" text-anchor=\"end\">",
-			num(c, x - 4), num(a, PT + 14.0));
-		put_escaped(f, label);
+			num(c, pos - 4), num(a, PT + 14.0));
+	} else {
+		pos = PB - axis_frac(&p->y, log10(p->mark)) * (PB - PT);
+		fprintf(f, "<line x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\" %s/>\n", PL, num(a, pos),
+			PR, num(b, pos), style);
+		if (!p->mark_label)
+			return;
+		fprintf(f, "<text x=\"%s\" y=\"%s\" fill=\"#d62728\" text-anchor=\"end\">",
+			num(c, PR - 4.0), num(a, pos - 4));
+	}
+	put_escaped(f, p->mark_label);
+	fputs("</text>\n", f);
+}
+
+/* The whole document; the axes' ranges are set already. */
+static int write_plot(FILE *f, const struct plot *p)
+{
+	int i;
+
+	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
+		SVG_W, SVG_H, SVG_W, SVG_H);
+	fputs("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", f);
+	if (p->title) {
+		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"16\">",
+			(PL + PR) / 2, PT - 20);
+		put_escaped(f, p->title);
 		fputs("</text>\n", f);
 	}
+	fputs("<g stroke=\"#e4e4e4\" stroke-width=\"1\">\n", f);
+	write_grid(f, &p->y, true);
+	write_grid(f, &p->x, false);
+	fputs("</g>\n", f);
+	fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"none\" stroke=\"black\"/>\n",
+		PL, PT, PR - PL, PB - PT);
+	write_ticks(f, &p->x, false);
+	write_ticks(f, &p->y, true);
+	for (i = 0; i < p->n; i++)
+		write_curve(f, p, i);
+	if (has_mark(p))
+		write_marker(f, p);
+	write_legend(f, p);
+	fputs("</svg>\n", f);
+
+	if (fflush(f) != 0 || ferror(f))
+		return -EIO;
+	return 0;
+}
+
+/* A CDF plot of s: x the value axis, y the fraction. */
+static int write_cdf(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+		     const struct rtv_svg_series *s, int n, double mark, const char *mark_label)
+{
+	struct plot p = {
+		.title = title,
+		.x = { .kind = AXIS_VALUE, .per_unit = ax->per_unit, .label = ax->label },
+		.y = { .kind = AXIS_FRACTION, .lo = 0, .hi = 1, .label = "cumulative fraction" },
+		.s = s, .n = n, .mark = mark, .mark_label = mark_label,
+	};
+
+	value_range(&p.x, &p);
+	return write_plot(f, &p);
 }
 
 int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s, int nseries)
@@ -257,35 +520,110 @@ int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s
 int rtv_svg_cdf_write_marked(FILE *f, const char *title, const struct rtv_svg_series *s,
 			     int nseries, double mark_x_ns, const char *mark_label)
 {
-	struct xscale xs;
-	int i, err = 0;
+	static const struct rtv_svg_axis us = { "latency (\u00b5s)", 1000 };
+	int i;
 
 	if (!f || nseries < 0 || (nseries > 0 && !s))
 		return -EINVAL;
 	for (i = 0; i < nseries; i++)
 		if (s[i].n > 0 && (!s[i].x_ns || !s[i].y))
 			return -EINVAL;
+	return write_cdf(f, title, &us, s, nseries, mark_x_ns / us.per_unit, mark_label);
+}
 
-	xs = xscale_of(s, nseries, mark_x_ns);
-	fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		"viewBox=\"0 0 %d %d\" font-family=\"sans-serif\" font-size=\"12\">\n",
-		SVG_W, SVG_H, SVG_W, SVG_H);
-	fputs("<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n", f);
-	if (title) {
-		fprintf(f, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"16\">",
-			(PL + PR) / 2, PT - 20);
-		put_escaped(f, title);
-		fputs("</text>\n", f);
+/* Where curve i's points go in a buffer of 2 HIST_POINTS doubles a curve. */
+static double *curve_x(double *pts, int i)
+{
+	return pts + (size_t)2 * i * HIST_POINTS;
+}
+
+static double *curve_y(double *pts, int i)
+{
+	return curve_x(pts, i) + HIST_POINTS;
+}
+
+/* h's percentile curve into x (nines) and y (value); returns the number of
+ * points. */
+static int percentile_curve(const struct rtv_hist *h, double *x, double *y)
+{
+	double end, c;
+	int k = 0, j;
+
+	if (h->count == 0)
+		return 0;
+	/* N samples resolve percentiles up to 1 - 1/N, where the max stands */
+	end = log10((double)h->count);
+	for (j = 0; (c = (double)j / PCT_PER_DECADE) < end && k < HIST_POINTS - 1; j++) {
+		/* p = 1 - 10^-c, as a percentage; exact at whole decades */
+		x[k] = c;
+		y[k++] = (double)rtv_hist_percentile(h, 100 - pow(10, 2 - c));
 	}
-	write_axes(f, &xs);
-	for (i = 0; i < nseries; i++)
-		write_curve(f, &xs, &s[i], i);
-	if (mark_x_ns > 0 && isfinite(mark_x_ns))
-		write_marker(f, &xs, mark_x_ns, mark_label);
-	write_legend(f, s, nseries);
-	fputs("</svg>\n", f);
+	x[k] = end;
+	y[k++] = (double)h->max_ns;
+	return k;
+}
 
-	if (fflush(f) != 0 || ferror(f))
-		err = -EIO;
+/* Both histogram pictures: the curves, then the plot. */
+static int write_hists(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+		       const char *const *names, const struct rtv_hist *const *h, int n,
+		       double mark, const char *mark_label, bool percentiles)
+{
+	struct rtv_svg_series *s = NULL;
+	double *pts = NULL, nines = NINES_MIN;
+	int i, k, err;
+
+	if (!f || !ax || !(ax->per_unit > 0) || !isfinite(ax->per_unit) || n < 0 || (n > 0 && !h))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (!h[i])
+			return -EINVAL;
+	s = calloc((size_t)n + 1, sizeof(*s));
+	pts = calloc((size_t)2 * n * HIST_POINTS + 1, sizeof(*pts));
+	err = -ENOMEM;
+	if (!s || !pts)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (percentiles)
+			k = percentile_curve(h[i], curve_x(pts, i), curve_y(pts, i));
+		else
+			k = rtv_hist_cdf(h[i], curve_x(pts, i), curve_y(pts, i), HIST_POINTS);
+		s[i] = (struct rtv_svg_series){ .name = names ? names[i] : NULL,
+						.x_ns = curve_x(pts, i), .y = curve_y(pts, i),
+						.n = k > 0 ? k : 0 };
+		/* the nines axis reaches the largest histogram's last percentile */
+		if (percentiles && k > 0 && s[i].x_ns[k - 1] > nines)
+			nines = s[i].x_ns[k - 1];
+	}
+	if (percentiles) {
+		struct plot p = {
+			.title = title,
+			.x = { .kind = AXIS_NINES, .lo = 0, .hi = nines,
+			       .label = "percentile (%)" },
+			.y = { .kind = AXIS_VALUE, .per_unit = ax->per_unit, .label = ax->label },
+			.s = s, .n = n, .mark = mark, .mark_label = mark_label,
+		};
+
+		value_range(&p.y, &p);
+		err = write_plot(f, &p);
+	} else {
+		err = write_cdf(f, title, ax, s, n, mark, mark_label);
+	}
+out:
+	free(s);
+	free(pts);
 	return err;
+}
+
+int rtv_svg_hist_cdf(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+		     const char *const *names, const struct rtv_hist *const *h, int n, double mark,
+		     const char *mark_label)
+{
+	return write_hists(f, title, ax, names, h, n, mark, mark_label, false);
+}
+
+int rtv_svg_hist_percentiles(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+			     const char *const *names, const struct rtv_hist *const *h, int n,
+			     double mark, const char *mark_label)
+{
+	return write_hists(f, title, ax, names, h, n, mark, mark_label, true);
 }

@@ -1,5 +1,15 @@
 /* SVG pictures of results, for a browser: no dependencies, one call per
- * picture. */
+ * picture.
+ *
+ * Every picture is a standalone SVG document (starting "<svg", ending
+ * "</svg>\n") of 880 x 520 px: the plot, a title above it (NULL for none)
+ * and a legend right of it with one entry per curve, in order; each curve
+ * has its own colour (and past ten, a dash pattern too). Names, titles and
+ * labels are UTF-8, any characters (NULL shows as empty): they are escaped
+ * on output, which is plain ASCII (other characters as character
+ * references, invalid UTF-8 as U+FFFD). Numbers are written with '.'
+ * whatever the locale. f is flushed but not closed; nothing is written when
+ * the arguments are bad. */
 #ifndef RTV_REPORT_SVG_H
 #define RTV_REPORT_SVG_H
 
@@ -33,5 +43,50 @@ int rtv_svg_cdf_write(FILE *f, const char *title, const struct rtv_svg_series *s
  * mark_x_ns <= 0 or not finite draws none. */
 int rtv_svg_cdf_write_marked(FILE *f, const char *title, const struct rtv_svg_series *s,
 			     int nseries, double mark_x_ns, const char *mark_label);
+
+struct rtv_hist;
+
+/* What a histogram's values mean on a picture's value axis: the axis title
+ * (NULL: none) and how many histogram units make one axis unit (1000 for ns
+ * shown in µs, RTV_RUNNER_NORM_SCALE = 1e6 for the taskset runner's
+ * millionths of a period shown in periods). */
+struct rtv_svg_axis {
+	const char *label;
+	double per_unit;
+};
+
+/* The CDFs of the n histograms h[i] named names[i] (names or names[i]
+ * NULL: unnamed), drawn as rtv_svg_cdf_write() draws them (each histogram's
+ * rtv_hist_cdf() with up to 1024 points) but with x in axis units, on a log
+ * scale with decade ticks spanning the data, titled ax->label. mark, in axis
+ * units, draws a vertical dashed line labelled mark_label (NULL: none),
+ * the x axis spanning it too; mark <= 0 or not finite draws none. An empty
+ * histogram gets a legend entry and no curve. Returns 0, -EINVAL (NULL f or
+ * ax, ax->per_unit not positive and finite, n < 0, NULL h with n > 0, a
+ * NULL h[i]), -ENOMEM or -EIO when writing fails (or f was already in
+ * error). */
+int rtv_svg_hist_cdf(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+		     const char *const *names, const struct rtv_hist *const *h, int n, double mark,
+		     const char *mark_label);
+
+/* The percentile plots of the same, as HdrHistogram's plotter draws them,
+ * which show the tail a CDF squeezes against 1. x is the percentile p on a
+ * log scale of 1 / (1 - p), ticks labelled 50, 90, 99, 99.9, 99.99 (the
+ * axis reaches 99.99 always) and further nines (99.999, ...) as far as the
+ * largest histogram resolves: N samples resolve percentiles up to 1 - 1/N,
+ * so a histogram's curve ends at x = log10(N) with its max, and the axis at
+ * the largest such x. y is the value in axis units on a log scale with
+ * decade ticks spanning the data (labels longer than six characters written
+ * as 1e6, 1e-5), titled ax->label. A curve is sampled with
+ * rtv_hist_percentile() at 50 points per decade of 1 / (1 - p) from p = 0
+ * (the min) to below 1 - 1/N, then the max: the values are bucket
+ * midpoints (within 0.4%), and never decrease along the curve. mark, in
+ * axis units, draws a horizontal dashed line labelled mark_label (NULL:
+ * none) at its right end, the y axis spanning it too; mark <= 0 or not
+ * finite draws none. An empty histogram gets a legend entry and no curve.
+ * Returns 0 or -errno as rtv_svg_hist_cdf(). */
+int rtv_svg_hist_percentiles(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+			     const char *const *names, const struct rtv_hist *const *h, int n,
+			     double mark, const char *mark_label);
 
 #endif

@@ -1,5 +1,6 @@
 /* Unit tests for lib/report/svg: the document is well-formed XML, names are
- * escaped, the axis spans the data, bad input and write errors are caught. */
+ * escaped, the axis spans the data, bad input and write errors are caught;
+ * the histogram pictures put their curves where the axes say. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -8,11 +9,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "report/svg.h"
+#include "stats/hist.h"
 
 /* Write the picture into a temporary file and return its text (free it). */
 static char *render(const char *title, const struct rtv_svg_series *s, int n)
@@ -289,6 +292,393 @@ static void test_errors(void **state)
 	fclose(f);
 }
 
+/* Everything written to f since it was opened, as a string (free it). */
+static char *slurp(FILE *f)
+{
+	long len = ftell(f);
+	char *buf;
+
+	assert_true(len > 0);
+	buf = malloc(len + 1);
+	assert_non_null(buf);
+	rewind(f);
+	assert_int_equal(fread(buf, 1, len, f), len);
+	buf[len] = '\0';
+	fclose(f);
+	return buf;
+}
+
+typedef int (*hist_picture)(FILE *f, const char *title, const struct rtv_svg_axis *ax,
+			    const char *const *names, const struct rtv_hist *const *h, int n,
+			    double mark, const char *mark_label);
+
+static char *render_hist(hist_picture fn, const char *title, const struct rtv_svg_axis *ax,
+			 const char *const *names, const struct rtv_hist *const *h, int n,
+			 double mark, const char *mark_label)
+{
+	FILE *f = tmpfile();
+	char *doc;
+
+	assert_non_null(f);
+	assert_int_equal(fn(f, title, ax, names, h, n, mark, mark_label), 0);
+	doc = slurp(f);
+	assert_true(strncmp(doc, "<svg", 4) == 0);
+	assert_true(strlen(doc) > 8 && strcmp(doc + strlen(doc) - 7, "</svg>\n") == 0);
+	assert_well_formed(doc);
+	return doc;
+}
+
+/* The points of the k-th polyline (from 0) in doc, at most max; returns how
+ * many. */
+static int curve_points(const char *doc, int k, double *x, double *y, int max)
+{
+	const char *p = doc;
+	char *end;
+	int n = 0;
+
+	for (; k >= 0; k--) {
+		p = strstr(p, "<polyline");
+		assert_non_null(p);
+		p += 9;
+	}
+	p = strstr(p, "points=\"");
+	assert_non_null(p);
+	p += 8;
+	while (*p != '"') {
+		assert_true(n < max);
+		x[n] = strtod(p, &end);
+		assert_true(end > p && *end == ',');
+		p = end + 1;
+		y[n++] = strtod(p, &end);
+		assert_true(end > p && (*end == ' ' || *end == '"'));
+		p = *end == ' ' ? end + 1 : end;
+	}
+	return n;
+}
+
+static struct rtv_hist *new_hist(void)
+{
+	struct rtv_hist *h = malloc(sizeof(*h));
+
+	assert_non_null(h);
+	rtv_hist_init(h);
+	return h;
+}
+
+static void record_n(struct rtv_hist *h, int64_t ns, int n)
+{
+	while (n-- > 0)
+		rtv_hist_record(h, ns);
+}
+
+static const struct rtv_svg_axis us = { "latency (\u00b5s)", 1000 };
+
+/* Two histograms and an empty one. a: 1000 samples, 900 of 10 us, 90 of
+ * 100 us, 9 of 500 us, 1 of 1 ms; b: 100000 samples, 20 us to 100 us.
+ * Their values span 10 .. 1000 us: the y axis is two decades, 10 at
+ * PB = 450 and 1000 at PT = 50. b resolves five nines, so the x axis runs
+ * to log10(100000) = 5 decades of 1 / (1 - p): 112 px a decade. */
+static void test_pct_document(void **state)
+{
+	struct rtv_hist *a = new_hist(), *b = new_hist(), *e = new_hist();
+	const struct rtv_hist *h[] = { a, b, e };
+	const char *names[] = { "napi <&> \"threaded\"", "busy", "empty" };
+	double x[400], y[400];
+	char *doc;
+	int n, i, k;
+
+	(void)state;
+	record_n(a, 10000, 900);
+	record_n(a, 100000, 90);
+	record_n(a, 500000, 9);
+	record_n(a, 1000000, 1);
+	for (i = 0; i < 100000; i++)
+		rtv_hist_record(b, 20000 + (i % 80001));
+	doc = render_hist(rtv_svg_hist_percentiles, "tail <&>", &us, names, h, 3, 0, NULL);
+
+	/* names, title and axis title escaped; two curves, three legend
+	 * entries */
+	assert_int_equal(count(doc, "napi &lt;&amp;&gt; &quot;threaded&quot;"), 2);
+	assert_int_equal(count(doc, ">busy<"), 2);
+	assert_int_equal(count(doc, ">empty<"), 1);
+	assert_int_equal(count(doc, ">tail &lt;&amp;&gt;</text>"), 1);
+	assert_int_equal(count(doc, ">latency (&#181;s)</text>"), 1);
+	assert_int_equal(count(doc, ">percentile (%)</text>"), 1);
+	assert_int_equal(count(doc, "<polyline"), 2);
+
+	/* x: 50 .. 99.999, no more; y: 10, 100, 1000 us */
+	assert_int_equal(count(doc, ">50</text>"), 1);
+	assert_int_equal(count(doc, ">90</text>"), 1);
+	assert_int_equal(count(doc, ">99</text>"), 1);
+	assert_int_equal(count(doc, ">99.9</text>"), 1);
+	assert_int_equal(count(doc, ">99.99</text>"), 1);
+	assert_int_equal(count(doc, ">99.999</text>"), 1);
+	assert_int_equal(count(doc, ">99.9999</text>"), 0);
+	assert_int_equal(count(doc, ">10</text>"), 1);
+	assert_int_equal(count(doc, ">100</text>"), 1);
+	assert_int_equal(count(doc, ">1000</text>"), 1);
+	assert_int_equal(count(doc, ">10000</text>"), 0);
+	assert_int_equal(count(doc, ">1</text>"), 0);
+	/* the 99.9 tick: 3 decades in */
+	assert_non_null(strstr(doc, "<text x=\"416.00\" y=\"470\">99.9</text>"));
+
+	/* a: 50 points a decade below log10(1000) = 3, then the max */
+	n = curve_points(doc, 0, x, y, 400);
+	assert_int_equal(n, 151);
+	for (k = 1; k < n; k++) {
+		assert_true(x[k] > x[k - 1]);  /* right */
+		assert_true(y[k] <= y[k - 1]); /* never down (px grow downwards) */
+	}
+	/* from the min at p = 0 ... */
+	assert_true(x[0] == 80.0 && y[0] == 450.0);
+	/* ... through p90 = the 900th sample (10 us: its bucket's midpoint,
+	 * 10.016 us, 0.14 px up) and p99 = the 990th (100 us: 100.096 us),
+	 * at whole decades 1 and 2 ... */
+	assert_true(x[50] == 192.0 && y[50] == 449.86);
+	assert_true(x[100] == 304.0 && y[100] == 249.92);
+	/* ... to the max, 1000 us, at x = log10(1000) */
+	assert_true(x[n - 1] == 416.0 && y[n - 1] == 50.0);
+
+	/* b: to log10(100000) = 5, the right edge, ending at its max, 100 us */
+	n = curve_points(doc, 1, x, y, 400);
+	assert_int_equal(n, 251);
+	for (k = 1; k < n; k++)
+		assert_true(x[k] > x[k - 1] && y[k] <= y[k - 1]);
+	assert_true(x[0] == 80.0);
+	assert_true(x[n - 1] == 640.0 && y[n - 1] == 250.0);
+	free(doc);
+	free(a);
+	free(b);
+	free(e);
+}
+
+/* The axis reaches 99.99 even for few samples; a curve of one sample is
+ * one point, at the left edge. */
+static void test_pct_few(void **state)
+{
+	struct rtv_hist *a = new_hist(), *b = new_hist();
+	const struct rtv_hist *h[] = { a, b };
+	double x[64], y[64];
+	char *doc;
+	int n;
+
+	(void)state;
+	record_n(a, 1000, 5);
+	record_n(a, 100000, 5);
+	rtv_hist_record(b, 10000);
+	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, NULL, h, 2, 0, NULL);
+	assert_int_equal(count(doc, ">99.99</text>"), 1);
+	assert_int_equal(count(doc, ">99.999</text>"), 0);
+	/* 1 .. 100 us */
+	assert_int_equal(count(doc, ">1</text>"), 1);
+	assert_int_equal(count(doc, ">100</text>"), 1);
+	assert_int_equal(count(doc, ">1000</text>"), 0);
+	/* ten samples: x to log10(10) = 1 of 4 decades; y from 1 us at the
+	 * bottom to the max, 100 us, at the top */
+	n = curve_points(doc, 0, x, y, 64);
+	assert_int_equal(n, 51);
+	assert_true(x[0] == 80.0 && y[0] == 450.0);
+	assert_true(x[n - 1] == 220.0 && y[n - 1] == 50.0);
+	/* one sample, 10 us: one point, halfway up */
+	n = curve_points(doc, 1, x, y, 64);
+	assert_int_equal(n, 1);
+	assert_true(x[0] == 80.0 && y[0] == 250.0);
+	free(doc);
+	free(a);
+	free(b);
+}
+
+/* The marker: a horizontal dashed line at its value, labelled, the y axis
+ * spanning it. */
+static void test_pct_mark(void **state)
+{
+	struct rtv_hist *a = new_hist();
+	const struct rtv_hist *h[] = { a };
+	const char *names[] = { "a" };
+	char *doc;
+
+	(void)state;
+	record_n(a, 10000, 99);
+	rtv_hist_record(a, 1000000);
+	/* 10 .. 1000 us, the mark at 100 us halfway up */
+	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, names, h, 1, 100, "1 <ms>");
+	assert_int_equal(count(doc, "stroke-dasharray=\"6,3\""), 1);
+	assert_non_null(strstr(doc, "<line x1=\"80\" y1=\"250.00\" x2=\"640\" y2=\"250.00\" "
+				    "stroke=\"#d62728\""));
+	assert_int_equal(count(doc, ">1 &lt;ms&gt;</text>"), 1);
+	assert_int_equal(count(doc, ">10000</text>"), 0);
+	free(doc);
+
+	/* a mark above the data widens the axis */
+	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, names, h, 1, 5000, NULL);
+	assert_int_equal(count(doc, "stroke-dasharray=\"6,3\""), 1);
+	assert_int_equal(count(doc, ">10000</text>"), 1);
+	free(doc);
+
+	/* none */
+	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, names, h, 1, 0, "x");
+	assert_int_equal(count(doc, "stroke-dasharray=\"6,3\""), 0);
+	free(doc);
+	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, names, h, 1, NAN, "x");
+	assert_int_equal(count(doc, "stroke-dasharray=\"6,3\""), 0);
+	free(doc);
+	free(a);
+}
+
+/* A histogram's CDF drawn in µs is rtv_hist_cdf()'s points drawn by
+ * rtv_svg_cdf_write_marked(), byte for byte. */
+static void test_hist_cdf_same(void **state)
+{
+	static double x[1024], yv[1024];
+	struct rtv_hist *a = new_hist(), *e = new_hist();
+	const struct rtv_hist *h[] = { a, e };
+	const char *names[] = { "a & b", "empty" };
+	struct rtv_svg_series s[2] = { { "a & b", x, yv, 0 }, { "empty", NULL, NULL, 0 } };
+	char *doc, *want;
+	FILE *f;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 5000; i++)
+		rtv_hist_record(a, 20000 + 37 * i);
+	s[0].n = rtv_hist_cdf(a, x, yv, 1024);
+	assert_true(s[0].n > 100);
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(rtv_svg_cdf_write_marked(f, "t", s, 2, 150e3, "dl"), 0);
+	want = slurp(f);
+	doc = render_hist(rtv_svg_hist_cdf, "t", &us, names, h, 2, 150, "dl");
+	assert_string_equal(doc, want);
+	free(doc);
+	free(want);
+	free(a);
+	free(e);
+}
+
+/* Another unit: the taskset runner's millionths of a period shown as
+ * periods. 0.25 .. 1.2 periods: decades 0.1 .. 10, the deadline at 1 in the
+ * middle. */
+static void test_hist_cdf_unit(void **state)
+{
+	struct rtv_hist *a = new_hist();
+	const struct rtv_hist *h[] = { a };
+	const char *names[] = { "task" };
+	const struct rtv_svg_axis periods = { "response / period", 1e6 };
+	double x[1024], y[1024];
+	char *doc;
+	int n;
+
+	(void)state;
+	record_n(a, 250000, 50);
+	record_n(a, 500000, 49);
+	rtv_hist_record(a, 1200000);
+	doc = render_hist(rtv_svg_hist_cdf, NULL, &periods, names, h, 1, 1, "deadline");
+	assert_int_equal(count(doc, ">response / period</text>"), 1);
+	assert_int_equal(count(doc, ">0.1</text>"), 1);
+	assert_int_equal(count(doc, ">1</text>"), 2); /* x = 1 period and y = 1 */
+	assert_int_equal(count(doc, ">10</text>"), 1);
+	assert_int_equal(count(doc, ">0.01</text>"), 0);
+	assert_non_null(strstr(doc, "<line x1=\"360.00\" y1=\"50\" x2=\"360.00\" y2=\"450\" "
+				    "stroke=\"#d62728\""));
+	assert_int_equal(count(doc, ">deadline</text>"), 1);
+	/* ends at the max, y = 1 */
+	n = curve_points(doc, 0, x, y, 1024);
+	assert_int_equal(n, 4); /* 0 left of the first point, three buckets */
+	assert_true(y[0] == 450.0 && y[n - 1] == 50.0);
+	/* 1.2 periods: 80 + (log10(1.2) + 1) / 2 * 560 px */
+	assert_true(x[n - 1] == 382.17);
+	free(doc);
+	free(a);
+}
+
+static void test_hist_empty(void **state)
+{
+	struct rtv_hist *e = new_hist();
+	const struct rtv_hist *h[] = { e };
+	char *doc;
+
+	(void)state;
+	doc = render_hist(rtv_svg_hist_percentiles, "none", &us, NULL, NULL, 0, 0, NULL);
+	assert_int_equal(count(doc, "<polyline"), 0);
+	assert_int_equal(count(doc, ">99.99</text>"), 1);
+	free(doc);
+	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, NULL, h, 1, 0, NULL);
+	assert_int_equal(count(doc, "<polyline"), 0);
+	assert_int_equal(count(doc, "stroke-width=\"2.5\""), 1); /* its legend entry */
+	free(doc);
+	doc = render_hist(rtv_svg_hist_cdf, NULL, &us, NULL, h, 1, 0, NULL);
+	assert_int_equal(count(doc, "<polyline"), 0);
+	assert_int_equal(count(doc, "stroke-width=\"2.5\""), 1);
+	free(doc);
+	free(e);
+}
+
+static void test_hist_errors(void **state)
+{
+	static const hist_picture fns[] = { rtv_svg_hist_cdf, rtv_svg_hist_percentiles };
+	struct rtv_hist *a = new_hist();
+	const struct rtv_hist *h[] = { a }, *hnull[] = { a, NULL };
+	const struct rtv_svg_axis zero = { "x", 0 }, neg = { "x", -1 }, nan_unit = { "x", NAN },
+				  inf_unit = { "x", INFINITY };
+	char small[64];
+	size_t i;
+	FILE *f;
+
+	(void)state;
+	record_n(a, 10000, 10);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(fns[i](NULL, "t", &us, NULL, h, 1, 0, NULL), -EINVAL);
+		f = tmpfile();
+		assert_non_null(f);
+		assert_int_equal(fns[i](f, "t", NULL, NULL, h, 1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &zero, NULL, h, 1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &neg, NULL, h, 1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &nan_unit, NULL, h, 1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &inf_unit, NULL, h, 1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &us, NULL, h, -1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &us, NULL, NULL, 1, 0, NULL), -EINVAL);
+		assert_int_equal(fns[i](f, "t", &us, NULL, hnull, 2, 0, NULL), -EINVAL);
+		assert_int_equal(ftell(f), 0); /* nothing written on bad input */
+		fclose(f);
+
+		f = fopen("/dev/full", "w");
+		if (f) {
+			assert_int_equal(fns[i](f, "t", &us, NULL, h, 1, 0, NULL), -EIO);
+			fclose(f);
+		}
+		f = fmemopen(small, sizeof(small), "w");
+		assert_non_null(f);
+		assert_int_equal(fns[i](f, "t", &us, NULL, h, 1, 0, NULL), -EIO);
+		fclose(f);
+	}
+	free(a);
+}
+
+/* Output is ASCII: characters past it as references, invalid UTF-8 and
+ * U+FFFF as U+FFFD, forbidden control characters dropped. */
+static void test_utf8(void **state)
+{
+	const struct rtv_svg_series s[] = {
+		{ "\xc2\xb5s \xf0\x9f\x98\x80", NULL, NULL, 0 },
+		{ "bad \xff \xc0\xaf \xed\xa0\x80 \xef\xbf\xbf|\x01\x1f|\xe2\x82", NULL, NULL, 0 },
+	};
+	const unsigned char *p;
+	char *doc;
+
+	(void)state;
+	doc = render("\xc3\xbc" "ber", s, 2);
+	assert_well_formed(doc);
+	for (p = (const unsigned char *)doc; *p; p++)
+		assert_true(*p < 0x80);
+	assert_int_equal(count(doc, ">&#252;ber</text>"), 1);
+	assert_int_equal(count(doc, ">&#181;s &#128512;</text>"), 1);
+	/* 0xff, the overlong 0xc0 0xaf, the surrogate 0xed 0xa0 0x80 and a
+	 * truncated sequence: one U+FFFD per byte that starts nothing valid */
+	assert_int_equal(count(doc, ">bad &#65533; &#65533;&#65533; &#65533;&#65533;&#65533; "
+				    "&#65533;||&#65533;&#65533;</text>"), 1);
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -298,6 +688,14 @@ int main(void)
 		cmocka_unit_test(test_empty),
 		cmocka_unit_test(test_odd_points),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_pct_document),
+		cmocka_unit_test(test_pct_few),
+		cmocka_unit_test(test_pct_mark),
+		cmocka_unit_test(test_hist_cdf_same),
+		cmocka_unit_test(test_hist_cdf_unit),
+		cmocka_unit_test(test_hist_empty),
+		cmocka_unit_test(test_hist_errors),
+		cmocka_unit_test(test_utf8),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
