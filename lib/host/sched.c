@@ -25,18 +25,6 @@ int rtv_sched_policy_parse(const char *s, int *policy)
 	return 0;
 }
 
-const char *rtv_sched_policy_name(int policy)
-{
-	switch (policy) {
-	case SCHED_OTHER: return "other";
-	case SCHED_FIFO: return "fifo";
-	case SCHED_RR: return "rr";
-	case SCHED_BATCH: return "batch";
-	case SCHED_IDLE: return "idle";
-	default: return "unknown";
-	}
-}
-
 int rtv_sched_set(pid_t tid, int policy, int prio)
 {
 	struct sched_param sp = { .sched_priority = policy == SCHED_OTHER ? 0 : prio };

@@ -12,9 +12,8 @@ int rtv_sched_set(pid_t tid, int policy, int prio);
 /* Set every thread of a process. */
 int rtv_sched_set_process(pid_t pid, int policy, int prio);
 int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set);
-/* "other", "fifo", "rr" <-> SCHED_*; -EINVAL for other names. */
+/* "other", "fifo", "rr" -> SCHED_*; -EINVAL for other names. */
 int rtv_sched_policy_parse(const char *s, int *policy);
-const char *rtv_sched_policy_name(int policy);
 
 /* Move every thread that may move (not per-CPU kernel threads), except
  * those of processes in except_cgroup, off the `away` CPUs: each keeps the

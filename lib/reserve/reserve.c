@@ -446,7 +446,9 @@ static bool affinity_restricted(pid_t tid, char *aff, size_t len)
 	return !CPU_EQUAL(&online, &set); /* some online CPU is left out */
 }
 
-void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf, size_t len)
+/* Words for a sched_setattr() failure on tid (err is -errno): writes to buf. */
+static void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
+				size_t len)
 {
 	char cg[256], aff[256], rs[32], ps[32];
 

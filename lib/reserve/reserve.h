@@ -137,8 +137,4 @@ int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const str
 int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const char *pattern,
 			  const struct rtv_reserve *r, char *err, size_t errlen);
 
-/* Words for a sched_setattr() failure on tid (err is -errno): writes to buf. */
-void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
-			 size_t len);
-
 #endif
