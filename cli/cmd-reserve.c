@@ -24,6 +24,7 @@
 #include "builtin.h"
 #include "host/cgroup.h"
 #include "host/journal.h"
+#include "host/sched.h"
 #include "reserve/reserve.h"
 #include "util/parse.h"
 #include "util/time.h"

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "analysis/deadline.h"
@@ -35,22 +34,6 @@ static void say(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr)
-{
-	struct rtv_sched_attr a = *attr;
-
-	a.size = sizeof(a);
-	return syscall(SYS_sched_setattr, tid, &a, 0) ? -errno : 0;
-}
-
-int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr)
-{
-	memset(attr, 0, sizeof(*attr));
-	if (syscall(SYS_sched_getattr, tid, attr, (unsigned)sizeof(*attr), 0))
-		return -errno;
-	return 0;
 }
 
 /* ---- admission ---- */
