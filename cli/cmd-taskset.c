@@ -524,8 +524,6 @@ static int testbed_get(struct rtv_testbed *tb, int need_streams)
 
 /* ---- --net-load: a bulk TCP stream across the testbed's stream pair 1 ---- */
 
-#define NET_LOAD_PORT 5301
-
 struct net_load {
 	const struct rtv_testbed *tb;
 	volatile sig_atomic_t stop;
@@ -538,7 +536,7 @@ static int net_sink(void *p)
 {
 	struct net_load *l = p;
 	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .addr = l->tb->stream_server[0].addr,
-				      .port = NET_LOAD_PORT };
+				      .port = RTV_STREAM_DEFAULT_PORT };
 
 	return rtv_stream_sink_run(&cfg, &l->stop, NULL, NULL, &l->sink);
 }
@@ -547,7 +545,7 @@ static int net_source(void *p)
 {
 	struct net_load *l = p;
 	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .addr = l->tb->stream_client[0].peer,
-				      .port = NET_LOAD_PORT };
+				      .port = RTV_STREAM_DEFAULT_PORT };
 
 	return rtv_stream_source_run(&cfg, &l->stop, NULL, NULL, &l->src);
 }
