@@ -140,7 +140,11 @@ struct rtv_netrt_result {
  * then the client waits at most timeout_ns for the replies still due.
  * Memory for the ring of outstanding requests (about timeout / min interval
  * entries, at most RTV_NETRT_RING_MAX; when full, the next send waits for the
- * oldest to resolve and is late) is allocated once before the first send.
+ * oldest to resolve and is late) is allocated once before the first send, and
+ * so is, with samples_path, a buffer of 4096 samples (160 KiB): they are kept
+ * in binary and written as lines only while the client waits at least 200 µs
+ * for its next send, when the buffer is full (at worst a late send), and at
+ * the end.
  * While running, the thread's timer slack is set to 1 ns (restored after)
  * so sleeps end on time.
  * Returns 0, or -errno: -EINVAL for a bad cfg (addr not a numeric address,
