@@ -275,7 +275,7 @@ int cmd_reserve(int argc, char **argv)
 	       "it\n", getpid());
 	fflush(stdout);
 	{
-		int64_t end = rtv_now_ns() + duration;
+		int64_t end = rtv_ns_add_sat(rtv_now_ns(), duration);
 
 		while (!rtv_cli_stop && rtv_now_ns() < end)
 			usleep(100 * 1000); /* a signal ends it early */

@@ -97,7 +97,7 @@ static int client_main(void *p)
 		.addr = a->tb->rt_client.peer,
 		.port = RTV_NETRT_DEFAULT_PORT,
 		.payload = a->cfg->payload,
-		.duration_ns = a->cfg->warmup_ns + a->cfg->duration_ns,
+		.duration_ns = rtv_ns_add_sat(a->cfg->warmup_ns, a->cfg->duration_ns),
 		.interval = a->cfg->interval,
 		.seed = a->seed,
 		.timeout_ns = RTV_NS_PER_S,
@@ -339,7 +339,7 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (m && cfg->idle_phase_ns > 0) { /* the method's cost with no traffic at all */
 		int64_t t0 = rtv_now_ns(), c0 = rtv_method_run_cpu_ns(&mrun);
 
-		if (!sleep_checking(t0 + cfg->idle_phase_ns, stop, &mrun)) {
+		if (!sleep_checking(rtv_ns_add_sat(t0, cfg->idle_phase_ns), stop, &mrun)) {
 			err = -EINTR;
 			goto out;
 		}
@@ -374,7 +374,7 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (err < 0)
 		goto out;
 	t_start = rtv_now_ns();
-	if (!sleep_checking(t_start + cfg->warmup_ns, stop, &mrun)) {
+	if (!sleep_checking(rtv_ns_add_sat(t_start, cfg->warmup_ns), stop, &mrun)) {
 		err = -EINTR;
 		goto out;
 	}

@@ -531,7 +531,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 	rtv_rng_seed(&rng, cfg->seed);
 	t0 = rtv_now_ns();
 	c->res->start_ns = t0;
-	c->warm_end_ns = cfg->warmup_ns > INT64_MAX - t0 ? INT64_MAX : t0 + cfg->warmup_ns;
+	c->warm_end_ns = rtv_ns_add_sat(t0, cfg->warmup_ns);
 	intended = t0; /* S_0 */
 
 	for (;;) {
@@ -548,7 +548,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 			/* on time or late: send now, measured from S_i either way */
 			send_request(c, intended);
 			x = rtv_interval_next(&cfg->interval, &rng);
-			intended = x > INT64_MAX - intended ? INT64_MAX : intended + x;
+			intended = rtv_ns_add_sat(intended, x);
 			continue;
 		}
 
@@ -556,7 +556,8 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 		if (sending && !ring_full)
 			wake = intended - cfg->spin_ns;
 		if (c->tail != c->next_seq) { /* the oldest is pending after expire() */
-			x = c->ring[c->tail & c->mask].sent_ns + c->timeout_ns + 1;
+			x = rtv_ns_add_sat(c->ring[c->tail & c->mask].sent_ns, c->timeout_ns);
+			x = rtv_ns_add_sat(x, 1);
 			if (x < wake)
 				wake = x;
 		}

@@ -380,8 +380,8 @@ start:
 	now = rtv_now_ns();
 	pthread_mutex_lock(&sh.lock);
 	sh.start_ns = now + START_DELAY_NS;
-	sh.end_ns = sh.start_ns + cfg->duration_ns;
-	sh.warm_end_ns = sh.start_ns + cfg->warmup_ns;
+	sh.end_ns = rtv_ns_add_sat(sh.start_ns, cfg->duration_ns);
+	sh.warm_end_ns = rtv_ns_add_sat(sh.start_ns, cfg->warmup_ns);
 	sh.go = err ? -1 : 1;
 	pthread_cond_broadcast(&sh.cond);
 	pthread_mutex_unlock(&sh.lock);
