@@ -1,5 +1,5 @@
 /* The periodic resource model: supply, demand, tests, least budget and the
- * interface search. See prm.h and notes/analysis.md. */
+ * interface search. See prm.h. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>

@@ -1,8 +1,11 @@
 /* The periodic resource model Γ = (Π, Θ): Θ of CPU time every Π (Shin & Lee,
  * RTSS 2003), the demand of a taskset inside it under fixed priority (RM/DM)
  * or EDF, the least budget for a period, and the interface (Π, Θ) chosen over
- * a period range. The mathematics, reference numbers and the defaults are in
- * notes/analysis.md.
+ * a period range. Each test is written out at its function below. The
+ * defaults (rtv_prm_params_init()) are the rule that reproduces the
+ * reservations of Abeni 2024's Table 4 (section 4.3), checked numerically:
+ * (Q, P) = (7.5 ms, 11 ms) for {τ0, τ3, τ4, τ7} and (27.5 ms, 33 ms) for
+ * {τ1, τ2, τ5, τ6, τ8, τ9}.
  *
  * Times are int64_t nanoseconds. sbf, dbf and rbf are computed exactly in
  * integers; only lsbf and bandwidths are reals. Nothing here allocates
@@ -29,7 +32,7 @@ enum rtv_supply { RTV_SUPPLY_EXACT, RTV_SUPPLY_LINEAR };
 enum rtv_tie { RTV_TIE_LARGER_PERIOD, RTV_TIE_SMALLER_PERIOD };
 
 /* Parameters of the interface search. rtv_prm_params_init() sets the
- * defaults of analysis.md, which reproduce Abeni 2024's Table 4. */
+ * defaults given in the comments, which reproduce Abeni 2024's Table 4. */
 struct rtv_prm_params {
 	enum rtv_alg sched;     /* RM */
 	enum rtv_supply supply; /* exact */

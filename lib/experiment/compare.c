@@ -493,8 +493,10 @@ int rtv_compare_run(struct rtv_compare *c, const volatile sig_atomic_t *stop,
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		return -errno;
-	/* the same idle-state policy for every run (measurement.md): held by an
-	 * open fd, released by the kernel when this process ends however it ends */
+	/* the same idle-state policy for every run, or the comparison measures
+	 * C-states instead of methods (on a VM, waking a halted CPU costs about
+	 * 100 us): held by an open fd, released by the kernel when this process
+	 * ends however it ends */
 	snprintf(c->cpuidle_driver, sizeof(c->cpuidle_driver), "unknown");
 	{
 		FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "re");

@@ -2,7 +2,7 @@
  *
  * The server echoes every datagram back to its sender, byte for byte. The
  * client sends requests on a schedule fixed in advance, independent of the
- * replies (notes/measurement.md, "the open-loop rule"): S_0 is the start,
+ * replies (the open-loop rule, against coordinated omission): S_0 is the start,
  * S_i = S_{i-1} + X_i with X_i drawn from cfg->interval, all on one absolute
  * CLOCK_MONOTONIC timeline. A request that cannot go out at S_i (the client
  * was descheduled, or the outstanding ring was full) goes out at once, is
