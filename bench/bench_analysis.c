@@ -74,9 +74,9 @@ int main(int argc, char **argv)
 	random_set(t20, 20, 3.0);
 	rtv_prm_params_init(&p);
 	printf("partitioned: 100 tasks, U = %.3f, 8 vCPUs, %s, exact sbf, 0.5 ms grid, periods 10 ms..longest\n",
-	       rtv_tasks_utilization(t100, 100), rtv_sched_name(p.sched));
+	       rtv_tasks_utilization(t100, 100), rtv_alg_name(p.sched));
 	for (int sch = 0; sch < 2; sch++) {
-		p.sched = sch ? RTV_SCHED_EDF : RTV_SCHED_RM;
+		p.sched = sch ? RTV_ALG_EDF : RTV_ALG_RM;
 		for (int h = 0; h < RTV_HEURISTIC_COUNT; h++) {
 			int64_t ns[REPEATS];
 			double bw = 0;
@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 				rtv_partition_release(&part);
 			}
 			qsort(ns, REPEATS, sizeof(ns[0]), cmp_i64);
-			printf("  %-4s %-10s %8.2f ms  %s  %d vCPUs, bandwidth %.3f\n", rtv_sched_name(p.sched),
+			printf("  %-4s %-10s %8.2f ms  %s  %d vCPUs, bandwidth %.3f\n", rtv_alg_name(p.sched),
 			       rtv_heuristic_name((enum rtv_heuristic)h), (double)ns[REPEATS / 2] / 1e6,
 			       err ? strerror(-err) : "ok", nv, bw);
 			if (ns[REPEATS / 2] > 100 * RTV_NS_PER_MS || (err && err != -ENOSPC))

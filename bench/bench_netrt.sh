@@ -18,7 +18,8 @@
 # (sockperf samples a stall once, rtvnet once per request it delayed), which
 # is why rtvnet exists. Both send 64-byte payloads at 1000 per second.
 #
-# Holding the rest equal (notes/measurement.md, "Idle states"):
+# Holding the rest equal, idle states above all (a CPU that halts between
+# requests adds its wake-up to every round trip):
 #  - clients run on CPU 0 and servers on CPU 1, for both tools;
 #  - sockperf paces its sends by busy-waiting, so its CPU never sleeps long.
 #    A client that sleeps the 1 ms between sends instead lets its CPU halt,

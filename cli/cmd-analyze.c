@@ -140,7 +140,7 @@ static int analyze_partitioned(json_t *root, const struct analyze_cfg *cfg,
 			rtv_cli_error("the taskset does not fit on %d vCPU%s with %s under %s: task '%s' "
 				      "fits nowhere (try more --cpus)",
 				      cfg->cpus, cfg->cpus == 1 ? "" : "s",
-				      rtv_heuristic_name(cfg->heuristic), rtv_sched_name(cfg->p.sched),
+				      rtv_heuristic_name(cfg->heuristic), rtv_alg_name(cfg->p.sched),
 				      failed >= 0 ? ts->task[failed].name : "?");
 		return 1;
 	}
@@ -148,7 +148,7 @@ static int analyze_partitioned(json_t *root, const struct analyze_cfg *cfg,
 		return err;
 	err = rtv_json_set_str(root, "mode", "partitioned");
 	err |= rtv_json_set_str(root, "heuristic", rtv_heuristic_name(cfg->heuristic));
-	err |= rtv_json_set_str(root, "scheduler", rtv_sched_name(cfg->p.sched));
+	err |= rtv_json_set_str(root, "scheduler", rtv_alg_name(cfg->p.sched));
 	vcpus = json_array();
 	if (err || !vcpus || json_object_set_new(root, "vcpus", vcpus)) {
 		rtv_partition_release(&part);
@@ -332,7 +332,7 @@ int cmd_analyze(int argc, char **argv)
 	cfg.cpus = cpus ? (int)cpus : cfg.host_cpus;
 	cfg.proc_root = proc_root;
 	rtv_heuristic_parse(heuristic, &cfg.heuristic);
-	rtv_sched_parse(sched, &cfg.p.sched);
+	rtv_alg_parse(sched, &cfg.p.sched);
 	rtv_supply_parse(supply, &cfg.p.supply);
 	cfg.p.tie = strcmp(tie, "smaller") ? RTV_TIE_LARGER_PERIOD : RTV_TIE_SMALLER_PERIOD;
 	cfg.p.grid_ns = grid;

@@ -212,7 +212,7 @@ int cmd_apply(int argc, char **argv)
 	       run.note, duration ? "running for the given duration" : "running", getpid());
 	fflush(stdout);
 	{
-		int64_t end = duration ? rtv_now_ns() + duration : INT64_MAX;
+		int64_t end = duration ? rtv_ns_add_sat(rtv_now_ns(), duration) : INT64_MAX;
 
 		while (!rtv_cli_stop && rtv_now_ns() < end) {
 			int r = rtv_method_run_poll(&run, 200);

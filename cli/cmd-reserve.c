@@ -24,6 +24,7 @@
 #include "builtin.h"
 #include "host/cgroup.h"
 #include "host/journal.h"
+#include "host/sched.h"
 #include "reserve/reserve.h"
 #include "util/parse.h"
 #include "util/time.h"
@@ -274,7 +275,7 @@ int cmd_reserve(int argc, char **argv)
 	       "it\n", getpid());
 	fflush(stdout);
 	{
-		int64_t end = rtv_now_ns() + duration;
+		int64_t end = rtv_ns_add_sat(rtv_now_ns(), duration);
 
 		while (!rtv_cli_stop && rtv_now_ns() < end)
 			usleep(100 * 1000); /* a signal ends it early */

@@ -19,8 +19,6 @@
 #include "util/time.h"
 #include "util/banned.h"
 
-#define DEFAULT_PORT 5301
-
 static const char usage_str[] =
 	"rtvnet stream sink [OPTIONS] | source --target ADDR [OPTIONS]\n\n"
 	"  sink    receive bulk TCP or UDP traffic and count it\n"
@@ -310,7 +308,7 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 {
 	struct stream_opts o = {
 		.proto = "tcp",
-		.port = DEFAULT_PORT,
+		.port = RTV_STREAM_DEFAULT_PORT,
 		.duration_ns = sink ? 0 : 10 * RTV_NS_PER_S,
 		.interval_ns = RTV_NS_PER_S,
 	};

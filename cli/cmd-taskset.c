@@ -314,7 +314,7 @@ struct vcpus {
 	int *of;            /* per task: its vCPU */
 	int *rank;          /* per task: fixed priority inside its vCPU (NULL: EDF) */
 	struct rtv_prm *iface; /* per vCPU */
-	enum rtv_sched sched;
+	enum rtv_alg sched;
 	enum rtv_heuristic heuristic;
 };
 
@@ -342,7 +342,7 @@ static int vcpus_plan(const struct rtv_taskset *ts, int max, const struct rtv_pr
 	if (err == -ENOSPC || err == -ERANGE) {
 		rtv_cli_error("option '--vcpus': the taskset does not fit on %d vCPU%s with %s under "
 			      "%s (task '%s'); see 'rtvnet analyze'", max, max == 1 ? "" : "s",
-			      rtv_heuristic_name(h), rtv_sched_name(p->sched),
+			      rtv_heuristic_name(h), rtv_alg_name(p->sched),
 			      failed >= 0 ? ts->task[failed].name : "?");
 		return RTV_EXIT_USAGE;
 	}
@@ -353,12 +353,12 @@ static int vcpus_plan(const struct rtv_taskset *ts, int max, const struct rtv_pr
 	v->of = calloc((size_t)ts->n, sizeof(int));
 	v->iface = calloc((size_t)part.nvcpus, sizeof(*v->iface));
 	map = calloc((size_t)part.nvcpus, sizeof(int));
-	if (p->sched != RTV_SCHED_EDF) {
+	if (p->sched != RTV_ALG_EDF) {
 		v->rank = calloc((size_t)ts->n, sizeof(int));
 		sorted = calloc((size_t)ts->n, sizeof(*sorted));
 		index = calloc((size_t)ts->n, sizeof(int));
 	}
-	if (!v->of || !v->iface || !map || (p->sched != RTV_SCHED_EDF && (!v->rank || !sorted || !index))) {
+	if (!v->of || !v->iface || !map || (p->sched != RTV_ALG_EDF && (!v->rank || !sorted || !index))) {
 		rtv_cli_error("out of memory");
 		err = RTV_EXIT_FAIL;
 		goto out;
@@ -524,8 +524,6 @@ static int testbed_get(struct rtv_testbed *tb, int need_streams)
 
 /* ---- --net-load: a bulk TCP stream across the testbed's stream pair 1 ---- */
 
-#define NET_LOAD_PORT 5301
-
 struct net_load {
 	const struct rtv_testbed *tb;
 	volatile sig_atomic_t stop;
@@ -538,7 +536,7 @@ static int net_sink(void *p)
 {
 	struct net_load *l = p;
 	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .addr = l->tb->stream_server[0].addr,
-				      .port = NET_LOAD_PORT };
+				      .port = RTV_STREAM_DEFAULT_PORT };
 
 	return rtv_stream_sink_run(&cfg, &l->stop, NULL, NULL, &l->sink);
 }
@@ -547,7 +545,7 @@ static int net_source(void *p)
 {
 	struct net_load *l = p;
 	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .addr = l->tb->stream_client[0].peer,
-				      .port = NET_LOAD_PORT };
+				      .port = RTV_STREAM_DEFAULT_PORT };
 
 	return rtv_stream_source_run(&cfg, &l->stop, NULL, NULL, &l->src);
 }
@@ -750,7 +748,7 @@ static int taskset_run(int argc, char **argv)
 		enum rtv_heuristic h;
 
 		rtv_prm_params_init(&p);
-		rtv_sched_parse(sched, &p.sched);
+		rtv_alg_parse(sched, &p.sched);
 		rtv_heuristic_parse(heuristic, &h);
 		if (period_ns > 0)
 			p.period_min_ns = p.period_max_ns = period_ns;
@@ -958,7 +956,7 @@ static int taskset_run(int argc, char **argv)
 	if (nvcpus > 0) {
 		json_t *v = vcpus_json(&ts, &vc, reserve ? &rarg : NULL);
 
-		rtv_json_set_str(conf, "sched", rtv_sched_name(vc.sched));
+		rtv_json_set_str(conf, "sched", rtv_alg_name(vc.sched));
 		rtv_json_set_str(conf, "heuristic", rtv_heuristic_name(vc.heuristic));
 		if (!v || json_object_set_new(conf, "vcpus", v)) {
 			rtv_cli_error("out of memory");

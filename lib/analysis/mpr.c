@@ -1,8 +1,18 @@
-/* Global EDF on a multiprocessor periodic resource (Easwaran-Shin-Lee). All
- * lengths are scaled by m′ inside the test so that Θ/m′ and every point
+/* Global EDF on a multiprocessor periodic resource (Easwaran-Shin-Lee). The
+ * test: for every task k and every A_k in [0, A_max,k), with t = A_k + D_k,
+ * DEM(t) ≤ sbf(t), where N_i = ⌊(t + T_i − D_i)/T_i⌋, CI_i = min(C_i,
+ * max(0, t − N_i·T_i)), W_i = N_i·C_i + CI_i; for i ≠ k, Î_i = min(N_i·C_i,
+ * t − C_k) and Ī_i = min(W_i, t − C_k); for i = k, Î_k = min(N_k·C_k − C_k,
+ * A_k) and Ī_k = min(W_k − C_k, A_k); DEM = m′·C_k + Σ Î_i + the sum of the
+ * m′ − 1 largest Ī_i − Î_i. A_max,k = (C_Σ + m′·C_k − D_k(α − U) + U′ + B) /
+ * (α − U) with α = Θ/Π, C_Σ the sum of the m′ − 1 largest C_i,
+ * U′ = Σ (T_i − D_i)·U_i and B = 2α(Π − Θ/m′) (the continuous form; with
+ * −m′·C_k instead, as one public implementation has it, A_max is unsafe).
+ *
+ * All lengths are scaled by m′ inside the test so that Θ/m′ and every point
  * where the supply bends are integers: sbf_μ(t) = sbf_PRM(m′t; m′Π, Θ), and
  * in scaled time s = m′·t the supply is m′·sbf_PRM(s; m′Π, Θ) and the demand
- * m′·DEM(t). See mpr.h and notes/analysis.md. */
+ * m′·DEM(t). See mpr.h. */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>

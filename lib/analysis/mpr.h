@@ -1,8 +1,9 @@
 /* The multiprocessor periodic resource μ = (Π, Θ, m′): Θ of CPU time every
  * Π on at most m′ CPUs at once (Shin, Easwaran, Lee, ECRTS 2008), global EDF
- * inside it (Easwaran, Shin, Lee, Real-Time Systems 43(1), 2009, as written
- * in notes/analysis.md), the interface search and the even split into m′
- * SCHED_DEADLINE-style reservations. Times are int64_t ns; never prints. */
+ * inside it (Easwaran, Shin, Lee, Real-Time Systems 43(1), 2009; the test is
+ * written out at the top of mpr.c), the interface search and the even split
+ * into m′ SCHED_DEADLINE-style reservations. Times are int64_t ns; never
+ * prints. */
 #ifndef RTV_ANALYSIS_MPR_H
 #define RTV_ANALYSIS_MPR_H
 

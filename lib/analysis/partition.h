@@ -1,9 +1,10 @@
-/* Partitioning a taskset over vCPUs, each served by a periodic resource
- * (notes/analysis.md, "Partitioning tasks over vCPUs"). Tasks pinned with
- * `cpu` stay on that vCPU; the others are taken by decreasing utilization
- * (input order on ties) and placed by a heuristic. A task fits a vCPU when
- * the vCPU's tasks with it still pass the test on a whole CPU (Θ = Π), so
- * that an interface with Θ/Π ≤ 1 exists. Never prints. */
+/* Partitioning a taskset over vCPUs, each served by a periodic resource,
+ * greedily. Tasks pinned with `cpu` stay on that vCPU; the others are taken
+ * by decreasing utilization (input order on ties) and placed by a heuristic.
+ * A task fits a vCPU when the vCPU's tasks with it still pass the test on a
+ * whole CPU (Θ = Π), so that an interface with Θ/Π ≤ 1 exists. No heuristic
+ * reproduces the partition of Abeni 2024's Table 4: to check against the
+ * paper, pin its partition and compare the reservations. Never prints. */
 #ifndef RTV_ANALYSIS_PARTITION_H
 #define RTV_ANALYSIS_PARTITION_H
 

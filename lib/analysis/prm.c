@@ -1,5 +1,5 @@
 /* The periodic resource model: supply, demand, tests, least budget and the
- * interface search. See prm.h and notes/analysis.md. */
+ * interface search. See prm.h. */
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -19,7 +19,7 @@
 
 void rtv_prm_params_init(struct rtv_prm_params *p)
 {
-	p->sched = RTV_SCHED_RM;
+	p->sched = RTV_ALG_RM;
 	p->supply = RTV_SUPPLY_EXACT;
 	p->grid_ns = RTV_NS_PER_MS / 2;
 	p->period_min_ns = 10 * RTV_NS_PER_MS;
@@ -103,7 +103,7 @@ static int cmp_order_key(const void *a, const void *b)
 	return x->index - y->index;
 }
 
-void rtv_prm_order(const struct rtv_task *tasks, int n, enum rtv_sched sched,
+void rtv_prm_order(const struct rtv_task *tasks, int n, enum rtv_alg sched,
 		   struct rtv_task *out, int *index)
 {
 	struct order_key stack_keys[64], *keys = stack_keys;
@@ -114,11 +114,11 @@ void rtv_prm_order(const struct rtv_task *tasks, int n, enum rtv_sched sched,
 			memcpy(out, tasks, (size_t)n * sizeof(*out));
 			for (int i = 0; index && i < n; i++)
 				index[i] = i;
-			for (int i = 1; sched != RTV_SCHED_EDF && i < n; i++)
+			for (int i = 1; sched != RTV_ALG_EDF && i < n; i++)
 				for (int j = i; j > 0; j--) {
-					int64_t a = sched == RTV_SCHED_RM ? out[j - 1].period_ns
+					int64_t a = sched == RTV_ALG_RM ? out[j - 1].period_ns
 									  : out[j - 1].deadline_ns;
-					int64_t b = sched == RTV_SCHED_RM ? out[j].period_ns
+					int64_t b = sched == RTV_ALG_RM ? out[j].period_ns
 									  : out[j].deadline_ns;
 					struct rtv_task tmp;
 					int ti;
@@ -134,8 +134,8 @@ void rtv_prm_order(const struct rtv_task *tasks, int n, enum rtv_sched sched,
 	}
 	for (int i = 0; i < n; i++) {
 		keys[i].index = i;
-		keys[i].key = sched == RTV_SCHED_RM   ? tasks[i].period_ns
-			      : sched == RTV_SCHED_DM ? tasks[i].deadline_ns
+		keys[i].key = sched == RTV_ALG_RM   ? tasks[i].period_ns
+			      : sched == RTV_ALG_DM ? tasks[i].deadline_ns
 						      : 0;
 	}
 	qsort(keys, (size_t)n, sizeof(*keys), cmp_order_key);
@@ -212,7 +212,7 @@ static int build_fp_points(struct rtv_prm_ctx *c)
 }
 
 int rtv_prm_ctx_init(struct rtv_prm_ctx *c, const struct rtv_task *tasks, int n,
-		     enum rtv_sched sched)
+		     enum rtv_alg sched)
 {
 	int err;
 
@@ -240,7 +240,7 @@ int rtv_prm_ctx_init(struct rtv_prm_ctx *c, const struct rtv_task *tasks, int n,
 		if (tasks[i].deadline_ns != tasks[i].period_ns)
 			c->implicit = false;
 	}
-	if (sched != RTV_SCHED_EDF) {
+	if (sched != RTV_ALG_EDF) {
 		err = build_fp_points(c);
 		if (err < 0) {
 			rtv_prm_ctx_release(c);
@@ -406,7 +406,7 @@ int rtv_prm_ctx_test(const struct rtv_prm_ctx *c, enum rtv_supply s, int64_t per
 		return 1;
 	if (period_ns <= 0 || budget_ns <= 0)
 		return 0;
-	if (c->sched == RTV_SCHED_EDF)
+	if (c->sched == RTV_ALG_EDF)
 		return test_edf(c, s, period_ns, budget_ns);
 	return test_fp(c, s, period_ns, budget_ns);
 }
@@ -557,19 +557,19 @@ int rtv_prm_interface(const struct rtv_task *tasks, int n, const struct rtv_prm_
 	return ret;
 }
 
-static const char *const sched_names[] = { "rm", "dm", "edf" };
+static const char *const alg_names[] = { "rm", "dm", "edf" };
 static const char *const supply_names[] = { "exact", "linear" };
 
-const char *rtv_sched_name(enum rtv_sched s)
+const char *rtv_alg_name(enum rtv_alg s)
 {
-	return (unsigned)s < 3 ? sched_names[s] : "?";
+	return (unsigned)s < 3 ? alg_names[s] : "?";
 }
 
-int rtv_sched_parse(const char *name, enum rtv_sched *s)
+int rtv_alg_parse(const char *name, enum rtv_alg *s)
 {
 	for (int i = 0; i < 3; i++)
-		if (!strcmp(name, sched_names[i])) {
-			*s = (enum rtv_sched)i;
+		if (!strcmp(name, alg_names[i])) {
+			*s = (enum rtv_alg)i;
 			return 0;
 		}
 	return -EINVAL;

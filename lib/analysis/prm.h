@@ -1,8 +1,11 @@
 /* The periodic resource model Γ = (Π, Θ): Θ of CPU time every Π (Shin & Lee,
  * RTSS 2003), the demand of a taskset inside it under fixed priority (RM/DM)
  * or EDF, the least budget for a period, and the interface (Π, Θ) chosen over
- * a period range. The mathematics, reference numbers and the defaults are in
- * notes/analysis.md.
+ * a period range. Each test is written out at its function below. The
+ * defaults (rtv_prm_params_init()) are the rule that reproduces the
+ * reservations of Abeni 2024's Table 4 (section 4.3), checked numerically:
+ * (Q, P) = (7.5 ms, 11 ms) for {τ0, τ3, τ4, τ7} and (27.5 ms, 33 ms) for
+ * {τ1, τ2, τ5, τ6, τ8, τ9}.
  *
  * Times are int64_t nanoseconds. sbf, dbf and rbf are computed exactly in
  * integers; only lsbf and bandwidths are reals. Nothing here allocates
@@ -15,9 +18,12 @@
 
 #include "taskset/taskset.h"
 
-/* The scheduler inside the reservation. RM: shorter period first; DM:
- * shorter relative deadline first (both: input order on ties). */
-enum rtv_sched { RTV_SCHED_RM, RTV_SCHED_DM, RTV_SCHED_EDF };
+/* The scheduling algorithm inside a vCPU (a reservation): how its tasks
+ * share the CPU time the reservation supplies; not a Linux scheduling
+ * policy (those are host/sched.h's). RM: shorter period first; DM: shorter
+ * relative deadline first (both: input order on ties); EDF: earliest
+ * absolute deadline first. */
+enum rtv_alg { RTV_ALG_RM, RTV_ALG_DM, RTV_ALG_EDF };
 
 /* The supply bound used by the tests: the exact sbf or its linear bound. */
 enum rtv_supply { RTV_SUPPLY_EXACT, RTV_SUPPLY_LINEAR };
@@ -26,9 +32,9 @@ enum rtv_supply { RTV_SUPPLY_EXACT, RTV_SUPPLY_LINEAR };
 enum rtv_tie { RTV_TIE_LARGER_PERIOD, RTV_TIE_SMALLER_PERIOD };
 
 /* Parameters of the interface search. rtv_prm_params_init() sets the
- * defaults of analysis.md, which reproduce Abeni 2024's Table 4. */
+ * defaults given in the comments, which reproduce Abeni 2024's Table 4. */
 struct rtv_prm_params {
-	enum rtv_sched sched;   /* RM */
+	enum rtv_alg sched;     /* RM */
 	enum rtv_supply supply; /* exact */
 	int64_t grid_ns;        /* budget grid: Θ = g·⌈Θ* / g⌉; 0.5 ms */
 	int64_t period_min_ns;  /* shortest period tried; 10 ms */
@@ -68,7 +74,7 @@ int64_t rtv_rbf(const struct rtv_task *tasks, int i, int64_t t_ns);
 /* Copy tasks[0..n-1] into out[0..n-1] in priority order for sched (RM by
  * period, DM by deadline, EDF keeps input order); ties keep input order.
  * If index is not NULL, index[k] is the input position of out[k]. */
-void rtv_prm_order(const struct rtv_task *tasks, int n, enum rtv_sched sched,
+void rtv_prm_order(const struct rtv_task *tasks, int n, enum rtv_alg sched,
 		   struct rtv_task *out, int *index);
 
 /* Whether tasks (any order; sorted internally for RM/DM) meet every
@@ -102,8 +108,8 @@ int rtv_prm_interface(const struct rtv_task *tasks, int n, const struct rtv_prm_
 		      struct rtv_prm *out);
 
 /* Names for options and output: "rm", "dm", "edf"; "exact", "linear". */
-const char *rtv_sched_name(enum rtv_sched s);
-int rtv_sched_parse(const char *name, enum rtv_sched *s); /* 0 or -EINVAL */
+const char *rtv_alg_name(enum rtv_alg s);
+int rtv_alg_parse(const char *name, enum rtv_alg *s); /* 0 or -EINVAL */
 const char *rtv_supply_name(enum rtv_supply s);
 int rtv_supply_parse(const char *name, enum rtv_supply *s);
 

@@ -11,7 +11,7 @@
 
 struct rtv_prm_ctx {
 	int n;
-	enum rtv_sched sched;
+	enum rtv_alg sched;
 	struct rtv_task *task; /* n, in priority order (EDF: input order) */
 	double u, uprime;      /* Σ C/T, Σ (T − D)·C/T */
 	int64_t max_period_ns;
@@ -21,7 +21,7 @@ struct rtv_prm_ctx {
 };
 
 int rtv_prm_ctx_init(struct rtv_prm_ctx *c, const struct rtv_task *tasks, int n,
-		     enum rtv_sched sched);
+		     enum rtv_alg sched);
 void rtv_prm_ctx_release(struct rtv_prm_ctx *c);
 /* 1 passes, 0 fails */
 int rtv_prm_ctx_test(const struct rtv_prm_ctx *c, enum rtv_supply s, int64_t period_ns,

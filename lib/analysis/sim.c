@@ -41,9 +41,9 @@ static int64_t supply_next(int64_t per, int64_t bud, int64_t t)
 }
 
 static bool higher(const struct simtask *a, int ia, const struct simtask *b, int ib,
-		   enum rtv_sched sched)
+		   enum rtv_alg sched)
 {
-	if (sched == RTV_SCHED_EDF) {
+	if (sched == RTV_ALG_EDF) {
 		int64_t da = a->cur_release + a->d, db = b->cur_release + b->d;
 
 		if (da != db)
@@ -55,7 +55,7 @@ static bool higher(const struct simtask *a, int ia, const struct simtask *b, int
 	return a->rank < b->rank;
 }
 
-int rtv_sim_prm(const struct rtv_task *tasks, int n, enum rtv_sched sched, int64_t period_ns,
+int rtv_sim_prm(const struct rtv_task *tasks, int n, enum rtv_alg sched, int64_t period_ns,
 		int64_t budget_ns, int64_t horizon_ns, int64_t *max_response_ns,
 		struct rtv_sim_result *res)
 {

@@ -28,7 +28,7 @@ struct rtv_sim_result {
 /* Simulate over [0, horizon_ns). max_response_ns, when not NULL, gets per
  * task (input order) the longest response time of a finished job (0 none).
  * Returns 0 or -EINVAL (bad tasks, period or horizon), -ENOMEM. */
-int rtv_sim_prm(const struct rtv_task *tasks, int n, enum rtv_sched sched, int64_t period_ns,
+int rtv_sim_prm(const struct rtv_task *tasks, int n, enum rtv_alg sched, int64_t period_ns,
 		int64_t budget_ns, int64_t horizon_ns, int64_t *max_response_ns,
 		struct rtv_sim_result *res);
 

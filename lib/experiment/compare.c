@@ -20,9 +20,6 @@
 #include "util/log.h"
 #include "util/time.h"
 
-#define NETRT_PORT 7201
-#define STREAM_PORT 5301
-#define IPERF3_PORT 5201
 #define FOREIGN_CGROUP "/" RTV_TESTBED_CGROUP
 
 /* What the children of one run share with the parent. */
@@ -87,7 +84,8 @@ void rtv_compare_release(struct rtv_compare *c)
 static int server_main(void *p)
 {
 	struct child_arg *a = p;
-	struct rtv_netrt_server_cfg cfg = { .bind_addr = a->tb->rt_server.addr, .port = NETRT_PORT };
+	struct rtv_netrt_server_cfg cfg = { .bind_addr = a->tb->rt_server.addr,
+					    .port = RTV_NETRT_DEFAULT_PORT };
 
 	return rtv_netrt_server_run(&cfg, &a->shm->stop_rt, &a->shm->srv);
 }
@@ -97,9 +95,9 @@ static int client_main(void *p)
 	struct child_arg *a = p;
 	struct rtv_netrt_client_cfg cfg = {
 		.addr = a->tb->rt_client.peer,
-		.port = NETRT_PORT,
+		.port = RTV_NETRT_DEFAULT_PORT,
 		.payload = a->cfg->payload,
-		.duration_ns = a->cfg->warmup_ns + a->cfg->duration_ns,
+		.duration_ns = rtv_ns_add_sat(a->cfg->warmup_ns, a->cfg->duration_ns),
 		.interval = a->cfg->interval,
 		.seed = a->seed,
 		.timeout_ns = RTV_NS_PER_S,
@@ -115,7 +113,7 @@ static int sink_main(void *p)
 	struct rtv_stream_cfg cfg = {
 		.proto = IPPROTO_TCP,
 		.addr = a->tb->stream_server[a->index].addr,
-		.port = STREAM_PORT,
+		.port = RTV_STREAM_DEFAULT_PORT,
 	};
 
 	return rtv_stream_sink_run(&cfg, &a->shm->stop_streams, NULL, NULL, &a->shm->sink[a->index]);
@@ -127,7 +125,7 @@ static int source_main(void *p)
 	struct rtv_stream_cfg cfg = {
 		.proto = IPPROTO_TCP,
 		.addr = a->tb->stream_client[a->index].peer,
-		.port = STREAM_PORT,
+		.port = RTV_STREAM_DEFAULT_PORT,
 	};
 
 	return rtv_stream_source_run(&cfg, &a->shm->stop_streams, NULL, NULL, &a->shm->src[a->index]);
@@ -139,7 +137,7 @@ static int iperf3_server_main(void *p)
 	char port[16];
 	int fd = open("/dev/null", O_WRONLY);
 
-	snprintf(port, sizeof(port), "%d", IPERF3_PORT);
+	snprintf(port, sizeof(port), "%d", RTV_STREAM_IPERF3_PORT);
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -155,7 +153,7 @@ static int iperf3_client_main(void *p)
 	char port[16], secs[32];
 	int fd = open("/dev/null", O_WRONLY);
 
-	snprintf(port, sizeof(port), "%d", IPERF3_PORT);
+	snprintf(port, sizeof(port), "%d", RTV_STREAM_IPERF3_PORT);
 	/* runs out a moment after the NetRT client, then writes its JSON */
 	snprintf(secs, sizeof(secs), "%.1f",
 		 (double)(a->cfg->warmup_ns + a->cfg->duration_ns) / 1e9 + 0.5);
@@ -341,7 +339,7 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (m && cfg->idle_phase_ns > 0) { /* the method's cost with no traffic at all */
 		int64_t t0 = rtv_now_ns(), c0 = rtv_method_run_cpu_ns(&mrun);
 
-		if (!sleep_checking(t0 + cfg->idle_phase_ns, stop, &mrun)) {
+		if (!sleep_checking(rtv_ns_add_sat(t0, cfg->idle_phase_ns), stop, &mrun)) {
 			err = -EINTR;
 			goto out;
 		}
@@ -376,7 +374,7 @@ static int one_run(struct rtv_compare *c, struct rtv_testbed *tb, struct shm *sh
 	if (err < 0)
 		goto out;
 	t_start = rtv_now_ns();
-	if (!sleep_checking(t_start + cfg->warmup_ns, stop, &mrun)) {
+	if (!sleep_checking(rtv_ns_add_sat(t_start, cfg->warmup_ns), stop, &mrun)) {
 		err = -EINTR;
 		goto out;
 	}
@@ -495,8 +493,10 @@ int rtv_compare_run(struct rtv_compare *c, const volatile sig_atomic_t *stop,
 	shm = mmap(NULL, sizeof(*shm), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (shm == MAP_FAILED)
 		return -errno;
-	/* the same idle-state policy for every run (measurement.md): held by an
-	 * open fd, released by the kernel when this process ends however it ends */
+	/* the same idle-state policy for every run, or the comparison measures
+	 * C-states instead of methods (on a VM, waking a halted CPU costs about
+	 * 100 us): held by an open fd, released by the kernel when this process
+	 * ends however it ends */
 	snprintf(c->cpuidle_driver, sizeof(c->cpuidle_driver), "unknown");
 	{
 		FILE *f = fopen("/sys/devices/system/cpu/cpuidle/current_driver", "re");

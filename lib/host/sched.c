@@ -7,10 +7,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "host/journal.h"
 #include "host/proc.h"
 #include "util/log.h"
+
+int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr)
+{
+	struct rtv_sched_attr a = *attr;
+
+	a.size = sizeof(a);
+	return syscall(SYS_sched_setattr, tid, &a, 0) ? -errno : 0;
+}
+
+int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	if (syscall(SYS_sched_getattr, tid, attr, (unsigned)sizeof(*attr), 0))
+		return -errno;
+	return 0;
+}
 
 int rtv_sched_policy_parse(const char *s, int *policy)
 {
@@ -23,18 +41,6 @@ int rtv_sched_policy_parse(const char *s, int *policy)
 	else
 		return -EINVAL;
 	return 0;
-}
-
-const char *rtv_sched_policy_name(int policy)
-{
-	switch (policy) {
-	case SCHED_OTHER: return "other";
-	case SCHED_FIFO: return "fifo";
-	case SCHED_RR: return "rr";
-	case SCHED_BATCH: return "batch";
-	case SCHED_IDLE: return "idle";
-	default: return "unknown";
-	}
 }
 
 int rtv_sched_set(pid_t tid, int policy, int prio)

@@ -1,6 +1,6 @@
 /* The receive-path methods' one engine: where and when the kernel processes
- * the RT devices' packets, on stock kernels (see
- * ../shared/notes/kernel-interfaces.md).
+ * the RT devices' packets, on stock kernels, through interfaces they already
+ * have (threaded NAPI, busy polling, io_uring NAPI tracking; no patch).
  *
  *   separate  the outsourcing paper's RT poll list: each RT NAPI gets its own
  *             kthread (threaded NAPI) at SCHED_FIFO rt_prio, pinned to the RT

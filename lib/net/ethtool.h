@@ -6,10 +6,11 @@
  * (ETHTOOL_GSSET_INFO/GSTRINGS for the names, ETHTOOL_GFEATURES/SFEATURES for
  * the values, ETHTOOL_GDRVINFO for the driver).
  *
- * The testbed needs them because veth has a NAPI only with GRO on and sends
- * a packet through it only when the packet is GRO-eligible: for the RT
- * service's UDP that means rx-udp-gro-forwarding on the receiving end
- * (see ../shared/notes/kernel-interfaces.md, "veth").
+ * The testbed needs them because veth has a NAPI only with GRO on (or a
+ * native XDP program attached), and veth_xmit() sends a packet through it
+ * only when the packet is GRO-eligible: for the RT service's UDP that means
+ * rx-udp-gro-forwarding on the receiving end. Anything else goes through
+ * netif_rx() to the backlog softirq of the sending CPU.
  *
  * Sockets: every call opens its own socket and closes it before returning,
  * so the plain calls act in the network namespace of the calling thread at

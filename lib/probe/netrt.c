@@ -23,7 +23,16 @@
 
 #define SERVER_BUF_SIZE 65536u
 #define RX_BATCH        16   /* replies taken per recvmmsg() */
-#define SAMPLES_BUF     (1u << 20)
+/* --samples: records held in memory before they are written (a power of 2),
+ * lines written between looks at the clock and the socket, and how far the
+ * next send must be for the client to write them while it waits for it */
+#define SAMPLES_MAX      4096u
+#define SAMPLES_CHUNK    64u
+#define SAMPLES_IDLE_NS  (200 * RTV_NS_PER_US)
+/* the file's stdio buffer, set before the first send so that nothing is
+ * allocated while running; each write() it makes is a short one */
+#define SAMPLES_FILE_BUF (64u * 1024u)
+_Static_assert((SAMPLES_MAX & (SAMPLES_MAX - 1)) == 0, "SAMPLES_MAX is a power of 2");
 
 /* Offsets in the payload; see netrt.h. */
 #define OFF_TAG      0
@@ -205,6 +214,15 @@ struct slot {
 	bool warm;           /* sent during the warm-up: not measured */
 };
 
+/* A measured request as resolved, held until written as a samples line. */
+struct sample {
+	uint64_t seq;
+	int64_t intended_ns; /* S_i - start_ns */
+	int64_t latency_ns;  /* T_reply - S_i */
+	int64_t service_ns;  /* T_reply - actual send time */
+	bool lost;
+};
+
 struct client {
 	const struct rtv_netrt_client_cfg *cfg;
 	struct rtv_netrt_result *res;
@@ -224,8 +242,14 @@ struct client {
 	unsigned char rx[RX_BATCH][RTV_NETRT_MIN_PAYLOAD];
 	struct iovec iov[RX_BATCH];
 	struct mmsghdr msgs[RX_BATCH];
+	/* --samples: the file, and a ring of records not yet written to it,
+	 * in the order the requests were resolved: sample[(head + i) %
+	 * SAMPLES_MAX] for i < nsamples. Formatting and writing wait until the
+	 * client is idle (samples_flush()), off the path of sends and replies. */
 	FILE *samples;
 	char *samples_buf;
+	struct sample *sample;
+	uint32_t sample_head, nsamples;
 };
 
 /* Room for every request that can be outstanding: replies take at most
@@ -302,17 +326,42 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-static void sample_line(struct client *c, const struct slot *s, int64_t now)
+/* Write the oldest n held samples to the file, one line each. */
+static void samples_write(struct client *c, uint32_t n)
 {
-	int64_t at = s->intended_ns - c->res->start_ns;
+	const struct sample *r;
+
+	for (; n > 0; n--, c->nsamples--) {
+		r = &c->sample[c->sample_head];
+		c->sample_head = (c->sample_head + 1) & (SAMPLES_MAX - 1);
+		if (r->lost)
+			fprintf(c->samples, "%" PRIu64 " %" PRId64 " lost\n", r->seq, r->intended_ns);
+		else
+			fprintf(c->samples, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", r->seq,
+				r->intended_ns, r->latency_ns, r->service_ns);
+	}
+}
+
+/* Hold a sample for the request in s, answered at now (0: lost). No
+ * formatting, no system call, unless the buffer is full. */
+static void sample_record(struct client *c, const struct slot *s, int64_t now)
+{
+	struct sample *r;
 
 	if (!c->samples)
 		return;
-	if (now)
-		fprintf(c->samples, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", s->seq, at,
-			now - s->intended_ns, now - s->sent_ns);
-	else
-		fprintf(c->samples, "%" PRIu64 " %" PRId64 " lost\n", s->seq, at);
+	if (c->nsamples == SAMPLES_MAX)
+		/* SAMPLES_MAX resolutions without SAMPLES_IDLE_NS to spare before
+		 * a send (rare: high rates only): write them all now. At worst
+		 * the next send is late, and counted in `late` as any late send is. */
+		samples_write(c, c->nsamples);
+	r = &c->sample[(c->sample_head + c->nsamples) & (SAMPLES_MAX - 1)];
+	r->seq = s->seq;
+	r->intended_ns = s->intended_ns - c->res->start_ns;
+	r->latency_ns = now ? now - s->intended_ns : 0;
+	r->service_ns = now ? now - s->sent_ns : 0;
+	r->lost = !now;
+	c->nsamples++;
 }
 
 static void send_request(struct client *c, int64_t intended_ns)
@@ -368,7 +417,7 @@ static void handle_reply(struct client *c, const unsigned char *p, size_t len, i
 	rtv_hist_record(&c->res->rtt, now - s->intended_ns);
 	rtv_hist_record(&c->res->service, now - s->sent_ns);
 	count_inc(&c->res->received);
-	sample_line(c, s, now);
+	sample_record(c, s, now);
 	return;
 stray:
 	count_inc(&c->res->stray);
@@ -399,6 +448,30 @@ static int recv_replies(struct client *c)
 	}
 }
 
+/* The client is about to wait until send_ns (INT64_MAX: no send due): write
+ * held samples, SAMPLES_CHUNK lines at a time, while the send is at least
+ * SAMPLES_IDLE_NS away. The schedule is absolute, so writing that ends before
+ * the send changes nothing for it. Between chunks it takes the replies that
+ * arrived meanwhile, so that none is timestamped late by more than a chunk.
+ * Returns the number of lines written, or -errno from recv_replies(). */
+static int samples_flush(struct client *c, int64_t send_ns)
+{
+	uint32_t n;
+	int err, done = 0;
+
+	while (c->nsamples && send_ns - rtv_now_ns() >= SAMPLES_IDLE_NS) {
+		n = c->nsamples < SAMPLES_CHUNK ? c->nsamples : SAMPLES_CHUNK;
+		samples_write(c, n);
+		done += (int)n;
+		if (c->tail != c->next_seq) {
+			err = recv_replies(c);
+			if (err < 0)
+				return err;
+		}
+	}
+	return done;
+}
+
 /* Retire resolved requests from the tail, counting as lost those pending
  * for more than the timeout since they were sent. Sends happen in seq order
  * at non-decreasing times, so deadlines are in seq order too. */
@@ -413,7 +486,7 @@ static void expire(struct client *c, int64_t now)
 				break;
 			if (!s->warm) {
 				count_inc(&c->res->lost);
-				sample_line(c, s, 0);
+				sample_record(c, s, 0);
 			}
 		}
 		s->state = SLOT_FREE;
@@ -459,7 +532,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 	rtv_rng_seed(&rng, cfg->seed);
 	t0 = rtv_now_ns();
 	c->res->start_ns = t0;
-	c->warm_end_ns = cfg->warmup_ns > INT64_MAX - t0 ? INT64_MAX : t0 + cfg->warmup_ns;
+	c->warm_end_ns = rtv_ns_add_sat(t0, cfg->warmup_ns);
 	intended = t0; /* S_0 */
 
 	for (;;) {
@@ -476,7 +549,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 			/* on time or late: send now, measured from S_i either way */
 			send_request(c, intended);
 			x = rtv_interval_next(&cfg->interval, &rng);
-			intended = x > INT64_MAX - intended ? INT64_MAX : intended + x;
+			intended = rtv_ns_add_sat(intended, x);
 			continue;
 		}
 
@@ -484,7 +557,8 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 		if (sending && !ring_full)
 			wake = intended - cfg->spin_ns;
 		if (c->tail != c->next_seq) { /* the oldest is pending after expire() */
-			x = c->ring[c->tail & c->mask].sent_ns + c->timeout_ns + 1;
+			x = rtv_ns_add_sat(c->ring[c->tail & c->mask].sent_ns, c->timeout_ns);
+			x = rtv_ns_add_sat(x, 1);
 			if (x < wake)
 				wake = x;
 		}
@@ -494,6 +568,14 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 			if (err < 0)
 				return err;
 			continue;
+		}
+		if (c->nsamples && !(sending && ring_full)) {
+			/* about to sleep: write the samples held if there is time */
+			n = samples_flush(c, sending ? intended - cfg->spin_ns : INT64_MAX);
+			if (n < 0)
+				return n;
+			if (n > 0)
+				continue; /* time has passed: look again */
 		}
 		wait = wake - now;
 		if (wait <= 0)
@@ -561,9 +643,15 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
 			err = -errno;
 			goto out;
 		}
-		c->samples_buf = malloc(SAMPLES_BUF);
+		c->samples_buf = malloc(SAMPLES_FILE_BUF);
 		if (c->samples_buf)
-			setvbuf(c->samples, c->samples_buf, _IOFBF, SAMPLES_BUF);
+			setvbuf(c->samples, c->samples_buf, _IOFBF, SAMPLES_FILE_BUF);
+		c->sample = calloc(SAMPLES_MAX, sizeof(*c->sample));
+		if (!c->sample) {
+			err = -ENOMEM;
+			goto out;
+		}
+		memset(c->sample, 0, SAMPLES_MAX * sizeof(*c->sample)); /* fault the pages in */
 	}
 
 	err = client_connect(cfg);
@@ -582,12 +670,14 @@ out:
 	if (c->fd >= 0)
 		close(c->fd);
 	if (c->samples) {
+		samples_write(c, c->nsamples); /* what is left, also after an error */
 		if (ferror(c->samples) && !err)
 			err = -EIO;
 		if (fclose(c->samples) != 0 && !err)
 			err = -EIO;
 	}
 	free(c->samples_buf);
+	free(c->sample);
 	free(c->tx);
 	free(c->ring);
 	free(c);

@@ -2,7 +2,7 @@
  *
  * The server echoes every datagram back to its sender, byte for byte. The
  * client sends requests on a schedule fixed in advance, independent of the
- * replies (notes/measurement.md, "the open-loop rule"): S_0 is the start,
+ * replies (the open-loop rule, against coordinated omission): S_0 is the start,
  * S_i = S_{i-1} + X_i with X_i drawn from cfg->interval, all on one absolute
  * CLOCK_MONOTONIC timeline. A request that cannot go out at S_i (the client
  * was descheduled, or the outstanding ring was full) goes out at once, is
@@ -140,7 +140,11 @@ struct rtv_netrt_result {
  * then the client waits at most timeout_ns for the replies still due.
  * Memory for the ring of outstanding requests (about timeout / min interval
  * entries, at most RTV_NETRT_RING_MAX; when full, the next send waits for the
- * oldest to resolve and is late) is allocated once before the first send.
+ * oldest to resolve and is late) is allocated once before the first send, and
+ * so is, with samples_path, a buffer of 4096 samples (160 KiB): they are kept
+ * in binary and written as lines only while the client waits at least 200 µs
+ * for its next send, when the buffer is full (at worst a late send), and at
+ * the end.
  * While running, the thread's timer slack is set to 1 ns (restored after)
  * so sleeps end on time.
  * Returns 0, or -errno: -EINVAL for a bad cfg (addr not a numeric address,

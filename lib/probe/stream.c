@@ -56,7 +56,7 @@ static void meter_start(struct meter *m, int64_t now)
 	m->started = true;
 	m->start_ns = now;
 	m->mark_ns = now;
-	m->next_ns = now + m->interval_ns;
+	m->next_ns = rtv_ns_add_sat(now, m->interval_ns);
 	m->mark_bytes = 0;
 }
 
@@ -74,7 +74,8 @@ static void meter_tick(struct meter *m, int64_t now, uint64_t bytes)
 		return;
 	meter_emit(m, now, bytes);
 	/* boundaries that passed during a stall are merged into this interval */
-	m->next_ns = m->start_ns + ((now - m->start_ns) / m->interval_ns + 1) * m->interval_ns;
+	m->next_ns = rtv_ns_add_sat(m->start_ns,
+				   ((now - m->start_ns) / m->interval_ns + 1) * m->interval_ns);
 }
 
 /* The last, partial interval, unless it is too short to mean anything. */
@@ -379,7 +380,7 @@ static int tcp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 					res->start_ns = now;
 					res->end_ns = now;
 					if (cfg->duration_ns)
-						deadline = now + cfg->duration_ns;
+						deadline = rtv_ns_add_sat(now, cfg->duration_ns);
 				}
 				continue;
 			}
@@ -486,7 +487,7 @@ static int udp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 				meter_start(m, now);
 				res->start_ns = now;
 				if (cfg->duration_ns)
-					deadline = now + cfg->duration_ns;
+					deadline = rtv_ns_add_sat(now, cfg->duration_ns);
 			}
 			for (int i = 0; i < n; i++) {
 				unsigned len = msgs[i].msg_len;
@@ -648,7 +649,7 @@ static int tcp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 	res->start_ns = now;
 	res->end_ns = now;
 	if (cfg->duration_ns)
-		deadline = now + cfg->duration_ns;
+		deadline = rtv_ns_add_sat(now, cfg->duration_ns);
 	while (!*stop) {
 		ssize_t n = send(fd, buf, size, MSG_NOSIGNAL);
 
@@ -721,7 +722,7 @@ static int udp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 	res->start_ns = start;
 	res->end_ns = start;
 	if (cfg->duration_ns)
-		deadline = start + cfg->duration_ns;
+		deadline = rtv_ns_add_sat(start, cfg->duration_ns);
 	for (;;) {
 		int64_t due = UDP_BATCH;
 		int n;

@@ -15,6 +15,8 @@
 #define RTV_STREAM_UDP_MAX_SIZE  65507u         /* largest IPv4 UDP payload */
 #define RTV_STREAM_UDP_MIN_SIZE  8u             /* the sequence number */
 #define RTV_STREAM_TCP_MAX_SIZE  (16u * 1024u * 1024u)
+#define RTV_STREAM_DEFAULT_PORT  5301           /* rtvnet's stream sink listens here */
+#define RTV_STREAM_IPERF3_PORT   5201           /* iperf3's default, for iperf3 streams */
 /* a source keeps retrying a refused connect this long */
 #define RTV_STREAM_CONNECT_RETRY_NS INT64_C(2000000000)
 

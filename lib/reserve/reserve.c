@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "analysis/deadline.h"
@@ -35,22 +34,6 @@ static void say(char *buf, size_t len, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, len, fmt, ap);
 	va_end(ap);
-}
-
-int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr)
-{
-	struct rtv_sched_attr a = *attr;
-
-	a.size = sizeof(a);
-	return syscall(SYS_sched_setattr, tid, &a, 0) ? -errno : 0;
-}
-
-int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr)
-{
-	memset(attr, 0, sizeof(*attr));
-	if (syscall(SYS_sched_getattr, tid, attr, (unsigned)sizeof(*attr), 0))
-		return -errno;
-	return 0;
 }
 
 /* ---- admission ---- */
@@ -446,7 +429,9 @@ static bool affinity_restricted(pid_t tid, char *aff, size_t len)
 	return !CPU_EQUAL(&online, &set); /* some online CPU is left out */
 }
 
-void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf, size_t len)
+/* Words for a sched_setattr() failure on tid (err is -errno): writes to buf. */
+static void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
+				size_t len)
 {
 	char cg[256], aff[256], rs[32], ps[32];
 

@@ -20,30 +20,7 @@
 
 #include "analysis/deadline.h"
 #include "host/cgroup.h"
-
-#ifndef SCHED_DEADLINE
-#define SCHED_DEADLINE 6
-#endif
-#define RTV_SCHED_FLAG_RESET_ON_FORK 0x01ULL
-#define RTV_SCHED_FLAG_RECLAIM       0x02ULL
-#define RTV_SCHED_FLAG_DL_OVERRUN    0x04ULL
-
-/* The kernel's struct sched_attr (include/uapi/linux/sched/types.h, the
- * first version, 48 bytes). Times in ns. */
-struct rtv_sched_attr {
-	uint32_t size;
-	uint32_t sched_policy;
-	uint64_t sched_flags;
-	int32_t sched_nice;
-	uint32_t sched_priority;
-	uint64_t sched_runtime;
-	uint64_t sched_deadline;
-	uint64_t sched_period;
-};
-
-/* syscall(SYS_sched_setattr/getattr), flags 0; 0 or -errno. */
-int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr);
-int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr);
+#include "host/sched.h"
 
 /* One reservation: runtime every period, due deadline after each period's
  * start (0: = period). cpus, when nonempty, pins a group's reservation to
@@ -136,9 +113,5 @@ int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const str
  * threads reserved. */
 int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const char *pattern,
 			  const struct rtv_reserve *r, char *err, size_t errlen);
-
-/* Words for a sched_setattr() failure on tid (err is -errno): writes to buf. */
-void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
-			 size_t len);
 
 #endif

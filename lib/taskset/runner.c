@@ -61,7 +61,8 @@ void rtv_runner_cfg_init(struct rtv_runner_cfg *cfg)
 	cfg->cpu = -1;
 }
 
-int64_t rtv_runner_thread_cpu_ns(void)
+/* The CPU time the calling thread has consumed, in ns. */
+static int64_t rtv_runner_thread_cpu_ns(void)
 {
 	struct timespec ts;
 
@@ -69,7 +70,9 @@ int64_t rtv_runner_thread_cpu_ns(void)
 	return rtv_ts_to_ns(&ts);
 }
 
-uint64_t rtv_runner_loop(uint64_t n)
+/* The work loop: n iterations of a dependent multiply-add (about 1 ns each);
+ * returns a value that depends on every iteration, so it cannot be elided. */
+static uint64_t rtv_runner_loop(uint64_t n)
 {
 	uint64_t x = n;
 
@@ -377,8 +380,8 @@ start:
 	now = rtv_now_ns();
 	pthread_mutex_lock(&sh.lock);
 	sh.start_ns = now + START_DELAY_NS;
-	sh.end_ns = sh.start_ns + cfg->duration_ns;
-	sh.warm_end_ns = sh.start_ns + cfg->warmup_ns;
+	sh.end_ns = rtv_ns_add_sat(sh.start_ns, cfg->duration_ns);
+	sh.warm_end_ns = rtv_ns_add_sat(sh.start_ns, cfg->warmup_ns);
 	sh.go = err ? -1 : 1;
 	pthread_cond_broadcast(&sh.cond);
 	pthread_mutex_unlock(&sh.lock);

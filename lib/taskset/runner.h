@@ -125,12 +125,8 @@ int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cf
 int rtv_runner_setup_thread(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cfg,
 			    int i, pid_t tid);
 
-/* The CPU time the calling thread has consumed, in ns. */
-int64_t rtv_runner_thread_cpu_ns(void);
-/* The work loop: n iterations of a dependent multiply-add (about 1 ns each);
- * returns a value that depends on every iteration, so it cannot be elided. */
-uint64_t rtv_runner_loop(uint64_t n);
-/* ns of CPU time one iteration takes: the fastest of `trials` timings of
+/* ns of CPU time one iteration of the work loop (a dependent multiply-add,
+ * about 1 ns) takes: the fastest of `trials` timings of
  * `loops` iterations on the thread's CPU clock. */
 double rtv_runner_calibrate(uint64_t loops, int trials);
 

@@ -22,6 +22,19 @@ static inline struct timespec rtv_ns_to_ts(int64_t ns)
 	return ts;
 }
 
+/* t + d, saturating at INT64_MAX (and at INT64_MIN for a negative d) instead
+ * of overflowing: "now + a huge timeout" is then a deadline that never comes,
+ * not one in the past. Durations parse up to INT64_MAX ns, so every deadline
+ * computed from an option goes through this. */
+static inline int64_t rtv_ns_add_sat(int64_t t, int64_t d)
+{
+	if (d > 0 && t > INT64_MAX - d)
+		return INT64_MAX;
+	if (d < 0 && t < INT64_MIN - d)
+		return INT64_MIN;
+	return t + d;
+}
+
 static inline int64_t rtv_now_ns(void)
 {
 	struct timespec ts;

@@ -114,11 +114,11 @@ static void test_order(void **state)
 
 	(void)state;
 	in[0].deadline_ns = 5000;
-	rtv_prm_order(in, 3, RTV_SCHED_RM, out, idx);
+	rtv_prm_order(in, 3, RTV_ALG_RM, out, idx);
 	assert_int_equal(idx[0], 1);
 	assert_int_equal(idx[1], 2);
 	assert_int_equal(idx[2], 0);
-	rtv_prm_order(in, 3, RTV_SCHED_DM, out, idx);
+	rtv_prm_order(in, 3, RTV_ALG_DM, out, idx);
 	assert_int_equal(idx[0], 0);
 	assert_int_equal(out[0].deadline_ns, 5000);
 	assert_int_equal(idx[1], 1);
@@ -143,13 +143,13 @@ static void test_min_budget_table4(void **state)
 	assert_int_equal(rtv_prm_min_budget(b, nb, &p, 33 * MS, &q), 0);
 	assert_int_equal(q, 27500000);
 	/* EDF with the exact sbf: 7.0 and 26.0 */
-	p.sched = RTV_SCHED_EDF;
+	p.sched = RTV_ALG_EDF;
 	assert_int_equal(rtv_prm_min_budget(a, na, &p, 11 * MS, &q), 0);
 	assert_int_equal(q, 7 * MS);
 	assert_int_equal(rtv_prm_min_budget(b, nb, &p, 33 * MS, &q), 0);
 	assert_int_equal(q, 26 * MS);
 	/* RM with the linear bound: 8.0 and 28.0 */
-	p.sched = RTV_SCHED_RM;
+	p.sched = RTV_ALG_RM;
 	p.supply = RTV_SUPPLY_LINEAR;
 	assert_int_equal(rtv_prm_min_budget(a, na, &p, 11 * MS, &q), 0);
 	assert_int_equal(q, 8 * MS);
@@ -619,15 +619,15 @@ static void test_dl_admission_fair(void **state)
 
 static void test_names(void **state)
 {
-	enum rtv_sched s;
+	enum rtv_alg s;
 	enum rtv_heuristic h;
 	enum rtv_supply sup;
 
 	(void)state;
-	assert_int_equal(rtv_sched_parse("edf", &s), 0);
-	assert_int_equal(s, RTV_SCHED_EDF);
-	assert_string_equal(rtv_sched_name(RTV_SCHED_DM), "dm");
-	assert_int_equal(rtv_sched_parse("fifo", &s), -EINVAL);
+	assert_int_equal(rtv_alg_parse("edf", &s), 0);
+	assert_int_equal(s, RTV_ALG_EDF);
+	assert_string_equal(rtv_alg_name(RTV_ALG_DM), "dm");
+	assert_int_equal(rtv_alg_parse("fifo", &s), -EINVAL);
 	assert_int_equal(rtv_heuristic_parse("least-bw", &h), 0);
 	assert_int_equal(h, RTV_FIT_LEAST_BW);
 	assert_string_equal(rtv_heuristic_name(RTV_FIT_WORST), "worst-fit");

@@ -8,9 +8,11 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <inttypes.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +121,86 @@ static struct rtv_netrt_result *result_new(void)
 	return r;
 }
 
+static char *samples_tmp(void)
+{
+	char *path = strdup("/tmp/rtv-test-netrt-XXXXXX");
+	int fd;
+
+	assert_non_null(path);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	return path;
+}
+
+/* The samples file of a run of n requests interval_ns apart (no warm-up),
+ * line by line: exactly "seq intended_ns latency_ns service_ns" or "seq
+ * intended_ns lost", every seq once, intended on the schedule, one line per
+ * received or lost request with the result's extremes, in the order the
+ * requests were resolved: replies by their arrival time, and a loss after
+ * its request's timeout, so every reply listed after it arrived later.
+ * Removes the file. */
+static void check_samples(char *path, const struct rtv_netrt_result *r, uint64_t n,
+			  int64_t interval_ns, int64_t timeout_ns)
+{
+	int64_t at, lat, svc, last_reply = 0, last_lost = INT64_MIN;
+	int64_t lat_min = INT64_MAX, lat_max = INT64_MIN, svc_min = INT64_MAX, svc_max = INT64_MIN;
+	uint64_t seq, received = 0, lost = 0;
+	char line[128], again[128];
+	bool *seen = calloc(n, sizeof(*seen));
+	FILE *f = fopen(path, "r");
+	int len;
+
+	assert_non_null(seen);
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc) == 4) {
+			snprintf(again, sizeof(again), "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n",
+				 seq, at, lat, svc);
+			assert_true(lat >= svc && svc > 0);
+			/* replies are timestamped in the order they are taken */
+			assert_true(at + lat >= last_reply);
+			last_reply = at + lat;
+			assert_true(last_reply > last_lost);
+			lat_min = lat < lat_min ? lat : lat_min;
+			lat_max = lat > lat_max ? lat : lat_max;
+			svc_min = svc < svc_min ? svc : svc_min;
+			svc_max = svc > svc_max ? svc : svc_max;
+			received++;
+		} else {
+			len = 0;
+			assert_int_equal(sscanf(line, "%" SCNu64 " %" SCNd64 " lost%n", &seq, &at, &len),
+					 2);
+			assert_true(len > 0);
+			snprintf(again, sizeof(again), "%" PRIu64 " %" PRId64 " lost\n", seq, at);
+			/* lost when timeout_ns have passed since it was sent, after S_i */
+			if (at + timeout_ns > last_lost)
+				last_lost = at + timeout_ns;
+			lost++;
+		}
+		assert_string_equal(line, again);
+		assert_true(seq < n);
+		assert_false(seen[seq]);
+		seen[seq] = true;
+		assert_int_equal(at, (int64_t)seq * interval_ns);
+	}
+	assert_false(ferror(f));
+	fclose(f);
+	unlink(path);
+	free(path);
+	free(seen);
+	assert_int_equal(received + lost, n);
+	assert_int_equal(received, r->received);
+	assert_int_equal(lost, r->lost);
+	if (received) {
+		assert_int_equal(lat_min, r->rtt.min_ns);
+		assert_int_equal(lat_max, r->rtt.max_ns);
+		assert_int_equal(svc_min, r->service.min_ns);
+		assert_int_equal(svc_max, r->service.max_ns);
+	}
+}
+
 /* ---- tests ---- */
 
 static void test_loopback(void **state)
@@ -126,16 +208,10 @@ static void test_loopback(void **state)
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
 	struct rtv_netrt_result *r = result_new();
-	char path[] = "/tmp/rtv-test-netrt-XXXXXX";
-	unsigned long long seq, at, lat, svc;
-	int fd, lines = 0;
+	char *path = samples_tmp();
 	struct srv s;
-	FILE *f;
 
 	(void)state;
-	fd = mkstemp(path);
-	assert_true(fd >= 0);
-	close(fd);
 	srv_start(&s, SRV_ECHO);
 	client_cfg(&cfg, s.port);
 	cfg.count = 200;
@@ -160,17 +236,34 @@ static void test_loopback(void **state)
 	assert_true(r->end_ns - r->start_ns >= 199 * RTV_NS_PER_MS);
 	assert_true(r->end_ns - r->start_ns < RTV_NS_PER_S);
 
-	f = fopen(path, "r");
-	assert_non_null(f);
-	while (fscanf(f, "%llu %llu %llu %llu", &seq, &at, &lat, &svc) == 4) {
-		/* intended times are on the 1 ms grid, counted from start_ns */
-		assert_int_equal(at, seq * RTV_NS_PER_MS);
-		assert_true(lat >= svc && svc > 0);
-		lines++;
-	}
-	fclose(f);
-	unlink(path);
-	assert_int_equal(lines, 200);
+	/* intended times are on the 1 ms grid, counted from start_ns; 200 lines */
+	check_samples(path, r, 200, RTV_NS_PER_MS, cfg.timeout_ns);
+	free(r);
+}
+
+/* More samples than the client holds in memory (4096, SAMPLES_MAX in
+ * netrt.c), sent too close together for it to write them while it waits:
+ * written when the buffer is full and at the end, still every line once, in
+ * order. */
+static void test_samples_many(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	char *path = samples_tmp();
+	struct srv s;
+
+	(void)state;
+	srv_start(&s, SRV_ECHO);
+	client_cfg(&cfg, s.port);
+	cfg.count = 10000;
+	cfg.interval.min_ns = cfg.interval.max_ns = 10 * RTV_NS_PER_US;
+	cfg.samples_path = path;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+	srv_stop(&s);
+	assert_int_equal(r->sent, 10000);
+	assert_int_equal(r->received + r->lost, 10000);
+	check_samples(path, r, 10000, 10 * RTV_NS_PER_US, cfg.timeout_ns);
 	free(r);
 }
 
@@ -179,7 +272,10 @@ static void test_server_down(void **state)
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
 	struct rtv_netrt_result *r = result_new();
+	char *path = samples_tmp(), line[64], want[64];
 	struct srv s;
+	FILE *f;
+	int i;
 
 	(void)state;
 	/* a server that was there and is gone: its port now refuses */
@@ -188,6 +284,7 @@ static void test_server_down(void **state)
 	client_cfg(&cfg, s.port);
 	cfg.count = 20;
 	cfg.timeout_ns = 50 * RTV_NS_PER_MS;
+	cfg.samples_path = path;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	assert_int_equal(r->sent, 20);
 	assert_int_equal(r->received, 0);
@@ -197,6 +294,18 @@ static void test_server_down(void **state)
 	/* the last send at 19 ms, lost 50 ms later */
 	assert_true(r->end_ns - r->start_ns >= 69 * RTV_NS_PER_MS);
 	assert_true(r->end_ns - r->start_ns < 500 * RTV_NS_PER_MS);
+	/* every line known in advance: lost in the order sent */
+	f = fopen(path, "r");
+	assert_non_null(f);
+	for (i = 0; i < 20; i++) {
+		snprintf(want, sizeof(want), "%d %d lost\n", i, i * 1000000);
+		assert_non_null(fgets(line, sizeof(line), f));
+		assert_string_equal(line, want);
+	}
+	assert_null(fgets(line, sizeof(line), f));
+	fclose(f);
+	unlink(path);
+	free(path);
 	free(r);
 }
 
@@ -223,6 +332,7 @@ static void test_open_loop(void **state)
 	struct client_thread c = { .stop = 0 };
 	struct timespec step = { .tv_sec = 0, .tv_nsec = 100000 };
 	struct timespec wait = { .tv_sec = 0, .tv_nsec = 200 * RTV_NS_PER_MS };
+	char *path = samples_tmp();
 	uint64_t sent_at_200ms;
 	pthread_t th;
 	struct srv s;
@@ -233,6 +343,7 @@ static void test_open_loop(void **state)
 	client_cfg(&c.cfg, s.port);
 	c.cfg.duration_ns = 400 * RTV_NS_PER_MS;
 	c.cfg.timeout_ns = 100 * RTV_NS_PER_MS;
+	c.cfg.samples_path = path;
 	memset(c.r, 0, sizeof(*c.r));
 	assert_int_equal(pthread_create(&th, NULL, client_main, &c), 0);
 	/* the counters are live: wait for the first send, then 200 ms */
@@ -255,6 +366,8 @@ static void test_open_loop(void **state)
 	assert_true(c.r->received >= 3);
 	assert_true(c.r->lost > c.r->sent / 2);
 	assert_true(c.r->rtt.min_ns >= 20 * RTV_NS_PER_MS);
+	/* replies and losses interleaved, each line in the order resolved */
+	check_samples(path, c.r, 400, RTV_NS_PER_MS, c.cfg.timeout_ns);
 	free(c.r);
 }
 
@@ -427,6 +540,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_loopback),
+		cmocka_unit_test(test_samples_many),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_open_loop),
 		cmocka_unit_test(test_stray_and_duplicates),

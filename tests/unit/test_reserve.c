@@ -27,6 +27,7 @@
 
 #include "host/cgroup.h"
 #include "host/journal.h"
+#include "host/sched.h"
 #include "reserve/reserve.h"
 
 #include "fixture.h"

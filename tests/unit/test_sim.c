@@ -85,7 +85,7 @@ static int64_t max_period(const struct rtv_task *t, int n)
 /* Analysis says yes ⇒ the simulation has no miss. Over NSETS tasksets for
  * each scheduler, at the least budget the analysis accepts (1 µs grid, the
  * tightest case) for a random period; with exact sbf and linear bound. */
-static void check_sched(enum rtv_sched sched, uint64_t seed, int *accepted, int *tight_cases,
+static void check_sched(enum rtv_alg sched, uint64_t seed, int *accepted, int *tight_cases,
 			int *tight_misses)
 {
 	struct rtv_prm_params p;
@@ -111,13 +111,13 @@ static void check_sched(enum rtv_sched sched, uint64_t seed, int *accepted, int 
 		assert_int_equal(rtv_prm_schedulable(t, n, &p, per, budget), 1);
 		(*accepted)++;
 		/* FP: the first jobs see the worst case; EDF: run longer */
-		if (constrained && sched != RTV_SCHED_EDF)
+		if (constrained && sched != RTV_ALG_EDF)
 			p.supply = RTV_SUPPLY_EXACT;
-		horizon = 2 * (per - budget) + (sched == RTV_SCHED_EDF ? 12 : 3) * max_period(t, n);
+		horizon = 2 * (per - budget) + (sched == RTV_ALG_EDF ? 12 : 3) * max_period(t, n);
 		assert_int_equal(rtv_sim_prm(t, n, sched, per, budget, horizon, NULL, &res), 0);
 		if (res.misses) {
 			fprintf(stderr, "set %d (%s, %s): n=%d Π=%lld Θ=%lld: %lld misses, first task %d\n", s,
-				rtv_sched_name(sched), rtv_supply_name(p.supply), n, (long long)per,
+				rtv_alg_name(sched), rtv_supply_name(p.supply), n, (long long)per,
 				(long long)budget, (long long)res.misses, res.first_miss_task);
 			for (int i = 0; i < n; i++)
 				fprintf(stderr, "  C=%lld T=%lld\n", (long long)t[i].wcet_ns,
@@ -127,7 +127,7 @@ static void check_sched(enum rtv_sched sched, uint64_t seed, int *accepted, int 
 		assert_true(res.jobs >= n);
 		/* FP with the exact sbf is exact for the synchronous release in
 		 * the worst-case supply: 1 µs less, and some job is late */
-		if (sched != RTV_SCHED_EDF && p.supply == RTV_SUPPLY_EXACT && budget > 1000 &&
+		if (sched != RTV_ALG_EDF && p.supply == RTV_SUPPLY_EXACT && budget > 1000 &&
 		    !rtv_prm_schedulable(t, n, &p, per, budget - 1000)) {
 			assert_int_equal(rtv_sim_prm(t, n, sched, per, budget - 1000, horizon, NULL, &res),
 					 0);
@@ -143,7 +143,7 @@ static void test_rm_never_misses(void **state)
 	int accepted = 0, cases = 0, tight = 0;
 
 	(void)state;
-	check_sched(RTV_SCHED_RM, 42, &accepted, &cases, &tight);
+	check_sched(RTV_ALG_RM, 42, &accepted, &cases, &tight);
 	fprintf(stderr, "rm: %d of %d tasksets accepted; with 1 us less, %d of %d missed\n",
 		accepted, NSETS, tight, cases);
 	assert_true(accepted >= 1000);
@@ -159,7 +159,7 @@ static void test_edf_never_misses(void **state)
 	int accepted = 0, cases = 0, tight = 0;
 
 	(void)state;
-	check_sched(RTV_SCHED_EDF, 4242, &accepted, &cases, &tight);
+	check_sched(RTV_ALG_EDF, 4242, &accepted, &cases, &tight);
 	fprintf(stderr, "edf: %d of %d tasksets accepted\n", accepted, NSETS);
 	assert_true(accepted >= 1000);
 }
@@ -171,12 +171,12 @@ static void test_constrained_never_misses(void **state)
 
 	(void)state;
 	constrained = true;
-	check_sched(RTV_SCHED_DM, 99, &accepted, &cases, &tight);
+	check_sched(RTV_ALG_DM, 99, &accepted, &cases, &tight);
 	fprintf(stderr, "dm, D <= T: %d of %d accepted; with 1 us less, %d of %d missed\n", accepted,
 		NSETS, tight, cases);
 	assert_true(accepted >= 500);
 	accepted = cases = tight = 0;
-	check_sched(RTV_SCHED_EDF, 999, &accepted, &cases, &tight);
+	check_sched(RTV_ALG_EDF, 999, &accepted, &cases, &tight);
 	fprintf(stderr, "edf, D <= T: %d of %d accepted\n", accepted, NSETS);
 	assert_true(accepted >= 500);
 	constrained = false;
@@ -192,13 +192,13 @@ static void test_sim_known(void **state)
 	int64_t resp;
 
 	(void)state;
-	assert_int_equal(rtv_sim_prm(&t, 1, RTV_SCHED_RM, 5 * MS, 2 * MS, 10 * MS, &resp, &res), 0);
+	assert_int_equal(rtv_sim_prm(&t, 1, RTV_ALG_RM, 5 * MS, 2 * MS, 10 * MS, &resp, &res), 0);
 	assert_int_equal(resp, 8 * MS);
 	assert_int_equal(res.misses, 0);
 	assert_int_equal(res.done, 1);
 	/* C = 3: [6, 8) and [11, 12): done at 12 > 10 */
 	t.wcet_ns = 3 * MS;
-	assert_int_equal(rtv_sim_prm(&t, 1, RTV_SCHED_RM, 5 * MS, 2 * MS, 20 * MS, &resp, &res), 0);
+	assert_int_equal(rtv_sim_prm(&t, 1, RTV_ALG_RM, 5 * MS, 2 * MS, 20 * MS, &resp, &res), 0);
 	assert_int_equal(res.misses, 1);
 	assert_int_equal(resp, 12 * MS);
 	assert_int_equal(res.first_miss_task, 0);
