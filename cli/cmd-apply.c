@@ -125,7 +125,8 @@ int cmd_apply(int argc, char **argv)
 		RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT NAPI kthreads (rtnet_prio)"),
 		RTV_OPT_DURATION_DEF("idle", 0, &idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
 		RTV_OPT_STRING_DEF("cpufreq-root", 0, &cf_root, "DIR", "cpufreq sysfs root (a fake tree in tests)"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "undo and exit after S (0: until stopped)"),
+		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "undo and exit after S; 0: run until stopped",
+				     .flags = RTV_OPT_ZERO_OK),
 		RTV_OPT_FLAG_DEF("dry-run", 'n', &dry, "print the plan, change nothing"),
 		RTV_OPT_END_DEF,
 	};
@@ -160,12 +161,6 @@ int cmd_apply(int argc, char **argv)
 	if (parse_devs("--rt-dev", rt_list, cfg.rt_dev, &cfg.nrt_devs) < 0 ||
 	    parse_devs("--nonrt-dev", nonrt_list, cfg.nonrt_dev, &cfg.nnonrt_devs) < 0)
 		return RTV_EXIT_USAGE;
-	for (int c = ncpus; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &rt_cpus)) {
-			rtv_cli_error("option '--rt-cpu': CPU %d is out of range (this machine has CPUs "
-				      "0-%d)", c, ncpus - 1);
-			return RTV_EXIT_USAGE;
-		}
 	cfg.rt_prio = (int)rt_prio;
 	cfg.rt_cpus = rt_cpus;
 	for (int c = 0; c < ncpus; c++)

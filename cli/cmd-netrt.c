@@ -48,40 +48,35 @@ static const char *const dist_names[] = { "uniform", "exp", "const", NULL };
 struct sched_opts {
 	cpu_set_t cpus;     /* empty: leave the affinity alone */
 	const char *policy; /* NULL: leave the policy alone */
-	const char *prio_s; /* NULL: not given */
+	long long prio;
+	bool prio_set;      /* --prio given */
 };
 
 #define SCHED_OPT_ROWS(s)                                                                        \
 	RTV_OPT_CPUS_DEF("cpu", 'c', &(s)->cpus, "CPUS", "run on these CPUs, e.g. 1 or 0-2,5"),  \
 	RTV_OPT_CHOICE_DEF("policy", 0, &(s)->policy, "POLICY", policy_names,                    \
 			   "scheduling policy, left as inherited when not given"),                         \
-	RTV_OPT_STRING_DEF("prio", 0, &(s)->prio_s, "N",                                         \
-			   "real-time priority 1-99 with --policy fifo or rr (default: 50)")
+	RTV_OPT_INT_DEF("prio", 0, &(s)->prio, "N", 1, 99,                                       \
+			"real-time priority 1-99 with --policy fifo or rr",                           \
+			.set = &(s)->prio_set, .what = "a priority from 1 to 99")
 
 /* Check --prio against --policy; 0 or RTV_EXIT_USAGE. */
 static int sched_check(const struct sched_opts *s, int *policy, int *prio)
 {
-	long long p = DEFAULT_PRIO;
 	int rt;
 
 	*policy = -1;
 	*prio = 0;
 	rt = s->policy && strcmp(s->policy, "other");
-	if (s->prio_s) {
-		if (!rt) {
-			rtv_cli_error("option '--prio': needs --policy fifo or rr");
-			return RTV_EXIT_USAGE;
-		}
-		if (rtv_parse_ll(s->prio_s, 1, 99, &p) < 0) {
-			rtv_cli_error("option '--prio': '%s' is not a priority from 1 to 99", s->prio_s);
-			return RTV_EXIT_USAGE;
-		}
+	if (s->prio_set && !rt) {
+		rtv_cli_error("option '--prio': needs --policy fifo or rr");
+		return RTV_EXIT_USAGE;
 	}
 	if (!s->policy)
 		return 0;
 	*policy = !strcmp(s->policy, "fifo") ? SCHED_FIFO : !strcmp(s->policy, "rr") ? SCHED_RR
 										    : SCHED_OTHER;
-	*prio = rt ? (int)p : 0;
+	*prio = rt ? (int)s->prio : 0;
 	return 0;
 }
 
@@ -122,7 +117,7 @@ static int sched_apply(const struct sched_opts *s, int policy, int prio)
 
 static int netrt_server(int argc, char **argv)
 {
-	struct sched_opts so = { .policy = NULL };
+	struct sched_opts so = { .policy = NULL, .prio = DEFAULT_PRIO };
 	long long port = RTV_NETRT_DEFAULT_PORT;
 	const char *bind_addr = NULL;
 	const struct rtv_opt opts[] = {
@@ -309,11 +304,12 @@ fail:
 
 static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 {
-	struct sched_opts so = { .policy = NULL };
-	const char *target = NULL, *dist = "uniform", *warmup_s = "1s", *spin_s = "0";
+	struct sched_opts so = { .policy = NULL, .prio = DEFAULT_PRIO };
+	const char *target = NULL, *dist = "uniform";
 	const char *samples = NULL, *json_path = NULL;
 	long long port = RTV_NETRT_DEFAULT_PORT, size = RTV_NETRT_DEFAULT_PAYLOAD, count = 0, seed = 1;
 	int64_t duration_ns = 0, timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS;
+	int64_t warmup_ns = RTV_NS_PER_S, spin_ns = 0;
 	int64_t interval[2] = { 1 * RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 	const struct rtv_opt opts[] = {
 		RTV_OPT_STRING_DEF("target", 't', &target, "ADDR", "the server's numeric IPv4 or IPv6 address"),
@@ -332,10 +328,12 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 				"random seed of the intervals: the same seed, the same schedule"),
 		RTV_OPT_DURATION_DEF("timeout", 0, &timeout_ns, "T", RTV_NS_PER_S,
 				     "a request not answered this long after it was sent is lost"),
-		RTV_OPT_STRING_DEF("warmup", 'w', &warmup_s, "T",
-				   "requests sent this early are not measured (0 for none)"),
-		RTV_OPT_STRING_DEF("spin", 0, &spin_s, "T",
-				   "busy-wait this long before each send instead of sleeping"),
+		RTV_OPT_DURATION_DEF("warmup", 'w', &warmup_ns, "T", RTV_NS_PER_S,
+				     "requests sent this early are not measured (0 for none)",
+				     .flags = RTV_OPT_ZERO_OK),
+		RTV_OPT_DURATION_DEF("spin", 0, &spin_ns, "T", RTV_NS_PER_S,
+				     "busy-wait this long before each send instead of sleeping",
+				     .flags = RTV_OPT_ZERO_OK),
 		SCHED_OPT_ROWS(&so),
 		RTV_OPT_STRING_DEF("samples", 0, &samples, "FILE",
 				   "write every sample: \"seq intended_ns latency_ns service_ns\" or \"seq intended_ns lost\""),
@@ -346,7 +344,7 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 	struct rtv_netrt_result *res = NULL;
 	json_t *rtt = NULL, *svc = NULL, *root = NULL;
 	unsigned char addrbuf[sizeof(struct in6_addr)];
-	int64_t warmup_ns = 0, spin_ns = 0, start_rt, end_rt;
+	int64_t start_rt, end_rt;
 	int nargs, err, policy, prio, ret = RTV_EXIT_FAIL;
 	char a[32], b[32];
 	bool done;
@@ -364,14 +362,6 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 	}
 	if (inet_pton(AF_INET, target, addrbuf) != 1 && inet_pton(AF_INET6, target, addrbuf) != 1) {
 		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", target);
-		return RTV_EXIT_USAGE;
-	}
-	if (rtv_parse_duration(warmup_s, RTV_NS_PER_S, &warmup_ns) < 0) {
-		rtv_cli_error("option '--warmup': '%s' is not a duration (e.g. 1s, 500ms, 0)", warmup_s);
-		return RTV_EXIT_USAGE;
-	}
-	if (rtv_parse_duration(spin_s, RTV_NS_PER_S, &spin_ns) < 0) {
-		rtv_cli_error("option '--spin': '%s' is not a duration (e.g. 50us, 0)", spin_s);
 		return RTV_EXIT_USAGE;
 	}
 	if (!duration_ns && !count)

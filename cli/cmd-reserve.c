@@ -75,9 +75,9 @@ static void print_thread(pid_t tid)
 int cmd_reserve(int argc, char **argv)
 {
 	long long tid = 0, pid = 0, vcpu = -1;
-	const char *cgroup = NULL, *container = NULL, *kthreads = NULL, *from = NULL, *vcpu_s = NULL;
+	const char *cgroup = NULL, *container = NULL, *kthreads = NULL, *from = NULL;
 	int64_t runtime = 0, period = 0, deadline = 0, duration = 0;
-	bool dry = false, done;
+	bool dry = false, vcpu_set = false, done;
 	struct rtv_reserve r = { 0 };
 	const struct rtv_opt opts[] = {
 		RTV_OPT_INT_DEF("tid", 0, &tid, "N", 1, INT_MAX, "one thread"),
@@ -89,7 +89,8 @@ int cmd_reserve(int argc, char **argv)
 		RTV_OPT_DURATION_DEF("period", 0, &period, "MS", RTV_NS_PER_MS, "the reservation's period (required)"),
 		RTV_OPT_DURATION_DEF("deadline", 0, &deadline, "MS", RTV_NS_PER_MS, "relative deadline of threads (default: the period)"),
 		RTV_OPT_STRING_DEF("from", 0, &from, "FILE", "take runtime, deadline and period from 'rtvnet analyze --json' output ('-': standard input)"),
-		RTV_OPT_STRING_DEF("vcpu", 0, &vcpu_s, "K", "with --from: the reservation of vCPU K (its vcpus[K])"),
+		RTV_OPT_INT_DEF("vcpu", 0, &vcpu, "K", 0, INT_MAX, "with --from: the reservation of vCPU K (its vcpus[K])",
+				.set = &vcpu_set, .what = "a vCPU number (0, 1, ...)"),
 		RTV_OPT_CPUS_DEF("cpus", 0, &r.cpus, "CPUS", "pin a group to these CPUs with an exclusive cpuset"),
 		RTV_OPT_FLAG_DEF("dry-run", 'n', &dry, "check and print what would be done, change nothing"),
 		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "hold for S, then undo (default: keep until 'rtvnet revert')"),
@@ -120,16 +121,12 @@ int cmd_reserve(int argc, char **argv)
 			      "it without '--runtime', '--period' and '--deadline'", from);
 		return RTV_EXIT_USAGE;
 	}
-	if (vcpu_s && !from) {
+	if (vcpu_set && !from) {
 		rtv_cli_error("option '--vcpu' picks a reservation of '--from FILE': give '--from' too");
 		return RTV_EXIT_USAGE;
 	}
-	if (from && !vcpu_s) {
+	if (from && !vcpu_set) {
 		rtv_cli_error("option '--from' needs '--vcpu K', the vCPU whose reservation to take");
-		return RTV_EXIT_USAGE;
-	}
-	if (vcpu_s && rtv_parse_ll(vcpu_s, 0, INT_MAX, &vcpu) < 0) {
-		rtv_cli_error("option '--vcpu': '%s' is not a vCPU number (0, 1, ...)", vcpu_s);
 		return RTV_EXIT_USAGE;
 	}
 	if (!from && (!runtime || !period)) {

@@ -50,56 +50,13 @@ struct stream_opts {
 	const char *target;    /* source */
 	const char *bind_addr; /* sink */
 	const char *proto;
-	const char *rate_s;    /* source, UDP */
+	double rate;           /* source, UDP: bits/s, 0 as fast as possible */
+	bool rate_set;         /* --rate given */
 	const char *json_path;
 	long long port, size;
 	int64_t duration_ns;   /* 0: until Ctrl-C (sink only) */
 	int64_t interval_ns;
 };
-
-/* "500M", "1.5G", "800k", "2000000", "0": bits/s with decimal SI suffixes. */
-static int parse_rate(const char *s, double *bit_s)
-{
-	char *end;
-	double v, mult = 1;
-
-	if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE)
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mult = 1e3;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1e6;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1e9;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		mult = 1e12;
-		end++;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end || !isfinite(v * mult))
-		return -EINVAL;
-	*bit_s = v * mult;
-	return 0;
-}
 
 /* A numeric IPv4 or IPv6 address, as the library takes it (with %scope). */
 static bool is_numeric_addr(const char *s)
@@ -237,7 +194,6 @@ fail:
 static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_cfg *cfg)
 {
 	bool udp = !strcmp(o->proto, "udp");
-	double rate = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!sink && !o->target) {
@@ -254,18 +210,9 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 			      o->bind_addr);
 		return RTV_EXIT_USAGE;
 	}
-	if (o->rate_s) {
-		if (parse_rate(o->rate_s, &rate) < 0) {
-			rtv_cli_error("option '--rate': '%s' is not a rate in bits/s "
-				      "(use e.g. 500M, 1.5G, 800k, or 0 for as fast as possible)",
-				      o->rate_s);
-			return RTV_EXIT_USAGE;
-		}
-		if (!udp) {
-			rtv_cli_error("option '--rate': needs --proto udp "
-				      "(TCP always sends as fast as it can)");
-			return RTV_EXIT_USAGE;
-		}
+	if (o->rate_set && !udp) {
+		rtv_cli_error("option '--rate': needs --proto udp (TCP always sends as fast as it can)");
+		return RTV_EXIT_USAGE;
 	}
 	if (o->size && udp && (o->size < (long long)RTV_STREAM_UDP_MIN_SIZE ||
 			       o->size > (long long)RTV_STREAM_UDP_MAX_SIZE)) {
@@ -280,7 +227,7 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 		cfg->msg_size = (size_t)o->size;
 	else
 		cfg->msg_size = udp ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
-	cfg->rate_bit_s = rate;
+	cfg->rate_bit_s = o->rate;
 	cfg->duration_ns = o->duration_ns;
 	cfg->interval_ns = o->interval_ns;
 	return 0;
@@ -334,8 +281,9 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 				   "the sink's numeric IPv4 or IPv6 address"),
 		RTV_OPT_CHOICE_DEF("proto", 0, &o.proto, "PROTO", proto_names, "transport"),
 		RTV_OPT_INT_DEF("port", 'p', &o.port, "P", 1, 65535, "the sink's port"),
-		RTV_OPT_STRING_DEF("rate", 'r', &o.rate_s, "BITS",
-				   "UDP payload bits/s, e.g. 500M (default: as fast as possible)"),
+		RTV_OPT_RATE_DEF("rate", 'r', &o.rate, "BITS",
+				 "UDP payload bits/s, e.g. 500M; 0: as fast as possible", .set = &o.rate_set,
+				 .what = "a rate in bits/s (use e.g. 500M, 1.5G, 800k, or 0 for as fast as possible)"),
 		RTV_OPT_INT_DEF("size", 's', &o.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
 				"bytes per write (TCP) or UDP payload (8-65507); 0: 128 KiB, 1472"),
 		RTV_OPT_DURATION_DEF("duration", 'd', &o.duration_ns, "S", RTV_NS_PER_S,

@@ -637,7 +637,8 @@ static void print_vcpus(const struct rtv_taskset *ts, const struct vcpus *v,
 static int taskset_run(int argc, char **argv)
 {
 	int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0, period_ns = 0;
-	long long cpu = -1, dma = 0, nvcpus = 0;
+	long long dma = 0, nvcpus = 0;
+	int cpu = -1;
 	bool load = false, no_prio = false, reserve = false, net = false;
 	double margin_pct = 10, ns_per_loop = 0;
 	struct reserve_arg rarg = { 0 };
@@ -649,15 +650,14 @@ static int taskset_run(int argc, char **argv)
 	const struct rtv_opt opts[] = {
 		RTV_OPT_DURATION_DEF("duration", 'd', &duration_ns, "S", RTV_NS_PER_S,
 				     "how long tasks release jobs"),
-		{ .long_name = "warmup", .type = RTV_OPT_DURATION, .value = &warmup_ns,
-		  .arg_name = "S", .unit_ns = RTV_NS_PER_S,
-		  .help = "jobs released this long after the start are not measured (default: none)" },
+		RTV_OPT_DURATION_DEF("warmup", 0, &warmup_ns, "S", RTV_NS_PER_S,
+				     "jobs released this long after the start are not measured",
+				     .flags = RTV_OPT_ZERO_OK),
 		RTV_OPT_FLAG_DEF("load", 'l', &load,
 				 "add a SCHED_OTHER CPU hog on each CPU the tasks may use"),
 		RTV_OPT_FLAG_DEF("net-load", 0, &net,
 				 "add a bulk TCP stream across the testbed's stream pair 1 (brought up if needed)"),
-		RTV_OPT_INT_DEF("cpu", 'c', &cpu, "N", -1, CPU_SETSIZE - 1,
-				"run every task on CPU N, whatever the taskset says (-1: as it says)"),
+		RTV_OPT_CPU_DEF("cpu", 'c', &cpu, "N", "run every task on CPU N, whatever the taskset says"),
 		RTV_OPT_STRING_DEF("container", 0, &container, "HOST",
 				   "run inside the testbed container HOST (rts, rtc, s1s, ...: its cgroup "
 				   "and network namespace; a testbed is brought up if none is)"),
@@ -719,10 +719,6 @@ static int taskset_run(int argc, char **argv)
 		return RTV_EXIT_USAGE;
 	}
 	ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
-	if (cpu >= ncpus) {
-		rtv_cli_error("option '--cpu': CPU %lld does not exist (%d CPUs)", cpu, ncpus);
-		return RTV_EXIT_USAGE;
-	}
 	if (container && tb_host_streams(container) < 0) {
 		rtv_cli_error("option '--container': '%s' is not a testbed host name (rtc, rts, or "
 			      "sNc, sNs for stream pair N from 1 to %d)", container,
