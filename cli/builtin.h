@@ -25,6 +25,8 @@
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "host/journal.h"
 #include "opts.h"
@@ -109,5 +111,13 @@ int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char 
  * (no word) or "'WORD' is not one of server, client". */
 const struct rtv_cmd_mode *rtv_cli_mode(const struct rtv_cmd_mode *modes, int argc, char **argv,
 					int *ret);
+
+/* rtvnet help --man PAGE (hidden, for the build): copy the hand-written man
+ * page on `in` to `out`, replacing its line "%OPTIONS%" with the OPTIONS
+ * section made from the command's modes (PAGE a command), or "%COMMANDS%"
+ * with the list of commands (PAGE "rtvnet"). Fails, with the message
+ * printed, when the marker is missing or repeated, or when the page cites
+ * rtvnet-WORD(8) and WORD is not a command. Returns an exit code. */
+int rtv_cli_man(const struct rtv_cmd *cmds, size_t n, const char *page, FILE *in, FILE *out);
 
 #endif

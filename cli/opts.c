@@ -645,9 +645,12 @@ void rtv_opts_usage(FILE *f, const char *usage, const struct rtv_opt *opts)
 	}
 }
 
-/* Text as scdoc prints it: its markup characters escaped. */
+/* Text as scdoc prints it: its markup characters escaped, and at the start
+ * of a line those that would begin a list or a table. */
 static void scdoc_text(FILE *f, const char *s)
 {
+	if (*s && strchr("-[|]", *s))
+		fputc('\\', f);
 	for (; *s; s++) {
 		if (*s == '*' || *s == '_' || *s == '\\')
 			fputc('\\', f);

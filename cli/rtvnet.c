@@ -225,6 +225,32 @@ static void usage(FILE *f)
 	fprintf(f, "\nrun 'rtvnet COMMAND -h' for a command's options\n");
 }
 
+/* rtvnet help: the list of commands; hidden, for the build and the tests:
+ * "help --man PAGE" (see rtv_cli_man) and "help --modes COMMAND", the
+ * command's sub-words, one a line. */
+static int help(int argc, char **argv)
+{
+	const struct rtv_cmd_mode *m;
+	size_t i;
+
+	if (argc == 3 && !strcmp(argv[1], "--man"))
+		return rtv_cli_man(commands, NCOMMANDS, argv[2], stdin, stdout);
+	if (argc == 3 && !strcmp(argv[1], "--modes")) {
+		for (i = 0; i < NCOMMANDS && strcmp(commands[i].name, argv[2]); i++)
+			;
+		if (i == NCOMMANDS) {
+			rtv_cli_error("'%s' is not an rtvnet command; see 'rtvnet help'", argv[2]);
+			return RTV_EXIT_USAGE;
+		}
+		for (m = commands[i].modes; m->usage; m++)
+			if (m->name)
+				printf("%s\n", m->name);
+		return RTV_EXIT_OK;
+	}
+	usage(stdout);
+	return RTV_EXIT_OK;
+}
+
 static bool wants_help(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
@@ -269,9 +295,11 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if (argc < 2 || !strcmp(argv[1], "help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? RTV_EXIT_USAGE : RTV_EXIT_OK;
+	if (argc >= 2 && !strcmp(argv[1], "help"))
+		return help(argc - 1, argv + 1);
+	if (argc < 2) {
+		usage(stderr);
+		return RTV_EXIT_USAGE;
 	}
 	for (i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))

@@ -692,6 +692,7 @@ static void test_scdoc(void **state)
 	static const struct rtv_opt t[] = {
 		RTV_OPT_CHOICE_DEF("load", 'l', &load, "NAME", loads, "load generator"),
 		RTV_OPT_FLAG_DEF("verbose", 0, &verbose, "say *more*"),
+		RTV_OPT_FLAG_DEF("x", 0, &verbose, "--load: a list item to scdoc unless escaped"),
 		RTV_OPT_STRING_DEF(NULL, 'n', &name_us, "NAME", "label, e.g. x\\y"),
 		RTV_OPT_END_DEF,
 	};
@@ -705,6 +706,9 @@ static void test_scdoc(void **state)
 		"\n"
 		"*--verbose*\n"
 		"\tsay \\*more\\*\n"
+		"\n"
+		"*--x*\n"
+		"\t\\--load: a list item to scdoc unless escaped\n"
 		"\n"
 		"*-n* _NAME_\n"
 		"\tlabel, e.g. x\\\\y (default: a\\_b)\n"
