@@ -2,29 +2,53 @@
  *
  * Adding a subcommand:
  *  1. write cli/cmd-<name>.c with `int cmd_<name>(int argc, char **argv)`;
- *     argv[0] is the subcommand's own name; parse with rtv_opts_parse() and
- *     answer -h/--help from the same option table;
- *  2. declare it below and add a row to commands[] in rtvnet.c;
- *  3. add the file to cli/meson.build and a man page doc/rtvnet-<name>.8.scd
- *     (or a section in the README until then);
- *  4. add tests/integration/tNNNN-<name>-<detail>.sh.
+ *     argv[0] is the subcommand's own name;
+ *  2. declare its options at file scope: the variables they set (one static
+ *     struct, initialised with the defaults; defaults known only at run time
+ *     are set in cmd_<name> before parsing), the rtv_opt table pointing at
+ *     them, and `const struct rtv_cmd_mode cmd_<name>_modes[]`: the command's
+ *     own row (name NULL) and, for sub-words ("rtvnet netrt client"), one row
+ *     per word, ending with a row whose usage is NULL. Parse with
+ *     rtv_cli_parse(mode's opts, mode's usage, ...), which answers -h; a
+ *     command with sub-words finds its mode with rtv_cli_mode();
+ *  3. declare cmd_<name> and cmd_<name>_modes below and add a row to
+ *     commands[] in rtvnet.c;
+ *  4. add the file to cli/meson.build, and the man page cli/rtvnet-<name>.8.scd
+ *     to the pages there: hand-written, with a line `%OPTIONS%` where the
+ *     OPTIONS section generated from the modes goes (the build fails without
+ *     it, and when a page cites an rtvnet page that does not exist);
+ *  5. add tests/integration/tNNNN-<name>-<detail>.sh; t0001 checks -h of
+ *     every command and mode and that the page was built.
  * Return 0 on success, 1 on failure, 2 on a usage error (RTV_EXIT_*). */
 #ifndef RTV_CLI_BUILTIN_H
 #define RTV_CLI_BUILTIN_H
 
 #include <signal.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "host/journal.h"
 #include "opts.h"
 
 enum { RTV_EXIT_OK = 0, RTV_EXIT_FAIL = 1, RTV_EXIT_USAGE = 2 };
 
+/* One way of calling a command ("rtvnet netrt client" is netrt's mode
+ * "client"); its -h and its part of the man page's OPTIONS come from it. */
+struct rtv_cmd_mode {
+	const char *name;           /* the sub-word; NULL: the command itself */
+	const char *usage;          /* what -h prints after "usage: " */
+	const struct rtv_opt *opts; /* NULL: nothing to parse or document (the
+				       overview of a command with sub-words) */
+};
+
 struct rtv_cmd {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 	const char *summary;
 	unsigned flags;
+	const struct rtv_cmd_mode *modes; /* the command's own row first; ends with
+					     a row whose usage is NULL */
 };
 #define RTV_CMD_NEEDS_ROOT 0x1u /* refuse early, exit 2, before touching the host */
 #define RTV_CMD_JOURNAL    0x2u /* takes the host lock and recovers leftovers first */
@@ -39,6 +63,16 @@ int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_reserve(int argc, char **argv);
 int cmd_taskset(int argc, char **argv);
+extern const struct rtv_cmd_mode cmd_testbed_modes[];
+extern const struct rtv_cmd_mode cmd_netrt_modes[];
+extern const struct rtv_cmd_mode cmd_stream_modes[];
+extern const struct rtv_cmd_mode cmd_compare_modes[];
+extern const struct rtv_cmd_mode cmd_revert_modes[];
+extern const struct rtv_cmd_mode cmd_analyze_modes[];
+extern const struct rtv_cmd_mode cmd_apply_modes[];
+extern const struct rtv_cmd_mode cmd_status_modes[];
+extern const struct rtv_cmd_mode cmd_reserve_modes[];
+extern const struct rtv_cmd_mode cmd_taskset_modes[];
 /* A foreground command holding host changes until it is stopped (`apply`,
  * `reserve --duration`) says so in RTV_CLI_SERVICE_FILE, "PID STARTTIME WHAT
  * DETAIL", so that `revert` can stop it and `status` show it; it removes
@@ -70,5 +104,20 @@ int rtv_cli_host_lock(void);
  * and prints the error and returns 2 on bad input. */
 int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
 		  int *nargs, bool *done);
+
+/* A command with sub-words: the mode argv[1] names, whose function then gets
+ * argc - 1, argv + 1. NULL when there is none to run, with *ret 0 when -h
+ * printed the command's own usage (modes[0]), or 2 after printing the usage
+ * (no word) or "'WORD' is not one of server, client". */
+const struct rtv_cmd_mode *rtv_cli_mode(const struct rtv_cmd_mode *modes, int argc, char **argv,
+					int *ret);
+
+/* rtvnet help --man PAGE (hidden, for the build): copy the hand-written man
+ * page on `in` to `out`, replacing its line "%OPTIONS%" with the OPTIONS
+ * section made from the command's modes (PAGE a command), or "%COMMANDS%"
+ * with the list of commands (PAGE "rtvnet"). Fails, with the message
+ * printed, when the marker is missing or repeated, or when the page cites
+ * rtvnet-WORD(8) and WORD is not a command. Returns an exit code. */
+int rtv_cli_man(const struct rtv_cmd *cmds, size_t n, const char *page, FILE *in, FILE *out);
 
 #endif

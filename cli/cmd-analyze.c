@@ -281,38 +281,130 @@ static void print_table(const json_t *root, const char *path, int ntasks, double
 		printf("SCHED_DEADLINE admission: unknown (limits unreadable)\n");
 }
 
+static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
+static const char *const scheds[] = { "rm", "dm", "edf", NULL };
+static const char *const supplies[] = { "exact", "linear", NULL };
+static const char *const ties[] = { "larger", "smaller", NULL };
+
+static struct {
+	bool global;
+	long long cpus;
+	int64_t period_ns, range_ns[2], step_ns, grid_ns;
+	const char *heuristic, *sched, *supply, *tie, *json_path, *proc_root;
+} opt = {
+	.step_ns = RTV_NS_PER_MS,
+	.grid_ns = RTV_NS_PER_MS / 2,
+	.heuristic = "least-bw",
+	.sched = "rm",
+	.supply = "exact",
+	.tie = "larger",
+	.proc_root = "",
+};
+
+static const struct rtv_opt opts[] = {
+	RTV_OPT_FLAG_DEF("global", 'g', &opt.global, "global EDF on a multiprocessor periodic resource instead of partitioning"),
+	RTV_OPT_INT_DEF("cpus", 'c', &opt.cpus, "N", 0, RTV_TASKSET_MAX, "most vCPUs (partitioned) or m′ (global); 0: this host's online CPUs"),
+	RTV_OPT_DURATION_DEF("period", 'p', &opt.period_ns, "MS", RTV_NS_PER_MS, "fix the reservation period (default: partitioned searches --period-range; global uses 10ms)"),
+	RTV_OPT_RANGE_DEF("period-range", 0, opt.range_ns, "MIN-MAX", RTV_NS_PER_MS, "periods tried, partitioned (default: 10ms to the vCPU's longest task period)"),
+	RTV_OPT_DURATION_DEF("period-step", 0, &opt.step_ns, "MS", RTV_NS_PER_MS, "step between the periods tried"),
+	RTV_OPT_DURATION_DEF("grid", 0, &opt.grid_ns, "MS", RTV_NS_PER_MS, "budget grid: budgets are rounded up to a multiple"),
+	RTV_OPT_CHOICE_DEF("heuristic", 'H', &opt.heuristic, "NAME", heuristics, "how tasks are placed on vCPUs (least-bw: least added reserved bandwidth)"),
+	RTV_OPT_CHOICE_DEF("sched", 's', &opt.sched, "SCHED", scheds, "scheduler inside each vCPU (partitioned)"),
+	RTV_OPT_CHOICE_DEF("supply", 0, &opt.supply, "SBF", supplies, "supply bound: the exact sbf or its linear bound"),
+	RTV_OPT_CHOICE_DEF("tie", 0, &opt.tie, "RULE", ties, "period kept when two give the same bandwidth"),
+	RTV_OPT_STRING_DEF("json", 'j', &opt.json_path, "FILE", "also write the result as JSON ('-': only JSON, on standard output)"),
+	RTV_OPT_STRING_DEF("proc-root", 0, &opt.proc_root, "DIR", "read the admission test's inputs under DIR: proc/sys/kernel, the online CPUs, the fair servers in sys/kernel/debug"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_analyze_modes[] = {
+	{ NULL, usage_str, opts },
+	{ NULL, NULL, NULL },
+};
+
+/* The analysis's parameters from the options. */
+static void analyze_cfg_init(struct analyze_cfg *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	rtv_prm_params_init(&cfg->p);
+	cfg->global = opt.global;
+	cfg->host_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (cfg->host_cpus < 1)
+		cfg->host_cpus = 1;
+	cfg->cpus = opt.cpus ? (int)opt.cpus : cfg->host_cpus;
+	cfg->proc_root = opt.proc_root;
+	rtv_heuristic_parse(opt.heuristic, &cfg->heuristic);
+	rtv_alg_parse(opt.sched, &cfg->p.sched);
+	rtv_supply_parse(opt.supply, &cfg->p.supply);
+	cfg->p.tie = strcmp(opt.tie, "smaller") ? RTV_TIE_LARGER_PERIOD : RTV_TIE_SMALLER_PERIOD;
+	cfg->p.grid_ns = opt.grid_ns;
+	cfg->p.period_step_ns = opt.step_ns;
+	if (opt.range_ns[0] > 0) {
+		cfg->p.period_min_ns = opt.range_ns[0];
+		cfg->p.period_max_ns = opt.range_ns[1];
+	}
+	if (opt.period_ns > 0)
+		cfg->p.period_min_ns = cfg->p.period_max_ns = opt.period_ns;
+	cfg->global_period_ns = opt.period_ns > 0 ? opt.period_ns : 10 * RTV_NS_PER_MS;
+}
+
+/* The document's top-level keys before the analysis's: the metadata, with
+ * the host's CPU count as host_cpus, the inputs and the utilization. */
+static json_t *analyze_json_new(const struct analyze_cfg *cfg, const struct rtv_taskset *ts,
+				double u, int64_t t0)
+{
+	json_t *root = rtv_json_meta_new(rtv_argc, rtv_argv, t0, t0);
+
+	if (!root)
+		return NULL;
+	/* "cpus" at the top is the global interface's m′: the host's count
+	 * from the metadata goes under its own name */
+	if (json_object_set(root, "host_cpus", json_object_get(root, "cpus")) ||
+	    json_object_del(root, "cpus") ||
+	    (!cfg->global && (rtv_json_set_str(root, "supply", rtv_supply_name(cfg->p.supply)) ||
+			      rtv_json_set_num(root, "grid_ms", ms(cfg->p.grid_ns)))) ||
+	    rtv_json_set_int(root, "tasks", ts->n) || rtv_json_set_num(root, "utilization", u)) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
+}
+
+/* Print the table and/or write the JSON; 0, 1 (message printed) or -errno. */
+static int analyze_output(json_t *root, const char *path, const struct rtv_taskset *ts, double u)
+{
+	json_t *meta_end = json_object_get(root, "end");
+	char buf[32];
+	int err;
+
+	if (meta_end && rtv_json_time_format(rtv_realtime_ns(), buf, sizeof(buf)) > 0)
+		rtv_json_set_str(root, "end", buf);
+	if (opt.json_path && !strcmp(opt.json_path, "-")) {
+		if (json_dumpf(root, stdout, RTV_JSON_DUMP_FLAGS) < 0)
+			return -EIO;
+		fputc('\n', stdout);
+		return 0;
+	}
+	print_table(root, path, ts->n, u);
+	if (opt.json_path) {
+		err = rtv_json_write_file(root, opt.json_path);
+		if (err < 0) {
+			rtv_cli_error("cannot write '%s': %s", opt.json_path, strerror(-err));
+			return 1;
+		}
+	}
+	return 0;
+}
+
 int cmd_analyze(int argc, char **argv)
 {
-	static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
-	static const char *const scheds[] = { "rm", "dm", "edf", NULL };
-	static const char *const supplies[] = { "exact", "linear", NULL };
-	static const char *const ties[] = { "larger", "smaller", NULL };
-	const char *heuristic = "least-bw", *sched = "rm", *supply = "exact", *tie = "larger";
-	const char *json_path = NULL, *proc_root = "";
-	long long cpus = 0;
-	int64_t period = 0, grid = RTV_NS_PER_MS / 2, range[2] = { 0, 0 }, step = RTV_NS_PER_MS;
-	bool global = false, done;
-	const struct rtv_opt opts[] = {
-		RTV_OPT_FLAG_DEF("global", 'g', &global, "global EDF on a multiprocessor periodic resource instead of partitioning"),
-		RTV_OPT_INT_DEF("cpus", 'c', &cpus, "N", 0, RTV_TASKSET_MAX, "most vCPUs (partitioned) or m′ (global); 0: this host's online CPUs"),
-		RTV_OPT_DURATION_DEF("period", 'p', &period, "MS", RTV_NS_PER_MS, "fix the reservation period (default: partitioned searches --period-range; global uses 10ms)"),
-		RTV_OPT_RANGE_DEF("period-range", 0, range, "MIN-MAX", RTV_NS_PER_MS, "periods tried, partitioned (default: 10ms to the vCPU's longest task period)"),
-		RTV_OPT_DURATION_DEF("period-step", 0, &step, "MS", RTV_NS_PER_MS, "step between the periods tried"),
-		RTV_OPT_DURATION_DEF("grid", 0, &grid, "MS", RTV_NS_PER_MS, "budget grid: budgets are rounded up to a multiple"),
-		RTV_OPT_CHOICE_DEF("heuristic", 'H', &heuristic, "NAME", heuristics, "how tasks are placed on vCPUs (least-bw: least added reserved bandwidth)"),
-		RTV_OPT_CHOICE_DEF("sched", 's', &sched, "SCHED", scheds, "scheduler inside each vCPU (partitioned)"),
-		RTV_OPT_CHOICE_DEF("supply", 0, &supply, "SBF", supplies, "supply bound: the exact sbf or its linear bound"),
-		RTV_OPT_CHOICE_DEF("tie", 0, &tie, "RULE", ties, "period kept when two give the same bandwidth"),
-		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "also write the result as JSON ('-': only JSON, on standard output)"),
-		RTV_OPT_STRING_DEF("proc-root", 0, &proc_root, "DIR", "read the admission test's inputs under DIR: proc/sys/kernel, the online CPUs, the fair servers in sys/kernel/debug"),
-		RTV_OPT_END_DEF,
-	};
 	struct analyze_cfg cfg;
 	struct rtv_taskset ts = { 0 };
 	char err_msg[512];
 	json_t *root = NULL;
 	int64_t t0 = rtv_realtime_ns();
 	int nargs, err, ret = RTV_EXIT_FAIL;
+	bool done;
 	double u;
 
 	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
@@ -323,28 +415,7 @@ int cmd_analyze(int argc, char **argv)
 			      nargs ? argv[2] : "");
 		return RTV_EXIT_USAGE;
 	}
-	memset(&cfg, 0, sizeof(cfg));
-	rtv_prm_params_init(&cfg.p);
-	cfg.global = global;
-	cfg.host_cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
-	if (cfg.host_cpus < 1)
-		cfg.host_cpus = 1;
-	cfg.cpus = cpus ? (int)cpus : cfg.host_cpus;
-	cfg.proc_root = proc_root;
-	rtv_heuristic_parse(heuristic, &cfg.heuristic);
-	rtv_alg_parse(sched, &cfg.p.sched);
-	rtv_supply_parse(supply, &cfg.p.supply);
-	cfg.p.tie = strcmp(tie, "smaller") ? RTV_TIE_LARGER_PERIOD : RTV_TIE_SMALLER_PERIOD;
-	cfg.p.grid_ns = grid;
-	cfg.p.period_step_ns = step;
-	if (range[0] > 0) {
-		cfg.p.period_min_ns = range[0];
-		cfg.p.period_max_ns = range[1];
-	}
-	if (period > 0)
-		cfg.p.period_min_ns = cfg.p.period_max_ns = period;
-	cfg.global_period_ns = period > 0 ? period : 10 * RTV_NS_PER_MS;
-
+	analyze_cfg_init(&cfg);
 	/* the taskset may not exceed the CPUs it may use */
 	err = rtv_taskset_load(argv[1], cfg.cpus, &ts, err_msg, sizeof(err_msg));
 	if (err < 0) {
@@ -352,55 +423,16 @@ int cmd_analyze(int argc, char **argv)
 		return err == -ENOMEM ? RTV_EXIT_FAIL : RTV_EXIT_USAGE;
 	}
 	u = rtv_taskset_utilization(&ts);
-	root = rtv_json_meta_new(rtv_argc, rtv_argv, t0, t0);
+	root = analyze_json_new(&cfg, &ts, u, t0);
 	if (!root) {
 		err = -ENOMEM;
 		goto out;
 	}
-	/* "cpus" at the top is the global interface's m′: the host's count
-	 * from the metadata goes under its own name */
-	if (json_object_set(root, "host_cpus", json_object_get(root, "cpus")) ||
-	    json_object_del(root, "cpus")) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (!cfg.global && (rtv_json_set_str(root, "supply", rtv_supply_name(cfg.p.supply)) ||
-			    rtv_json_set_num(root, "grid_ms", ms(cfg.p.grid_ns)))) {
-		err = -ENOMEM;
-		goto out;
-	}
-	if (rtv_json_set_int(root, "tasks", ts.n) || rtv_json_set_num(root, "utilization", u)) {
-		err = -ENOMEM;
-		goto out;
-	}
 	err = cfg.global ? analyze_global(root, &cfg, &ts, u) : analyze_partitioned(root, &cfg, &ts, u);
-	if (err)
-		goto out;
-	{
-		json_t *meta_end = json_object_get(root, "end");
-		char buf[32];
-
-		if (meta_end && rtv_json_time_format(rtv_realtime_ns(), buf, sizeof(buf)) > 0)
-			rtv_json_set_str(root, "end", buf);
-	}
-	if (json_path && !strcmp(json_path, "-")) {
-		if (json_dumpf(root, stdout, RTV_JSON_DUMP_FLAGS) < 0) {
-			err = -EIO;
-			goto out;
-		}
-		fputc('\n', stdout);
-	} else {
-		print_table(root, argv[1], ts.n, u);
-		if (json_path) {
-			err = rtv_json_write_file(root, json_path);
-			if (err < 0) {
-				rtv_cli_error("cannot write '%s': %s", json_path, strerror(-err));
-				err = 1;
-				goto out;
-			}
-		}
-	}
-	ret = RTV_EXIT_OK;
+	if (!err)
+		err = analyze_output(root, argv[1], &ts, u);
+	if (!err)
+		ret = RTV_EXIT_OK;
 out:
 	if (err == -ENOMEM)
 		rtv_cli_error("out of memory");

@@ -110,121 +110,111 @@ static pid_t running_apply(char *desc, size_t len)
 	return pid;
 }
 
-int cmd_apply(int argc, char **argv)
-{
-	const char *rt_list = NULL, *nonrt_list = NULL, *cf_root = RTV_CPUFREQ_ROOT;
-	long long rt_prio = 80;
-	int64_t duration = 0, idle = 10 * RTV_NS_PER_MS;
-	bool dry = false, done;
-	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err;
-	cpu_set_t rt_cpus;
-	const struct rtv_opt opts[] = {
-		RTV_OPT_STRING_DEF("rt-dev", 0, &rt_list, "DEVS", "the RT devices: DEV or DEV@NETNS, comma-separated"),
-		RTV_OPT_STRING_DEF("nonrt-dev", 0, &nonrt_list, "DEVS", "non-RT devices to keep apart (threaded at normal priority)"),
-		RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPUs: NAPI kthreads and pollers (default: the last CPU)"),
-		RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT NAPI kthreads (rtnet_prio)"),
-		RTV_OPT_DURATION_DEF("idle", 0, &idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
-		RTV_OPT_STRING_DEF("cpufreq-root", 0, &cf_root, "DIR", "cpufreq sysfs root (a fake tree in tests)"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "undo and exit after S (0: until stopped)"),
-		RTV_OPT_FLAG_DEF("dry-run", 'n', &dry, "print the plan, change nothing"),
-		RTV_OPT_END_DEF,
-	};
-	struct rtv_method_cfg cfg = { 0 };
-	struct rtv_method_run run = { .rx = NULL };
-	const struct rtv_method *m;
-	struct rtv_rx_plan *plan = NULL;
-	char why[256], devs[600], list[256];
-	int ret = RTV_EXIT_FAIL;
-	size_t mark;
+static struct {
+	const char *rt_list, *nonrt_list, *cf_root;
+	long long rt_prio;
+	int64_t duration_ns, idle_ns;
+	bool dry;
+	cpu_set_t rt_cpus; /* default set in cmd_apply: the last CPU */
+} opt = {
+	.cf_root = RTV_CPUFREQ_ROOT,
+	.rt_prio = 80,
+	.idle_ns = 10 * RTV_NS_PER_MS,
+};
 
-	CPU_ZERO(&rt_cpus);
-	CPU_SET(ncpus - 1, &rt_cpus);
-	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
-	if (err || done)
-		return err;
+static const struct rtv_opt opts[] = {
+	RTV_OPT_STRING_DEF("rt-dev", 0, &opt.rt_list, "DEVS", "the RT devices: DEV or DEV@NETNS, comma-separated"),
+	RTV_OPT_STRING_DEF("nonrt-dev", 0, &opt.nonrt_list, "DEVS", "non-RT devices to keep apart (threaded at normal priority)"),
+	RTV_OPT_CPUS_DEF("rt-cpu", 0, &opt.rt_cpus, "CPUS", "RT CPUs: NAPI kthreads and pollers (default: the last CPU)"),
+	RTV_OPT_INT_DEF("rt-prio", 0, &opt.rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT NAPI kthreads (rtnet_prio)"),
+	RTV_OPT_DURATION_DEF("idle", 0, &opt.idle_ns, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
+	RTV_OPT_STRING_DEF("cpufreq-root", 0, &opt.cf_root, "DIR", "cpufreq sysfs root (a fake tree in tests)"),
+	RTV_OPT_DURATION_DEF("duration", 'd', &opt.duration_ns, "S", RTV_NS_PER_S, "undo and exit after S; 0: run until stopped",
+			     .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_FLAG_DEF("dry-run", 'n', &opt.dry, "print the plan, change nothing"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_apply_modes[] = {
+	{ NULL, usage_str, opts },
+	{ NULL, NULL, NULL },
+};
+
+/* Check METHOD and the devices and fill cfg; 0 or RTV_EXIT_USAGE. */
+static int apply_cfg(int nargs, char **argv, int ncpus, const struct rtv_method **m,
+		     struct rtv_method_cfg *cfg)
+{
 	if (nargs != 1) {
 		rtv_cli_error(nargs ? "takes one METHOD, got %d arguments" : "METHOD missing (%d given)",
 			      nargs);
 		return RTV_EXIT_USAGE;
 	}
-	m = rtv_method_find(argv[1]);
-	if (!m || !m->host) {
+	*m = rtv_method_find(argv[1]);
+	if (!*m || !(*m)->host) {
 		rtv_cli_error("method '%s' %s: apply takes separate, busypoll or hybrid", argv[1],
-			      m ? "acts on the testbed's processes only" : "is unknown");
+			      *m ? "acts on the testbed's processes only" : "is unknown");
 		return RTV_EXIT_USAGE;
 	}
-	if (!rt_list) {
+	if (!opt.rt_list) {
 		rtv_cli_error("option '--rt-dev' is required: the RT device(s)");
 		return RTV_EXIT_USAGE;
 	}
-	if (parse_devs("--rt-dev", rt_list, cfg.rt_dev, &cfg.nrt_devs) < 0 ||
-	    parse_devs("--nonrt-dev", nonrt_list, cfg.nonrt_dev, &cfg.nnonrt_devs) < 0)
+	if (parse_devs("--rt-dev", opt.rt_list, cfg->rt_dev, &cfg->nrt_devs) < 0 ||
+	    parse_devs("--nonrt-dev", opt.nonrt_list, cfg->nonrt_dev, &cfg->nnonrt_devs) < 0)
 		return RTV_EXIT_USAGE;
-	for (int c = ncpus; c < CPU_SETSIZE; c++)
-		if (CPU_ISSET(c, &rt_cpus)) {
-			rtv_cli_error("option '--rt-cpu': CPU %d is out of range (this machine has CPUs "
-				      "0-%d)", c, ncpus - 1);
-			return RTV_EXIT_USAGE;
-		}
-	cfg.rt_prio = (int)rt_prio;
-	cfg.rt_cpus = rt_cpus;
+	cfg->rt_prio = (int)opt.rt_prio;
+	cfg->rt_cpus = opt.rt_cpus;
 	for (int c = 0; c < ncpus; c++)
-		if (!CPU_ISSET(c, &rt_cpus))
-			CPU_SET(c, &cfg.nonrt_cpus);
-	cfg.idle_ns = idle;
-	cfg.poller_apart = true; /* the host's applications are not ours to place */
-	cfg.cpufreq_root = cf_root;
+		if (!CPU_ISSET(c, &opt.rt_cpus))
+			CPU_SET(c, &cfg->nonrt_cpus);
+	cfg->idle_ns = opt.idle_ns;
+	cfg->poller_apart = true; /* the host's applications are not ours to place */
+	cfg->cpufreq_root = opt.cf_root;
+	return 0;
+}
 
-	plan = malloc(sizeof(*plan));
-	if (!plan)
-		return RTV_EXIT_FAIL;
-	err = rtv_rx_plan(&cfg, (enum rtv_rx_mode)(m == &rtv_method_separate ? RTV_RX_SEPARATE :
-				m == &rtv_method_busypoll ? RTV_RX_BUSYPOLL : RTV_RX_HYBRID),
-			  plan, why, sizeof(why));
-	if (err < 0) {
-		rtv_cli_error("%s cannot apply: %s; nothing was changed", m->name, why);
-		ret = err == -ENODEV || err == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
-		goto out;
+/* Keep the method in place until stopped or --duration, re-applying after
+ * the kernel recreated NAPIs. */
+static void apply_hold(struct rtv_method_run *run)
+{
+	int64_t end = opt.duration_ns ? rtv_ns_add_sat(rtv_now_ns(), opt.duration_ns) : INT64_MAX;
+
+	while (!rtv_cli_stop && rtv_now_ns() < end) {
+		int r = rtv_method_run_poll(run, 200);
+
+		if (r > 0)
+			printf("re-applied the settings of %d device%s whose NAPIs the kernel "
+			       "recreated\n", r, r == 1 ? "" : "s");
+		else if (r < 0)
+			rtv_cli_warn("cannot re-apply after a link change: %s", strerror(-r));
+		fflush(stdout);
 	}
-	if (dry) {
-		print_plan(m->name, plan);
-		printf("dry run: nothing was changed\n");
-		ret = RTV_EXIT_OK;
-		goto out;
-	}
-	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
-		goto out;
-	print_plan(m->name, plan);
-	mark = rtv_journal_mark();
-	err = m->setup(&cfg, NULL, &run);
+}
+
+/* Set the method up, hold it, undo it: RTV_EXIT_OK or RTV_EXIT_FAIL. */
+static int apply_run(const struct rtv_method *m, const struct rtv_method_cfg *cfg)
+{
+	struct rtv_method_run run = { .rx = NULL };
+	char devs[600], list[256];
+	int err, ret = RTV_EXIT_FAIL;
+	size_t mark = rtv_journal_mark();
+
+	err = m->setup(cfg, NULL, &run);
 	if (err < 0) {
 		rtv_cli_error("%s failed: %s; undoing what was done", m->name, strerror(-err));
 		goto undo;
 	}
-	rtv_cpulist_format(&rt_cpus, list, sizeof(list));
-	snprintf(devs, sizeof(devs), "rt-dev=%s rt-cpu=%s%s%s", rt_list, list,
-		 nonrt_list ? " nonrt-dev=" : "", nonrt_list ? nonrt_list : "");
+	rtv_cpulist_format(&opt.rt_cpus, list, sizeof(list));
+	snprintf(devs, sizeof(devs), "rt-dev=%s rt-cpu=%s%s%s", opt.rt_list, list,
+		 opt.nonrt_list ? " nonrt-dev=" : "", opt.nonrt_list ? opt.nonrt_list : "");
 	err = rtv_cli_service_write(m->name, devs);
 	if (err < 0)
 		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
 			     "this process)", RTV_CLI_SERVICE_FILE, strerror(-err));
 	printf("applied %s: %s\n%s (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes it\n", m->name,
-	       run.note, duration ? "running for the given duration" : "running", getpid());
+	       run.note, opt.duration_ns ? "running for the given duration" : "running", getpid());
 	fflush(stdout);
-	{
-		int64_t end = duration ? rtv_ns_add_sat(rtv_now_ns(), duration) : INT64_MAX;
-
-		while (!rtv_cli_stop && rtv_now_ns() < end) {
-			int r = rtv_method_run_poll(&run, 200);
-
-			if (r > 0)
-				printf("re-applied the settings of %d device%s whose NAPIs the kernel "
-				       "recreated\n", r, r == 1 ? "" : "s");
-			else if (r < 0)
-				rtv_cli_warn("cannot re-apply after a link change: %s", strerror(-r));
-			fflush(stdout);
-		}
-	}
+	apply_hold(&run);
 	ret = RTV_EXIT_OK;
 undo:
 	rtv_method_run_stop(&run);
@@ -236,6 +226,48 @@ undo:
 	} else {
 		printf("reverted %d change%s\n", err, err == 1 ? "" : "s");
 	}
+	return ret;
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err;
+	struct rtv_method_cfg cfg = { 0 };
+	const struct rtv_method *m = NULL;
+	struct rtv_rx_plan *plan = NULL;
+	char why[256];
+	int ret = RTV_EXIT_FAIL;
+	bool done;
+
+	CPU_ZERO(&opt.rt_cpus);
+	CPU_SET(ncpus - 1, &opt.rt_cpus);
+	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
+	if (err || done)
+		return err;
+	err = apply_cfg(nargs, argv, ncpus, &m, &cfg);
+	if (err)
+		return err;
+	plan = malloc(sizeof(*plan));
+	if (!plan)
+		return RTV_EXIT_FAIL;
+	err = rtv_rx_plan(&cfg, (enum rtv_rx_mode)(m == &rtv_method_separate ? RTV_RX_SEPARATE :
+				m == &rtv_method_busypoll ? RTV_RX_BUSYPOLL : RTV_RX_HYBRID),
+			  plan, why, sizeof(why));
+	if (err < 0) {
+		rtv_cli_error("%s cannot apply: %s; nothing was changed", m->name, why);
+		ret = err == -ENODEV || err == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
+		goto out;
+	}
+	if (opt.dry) {
+		print_plan(m->name, plan);
+		printf("dry run: nothing was changed\n");
+		ret = RTV_EXIT_OK;
+		goto out;
+	}
+	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
+		goto out;
+	print_plan(m->name, plan);
+	ret = apply_run(m, &cfg);
 out:
 	free(plan);
 	return ret;
@@ -263,16 +295,22 @@ int rtv_cli_stop_apply(void)
 	return -ETIMEDOUT;
 }
 
+static const struct rtv_opt no_opts[] = { RTV_OPT_END_DEF };
+
+const struct rtv_cmd_mode cmd_status_modes[] = {
+	{ NULL, "rtvnet status", no_opts },
+	{ NULL, NULL, NULL },
+};
+
 int cmd_status(int argc, char **argv)
 {
-	const struct rtv_opt opts[] = { RTV_OPT_END_DEF };
 	char desc[600], line[4200];
 	int nargs, err, run = 0, kept = 0;
 	bool done;
 	pid_t pid;
 	FILE *f;
 
-	err = rtv_cli_parse(opts, "rtvnet status", argc, argv, &nargs, &done);
+	err = rtv_cli_parse(no_opts, cmd_status_modes[0].usage, argc, argv, &nargs, &done);
 	if (err || done)
 		return err;
 	if (nargs) {

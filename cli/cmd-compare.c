@@ -233,44 +233,53 @@ static int write_svg(const char *path, const struct rtv_compare_summary *s, int 
 	return err;
 }
 
+/* The options, at file scope so that the man page is made from them. */
+static const char *const loads[] = { "builtin", "iperf3", NULL };
+static const char *const dists[] = { "uniform", "exp", "const", NULL };
+static const char *methods = "vanilla,prio,dedicated,separate,busypoll,hybrid", *json_path = NULL, *svg_path = NULL;
+static const char *load = "builtin", *dist = "uniform";
+static long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
+static int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
+static int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
+static double foreign = 10, watts = 5;
+static int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
+static bool quick = false, apart = false;
+static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
+static const struct rtv_opt opts[] = {
+	RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
+	RTV_OPT_STRING_DEF("methods", 'm', &methods, "LIST", "methods to compare, comma-separated"),
+	RTV_OPT_INT_DEF("repeats", 'r', &repeats, "N", 1, RTV_COMPARE_MAX_REPEATS, "repeats of the interleaved sequence"),
+	RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "measured length of each run"),
+	RTV_OPT_DURATION_DEF("warmup", 0, &warmup, "S", RTV_NS_PER_S, "discarded start of each run"),
+	RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS, "request interval range"),
+	RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", dists, "interval distribution"),
+	RTV_OPT_INT_DEF("size", 's', &size, "BYTES", 32, 65000, "NetRT payload size"),
+	RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
+	RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
+	RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT path"),
+	RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated (default: the last CPU)"),
+	RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000, "hold /dev/cpu_dma_latency at US for every run (-1: leave)"),
+	RTV_OPT_DOUBLE_DEF("foreign-limit", 0, &foreign, "PCT", 0, 10000, "flag runs where other processes used more CPU (% of one CPU)"),
+	RTV_OPT_DURATION_DEF("idle-phase", 0, &idle_phase, "S", RTV_NS_PER_S, "per method run: measure its pollers' CPU with no traffic for S first (0: skip)",
+			     .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_DURATION_DEF("hybrid-idle", 0, &hybrid_idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
+	RTV_OPT_FLAG_DEF("poller-apart", 0, &apart, "busypoll, hybrid: the poller alone on the RT CPU, the RT hosts with the streams (default: RT hosts on the poller's CPU)"),
+	RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
+	RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
+	RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/compare-<time>.json)"),
+	RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE", "CDF picture (default: beside the JSON file)"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_compare_modes[] = {
+	{ NULL, usage_str, opts },
+	{ NULL, NULL, NULL },
+};
+
 int cmd_compare(int argc, char **argv)
 {
-	static const char *const loads[] = { "builtin", "iperf3", NULL };
-	static const char *const dists[] = { "uniform", "exp", "const", NULL };
-	const char *methods = "vanilla,prio,dedicated,separate,busypoll,hybrid", *json_path = NULL, *svg_path = NULL;
-	const char *load = "builtin", *dist = "uniform";
-	long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
-	int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
-	int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
-	double foreign = 10, watts = 5;
-	int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
-	bool quick = false, apart = false, done;
+	bool done;
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err, ns;
-	cpu_set_t rt_cpus;
-	const struct rtv_opt opts[] = {
-		RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
-		RTV_OPT_STRING_DEF("methods", 'm', &methods, "LIST", "methods to compare, comma-separated"),
-		RTV_OPT_INT_DEF("repeats", 'r', &repeats, "N", 1, RTV_COMPARE_MAX_REPEATS, "repeats of the interleaved sequence"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "measured length of each run"),
-		RTV_OPT_DURATION_DEF("warmup", 0, &warmup, "S", RTV_NS_PER_S, "discarded start of each run"),
-		RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS, "request interval range"),
-		RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", dists, "interval distribution"),
-		RTV_OPT_INT_DEF("size", 's', &size, "BYTES", 32, 65000, "NetRT payload size"),
-		RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
-		RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
-		RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT path"),
-		RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated (default: the last CPU)"),
-		RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000, "hold /dev/cpu_dma_latency at US for every run (-1: leave)"),
-		RTV_OPT_DOUBLE_DEF("foreign-limit", 0, &foreign, "PCT", 0, 10000, "flag runs where other processes used more CPU (% of one CPU)"),
-		RTV_OPT_DURATION_DEF("idle-phase", 0, &idle_phase, "S", RTV_NS_PER_S, "per method run: measure its pollers' CPU with no traffic for S first (0: skip)"),
-		RTV_OPT_DURATION_DEF("hybrid-idle", 0, &hybrid_idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
-		RTV_OPT_FLAG_DEF("poller-apart", 0, &apart, "busypoll, hybrid: the poller alone on the RT CPU, the RT hosts with the streams (default: RT hosts on the poller's CPU)"),
-		RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
-		RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
-		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/compare-<time>.json)"),
-		RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE", "CDF picture (default: beside the JSON file)"),
-		RTV_OPT_END_DEF,
-	};
 	struct rtv_compare_cfg cfg = { 0 };
 	struct rtv_compare_summary sum[RTV_COMPARE_MAX_METHODS + 1];
 	struct rtv_compare c;

@@ -48,40 +48,106 @@ static const char *const dist_names[] = { "uniform", "exp", "const", NULL };
 struct sched_opts {
 	cpu_set_t cpus;     /* empty: leave the affinity alone */
 	const char *policy; /* NULL: leave the policy alone */
-	const char *prio_s; /* NULL: not given */
+	long long prio;
+	bool prio_set;      /* --prio given */
 };
 
 #define SCHED_OPT_ROWS(s)                                                                        \
 	RTV_OPT_CPUS_DEF("cpu", 'c', &(s)->cpus, "CPUS", "run on these CPUs, e.g. 1 or 0-2,5"),  \
 	RTV_OPT_CHOICE_DEF("policy", 0, &(s)->policy, "POLICY", policy_names,                    \
 			   "scheduling policy, left as inherited when not given"),                         \
-	RTV_OPT_STRING_DEF("prio", 0, &(s)->prio_s, "N",                                         \
-			   "real-time priority 1-99 with --policy fifo or rr (default: 50)")
+	RTV_OPT_INT_DEF("prio", 0, &(s)->prio, "N", 1, 99,                                       \
+			"real-time priority 1-99 with --policy fifo or rr",                           \
+			.set = &(s)->prio_set, .what = "a priority from 1 to 99")
+
+static struct server_values {
+	long long port;
+	const char *bind_addr;
+	struct sched_opts so;
+} server_opt = {
+	.port = RTV_NETRT_DEFAULT_PORT,
+	.so = { .prio = DEFAULT_PRIO },
+};
+
+static const struct rtv_opt server_opts[] = {
+	RTV_OPT_INT_DEF("port", 'p', &server_opt.port, "P", 1, 65535, "UDP port to listen on"),
+	RTV_OPT_STRING_DEF("bind", 'b', &server_opt.bind_addr, "ADDR",
+			   "numeric address to listen on (default: any, IPv6 and IPv4)"),
+	SCHED_OPT_ROWS(&server_opt.so),
+	RTV_OPT_END_DEF,
+};
+
+static struct client_values {
+	const char *target, *dist, *samples, *json_path;
+	long long port, size, count, seed;
+	int64_t duration_ns, interval_ns[2], timeout_ns, warmup_ns, spin_ns;
+	struct sched_opts so;
+} client_opt = {
+	.dist = "uniform",
+	.port = RTV_NETRT_DEFAULT_PORT,
+	.size = RTV_NETRT_DEFAULT_PAYLOAD,
+	.seed = 1,
+	.interval_ns = { 1 * RTV_NS_PER_MS, 10 * RTV_NS_PER_MS },
+	.timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS,
+	.warmup_ns = RTV_NS_PER_S,
+	.so = { .prio = DEFAULT_PRIO },
+};
+
+static const struct rtv_opt client_opts[] = {
+	RTV_OPT_STRING_DEF("target", 't', &client_opt.target, "ADDR",
+			   "the server's numeric IPv4 or IPv6 address"),
+	RTV_OPT_INT_DEF("port", 'p', &client_opt.port, "P", 1, 65535, "the server's UDP port"),
+	RTV_OPT_INT_DEF("size", 's', &client_opt.size, "BYTES", RTV_NETRT_MIN_PAYLOAD,
+			RTV_NETRT_MAX_PAYLOAD, "UDP payload per request"),
+	RTV_OPT_DURATION_DEF("duration", 'd', &client_opt.duration_ns, "S", RTV_NS_PER_S,
+			     "send for this long, warm-up included (default: 10s unless --count)"),
+	RTV_OPT_INT_DEF("count", 'n', &client_opt.count, "N", 0, LLONG_MAX,
+			"or stop after N measured requests, whichever comes first; 0: no limit"),
+	RTV_OPT_RANGE_DEF("interval", 'i', client_opt.interval_ns, "MIN-MAX", RTV_NS_PER_MS,
+			  "time between sends, drawn from --dist (bare numbers in ms)"),
+	RTV_OPT_CHOICE_DEF("dist", 0, &client_opt.dist, "DIST", dist_names,
+			   "interval distribution, all with mean (MIN+MAX)/2"),
+	RTV_OPT_INT_DEF("seed", 0, &client_opt.seed, "N", 0, LLONG_MAX,
+			"random seed of the intervals: the same seed, the same schedule"),
+	RTV_OPT_DURATION_DEF("timeout", 0, &client_opt.timeout_ns, "T", RTV_NS_PER_S,
+			     "a request not answered this long after it was sent is lost"),
+	RTV_OPT_DURATION_DEF("warmup", 'w', &client_opt.warmup_ns, "T", RTV_NS_PER_S,
+			     "requests sent this early are not measured (0 for none)",
+			     .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_DURATION_DEF("spin", 0, &client_opt.spin_ns, "T", RTV_NS_PER_S,
+			     "busy-wait this long before each send instead of sleeping",
+			     .flags = RTV_OPT_ZERO_OK),
+	SCHED_OPT_ROWS(&client_opt.so),
+	RTV_OPT_STRING_DEF("samples", 0, &client_opt.samples, "FILE",
+			   "write every sample: \"seq intended_ns latency_ns service_ns\" or \"seq intended_ns lost\""),
+	RTV_OPT_STRING_DEF("json", 'j', &client_opt.json_path, "FILE", "write the summary as JSON"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_netrt_modes[] = {
+	{ NULL, usage_str, NULL },
+	{ "server", server_usage, server_opts },
+	{ "client", client_usage, client_opts },
+	{ NULL, NULL, NULL },
+};
 
 /* Check --prio against --policy; 0 or RTV_EXIT_USAGE. */
 static int sched_check(const struct sched_opts *s, int *policy, int *prio)
 {
-	long long p = DEFAULT_PRIO;
 	int rt;
 
 	*policy = -1;
 	*prio = 0;
 	rt = s->policy && strcmp(s->policy, "other");
-	if (s->prio_s) {
-		if (!rt) {
-			rtv_cli_error("option '--prio': needs --policy fifo or rr");
-			return RTV_EXIT_USAGE;
-		}
-		if (rtv_parse_ll(s->prio_s, 1, 99, &p) < 0) {
-			rtv_cli_error("option '--prio': '%s' is not a priority from 1 to 99", s->prio_s);
-			return RTV_EXIT_USAGE;
-		}
+	if (s->prio_set && !rt) {
+		rtv_cli_error("option '--prio': needs --policy fifo or rr");
+		return RTV_EXIT_USAGE;
 	}
 	if (!s->policy)
 		return 0;
 	*policy = !strcmp(s->policy, "fifo") ? SCHED_FIFO : !strcmp(s->policy, "rr") ? SCHED_RR
 										    : SCHED_OTHER;
-	*prio = rt ? (int)p : 0;
+	*prio = rt ? (int)s->prio : 0;
 	return 0;
 }
 
@@ -122,32 +188,27 @@ static int sched_apply(const struct sched_opts *s, int policy, int prio)
 
 static int netrt_server(int argc, char **argv)
 {
-	struct sched_opts so = { .policy = NULL };
-	long long port = RTV_NETRT_DEFAULT_PORT;
-	const char *bind_addr = NULL;
-	const struct rtv_opt opts[] = {
-		RTV_OPT_INT_DEF("port", 'p', &port, "P", 1, 65535, "UDP port to listen on"),
-		RTV_OPT_STRING_DEF("bind", 'b', &bind_addr, "ADDR",
-				   "numeric address to listen on (default: any, IPv6 and IPv4)"),
-		SCHED_OPT_ROWS(&so),
-		RTV_OPT_END_DEF,
-	};
+	const struct sched_opts *so = &server_opt.so;
+	const char *bind_addr;
+	long long port;
 	struct rtv_netrt_server_cfg cfg;
 	struct rtv_netrt_server_stats st = { 0 };
 	int nargs, err, fd, policy, prio;
 	bool done;
 
-	err = rtv_cli_parse(opts, server_usage, argc, argv, &nargs, &done);
+	err = rtv_cli_parse(server_opts, server_usage, argc, argv, &nargs, &done);
 	if (err || done)
 		return err;
 	if (nargs) {
 		rtv_cli_error("unexpected argument '%s'", argv[1]);
 		return RTV_EXIT_USAGE;
 	}
-	err = sched_check(&so, &policy, &prio);
+	bind_addr = server_opt.bind_addr;
+	port = server_opt.port;
+	err = sched_check(so, &policy, &prio);
 	if (err)
 		return err;
-	err = sched_apply(&so, policy, prio);
+	err = sched_apply(so, policy, prio);
 	if (err)
 		return err;
 	err = rtv_cli_catch_signals();
@@ -307,111 +368,132 @@ fail:
 	return NULL;
 }
 
+/* Check the client's options that depend on each other and fill cfg, policy
+ * and prio; 0, RTV_EXIT_USAGE or RTV_EXIT_FAIL (the samples file). */
+static int client_cfg(struct rtv_netrt_client_cfg *cfg, int *policy, int *prio)
+{
+	const struct client_values *o = &client_opt;
+	unsigned char addrbuf[sizeof(struct in6_addr)];
+	int64_t duration_ns = o->duration_ns;
+	char a[32], b[32];
+	int err;
+
+	if (!o->target) {
+		rtv_cli_error("option '--target' is required: the server's address");
+		return RTV_EXIT_USAGE;
+	}
+	if (inet_pton(AF_INET, o->target, addrbuf) != 1 && inet_pton(AF_INET6, o->target, addrbuf) != 1) {
+		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", o->target);
+		return RTV_EXIT_USAGE;
+	}
+	if (!duration_ns && !o->count)
+		duration_ns = 10 * RTV_NS_PER_S;
+	if (duration_ns && o->warmup_ns >= duration_ns) {
+		fmt_dur(o->warmup_ns, a, sizeof(a));
+		fmt_dur(duration_ns, b, sizeof(b));
+		rtv_cli_error("option '--warmup': %s is not below --duration %s", a, b);
+		return RTV_EXIT_USAGE;
+	}
+	err = sched_check(&o->so, policy, prio);
+	if (err)
+		return err;
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->addr = o->target;
+	cfg->port = (uint16_t)o->port;
+	cfg->payload = (size_t)o->size;
+	cfg->duration_ns = duration_ns;
+	cfg->count = (uint64_t)o->count;
+	rtv_dist_parse(o->dist, &cfg->interval.dist);
+	cfg->interval.min_ns = o->interval_ns[0];
+	cfg->interval.max_ns = o->interval_ns[1];
+	cfg->seed = (uint64_t)o->seed;
+	cfg->timeout_ns = o->timeout_ns;
+	cfg->warmup_ns = o->warmup_ns;
+	cfg->spin_ns = o->spin_ns;
+	cfg->samples_path = o->samples;
+	if (o->samples) {
+		/* find out now, not after the run; the client truncates it again */
+		FILE *f = fopen(o->samples, "we");
+
+		if (!f) {
+			rtv_cli_error("cannot write the samples to '%s': %s", o->samples, strerror(errno));
+			return RTV_EXIT_FAIL;
+		}
+		fclose(f);
+	}
+	return 0;
+}
+
+/* Print the result of a run that started and write --json; err is the
+ * run's. RTV_EXIT_OK or RTV_EXIT_FAIL. */
+static int client_report(const struct rtv_netrt_client_cfg *cfg, const struct rtv_netrt_result *res,
+			 int err, int orig_argc, char **orig_argv, int64_t start_rt, int64_t end_rt)
+{
+	json_t *rtt, *svc, *root = NULL;
+	int ret;
+
+	rtt = rtv_netrt_hist_json(&res->rtt, res->lost);
+	svc = rtv_netrt_hist_json(&res->service, res->lost);
+	if (!rtt || !svc) {
+		rtv_cli_error("cannot summarise the result: %s", strerror(ENOMEM));
+		ret = RTV_EXIT_FAIL;
+		goto out;
+	}
+	print_summary(cfg, res, rtt, svc, rtv_cli_stop != 0);
+	if (res->sent >= 100 && res->late * 10 > res->sent)
+		rtv_cli_warn("%.0f%% of the sends were more than %lldus late: this client wakes up slowly "
+			     "(an idle CPU that halts?), and rtt includes it; try --spin 200us",
+			     100.0 * (double)res->late / (double)res->sent,
+			     (long long)(RTV_NETRT_LATE_NS / RTV_NS_PER_US));
+	if (err < 0) {
+		if (err == -EIO)
+			rtv_cli_error("cannot write the samples to '%s': %s", cfg->samples_path,
+				      strerror(-err));
+		else
+			rtv_cli_error("the client stopped early: %s", strerror(-err));
+	}
+	ret = err < 0 ? RTV_EXIT_FAIL : RTV_EXIT_OK;
+	if (!client_opt.json_path)
+		goto out;
+	root = client_json(orig_argc, orig_argv, cfg, res, rtt, svc, start_rt, end_rt,
+			   rtv_cli_stop != 0);
+	if (!root) {
+		rtv_cli_error("cannot build the JSON result: %s", strerror(ENOMEM));
+		ret = RTV_EXIT_FAIL;
+		goto out;
+	}
+	err = rtv_json_write_file(root, client_opt.json_path);
+	if (err < 0) {
+		rtv_cli_error("cannot write '%s': %s", client_opt.json_path, strerror(-err));
+		ret = RTV_EXIT_FAIL;
+	}
+out:
+	json_decref(root);
+	json_decref(rtt);
+	json_decref(svc);
+	return ret;
+}
+
 static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 {
-	struct sched_opts so = { .policy = NULL };
-	const char *target = NULL, *dist = "uniform", *warmup_s = "1s", *spin_s = "0";
-	const char *samples = NULL, *json_path = NULL;
-	long long port = RTV_NETRT_DEFAULT_PORT, size = RTV_NETRT_DEFAULT_PAYLOAD, count = 0, seed = 1;
-	int64_t duration_ns = 0, timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS;
-	int64_t interval[2] = { 1 * RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
-	const struct rtv_opt opts[] = {
-		RTV_OPT_STRING_DEF("target", 't', &target, "ADDR", "the server's numeric IPv4 or IPv6 address"),
-		RTV_OPT_INT_DEF("port", 'p', &port, "P", 1, 65535, "the server's UDP port"),
-		RTV_OPT_INT_DEF("size", 's', &size, "BYTES", RTV_NETRT_MIN_PAYLOAD, RTV_NETRT_MAX_PAYLOAD,
-				"UDP payload per request"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &duration_ns, "S", RTV_NS_PER_S,
-				     "send for this long, warm-up included (default: 10s unless --count)"),
-		RTV_OPT_INT_DEF("count", 'n', &count, "N", 0, LLONG_MAX,
-				"or stop after N measured requests, whichever comes first; 0: no limit"),
-		RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS,
-				  "time between sends, drawn from --dist (bare numbers in ms)"),
-		RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", dist_names,
-				   "interval distribution, all with mean (MIN+MAX)/2"),
-		RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, LLONG_MAX,
-				"random seed of the intervals: the same seed, the same schedule"),
-		RTV_OPT_DURATION_DEF("timeout", 0, &timeout_ns, "T", RTV_NS_PER_S,
-				     "a request not answered this long after it was sent is lost"),
-		RTV_OPT_STRING_DEF("warmup", 'w', &warmup_s, "T",
-				   "requests sent this early are not measured (0 for none)"),
-		RTV_OPT_STRING_DEF("spin", 0, &spin_s, "T",
-				   "busy-wait this long before each send instead of sleeping"),
-		SCHED_OPT_ROWS(&so),
-		RTV_OPT_STRING_DEF("samples", 0, &samples, "FILE",
-				   "write every sample: \"seq intended_ns latency_ns service_ns\" or \"seq intended_ns lost\""),
-		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "write the summary as JSON"),
-		RTV_OPT_END_DEF,
-	};
 	struct rtv_netrt_client_cfg cfg;
 	struct rtv_netrt_result *res = NULL;
-	json_t *rtt = NULL, *svc = NULL, *root = NULL;
-	unsigned char addrbuf[sizeof(struct in6_addr)];
-	int64_t warmup_ns = 0, spin_ns = 0, start_rt, end_rt;
+	int64_t start_rt, end_rt;
 	int nargs, err, policy, prio, ret = RTV_EXIT_FAIL;
-	char a[32], b[32];
 	bool done;
 
-	err = rtv_cli_parse(opts, client_usage, argc, argv, &nargs, &done);
+	err = rtv_cli_parse(client_opts, client_usage, argc, argv, &nargs, &done);
 	if (err || done)
 		return err;
 	if (nargs) {
 		rtv_cli_error("unexpected argument '%s'", argv[1]);
 		return RTV_EXIT_USAGE;
 	}
-	if (!target) {
-		rtv_cli_error("option '--target' is required: the server's address");
-		return RTV_EXIT_USAGE;
-	}
-	if (inet_pton(AF_INET, target, addrbuf) != 1 && inet_pton(AF_INET6, target, addrbuf) != 1) {
-		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", target);
-		return RTV_EXIT_USAGE;
-	}
-	if (rtv_parse_duration(warmup_s, RTV_NS_PER_S, &warmup_ns) < 0) {
-		rtv_cli_error("option '--warmup': '%s' is not a duration (e.g. 1s, 500ms, 0)", warmup_s);
-		return RTV_EXIT_USAGE;
-	}
-	if (rtv_parse_duration(spin_s, RTV_NS_PER_S, &spin_ns) < 0) {
-		rtv_cli_error("option '--spin': '%s' is not a duration (e.g. 50us, 0)", spin_s);
-		return RTV_EXIT_USAGE;
-	}
-	if (!duration_ns && !count)
-		duration_ns = 10 * RTV_NS_PER_S;
-	if (duration_ns && warmup_ns >= duration_ns) {
-		fmt_dur(warmup_ns, a, sizeof(a));
-		fmt_dur(duration_ns, b, sizeof(b));
-		rtv_cli_error("option '--warmup': %s is not below --duration %s", a, b);
-		return RTV_EXIT_USAGE;
-	}
-	err = sched_check(&so, &policy, &prio);
+	err = client_cfg(&cfg, &policy, &prio);
 	if (err)
 		return err;
-
-	memset(&cfg, 0, sizeof(cfg));
-	cfg.addr = target;
-	cfg.port = (uint16_t)port;
-	cfg.payload = (size_t)size;
-	cfg.duration_ns = duration_ns;
-	cfg.count = (uint64_t)count;
-	rtv_dist_parse(dist, &cfg.interval.dist);
-	cfg.interval.min_ns = interval[0];
-	cfg.interval.max_ns = interval[1];
-	cfg.seed = (uint64_t)seed;
-	cfg.timeout_ns = timeout_ns;
-	cfg.warmup_ns = warmup_ns;
-	cfg.spin_ns = spin_ns;
-	cfg.samples_path = samples;
-
-	if (samples) {
-		/* find out now, not after the run; the client truncates it again */
-		FILE *f = fopen(samples, "we");
-
-		if (!f) {
-			rtv_cli_error("cannot write the samples to '%s': %s", samples, strerror(errno));
-			return RTV_EXIT_FAIL;
-		}
-		fclose(f);
-	}
-	err = sched_apply(&so, policy, prio);
+	err = sched_apply(&client_opt.so, policy, prio);
 	if (err)
 		return err;
 	err = rtv_cli_catch_signals();
@@ -422,53 +504,14 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 		rtv_cli_error("cannot allocate the result: %s", strerror(ENOMEM));
 		return RTV_EXIT_FAIL;
 	}
-
 	start_rt = rtv_realtime_ns();
 	err = rtv_netrt_client_run(&cfg, &rtv_cli_stop, res);
 	end_rt = rtv_realtime_ns();
-	if (err < 0 && !res->start_ns) {
-		/* failed before the first send: the socket or the address */
-		rtv_cli_error("cannot run the client to %s port %lld: %s", target, port, strerror(-err));
-		goto out;
-	}
-
-	rtt = rtv_netrt_hist_json(&res->rtt, res->lost);
-	svc = rtv_netrt_hist_json(&res->service, res->lost);
-	if (!rtt || !svc) {
-		rtv_cli_error("cannot summarise the result: %s", strerror(ENOMEM));
-		goto out;
-	}
-	print_summary(&cfg, res, rtt, svc, rtv_cli_stop != 0);
-	if (res->sent >= 100 && res->late * 10 > res->sent)
-		rtv_cli_warn("%.0f%% of the sends were more than %lldus late: this client wakes up slowly "
-			     "(an idle CPU that halts?), and rtt includes it; try --spin 200us",
-			     100.0 * (double)res->late / (double)res->sent,
-			     (long long)(RTV_NETRT_LATE_NS / RTV_NS_PER_US));
-	if (err < 0) {
-		if (err == -EIO)
-			rtv_cli_error("cannot write the samples to '%s': %s", samples, strerror(-err));
-		else
-			rtv_cli_error("the client stopped early: %s", strerror(-err));
-	}
-	ret = err < 0 ? RTV_EXIT_FAIL : RTV_EXIT_OK;
-	if (json_path) {
-		root = client_json(orig_argc, orig_argv, &cfg, res, rtt, svc, start_rt, end_rt,
-				   rtv_cli_stop != 0);
-		if (!root) {
-			rtv_cli_error("cannot build the JSON result: %s", strerror(ENOMEM));
-			ret = RTV_EXIT_FAIL;
-			goto out;
-		}
-		err = rtv_json_write_file(root, json_path);
-		if (err < 0) {
-			rtv_cli_error("cannot write '%s': %s", json_path, strerror(-err));
-			ret = RTV_EXIT_FAIL;
-		}
-	}
-out:
-	json_decref(root);
-	json_decref(rtt);
-	json_decref(svc);
+	if (err < 0 && !res->start_ns) /* failed before the first send: the socket or the address */
+		rtv_cli_error("cannot run the client to %s port %u: %s", cfg.addr, (unsigned)cfg.port,
+			      strerror(-err));
+	else
+		ret = client_report(&cfg, res, err, orig_argc, orig_argv, start_rt, end_rt);
 	free(res);
 	return ret;
 }
@@ -476,23 +519,15 @@ out:
 int cmd_netrt(int argc, char **argv)
 {
 	static char tool[] = "rtvnet";
+	const struct rtv_cmd_mode *m;
 	char **full = NULL;
 	int i, ret;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s\n", usage_str);
-		return RTV_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("usage: %s\n", usage_str);
-		return RTV_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "server"))
+	m = rtv_cli_mode(cmd_netrt_modes, argc, argv, &ret);
+	if (!m)
+		return ret;
+	if (!strcmp(m->name, "server"))
 		return netrt_server(argc - 1, argv + 1);
-	if (strcmp(argv[1], "client")) {
-		rtv_cli_error("'%s' is not one of server, client", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
 	/* the command line for the JSON metadata, before parsing reorders argv */
 	full = calloc((size_t)argc + 2, sizeof(*full));
 	if (!full) {

@@ -37,6 +37,37 @@ static const char usage_str[] =
 	"  'rtvnet revert', or held for --duration S. --from takes the parameters of\n"
 	"  vCPU K from 'rtvnet analyze --json FILE' (e.g. for a VM's vCPU thread K)";
 
+static struct {
+	long long tid, pid, vcpu;
+	const char *cgroup, *container, *kthreads, *from;
+	int64_t runtime_ns, period_ns, deadline_ns, duration_ns;
+	cpu_set_t cpus; /* empty: no cpuset */
+	bool vcpu_set, dry;
+} opt = { .vcpu = -1 };
+
+static const struct rtv_opt opts[] = {
+	RTV_OPT_INT_DEF("tid", 0, &opt.tid, "N", 1, INT_MAX, "one thread"),
+	RTV_OPT_INT_DEF("pid", 0, &opt.pid, "N", 1, INT_MAX, "every thread of a process"),
+	RTV_OPT_STRING_DEF("cgroup", 0, &opt.cgroup, "PATH", "a cgroup (relative to the hierarchy, or under /sys/fs/cgroup)"),
+	RTV_OPT_STRING_DEF("container", 0, &opt.container, "HOST", "a testbed container: cgroup rtvnet/HOST"),
+	RTV_OPT_STRING_DEF("kthreads", 0, &opt.kthreads, "PATTERN", "kernel threads by name (fnmatch), each its own reservation"),
+	RTV_OPT_DURATION_DEF("runtime", 0, &opt.runtime_ns, "MS", RTV_NS_PER_MS, "CPU time per period (required)"),
+	RTV_OPT_DURATION_DEF("period", 0, &opt.period_ns, "MS", RTV_NS_PER_MS, "the reservation's period (required)"),
+	RTV_OPT_DURATION_DEF("deadline", 0, &opt.deadline_ns, "MS", RTV_NS_PER_MS, "relative deadline of threads (default: the period)"),
+	RTV_OPT_STRING_DEF("from", 0, &opt.from, "FILE", "take runtime, deadline and period from 'rtvnet analyze --json' output ('-': standard input)"),
+	RTV_OPT_INT_DEF("vcpu", 0, &opt.vcpu, "K", 0, INT_MAX, "with --from: the reservation of vCPU K (its vcpus[K])",
+			.set = &opt.vcpu_set, .what = "a vCPU number (0, 1, ...)"),
+	RTV_OPT_CPUS_DEF("cpus", 0, &opt.cpus, "CPUS", "pin a group to these CPUs with an exclusive cpuset"),
+	RTV_OPT_FLAG_DEF("dry-run", 'n', &opt.dry, "check and print what would be done, change nothing"),
+	RTV_OPT_DURATION_DEF("duration", 'd', &opt.duration_ns, "S", RTV_NS_PER_S, "hold for S, then undo (default: keep until 'rtvnet revert')"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_reserve_modes[] = {
+	{ NULL, usage_str, opts },
+	{ NULL, NULL, NULL },
+};
+
 /* The cgroup name relative to its hierarchy: PATH as given, or an absolute
  * path under the cgroup root (and, on v1, the cpu controller's directory). */
 static const char *cgroup_name(const struct rtv_cgroups *cg, const char *path)
@@ -73,200 +104,195 @@ static void print_thread(pid_t tid)
 	printf("  thread %d: SCHED_DEADLINE runtime %s deadline %s period %s\n", tid, rs, ds, ps);
 }
 
-int cmd_reserve(int argc, char **argv)
+/* The options that go together; 0 or RTV_EXIT_USAGE. */
+static int reserve_check_options(void)
 {
-	long long tid = 0, pid = 0, vcpu = -1;
-	const char *cgroup = NULL, *container = NULL, *kthreads = NULL, *from = NULL, *vcpu_s = NULL;
-	int64_t runtime = 0, period = 0, deadline = 0, duration = 0;
-	bool dry = false, done;
-	struct rtv_reserve r = { 0 };
-	const struct rtv_opt opts[] = {
-		RTV_OPT_INT_DEF("tid", 0, &tid, "N", 1, INT_MAX, "one thread"),
-		RTV_OPT_INT_DEF("pid", 0, &pid, "N", 1, INT_MAX, "every thread of a process"),
-		RTV_OPT_STRING_DEF("cgroup", 0, &cgroup, "PATH", "a cgroup (relative to the hierarchy, or under /sys/fs/cgroup)"),
-		RTV_OPT_STRING_DEF("container", 0, &container, "HOST", "a testbed container: cgroup rtvnet/HOST"),
-		RTV_OPT_STRING_DEF("kthreads", 0, &kthreads, "PATTERN", "kernel threads by name (fnmatch), each its own reservation"),
-		RTV_OPT_DURATION_DEF("runtime", 0, &runtime, "MS", RTV_NS_PER_MS, "CPU time per period (required)"),
-		RTV_OPT_DURATION_DEF("period", 0, &period, "MS", RTV_NS_PER_MS, "the reservation's period (required)"),
-		RTV_OPT_DURATION_DEF("deadline", 0, &deadline, "MS", RTV_NS_PER_MS, "relative deadline of threads (default: the period)"),
-		RTV_OPT_STRING_DEF("from", 0, &from, "FILE", "take runtime, deadline and period from 'rtvnet analyze --json' output ('-': standard input)"),
-		RTV_OPT_STRING_DEF("vcpu", 0, &vcpu_s, "K", "with --from: the reservation of vCPU K (its vcpus[K])"),
-		RTV_OPT_CPUS_DEF("cpus", 0, &r.cpus, "CPUS", "pin a group to these CPUs with an exclusive cpuset"),
-		RTV_OPT_FLAG_DEF("dry-run", 'n', &dry, "check and print what would be done, change nothing"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "hold for S, then undo (default: keep until 'rtvnet revert')"),
-		RTV_OPT_END_DEF,
-	};
-	struct rtv_cgroups cg = { 0 };
-	struct rtv_reserve_admission adm;
-	char err[1024] = "", what[512], rs[32], ps[32], ds[32], cpus[128] = "";
-	int nargs, e, ntargets, ret = RTV_EXIT_FAIL;
-	size_t mark;
+	int ntargets = !!opt.tid + !!opt.pid + !!opt.cgroup + !!opt.container +
+		       (opt.kthreads && !opt.container);
 
-	CPU_ZERO(&r.cpus);
-	e = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
-	if (e || done)
-		return e;
-	if (nargs) {
-		rtv_cli_error("takes no arguments, got '%s'", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
-	ntargets = !!tid + !!pid + !!cgroup + !!container + (kthreads && !container);
 	if (ntargets != 1) {
 		rtv_cli_error(ntargets ? "give one of --tid, --pid, --cgroup, --container, --kthreads" :
 					 "nothing to reserve: give --tid, --pid, --cgroup, --container or --kthreads");
 		return RTV_EXIT_USAGE;
 	}
-	if (from && (runtime || period || deadline)) {
+	if (opt.from && (opt.runtime_ns || opt.period_ns || opt.deadline_ns)) {
 		rtv_cli_error("option '--from' takes the runtime, deadline and period from '%s': give "
-			      "it without '--runtime', '--period' and '--deadline'", from);
+			      "it without '--runtime', '--period' and '--deadline'", opt.from);
 		return RTV_EXIT_USAGE;
 	}
-	if (vcpu_s && !from) {
+	if (opt.vcpu_set && !opt.from) {
 		rtv_cli_error("option '--vcpu' picks a reservation of '--from FILE': give '--from' too");
 		return RTV_EXIT_USAGE;
 	}
-	if (from && !vcpu_s) {
+	if (opt.from && !opt.vcpu_set) {
 		rtv_cli_error("option '--from' needs '--vcpu K', the vCPU whose reservation to take");
 		return RTV_EXIT_USAGE;
 	}
-	if (vcpu_s && rtv_parse_ll(vcpu_s, 0, INT_MAX, &vcpu) < 0) {
-		rtv_cli_error("option '--vcpu': '%s' is not a vCPU number (0, 1, ...)", vcpu_s);
-		return RTV_EXIT_USAGE;
-	}
-	if (!from && (!runtime || !period)) {
+	if (!opt.from && (!opt.runtime_ns || !opt.period_ns)) {
 		rtv_cli_error("options '--runtime' and '--period' are required (or '--from' and '--vcpu')");
 		return RTV_EXIT_USAGE;
 	}
-	if (CPU_COUNT(&r.cpus) && !cgroup && !container) {
+	if (CPU_COUNT(&opt.cpus) && !opt.cgroup && !opt.container) {
 		rtv_cli_error("option '--cpus' pins a group (--cgroup or --container): a SCHED_DEADLINE "
 			      "thread's affinity must span its root domain");
 		return RTV_EXIT_USAGE;
 	}
-	if (from) { /* before anything else: a bad file changes nothing */
-		cpu_set_t pin = r.cpus;
+	return 0;
+}
 
-		e = rtv_reserve_from_analysis(from, (int)vcpu, &r, err, sizeof(err));
+/* The reservation, from the options or --from (read before anything else:
+ * a bad file changes nothing); 0 or an exit code, the message printed. */
+static int reserve_params(struct rtv_reserve *r)
+{
+	char err[1024] = "";
+	int e;
+
+	memset(r, 0, sizeof(*r));
+	r->runtime_ns = opt.runtime_ns;
+	r->period_ns = opt.period_ns;
+	r->deadline_ns = opt.deadline_ns;
+	if (opt.from) {
+		e = rtv_reserve_from_analysis(opt.from, (int)opt.vcpu, r, err, sizeof(err));
 		if (e < 0) {
 			rtv_cli_error("%s; nothing was changed", err);
 			return e == -ENOMEM ? RTV_EXIT_FAIL : RTV_EXIT_USAGE;
 		}
-		r.cpus = pin;
-		runtime = r.runtime_ns;
-		period = r.period_ns;
-		deadline = r.deadline_ns;
 	}
-	r.runtime_ns = runtime;
-	r.period_ns = period;
-	r.deadline_ns = deadline;
-	rtv_duration_format(runtime, rs, sizeof(rs));
-	rtv_duration_format(period, ps, sizeof(ps));
-	rtv_duration_format(deadline ? deadline : period, ds, sizeof(ds));
-	if (CPU_COUNT(&r.cpus))
-		rtv_cpulist_format(&r.cpus, cpus, sizeof(cpus));
+	r->cpus = opt.cpus;
+	return 0;
+}
 
-	/* everything that can be checked before the host lock */
-	if (cgroup || container) {
-		e = rtv_cgroup_detect(RTV_CGROUP_ROOT, &cg);
+/* Everything that can be checked before the host lock: the cgroup
+ * hierarchy, the admission test for one thread (the library repeats it for
+ * all of them; a group alone gets CFS bandwidth, which has bounds of its
+ * own, checked when it is made) and that the thread or process exists. 0 or
+ * an exit code, the message printed. */
+static int reserve_precheck(const struct rtv_reserve *r, struct rtv_cgroups *cg,
+			    struct rtv_reserve_admission *adm)
+{
+	char err[1024] = "";
+	int e;
+
+	if (opt.cgroup || opt.container) {
+		e = rtv_cgroup_detect(RTV_CGROUP_ROOT, cg);
 		if (e < 0) {
 			rtv_cli_error("no cgroup hierarchy found under '%s': %s", RTV_CGROUP_ROOT,
 				      strerror(-e));
 			return RTV_EXIT_FAIL;
 		}
 	}
-	if (cgroup)
-		cgroup = cgroup_name(&cg, cgroup);
-	/* threads: the parameter checks and the admission test for one thread
-	 * (the library repeats it for all of them); a group alone gets CFS
-	 * bandwidth, which has bounds of its own, checked when it is made */
-	memset(&adm, 0, sizeof(adm));
-	e = tid || pid || kthreads ? rtv_reserve_admit(RTV_RESERVE_ROOT, &r, 1, &adm, err, sizeof(err)) : 0;
+	if (opt.cgroup)
+		opt.cgroup = cgroup_name(cg, opt.cgroup);
+	memset(adm, 0, sizeof(*adm));
+	e = opt.tid || opt.pid || opt.kthreads ?
+		    rtv_reserve_admit(RTV_RESERVE_ROOT, r, 1, adm, err, sizeof(err)) : 0;
 	if (e < 0) {
 		rtv_cli_error("%s; nothing was changed", err);
 		return exit_for(e);
 	}
-	if (tid && rtv_proc_starttime((pid_t)tid, 0) == 0) {
-		rtv_cli_error("no thread %lld; nothing was changed", tid);
+	if (opt.tid && rtv_proc_starttime((pid_t)opt.tid, 0) == 0) {
+		rtv_cli_error("no thread %lld; nothing was changed", opt.tid);
 		return RTV_EXIT_USAGE;
 	}
-	if (pid && rtv_proc_starttime((pid_t)pid, 0) == 0) {
-		rtv_cli_error("no process %lld; nothing was changed", pid);
+	if (opt.pid && rtv_proc_starttime((pid_t)opt.pid, 0) == 0) {
+		rtv_cli_error("no process %lld; nothing was changed", opt.pid);
 		return RTV_EXIT_USAGE;
 	}
-	if (tid)
-		snprintf(what, sizeof(what), "tid=%lld", tid);
-	else if (pid)
-		snprintf(what, sizeof(what), "pid=%lld", pid);
-	else if (cgroup)
-		snprintf(what, sizeof(what), "cgroup=%s", cgroup);
-	else if (container)
-		snprintf(what, sizeof(what), "container=%s%s%s", container, kthreads ? " kthreads=" : "",
-			 kthreads ? kthreads : "");
-	else
-		snprintf(what, sizeof(what), "kthreads=%s", kthreads);
-	snprintf(what + strlen(what), sizeof(what) - strlen(what), " runtime=%s period=%s%s%s", rs,
-		 ps, *cpus ? " cpus=" : "", cpus);
-	if (dry) {
-		if (from)
-			printf("vCPU %lld of '%s': runtime_ns %lld deadline_ns %lld period_ns %lld\n",
-			       vcpu, strcmp(from, "-") ? from : "standard input", (long long)runtime,
-			       (long long)deadline, (long long)period);
-		printf("would reserve %s deadline=%s\n", what, ds);
-		if (adm.ncpus)
-			printf("admission: %.3f CPUs per thread + %.3f for the fair servers within the "
-			       "limit of %.3f (bandwidth other SCHED_DEADLINE threads hold is not visible "
-			       "here)\n", adm.request, adm.fair_server, adm.limit);
-		printf("dry run: nothing was changed\n");
-		return RTV_EXIT_OK;
-	}
+	return 0;
+}
 
-	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
-		return RTV_EXIT_FAIL;
-	mark = rtv_journal_mark();
-	if (tid)
-		e = rtv_reserve_thread((pid_t)tid, &r, err, sizeof(err));
-	else if (pid)
-		e = rtv_reserve_process((pid_t)pid, &r, err, sizeof(err));
-	else if (cgroup)
-		e = rtv_reserve_cgroup(&cg, cgroup, &r, err, sizeof(err));
-	else if (container)
-		e = rtv_reserve_container(&cg, container, kthreads, &r, err, sizeof(err));
+/* "tid=42 runtime=1ms period=10ms cpus=2", for messages and the service file */
+static void reserve_describe(const struct rtv_reserve *r, char *what, size_t len)
+{
+	char rs[32], ps[32], cpus[128] = "";
+	size_t n;
+
+	rtv_duration_format(r->runtime_ns, rs, sizeof(rs));
+	rtv_duration_format(r->period_ns, ps, sizeof(ps));
+	if (CPU_COUNT(&r->cpus))
+		rtv_cpulist_format(&r->cpus, cpus, sizeof(cpus));
+	if (opt.tid)
+		snprintf(what, len, "tid=%lld", opt.tid);
+	else if (opt.pid)
+		snprintf(what, len, "pid=%lld", opt.pid);
+	else if (opt.cgroup)
+		snprintf(what, len, "cgroup=%s", opt.cgroup);
+	else if (opt.container)
+		snprintf(what, len, "container=%s%s%s", opt.container, opt.kthreads ? " kthreads=" : "",
+			 opt.kthreads ? opt.kthreads : "");
 	else
-		e = rtv_reserve_kthreads(kthreads, &r, err, sizeof(err));
+		snprintf(what, len, "kthreads=%s", opt.kthreads);
+	n = strlen(what);
+	snprintf(what + n, len - n, " runtime=%s period=%s%s%s", rs, ps, *cpus ? " cpus=" : "", cpus);
+}
+
+static const char *from_name(void)
+{
+	return strcmp(opt.from, "-") ? opt.from : "standard input";
+}
+
+static int reserve_dry_run(const struct rtv_reserve *r, const char *what,
+			   const struct rtv_reserve_admission *adm)
+{
+	char ds[32];
+
+	rtv_duration_format(r->deadline_ns ? r->deadline_ns : r->period_ns, ds, sizeof(ds));
+	if (opt.from)
+		printf("vCPU %lld of '%s': runtime_ns %lld deadline_ns %lld period_ns %lld\n",
+		       opt.vcpu, from_name(), (long long)r->runtime_ns, (long long)r->deadline_ns,
+		       (long long)r->period_ns);
+	printf("would reserve %s deadline=%s\n", what, ds);
+	if (adm->ncpus)
+		printf("admission: %.3f CPUs per thread + %.3f for the fair servers within the "
+		       "limit of %.3f (bandwidth other SCHED_DEADLINE threads hold is not visible "
+		       "here)\n", adm->request, adm->fair_server, adm->limit);
+	printf("dry run: nothing was changed\n");
+	return RTV_EXIT_OK;
+}
+
+/* Make the reservation, journaled after mark, and say how many threads it
+ * covers; 0, or an exit code with the message printed and what was done
+ * undone. */
+static int reserve_make(struct rtv_cgroups *cg, const struct rtv_reserve *r, size_t mark,
+			int *nthreads)
+{
+	char err[1024] = "";
+	int e, u;
+
+	if (opt.tid)
+		e = rtv_reserve_thread((pid_t)opt.tid, r, err, sizeof(err));
+	else if (opt.pid)
+		e = rtv_reserve_process((pid_t)opt.pid, r, err, sizeof(err));
+	else if (opt.cgroup)
+		e = rtv_reserve_cgroup(cg, opt.cgroup, r, err, sizeof(err));
+	else if (opt.container)
+		e = rtv_reserve_container(cg, opt.container, opt.kthreads, r, err, sizeof(err));
+	else
+		e = rtv_reserve_kthreads(opt.kthreads, r, err, sizeof(err));
 	if (e < 0) {
-		int u = rtv_journal_undo_to(mark);
-
+		u = rtv_journal_undo_to(mark);
 		rtv_cli_error("cannot reserve: %s; %s", err,
 			      u < 0 ? "undoing what was done failed" :
 			      u ? "what was done is undone" : "nothing was changed");
 		return exit_for(e);
 	}
-	if (kthreads && !container && e == 0) {
-		rtv_cli_error("no kernel thread matches '%s'; nothing was changed", kthreads);
+	if (opt.kthreads && !opt.container && e == 0) {
+		rtv_cli_error("no kernel thread matches '%s'; nothing was changed", opt.kthreads);
 		return RTV_EXIT_FAIL;
 	}
-	if (kthreads && e == 0)
+	if (opt.kthreads && e == 0)
 		rtv_cli_warn("no kernel thread matches '%s': only the container's cgroup is reserved",
-			     kthreads);
-	printf("reserved %s\n", what);
-	if (from)
-		printf("  the reservation of vCPU %lld in '%s'\n", vcpu,
-		       strcmp(from, "-") ? from : "standard input");
-	if (tid) {
-		print_thread((pid_t)tid);
-	} else if (e > 0 && rtv_verbosity > 1) {
-		printf("  %d thread%s\n", e, e == 1 ? "" : "s");
-	}
-	if (!duration) {
-		e = rtv_journal_keep_from(mark);
-		if (e < 0) {
-			rtv_cli_error("cannot keep the reservation in the journal: %s; undoing it",
-				      strerror(-e));
-			rtv_journal_undo_to(mark);
-			return RTV_EXIT_FAIL;
-		}
-		printf("kept until 'rtvnet revert'\n");
-		return RTV_EXIT_OK;
-	}
+			     opt.kthreads);
+	*nthreads = e;
+	return 0;
+}
+
+/* Hold the reservation in the foreground for --duration, then undo it. */
+static int reserve_hold(size_t mark, const char *what)
+{
+	int64_t end = rtv_ns_add_sat(rtv_now_ns(), opt.duration_ns);
+	int e, ret = RTV_EXIT_OK;
+
 	e = rtv_cli_service_write("reserve", what);
 	if (e < 0)
 		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
@@ -274,13 +300,8 @@ int cmd_reserve(int argc, char **argv)
 	printf("holding for the given duration (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes "
 	       "it\n", getpid());
 	fflush(stdout);
-	{
-		int64_t end = rtv_ns_add_sat(rtv_now_ns(), duration);
-
-		while (!rtv_cli_stop && rtv_now_ns() < end)
-			usleep(100 * 1000); /* a signal ends it early */
-	}
-	ret = RTV_EXIT_OK;
+	while (!rtv_cli_stop && rtv_now_ns() < end)
+		usleep(100 * 1000); /* a signal ends it early */
 	e = rtv_journal_undo_to(mark);
 	unlink(RTV_CLI_SERVICE_FILE);
 	if (e < 0) {
@@ -290,4 +311,58 @@ int cmd_reserve(int argc, char **argv)
 		printf("reverted %d change%s\n", e, e == 1 ? "" : "s");
 	}
 	return ret;
+}
+
+int cmd_reserve(int argc, char **argv)
+{
+	struct rtv_reserve r;
+	struct rtv_cgroups cg = { 0 };
+	struct rtv_reserve_admission adm;
+	char what[512];
+	int nargs, e, n = 0;
+	size_t mark;
+	bool done;
+
+	e = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
+	if (e || done)
+		return e;
+	if (nargs) {
+		rtv_cli_error("takes no arguments, got '%s'", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	e = reserve_check_options();
+	if (!e)
+		e = reserve_params(&r);
+	if (!e)
+		e = reserve_precheck(&r, &cg, &adm);
+	if (e)
+		return e;
+	reserve_describe(&r, what, sizeof(what));
+	if (opt.dry)
+		return reserve_dry_run(&r, what, &adm);
+
+	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
+		return RTV_EXIT_FAIL;
+	mark = rtv_journal_mark();
+	e = reserve_make(&cg, &r, mark, &n);
+	if (e)
+		return e;
+	printf("reserved %s\n", what);
+	if (opt.from)
+		printf("  the reservation of vCPU %lld in '%s'\n", opt.vcpu, from_name());
+	if (opt.tid)
+		print_thread((pid_t)opt.tid);
+	else if (n > 0 && rtv_verbosity > 1)
+		printf("  %d thread%s\n", n, n == 1 ? "" : "s");
+	if (opt.duration_ns)
+		return reserve_hold(mark, what);
+	e = rtv_journal_keep_from(mark);
+	if (e < 0) {
+		rtv_cli_error("cannot keep the reservation in the journal: %s; undoing it",
+			      strerror(-e));
+		rtv_journal_undo_to(mark);
+		return RTV_EXIT_FAIL;
+	}
+	printf("kept until 'rtvnet revert'\n");
+	return RTV_EXIT_OK;
 }

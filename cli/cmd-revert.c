@@ -8,13 +8,19 @@
 #include "builtin.h"
 #include "host/journal.h"
 
+static const struct rtv_opt no_opts[] = { RTV_OPT_END_DEF };
+
+const struct rtv_cmd_mode cmd_revert_modes[] = {
+	{ NULL, "rtvnet revert", no_opts },
+	{ NULL, NULL, NULL },
+};
+
 int cmd_revert(int argc, char **argv)
 {
-	const struct rtv_opt opts[] = { RTV_OPT_END_DEF };
 	int nargs, err;
 	bool done;
 
-	err = rtv_cli_parse(opts, "rtvnet revert", argc, argv, &nargs, &done);
+	err = rtv_cli_parse(no_opts, cmd_revert_modes[0].usage, argc, argv, &nargs, &done);
 	if (err || done)
 		return err;
 	if (nargs) {

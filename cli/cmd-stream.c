@@ -43,61 +43,72 @@ static const char source_usage[] =
 
 static const char *const proto_names[] = { "tcp", "udp", NULL };
 
-/* The options of both modes; each mode's table uses the rows that apply. */
+/* The options of both modes; each mode has its own, with the rows that apply. */
 struct stream_opts {
 	const char *target;    /* source */
 	const char *bind_addr; /* sink */
 	const char *proto;
-	const char *rate_s;    /* source, UDP */
+	double rate;           /* source, UDP: bits/s, 0 as fast as possible */
+	bool rate_set;         /* --rate given */
 	const char *json_path;
 	long long port, size;
 	int64_t duration_ns;   /* 0: until Ctrl-C (sink only) */
 	int64_t interval_ns;
 };
 
-/* "500M", "1.5G", "800k", "2000000", "0": bits/s with decimal SI suffixes. */
-static int parse_rate(const char *s, double *bit_s)
-{
-	char *end;
-	double v, mult = 1;
+static struct stream_opts sink_opt = {
+	.proto = "tcp",
+	.port = RTV_STREAM_DEFAULT_PORT,
+	.interval_ns = RTV_NS_PER_S,
+};
 
-	if (!((s[0] >= '0' && s[0] <= '9') || s[0] == '.'))
-		return -EINVAL;
-	errno = 0;
-	v = strtod(s, &end);
-	if (end == s || errno == ERANGE)
-		return -EINVAL;
-	switch (*end) {
-	case '\0':
-		break;
-	case 'k':
-	case 'K':
-		mult = 1e3;
-		end++;
-		break;
-	case 'm':
-	case 'M':
-		mult = 1e6;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		mult = 1e9;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		mult = 1e12;
-		end++;
-		break;
-	default:
-		return -EINVAL;
-	}
-	if (*end || !isfinite(v * mult))
-		return -EINVAL;
-	*bit_s = v * mult;
-	return 0;
-}
+static struct stream_opts source_opt = {
+	.proto = "tcp",
+	.port = RTV_STREAM_DEFAULT_PORT,
+	.duration_ns = 10 * RTV_NS_PER_S,
+	.interval_ns = RTV_NS_PER_S,
+};
+
+static const struct rtv_opt sink_opts[] = {
+	RTV_OPT_CHOICE_DEF("proto", 0, &sink_opt.proto, "PROTO", proto_names, "transport"),
+	RTV_OPT_INT_DEF("port", 'p', &sink_opt.port, "P", 1, 65535, "port to listen on"),
+	RTV_OPT_STRING_DEF("bind", 'b', &sink_opt.bind_addr, "ADDR",
+			   "numeric address to listen on (default: any, IPv6 and IPv4)"),
+	RTV_OPT_INT_DEF("size", 's', &sink_opt.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
+			"bytes per read (TCP) or largest datagram (UDP); 0: 128 KiB, 1472"),
+	RTV_OPT_DURATION_DEF("duration", 'd', &sink_opt.duration_ns, "S", RTV_NS_PER_S,
+			     "stop this long after the first connection or datagram "
+			     "(default: at Ctrl-C)"),
+	RTV_OPT_DURATION_DEF("interval", 'i', &sink_opt.interval_ns, "S", RTV_NS_PER_S,
+			     "print the throughput this often"),
+	RTV_OPT_STRING_DEF("json", 'j', &sink_opt.json_path, "FILE", "write the result as JSON"),
+	RTV_OPT_END_DEF,
+};
+
+static const struct rtv_opt source_opts[] = {
+	RTV_OPT_STRING_DEF("target", 't', &source_opt.target, "ADDR",
+			   "the sink's numeric IPv4 or IPv6 address"),
+	RTV_OPT_CHOICE_DEF("proto", 0, &source_opt.proto, "PROTO", proto_names, "transport"),
+	RTV_OPT_INT_DEF("port", 'p', &source_opt.port, "P", 1, 65535, "the sink's port"),
+	RTV_OPT_RATE_DEF("rate", 'r', &source_opt.rate, "BITS",
+			 "UDP payload bits/s, e.g. 500M; 0: as fast as possible", .set = &source_opt.rate_set,
+			 .what = "a rate in bits/s (use e.g. 500M, 1.5G, 800k, or 0 for as fast as possible)"),
+	RTV_OPT_INT_DEF("size", 's', &source_opt.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
+			"bytes per write (TCP) or UDP payload (8-65507); 0: 128 KiB, 1472"),
+	RTV_OPT_DURATION_DEF("duration", 'd', &source_opt.duration_ns, "S", RTV_NS_PER_S,
+			     "send for this long"),
+	RTV_OPT_DURATION_DEF("interval", 'i', &source_opt.interval_ns, "S", RTV_NS_PER_S,
+			     "print the throughput this often"),
+	RTV_OPT_STRING_DEF("json", 'j', &source_opt.json_path, "FILE", "write the result as JSON"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_stream_modes[] = {
+	{ NULL, usage_str, NULL },
+	{ "sink", sink_usage, sink_opts },
+	{ "source", source_usage, source_opts },
+	{ NULL, NULL, NULL },
+};
 
 /* A numeric IPv4 or IPv6 address, as the library takes it (with %scope). */
 static bool is_numeric_addr(const char *s)
@@ -235,7 +246,6 @@ fail:
 static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_cfg *cfg)
 {
 	bool udp = !strcmp(o->proto, "udp");
-	double rate = 0;
 
 	memset(cfg, 0, sizeof(*cfg));
 	if (!sink && !o->target) {
@@ -252,18 +262,9 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 			      o->bind_addr);
 		return RTV_EXIT_USAGE;
 	}
-	if (o->rate_s) {
-		if (parse_rate(o->rate_s, &rate) < 0) {
-			rtv_cli_error("option '--rate': '%s' is not a rate in bits/s "
-				      "(use e.g. 500M, 1.5G, 800k, or 0 for as fast as possible)",
-				      o->rate_s);
-			return RTV_EXIT_USAGE;
-		}
-		if (!udp) {
-			rtv_cli_error("option '--rate': needs --proto udp "
-				      "(TCP always sends as fast as it can)");
-			return RTV_EXIT_USAGE;
-		}
+	if (o->rate_set && !udp) {
+		rtv_cli_error("option '--rate': needs --proto udp (TCP always sends as fast as it can)");
+		return RTV_EXIT_USAGE;
 	}
 	if (o->size && udp && (o->size < (long long)RTV_STREAM_UDP_MIN_SIZE ||
 			       o->size > (long long)RTV_STREAM_UDP_MAX_SIZE)) {
@@ -278,7 +279,7 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 		cfg->msg_size = (size_t)o->size;
 	else
 		cfg->msg_size = udp ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
-	cfg->rate_bit_s = rate;
+	cfg->rate_bit_s = o->rate;
 	cfg->duration_ns = o->duration_ns;
 	cfg->interval_ns = o->interval_ns;
 	return 0;
@@ -306,43 +307,7 @@ static void report_failure(const struct rtv_stream_cfg *cfg, const struct rtv_st
 
 static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bool sink)
 {
-	struct stream_opts o = {
-		.proto = "tcp",
-		.port = RTV_STREAM_DEFAULT_PORT,
-		.duration_ns = sink ? 0 : 10 * RTV_NS_PER_S,
-		.interval_ns = RTV_NS_PER_S,
-	};
-	const struct rtv_opt sink_opts[] = {
-		RTV_OPT_CHOICE_DEF("proto", 0, &o.proto, "PROTO", proto_names, "transport"),
-		RTV_OPT_INT_DEF("port", 'p', &o.port, "P", 1, 65535, "port to listen on"),
-		RTV_OPT_STRING_DEF("bind", 'b', &o.bind_addr, "ADDR",
-				   "numeric address to listen on (default: any, IPv6 and IPv4)"),
-		RTV_OPT_INT_DEF("size", 's', &o.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
-				"bytes per read (TCP) or largest datagram (UDP); 0: 128 KiB, 1472"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &o.duration_ns, "S", RTV_NS_PER_S,
-				     "stop this long after the first connection or datagram "
-				     "(default: at Ctrl-C)"),
-		RTV_OPT_DURATION_DEF("interval", 'i', &o.interval_ns, "S", RTV_NS_PER_S,
-				     "print the throughput this often"),
-		RTV_OPT_STRING_DEF("json", 'j', &o.json_path, "FILE", "write the result as JSON"),
-		RTV_OPT_END_DEF,
-	};
-	const struct rtv_opt source_opts[] = {
-		RTV_OPT_STRING_DEF("target", 't', &o.target, "ADDR",
-				   "the sink's numeric IPv4 or IPv6 address"),
-		RTV_OPT_CHOICE_DEF("proto", 0, &o.proto, "PROTO", proto_names, "transport"),
-		RTV_OPT_INT_DEF("port", 'p', &o.port, "P", 1, 65535, "the sink's port"),
-		RTV_OPT_STRING_DEF("rate", 'r', &o.rate_s, "BITS",
-				   "UDP payload bits/s, e.g. 500M (default: as fast as possible)"),
-		RTV_OPT_INT_DEF("size", 's', &o.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
-				"bytes per write (TCP) or UDP payload (8-65507); 0: 128 KiB, 1472"),
-		RTV_OPT_DURATION_DEF("duration", 'd', &o.duration_ns, "S", RTV_NS_PER_S,
-				     "send for this long"),
-		RTV_OPT_DURATION_DEF("interval", 'i', &o.interval_ns, "S", RTV_NS_PER_S,
-				     "print the throughput this often"),
-		RTV_OPT_STRING_DEF("json", 'j', &o.json_path, "FILE", "write the result as JSON"),
-		RTV_OPT_END_DEF,
-	};
+	struct stream_opts *o = sink ? &sink_opt : &source_opt;
 	struct rtv_stream_cfg cfg;
 	struct rtv_stream_result res = { 0 };
 	struct run_ctx ctx = { NULL, false };
@@ -360,13 +325,13 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 		rtv_cli_error("unexpected argument '%s'", argv[1]);
 		return RTV_EXIT_USAGE;
 	}
-	err = stream_cfg(&o, sink, &cfg);
+	err = stream_cfg(o, sink, &cfg);
 	if (err)
 		return err;
 	err = rtv_cli_catch_signals();
 	if (err)
 		return err;
-	if (o.json_path) {
+	if (o->json_path) {
 		ctx.intervals = json_array();
 		if (!ctx.intervals) {
 			rtv_cli_error("cannot allocate the JSON result: %s", strerror(ENOMEM));
@@ -398,7 +363,7 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 		report_failure(&cfg, &res, sink, err);
 		ret = RTV_EXIT_FAIL;
 	}
-	if (o.json_path) {
+	if (o->json_path) {
 		if (!ctx.oom) {
 			root = stream_json(full_argc, full_argv, &cfg, sink, &res, ctx.intervals,
 					   start_rt, end_rt, rtv_cli_stop != 0);
@@ -409,9 +374,9 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 			ret = RTV_EXIT_FAIL;
 			goto out;
 		}
-		err = rtv_json_write_file(root, o.json_path);
+		err = rtv_json_write_file(root, o->json_path);
 		if (err < 0) {
-			rtv_cli_error("cannot write '%s': %s", o.json_path, strerror(-err));
+			rtv_cli_error("cannot write '%s': %s", o->json_path, strerror(-err));
 			ret = RTV_EXIT_FAIL;
 		}
 	}
@@ -424,26 +389,13 @@ out:
 int cmd_stream(int argc, char **argv)
 {
 	static char tool[] = "rtvnet";
+	const struct rtv_cmd_mode *m;
 	char **full;
 	int i, n, ret;
-	bool sink;
 
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s\n", usage_str);
-		return RTV_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-		printf("usage: %s\n", usage_str);
-		return RTV_EXIT_OK;
-	}
-	if (!strcmp(argv[1], "sink")) {
-		sink = true;
-	} else if (!strcmp(argv[1], "source")) {
-		sink = false;
-	} else {
-		rtv_cli_error("'%s' is not one of sink, source", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
+	m = rtv_cli_mode(cmd_stream_modes, argc, argv, &ret);
+	if (!m)
+		return ret;
 	/* the command line for the JSON metadata, copied before parsing
 	 * reorders argv (which rtv_argv shares) */
 	n = rtv_argv ? rtv_argc : argc + 1;
@@ -454,7 +406,7 @@ int cmd_stream(int argc, char **argv)
 	}
 	for (i = 0; i < n; i++)
 		full[i] = rtv_argv ? rtv_argv[i] : i ? argv[i - 1] : tool;
-	ret = stream_run(argc - 1, argv + 1, n, full, sink);
+	ret = stream_run(argc - 1, argv + 1, n, full, !strcmp(m->name, "sink"));
 	free(full);
 	return ret;
 }

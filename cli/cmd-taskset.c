@@ -632,63 +632,71 @@ static void print_vcpus(const struct rtv_taskset *ts, const struct vcpus *v,
 	}
 }
 
+/* The options, at file scope so that the man page is made from them. */
+static int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0, period_ns = 0;
+static long long dma = 0, nvcpus = 0;
+static int cpu = -1;
+static bool load = false, no_prio = false, reserve = false, net = false;
+static double margin_pct = 10, ns_per_loop = 0;
+static const char *const works[] = { "loop", "cpu-time", NULL };
+static const char *const scheds[] = { "rm", "dm", "edf", NULL };
+static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
+static const char *work = "loop", *sched = "rm", *heuristic = "least-bw";
+static const char *json_path = NULL, *svg_path = NULL, *container = NULL;
+static const struct rtv_opt opts[] = {
+	RTV_OPT_DURATION_DEF("duration", 'd', &duration_ns, "S", RTV_NS_PER_S,
+			     "how long tasks release jobs"),
+	RTV_OPT_DURATION_DEF("warmup", 0, &warmup_ns, "S", RTV_NS_PER_S,
+			     "jobs released this long after the start are not measured",
+			     .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_FLAG_DEF("load", 'l', &load,
+			 "add a SCHED_OTHER CPU hog on each CPU the tasks may use"),
+	RTV_OPT_FLAG_DEF("net-load", 0, &net,
+			 "add a bulk TCP stream across the testbed's stream pair 1 (brought up if needed)"),
+	RTV_OPT_CPU_DEF("cpu", 'c', &cpu, "N", "run every task on CPU N, whatever the taskset says"),
+	RTV_OPT_STRING_DEF("container", 0, &container, "HOST",
+			   "run inside the testbed container HOST (rts, rtc, s1s, ...: its cgroup "
+			   "and network namespace; a testbed is brought up if none is)"),
+	RTV_OPT_INT_DEF("vcpus", 'V', &nvcpus, "N", 0, RTV_TASKSET_MAX,
+			"partition the tasks over at most N vCPUs as 'rtvnet analyze' does and "
+			"run each vCPU as one thread that schedules its tasks (0: a thread per task)"),
+	RTV_OPT_CHOICE_DEF("sched", 's', &sched, "SCHED", scheds,
+			   "--vcpus: the scheduler inside each vCPU"),
+	RTV_OPT_CHOICE_DEF("heuristic", 'H', &heuristic, "NAME", heuristics,
+			   "--vcpus: how tasks are placed on vCPUs"),
+	RTV_OPT_DURATION_DEF("period", 'p', &period_ns, "MS", RTV_NS_PER_MS,
+			     "--vcpus: fix the reservation period (default: searched as analyze does)"),
+	RTV_OPT_CHOICE_DEF("work", 'w', &work, "KIND", works,
+			   "a job's work: a loop calibrated at start to take WCET (fixed work), "
+			   "or spinning until WCET of CPU time was used"),
+	RTV_OPT_DOUBLE_DEF("ns-per-loop", 0, &ns_per_loop, "NS", 0, 1000000,
+			   "--work loop: the loop's ns per iteration, instead of calibrating at "
+			   "start (as rt-app's \"calibration\": N; 0: calibrate)"),
+	RTV_OPT_FLAG_DEF("no-prio", 0, &no_prio,
+			 "ignore the taskset's priorities: every task SCHED_OTHER"),
+	RTV_OPT_FLAG_DEF("reserve", 'r', &reserve,
+			 "SCHED_DEADLINE reservations: per task thread (runtime WCET plus the margin, "
+			 "deadline, period), or with --vcpus per vCPU (the analysis's (Q, P), Q plus "
+			 "the margin); instead of priorities, threads unpinned"),
+	RTV_OPT_DOUBLE_DEF("reserve-margin", 0, &margin_pct, "PCT", 0, 100,
+			   "--reserve: runtime above the WCET or budget, in %"),
+	RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000,
+			"hold /dev/cpu_dma_latency at US during the run (-1: leave)"),
+	RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "write the results as JSON"),
+	RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE",
+			   "write the CDF of normalized response times as SVG"),
+	RTV_OPT_END_DEF,
+};
+
+const struct rtv_cmd_mode cmd_taskset_modes[] = {
+	{ NULL, usage_str, NULL },
+	{ "run", usage_str, opts },
+	{ NULL, NULL, NULL },
+};
+
 static int taskset_run(int argc, char **argv)
 {
-	int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0, period_ns = 0;
-	long long cpu = -1, dma = 0, nvcpus = 0;
-	bool load = false, no_prio = false, reserve = false, net = false;
-	double margin_pct = 10, ns_per_loop = 0;
 	struct reserve_arg rarg = { 0 };
-	static const char *const works[] = { "loop", "cpu-time", NULL };
-	static const char *const scheds[] = { "rm", "dm", "edf", NULL };
-	static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
-	const char *work = "loop", *sched = "rm", *heuristic = "least-bw";
-	const char *json_path = NULL, *svg_path = NULL, *container = NULL;
-	const struct rtv_opt opts[] = {
-		RTV_OPT_DURATION_DEF("duration", 'd', &duration_ns, "S", RTV_NS_PER_S,
-				     "how long tasks release jobs"),
-		{ .long_name = "warmup", .type = RTV_OPT_DURATION, .value = &warmup_ns,
-		  .arg_name = "S", .unit_ns = RTV_NS_PER_S,
-		  .help = "jobs released this long after the start are not measured (default: none)" },
-		RTV_OPT_FLAG_DEF("load", 'l', &load,
-				 "add a SCHED_OTHER CPU hog on each CPU the tasks may use"),
-		RTV_OPT_FLAG_DEF("net-load", 0, &net,
-				 "add a bulk TCP stream across the testbed's stream pair 1 (brought up if needed)"),
-		RTV_OPT_INT_DEF("cpu", 'c', &cpu, "N", -1, CPU_SETSIZE - 1,
-				"run every task on CPU N, whatever the taskset says (-1: as it says)"),
-		RTV_OPT_STRING_DEF("container", 0, &container, "HOST",
-				   "run inside the testbed container HOST (rts, rtc, s1s, ...: its cgroup "
-				   "and network namespace; a testbed is brought up if none is)"),
-		RTV_OPT_INT_DEF("vcpus", 'V', &nvcpus, "N", 0, RTV_TASKSET_MAX,
-				"partition the tasks over at most N vCPUs as 'rtvnet analyze' does and "
-				"run each vCPU as one thread that schedules its tasks (0: a thread per task)"),
-		RTV_OPT_CHOICE_DEF("sched", 's', &sched, "SCHED", scheds,
-				   "--vcpus: the scheduler inside each vCPU"),
-		RTV_OPT_CHOICE_DEF("heuristic", 'H', &heuristic, "NAME", heuristics,
-				   "--vcpus: how tasks are placed on vCPUs"),
-		RTV_OPT_DURATION_DEF("period", 'p', &period_ns, "MS", RTV_NS_PER_MS,
-				     "--vcpus: fix the reservation period (default: searched as analyze does)"),
-		RTV_OPT_CHOICE_DEF("work", 'w', &work, "KIND", works,
-				   "a job's work: a loop calibrated at start to take WCET (fixed work), "
-				   "or spinning until WCET of CPU time was used"),
-		RTV_OPT_DOUBLE_DEF("ns-per-loop", 0, &ns_per_loop, "NS", 0, 1000000,
-				   "--work loop: the loop's ns per iteration, instead of calibrating at "
-				   "start (as rt-app's \"calibration\": N; 0: calibrate)"),
-		RTV_OPT_FLAG_DEF("no-prio", 0, &no_prio,
-				 "ignore the taskset's priorities: every task SCHED_OTHER"),
-		RTV_OPT_FLAG_DEF("reserve", 'r', &reserve,
-				 "SCHED_DEADLINE reservations: per task thread (runtime WCET plus the margin, "
-				 "deadline, period), or with --vcpus per vCPU (the analysis's (Q, P), Q plus "
-				 "the margin); instead of priorities, threads unpinned"),
-		RTV_OPT_DOUBLE_DEF("reserve-margin", 0, &margin_pct, "PCT", 0, 100,
-				   "--reserve: runtime above the WCET or budget, in %"),
-		RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000,
-				"hold /dev/cpu_dma_latency at US during the run (-1: leave)"),
-		RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "write the results as JSON"),
-		RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE",
-				   "write the CDF of normalized response times as SVG"),
-		RTV_OPT_END_DEF,
-	};
 	struct rtv_taskset ts = { 0 };
 	struct rtv_runner_cfg cfg;
 	struct rtv_runner_stats *st = NULL;
@@ -717,10 +725,6 @@ static int taskset_run(int argc, char **argv)
 		return RTV_EXIT_USAGE;
 	}
 	ncpus = (int)sysconf(_SC_NPROCESSORS_CONF);
-	if (cpu >= ncpus) {
-		rtv_cli_error("option '--cpu': CPU %lld does not exist (%d CPUs)", cpu, ncpus);
-		return RTV_EXIT_USAGE;
-	}
 	if (container && tb_host_streams(container) < 0) {
 		rtv_cli_error("option '--container': '%s' is not a testbed host name (rtc, rts, or "
 			      "sNc, sNs for stream pair N from 1 to %d)", container,

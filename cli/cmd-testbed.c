@@ -14,7 +14,31 @@ static const char usage_str[] =
 	"  up      create the testbed: an RT client and an RT server host and N stream\n"
 	"          pairs, each a network namespace and cgroup, each pair on its own veth\n"
 	"  down    remove everything rtvnet created (idempotent)\n"
-	"  status  show the testbed's hosts";
+	"  status  show the testbed's hosts\n\n"
+	"run 'rtvnet testbed up -h' for the options";
+
+static struct {
+	long long streams;
+} up_opt = { .streams = 2 };
+
+static const struct rtv_opt up_opts[] = {
+	RTV_OPT_INT_DEF("streams", 'n', &up_opt.streams, "N", 0, RTV_TESTBED_MAX_STREAMS,
+			"stream pairs (non-RT links) to create"),
+	RTV_OPT_END_DEF,
+};
+
+static const struct rtv_opt no_opts[] = { RTV_OPT_END_DEF };
+
+const struct rtv_cmd_mode cmd_testbed_modes[] = {
+	{ NULL, usage_str, NULL },
+	{ "up", "rtvnet testbed up [--streams N]\n\n"
+		"Creates an RT client and an RT server host and N stream pairs, each a network\n"
+		"namespace and cgroup, each pair on its own veth pair.", up_opts },
+	{ "down", "rtvnet testbed down\n\n"
+		  "Removes everything rtvnet created (idempotent).", no_opts },
+	{ "status", "rtvnet testbed status\n\nShows the testbed's hosts.", no_opts },
+	{ NULL, NULL, NULL },
+};
 
 static void print_host(struct rtv_tb_host *h, void *arg)
 {
@@ -24,63 +48,51 @@ static void print_host(struct rtv_tb_host *h, void *arg)
 	       h->cgroup, *up && rtv_netns_exists(h->ns) ? "up" : "missing");
 }
 
-int cmd_testbed(int argc, char **argv)
+static int testbed_status(void)
 {
-	long long nstreams = 2;
-	const struct rtv_opt opts[] = {
-		RTV_OPT_INT_DEF("streams", 'n', &nstreams, "N", 0, RTV_TESTBED_MAX_STREAMS,
-				"stream pairs (non-RT links) to create"),
-		RTV_OPT_END_DEF,
-	};
+	struct rtv_testbed tb;
+	bool up;
+	int n;
+
+	up = rtv_testbed_exists(&n);
+	if (!up) {
+		printf("no testbed is up\n");
+		return RTV_EXIT_OK;
+	}
+	rtv_testbed_init(&tb, n, NULL);
+	printf("testbed up with %d stream pair%s:\n", n, n == 1 ? "" : "s");
+	rtv_testbed_for_each(&tb, print_host, &up);
+	return RTV_EXIT_OK;
+}
+
+static int testbed_down(void)
+{
+	int err;
+
+	if (!rtv_journal_kept()) {
+		if (rtv_testbed_exists(NULL))
+			rtv_cli_warn("namespaces named rtv-* exist but rtvnet's journal does not "
+				     "list them: left alone");
+		printf("no testbed is up\n");
+		return RTV_EXIT_OK;
+	}
+	err = rtv_journal_undo_all();
+	if (err < 0) {
+		rtv_cli_error("could not undo every change: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	printf("testbed down: undid %d change%s\n", err, err == 1 ? "" : "s");
+	return RTV_EXIT_OK;
+}
+
+static int testbed_up(void)
+{
 	struct rtv_testbed tb;
 	struct rtv_cgroups cg;
-	int nargs, err, n;
-	bool done, up;
+	bool up = true;
 	size_t mark;
+	int err;
 
-	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
-	if (err || done)
-		return err;
-	if (nargs != 1) {
-		rtv_cli_error(nargs ? "expected one of up, down, status, not %d arguments"
-				    : "expected one of up, down, status", nargs);
-		return RTV_EXIT_USAGE;
-	}
-	if (!strcmp(argv[1], "status")) {
-		up = rtv_testbed_exists(&n);
-		if (!up) {
-			printf("no testbed is up\n");
-			return RTV_EXIT_OK;
-		}
-		rtv_testbed_init(&tb, n, NULL);
-		printf("testbed up with %d stream pair%s:\n", n, n == 1 ? "" : "s");
-		rtv_testbed_for_each(&tb, print_host, &up);
-		return RTV_EXIT_OK;
-	}
-	if (strcmp(argv[1], "up") && strcmp(argv[1], "down")) {
-		rtv_cli_error("'%s' is not one of up, down, status", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
-	if (rtv_cli_host_lock() < 0)
-		return RTV_EXIT_FAIL;
-	if (!strcmp(argv[1], "down")) {
-		size_t kept = rtv_journal_kept();
-
-		if (!kept) {
-			if (rtv_testbed_exists(NULL))
-				rtv_cli_warn("namespaces named rtv-* exist but rtvnet's journal does not "
-					     "list them: left alone");
-			printf("no testbed is up\n");
-			return RTV_EXIT_OK;
-		}
-		err = rtv_journal_undo_all();
-		if (err < 0) {
-			rtv_cli_error("could not undo every change: %s", strerror(-err));
-			return RTV_EXIT_FAIL;
-		}
-		printf("testbed down: undid %d change%s\n", err, err == 1 ? "" : "s");
-		return RTV_EXIT_OK;
-	}
 	if (rtv_testbed_exists(NULL)) {
 		rtv_cli_error("a testbed is already up (see 'rtvnet testbed status'); "
 			      "run 'rtvnet testbed down' first");
@@ -92,7 +104,7 @@ int cmd_testbed(int argc, char **argv)
 			      "and cpuacct, is needed)", RTV_CGROUP_ROOT);
 		return RTV_EXIT_FAIL;
 	}
-	rtv_testbed_init(&tb, (int)nstreams, &cg);
+	rtv_testbed_init(&tb, (int)up_opt.streams, &cg);
 	mark = rtv_journal_mark();
 	err = rtv_testbed_up(&tb);
 	if (err < 0) {
@@ -106,9 +118,31 @@ int cmd_testbed(int argc, char **argv)
 		rtv_cli_error("cannot write the journal: %s", strerror(-err));
 		return RTV_EXIT_FAIL;
 	}
-	up = true;
 	printf("testbed up (cgroup v%d) with %d stream pair%s:\n", cg.version, tb.nstreams,
 	       tb.nstreams == 1 ? "" : "s");
 	rtv_testbed_for_each(&tb, print_host, &up);
 	return RTV_EXIT_OK;
+}
+
+int cmd_testbed(int argc, char **argv)
+{
+	const struct rtv_cmd_mode *m;
+	int nargs, err;
+	bool done;
+
+	m = rtv_cli_mode(cmd_testbed_modes, argc, argv, &err);
+	if (!m)
+		return err;
+	err = rtv_cli_parse(m->opts, m->usage, argc - 1, argv + 1, &nargs, &done);
+	if (err || done)
+		return err;
+	if (nargs) {
+		rtv_cli_error("unexpected argument '%s'", argv[2]);
+		return RTV_EXIT_USAGE;
+	}
+	if (!strcmp(m->name, "status"))
+		return testbed_status();
+	if (rtv_cli_host_lock() < 0)
+		return RTV_EXIT_FAIL;
+	return strcmp(m->name, "up") ? testbed_down() : testbed_up();
 }

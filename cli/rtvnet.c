@@ -17,26 +17,31 @@
 
 /* Keep sorted as shown in `rtvnet help`. See builtin.h to add one. */
 static const struct rtv_cmd commands[] = {
-	{ "analyze", cmd_analyze, "reservations (SCHED_DEADLINE) for a periodic taskset, partitioned or global", 0 },
+	{ "analyze", cmd_analyze, "reservations (SCHED_DEADLINE) for a periodic taskset, partitioned or global", 0,
+	  cmd_analyze_modes },
 	{ "apply", cmd_apply, "apply a receive-path method to this host's devices until stopped",
-	  RTV_CMD_NEEDS_ROOT },
+	  RTV_CMD_NEEDS_ROOT, cmd_apply_modes },
 	{ "compare", cmd_compare, "run the NetRT/NetStream experiment with each method, side by side",
-	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL },
+	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL, cmd_compare_modes },
 	{ "testbed", cmd_testbed, "bring the built-in testbed of namespaces and veth pairs up or down",
-	  RTV_CMD_NEEDS_ROOT },
-	{ "netrt", cmd_netrt, "the RT UDP echo service and its open-loop latency client", 0 },
-	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0 },
-	{ "reserve", cmd_reserve, "reserve CPU time for threads or groups (SCHED_DEADLINE, cpu.max)", RTV_CMD_NEEDS_ROOT },
+	  RTV_CMD_NEEDS_ROOT, cmd_testbed_modes },
+	{ "netrt", cmd_netrt, "the RT UDP echo service and its open-loop latency client", 0, cmd_netrt_modes },
+	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0, cmd_stream_modes },
+	{ "reserve", cmd_reserve, "reserve CPU time for threads or groups (SCHED_DEADLINE, cpu.max)",
+	  RTV_CMD_NEEDS_ROOT, cmd_reserve_modes },
 	{ "revert", cmd_revert, "stop a running apply and undo every host change rtvnet left",
-	  RTV_CMD_NEEDS_ROOT },
-	{ "taskset", cmd_taskset, "run a periodic taskset and report its response times", 0 },
-	{ "status", cmd_status, "what rtvnet has in place on this host now", 0 },
+	  RTV_CMD_NEEDS_ROOT, cmd_revert_modes },
+	{ "taskset", cmd_taskset, "run a periodic taskset and report its response times", 0,
+	  cmd_taskset_modes },
+	{ "status", cmd_status, "what rtvnet has in place on this host now", 0, cmd_status_modes },
 };
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
 
 int rtv_verbosity = 1;
 int rtv_argc;
 char **rtv_argv;
 static const char *cmd_name = "rtvnet";
+static char help_name[96] = "rtvnet"; /* the command, and its mode once known: "rtvnet netrt client" */
 
 static void vreport(const char *prefix, const char *fmt, va_list ap)
 {
@@ -102,10 +107,52 @@ int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char 
 	}
 	if (ret < 0) {
 		rtv_cli_error("%s", err);
-		fprintf(stderr, "run '%s -h' for the options\n", cmd_name);
+		fprintf(stderr, "run '%s -h' for the options\n", help_name);
 		return RTV_EXIT_USAGE;
 	}
 	return 0;
+}
+
+static void mode_usage(FILE *f, const struct rtv_cmd_mode *m)
+{
+	if (m->opts)
+		rtv_opts_usage(f, m->usage, m->opts);
+	else
+		fprintf(f, "usage: %s\n", m->usage);
+}
+
+const struct rtv_cmd_mode *rtv_cli_mode(const struct rtv_cmd_mode *modes, int argc, char **argv,
+					int *ret)
+{
+	const struct rtv_cmd_mode *m;
+	char list[256] = "";
+	size_t off = 0;
+
+	*ret = RTV_EXIT_USAGE;
+	if (argc < 2) {
+		mode_usage(stderr, &modes[0]);
+		return NULL;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		mode_usage(stdout, &modes[0]);
+		*ret = RTV_EXIT_OK;
+		return NULL;
+	}
+	for (m = modes; m->usage; m++) {
+		if (!m->name)
+			continue;
+		if (!strcmp(m->name, argv[1])) {
+			snprintf(help_name + strlen(help_name), sizeof(help_name) - strlen(help_name),
+				 " %s", m->name);
+			*ret = RTV_EXIT_OK;
+			return m;
+		}
+		if (off < sizeof(list))
+			off += (size_t)snprintf(list + off, sizeof(list) - off, "%s%s", off ? ", " : "",
+						m->name);
+	}
+	rtv_cli_error("'%s' is not one of %s", argv[1], list);
+	return NULL;
 }
 
 volatile sig_atomic_t rtv_cli_stop;
@@ -173,9 +220,35 @@ static void usage(FILE *f)
 	fprintf(f, "usage: rtvnet [-v | -q] COMMAND [OPTIONS]\n\n"
 		   "Real-time network services on stock Linux, compared by measurement.\n\n"
 		   "commands:\n");
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NCOMMANDS; i++)
 		fprintf(f, "  %-9s %s\n", commands[i].name, commands[i].summary);
 	fprintf(f, "\nrun 'rtvnet COMMAND -h' for a command's options\n");
+}
+
+/* rtvnet help: the list of commands; hidden, for the build and the tests:
+ * "help --man PAGE" (see rtv_cli_man) and "help --modes COMMAND", the
+ * command's sub-words, one a line. */
+static int help(int argc, char **argv)
+{
+	const struct rtv_cmd_mode *m;
+	size_t i;
+
+	if (argc == 3 && !strcmp(argv[1], "--man"))
+		return rtv_cli_man(commands, NCOMMANDS, argv[2], stdin, stdout);
+	if (argc == 3 && !strcmp(argv[1], "--modes")) {
+		for (i = 0; i < NCOMMANDS && strcmp(commands[i].name, argv[2]); i++)
+			;
+		if (i == NCOMMANDS) {
+			rtv_cli_error("'%s' is not an rtvnet command; see 'rtvnet help'", argv[2]);
+			return RTV_EXIT_USAGE;
+		}
+		for (m = commands[i].modes; m->usage; m++)
+			if (m->name)
+				printf("%s\n", m->name);
+		return RTV_EXIT_OK;
+	}
+	usage(stdout);
+	return RTV_EXIT_OK;
 }
 
 static bool wants_help(int argc, char **argv)
@@ -222,11 +295,13 @@ int main(int argc, char **argv)
 		argc--;
 		argv++;
 	}
-	if (argc < 2 || !strcmp(argv[1], "help")) {
-		usage(argc < 2 ? stderr : stdout);
-		return argc < 2 ? RTV_EXIT_USAGE : RTV_EXIT_OK;
+	if (argc >= 2 && !strcmp(argv[1], "help"))
+		return help(argc - 1, argv + 1);
+	if (argc < 2) {
+		usage(stderr);
+		return RTV_EXIT_USAGE;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+	for (i = 0; i < NCOMMANDS; i++)
 		if (!strcmp(argv[1], commands[i].name))
 			cmd = &commands[i];
 	if (!cmd) {
@@ -235,6 +310,7 @@ int main(int argc, char **argv)
 	}
 	snprintf(namebuf, sizeof(namebuf), "rtvnet %s", cmd->name);
 	cmd_name = namebuf;
+	snprintf(help_name, sizeof(help_name), "%s", namebuf);
 	argc--;
 	argv++;
 

@@ -12,7 +12,43 @@
 
 #include "host/journal.h"
 #include "host/proc.h"
+#include "util/file.h"
 #include "util/log.h"
+#include "util/parse.h"
+
+/* <root>/sys/devices/system/cpu/<name> into set; on the host, CPUs 0 to
+ * sysconf(sc) - 1 when it cannot be read. */
+static int read_cpus(const char *root, const char *name, int sc, cpu_set_t *set)
+{
+	char path[4096], line[1024];
+	bool host = !root || !*root;
+	long n;
+	int err;
+
+	CPU_ZERO(set);
+	if (snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/%s", host ? "" : root, name) >=
+	    (int)sizeof(path))
+		return -ENAMETOOLONG;
+	err = rtv_file_read_line(path, line, sizeof(line));
+	if (!err)
+		err = rtv_parse_cpulist(line, CPU_SETSIZE, set) < 0 ? -EINVAL : 0;
+	if (!err || !host)
+		return err;
+	n = sysconf(sc);
+	if (n < 1)
+		n = 1;
+	CPU_ZERO(set);
+	for (long c = 0; c < n && c < CPU_SETSIZE; c++)
+		CPU_SET((size_t)c, set);
+	return 0;
+}
+
+int rtv_cpus_read(const char *root, cpu_set_t *present, cpu_set_t *online)
+{
+	int err = read_cpus(root, "present", _SC_NPROCESSORS_CONF, present);
+
+	return err ? err : read_cpus(root, "online", _SC_NPROCESSORS_ONLN, online);
+}
 
 int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr)
 {

@@ -34,6 +34,13 @@ struct rtv_sched_attr {
 int rtv_sched_setattr(pid_t tid, const struct rtv_sched_attr *attr);
 int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr);
 
+/* The CPUs of a machine: those present (<root>/sys/devices/system/cpu/present)
+ * and those online (.../online); root "" or NULL is this host, anything else a
+ * fake tree (tests). On this host a file that cannot be read is replaced by
+ * CPUs 0 to sysconf(_SC_NPROCESSORS_CONF or _ONLN) - 1, so both sets are
+ * never empty; under a fake root it is an error. 0 or -errno. */
+int rtv_cpus_read(const char *root, cpu_set_t *present, cpu_set_t *online);
+
 /* Set one thread's policy (SCHED_OTHER/FIFO/RR) and priority. */
 int rtv_sched_set(pid_t tid, int policy, int prio);
 /* Set every thread of a process. */

@@ -1,7 +1,8 @@
-/* Parsers for the units users type; see parse.h. Integer arithmetic only, so
- * "1.5ms" is exactly 1500000 ns on every machine. */
+/* Parsers for the units users type; see parse.h. Durations use integer
+ * arithmetic only, so "1.5ms" is exactly 1500000 ns on every machine. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -281,6 +282,59 @@ int rtv_duration_format(int64_t ns, char *buf, size_t len)
 			     (unsigned long long)(scaled / pow10[decimals]), decimals,
 			     (unsigned long long)(scaled % pow10[decimals]), names[u]);
 out:
+	if (n < 0 || (size_t)n >= len) {
+		buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return n;
+}
+
+static const struct {
+	char suffix;
+	double mult;
+} si[] = { { 'k', 1e3 }, { 'm', 1e6 }, { 'g', 1e9 }, { 't', 1e12 } };
+
+int rtv_parse_rate(const char *s, double *bit_s)
+{
+	double v, mult = 1;
+	char *end;
+	size_t i;
+
+	/* strtod also takes blanks, signs, "inf", "nan" and hex: a rate is none */
+	if (!s || !(is_digit(s[0]) || (s[0] == '.' && is_digit(s[1]))) ||
+	    (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s)
+		return -EINVAL;
+	if (*end) {
+		for (i = 0; i < sizeof(si) / sizeof(si[0]); i++)
+			if (*end == si[i].suffix || *end == si[i].suffix - 'a' + 'A')
+				break;
+		if (i == sizeof(si) / sizeof(si[0]) || end[1])
+			return -EINVAL;
+		mult = si[i].mult;
+	}
+	if (errno == ERANGE || !isfinite(v * mult))
+		return -ERANGE;
+	*bit_s = v * mult;
+	return 0;
+}
+
+int rtv_rate_format(double bit_s, char *buf, size_t len)
+{
+	static const char *const names[] = { "", "k", "M", "G", "T" };
+	double v = bit_s;
+	int u = 0, n;
+
+	if (!len)
+		return -ENOSPC;
+	while (u < 4 && fabs(v) >= 1000) {
+		v /= 1000;
+		u++;
+	}
+	n = snprintf(buf, len, "%g%s", v, names[u]);
 	if (n < 0 || (size_t)n >= len) {
 		buf[0] = '\0';
 		return -ENOSPC;

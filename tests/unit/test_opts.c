@@ -1,5 +1,7 @@
 /* Unit tests for cli/opts.c: every form of option, each error with its exact
- * message, positional compaction and the help text with its defaults. */
+ * message, positional compaction, the help text with its defaults and its
+ * scdoc form; optional values (`set`), `what`, zero durations, rates and CPU
+ * numbers checked against a fake sysfs. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -12,6 +14,8 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
+#include "host/sched.h"
 #include "opts.h"
 #include "util/time.h"
 
@@ -428,6 +432,293 @@ static void test_usage_table(void **state)
 	free(text);
 }
 
+/* ---- optional values, `what`, zero durations, rates, one CPU ---- */
+
+static long long vcpu;
+static bool vcpu_set, warmup_set, rate_set, cpu_set_given;
+static int64_t warmup;
+static double rate;
+static int one_cpu;
+
+static const struct rtv_opt more[] = {
+	RTV_OPT_INT_DEF("vcpu", 0, &vcpu, "K", 0, 1000, "the vCPU", .set = &vcpu_set,
+			.what = "a vCPU number (0, 1, ...)"),
+	RTV_OPT_DURATION_DEF("warmup", 'w', &warmup, "T", RTV_NS_PER_S, "not measured",
+			     .set = &warmup_set, .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_RATE_DEF("rate", 'r', &rate, "BITS", "bits/s", .set = &rate_set),
+	RTV_OPT_CPU_DEF("cpu", 'c', &one_cpu, "N", "run on CPU N", .set = &cpu_set_given),
+	RTV_OPT_DURATION_DEF("spin", 0, &duration, "T", RTV_NS_PER_S, "spin",
+			     .what = "a spin time", .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_END_DEF,
+};
+
+static char sysroot[64];
+
+static int reset_more(void **state)
+{
+	reset(state);
+	vcpu = -1;
+	warmup = RTV_NS_PER_S;
+	rate = 0;
+	one_cpu = -1;
+	vcpu_set = warmup_set = rate_set = cpu_set_given = false;
+	rtv_opts_set_sys_root("");
+	return 0;
+}
+
+static int parse_more(char **av)
+{
+	int ac = 0;
+
+	while (av[ac])
+		ac++;
+	return rtv_opts_parse(more, ac, av, &nargs, err, sizeof(err));
+}
+
+#define PARSE_MORE(...) parse_more((char *[]){ "x", __VA_ARGS__, NULL })
+#define EXPECT_MORE_ERROR(msg, ...)                                                   \
+	do {                                                                          \
+		assert_int_equal(parse_more((char *[]){ "x", __VA_ARGS__, NULL }), -EINVAL); \
+		assert_string_equal(err, (msg));                                      \
+	} while (0)
+
+static void test_set(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE_MORE("--rate", "0"), 0);
+	assert_false(vcpu_set);
+	assert_false(warmup_set);
+	assert_true(rate_set); /* given, though the value is the default */
+	assert_int_equal(vcpu, -1);
+	assert_int_equal(PARSE_MORE("--vcpu=0", "-w0"), 0);
+	assert_true(vcpu_set);
+	assert_true(warmup_set);
+	assert_int_equal(vcpu, 0);
+	assert_int_equal(warmup, 0);
+	/* a failed parse does not count as given */
+	vcpu_set = false;
+	EXPECT_MORE_ERROR("option '--vcpu': 'x' is not a vCPU number (0, 1, ...)", "--vcpu", "x");
+	assert_false(vcpu_set);
+	/* flags too */
+	{
+		static bool flag, flag_set;
+		static const struct rtv_opt f[] = {
+			RTV_OPT_FLAG_DEF("force", 'f', &flag, "force", .set = &flag_set),
+			RTV_OPT_END_DEF,
+		};
+		char *av[] = { "x", "-f", NULL };
+
+		assert_int_equal(rtv_opts_parse(f, 2, av, &nargs, err, sizeof(err)), 0);
+		assert_true(flag);
+		assert_true(flag_set);
+	}
+}
+
+static void test_what(void **state)
+{
+	(void)state;
+	/* every parse or range error of the row says what the value must be */
+	EXPECT_MORE_ERROR("option '--vcpu': '-1' is not a vCPU number (0, 1, ...)", "--vcpu", "-1");
+	EXPECT_MORE_ERROR("option '--vcpu': '1001' is not a vCPU number (0, 1, ...)", "--vcpu=1001");
+	EXPECT_MORE_ERROR("option '--vcpu': '1.5' is not a vCPU number (0, 1, ...)", "--vcpu", "1.5");
+	EXPECT_MORE_ERROR("option '--vcpu': '99999999999999999999' is not a vCPU number (0, 1, ...)",
+			  "--vcpu", "99999999999999999999");
+	EXPECT_MORE_ERROR("option '--spin': 'x' is not a spin time", "--spin", "x");
+	EXPECT_MORE_ERROR("option '--spin': '-1s' is not a spin time", "--spin", "-1s");
+	/* not the errors about the option itself */
+	EXPECT_MORE_ERROR("option '--vcpu' needs a value", "--vcpu");
+	assert_int_equal(vcpu, -1);
+}
+
+static void test_zero_ok(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE_MORE("--warmup", "0"), 0);
+	assert_int_equal(warmup, 0);
+	assert_int_equal(PARSE_MORE("--warmup", "0ms"), 0);
+	assert_int_equal(warmup, 0);
+	assert_int_equal(PARSE_MORE("--warmup", "1.5"), 0);
+	assert_int_equal(warmup, 1500 * RTV_NS_PER_MS);
+	assert_int_equal(PARSE_MORE("--spin", "0"), 0);
+	assert_int_equal(duration, 0);
+	EXPECT_MORE_ERROR("option '--warmup': must be zero or more, not '-1s'", "--warmup", "-1s");
+	EXPECT_MORE_ERROR("option '--warmup': 'x' is not a duration (use e.g. 20s, 500ms, 100us or 250ns)",
+			  "--warmup", "x");
+	assert_int_equal(warmup, 1500 * RTV_NS_PER_MS);
+}
+
+static void test_rate_opt(void **state)
+{
+	(void)state;
+	assert_int_equal(PARSE_MORE("--rate", "500M"), 0);
+	assert_true(rate == 500e6);
+	assert_int_equal(PARSE_MORE("-r1.5G"), 0);
+	assert_true(rate == 1.5e9);
+	assert_int_equal(PARSE_MORE("--rate=800k"), 0);
+	assert_true(rate == 800e3);
+	assert_int_equal(PARSE_MORE("--rate", "2000000"), 0);
+	assert_true(rate == 2e6);
+	EXPECT_MORE_ERROR("option '--rate': '5Mbit' is not a rate in bits/s (use e.g. 500M, 1.5G, 800k "
+			  "or 2000000)", "--rate", "5Mbit");
+	EXPECT_MORE_ERROR("option '--rate': '-1' is not a rate in bits/s (use e.g. 500M, 1.5G, 800k "
+			  "or 2000000)", "--rate", "-1");
+	assert_true(rate == 2e6);
+}
+
+/* A fake sysfs with CPUs 0-3 present and 0-1,3 online. */
+static void fake_cpus(const char *present, const char *online)
+{
+	char dir[128];
+
+	assert_int_equal(rtv_test_mkdtemp(sysroot, sizeof(sysroot), "opts"), 0);
+	rtv_test_mkdir_in(sysroot, "sys");
+	rtv_test_mkdir_in(sysroot, "sys/devices");
+	rtv_test_mkdir_in(sysroot, "sys/devices/system");
+	rtv_test_mkdir_in(sysroot, "sys/devices/system/cpu");
+	snprintf(dir, sizeof(dir), "sys/devices/system/cpu/present");
+	if (present)
+		rtv_test_put_in(sysroot, dir, present);
+	if (online)
+		rtv_test_put_in(sysroot, "sys/devices/system/cpu/online", online);
+	rtv_opts_set_sys_root(sysroot);
+}
+
+static void test_cpu_checks(void **state)
+{
+	cpu_set_t *cpus = &rt_cpu;
+
+	(void)state;
+	fake_cpus("0-3\n", "0-1,3\n");
+	assert_int_equal(PARSE_MORE("--cpu", "3"), 0);
+	assert_int_equal(one_cpu, 3);
+	assert_true(cpu_set_given);
+	EXPECT_MORE_ERROR("option '--cpu': CPU 2 is offline (this machine has CPUs 0-3, online 0-1,3)",
+			  "--cpu", "2");
+	EXPECT_MORE_ERROR("option '--cpu': CPU 4 does not exist (this machine has CPUs 0-3, online 0-1,3)",
+			  "-c4");
+	EXPECT_MORE_ERROR("option '--cpu': '99999' names a CPU that does not exist (this machine has "
+			  "CPUs 0-3, online 0-1,3)", "--cpu", "99999");
+	EXPECT_MORE_ERROR("option '--cpu': '99999999999999999999' names a CPU that does not exist (this "
+			  "machine has CPUs 0-3, online 0-1,3)", "--cpu", "99999999999999999999");
+	EXPECT_MORE_ERROR("option '--cpu': '-1' is not a CPU number", "--cpu", "-1");
+	EXPECT_MORE_ERROR("option '--cpu': 'one' is not a CPU number", "--cpu", "one");
+	assert_int_equal(one_cpu, 3);
+
+	/* lists: the same check, in the same place */
+	assert_int_equal(PARSE("--rt-cpu", "0-1,3"), 0);
+	assert_int_equal(CPU_COUNT(cpus), 3);
+	EXPECT_ERROR("option '--rt-cpu': CPU 2 is offline (this machine has CPUs 0-3, online 0-1,3)",
+		     "--rt-cpu", "0-3");
+	EXPECT_ERROR("option '--rt-cpu': CPU 5 does not exist (this machine has CPUs 0-3, online 0-1,3)",
+		     "--rt-cpu", "0,5-6");
+	rtv_test_rmtree(sysroot);
+
+	/* all online, one CPU */
+	fake_cpus("0\n", "0\n");
+	EXPECT_MORE_ERROR("option '--cpu': CPU 1 does not exist (this machine has CPU 0)", "--cpu", "1");
+	rtv_test_rmtree(sysroot);
+
+	/* a fake tree without the files is an error, not this host's CPUs */
+	fake_cpus(NULL, NULL);
+	assert_int_equal(PARSE_MORE("--cpu", "0"), -EINVAL);
+	assert_non_null(strstr(err, "option '--cpu': cannot read this machine's CPUs under '"));
+	rtv_test_rmtree(sysroot);
+	rtv_opts_set_sys_root("");
+}
+
+static void test_cpus_host(void **state)
+{
+	cpu_set_t present, online;
+	char have[64];
+	int last = -1;
+
+	(void)state;
+	/* this host: /sys, or sysconf where /sys is not there */
+	assert_int_equal(rtv_cpus_read("", &present, &online), 0);
+	assert_true(CPU_COUNT(&online) >= 1);
+	for (int c = 0; c < CPU_SETSIZE; c++)
+		if (CPU_ISSET(c, &online))
+			last = c;
+	snprintf(have, sizeof(have), "%d", last);
+	assert_int_equal(PARSE_MORE("--cpu", have), 0);
+	assert_int_equal(one_cpu, last);
+}
+
+static void test_usage_more(void **state)
+{
+	char *text;
+
+	(void)state;
+	text = usage_text("x", more);
+	assert_string_equal(text,
+		"usage: x\n"
+		"\n"
+		"      --vcpu K      the vCPU\n"
+		"  -w, --warmup T    not measured (default: 1s)\n"
+		"  -r, --rate BITS   bits/s (default: 0)\n"
+		"  -c, --cpu N       run on CPU N\n"
+		"      --spin T      spin (default: 20s)\n"
+		"  -h, --help        show this help\n");
+	free(text);
+
+	/* zero is shown where it is a value; set values as they are typed */
+	vcpu = 3;
+	warmup = 0;
+	rate = 1.5e9;
+	one_cpu = 1;
+	text = usage_text("x", more);
+	assert_non_null(strstr(text, "the vCPU (default: 3)\n"));
+	assert_non_null(strstr(text, "not measured (default: 0)\n"));
+	assert_non_null(strstr(text, "bits/s (default: 1.5G)\n"));
+	assert_non_null(strstr(text, "run on CPU N (default: 1)\n"));
+	free(text);
+}
+
+static char *scdoc_text(const struct rtv_opt *table)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	assert_non_null(f);
+	rtv_opts_scdoc(f, table);
+	assert_int_equal(fclose(f), 0);
+	return buf;
+}
+
+static void test_scdoc(void **state)
+{
+	static const char *name_us = "a_b";
+	static const struct rtv_opt t[] = {
+		RTV_OPT_CHOICE_DEF("load", 'l', &load, "NAME", loads, "load generator"),
+		RTV_OPT_FLAG_DEF("verbose", 0, &verbose, "say *more*"),
+		RTV_OPT_FLAG_DEF("x", 0, &verbose, "--load: a list item to scdoc unless escaped"),
+		RTV_OPT_STRING_DEF(NULL, 'n', &name_us, "NAME", "label, e.g. x\\y"),
+		RTV_OPT_END_DEF,
+	};
+	char *text;
+
+	(void)state;
+	text = scdoc_text(t);
+	assert_string_equal(text,
+		"*-l, --load* _NAME_\n"
+		"\tload generator (one of builtin, iperf3; default: builtin)\n"
+		"\n"
+		"*--verbose*\n"
+		"\tsay \\*more\\*\n"
+		"\n"
+		"*--x*\n"
+		"\t\\--load: a list item to scdoc unless escaped\n"
+		"\n"
+		"*-n* _NAME_\n"
+		"\tlabel, e.g. x\\\\y (default: a\\_b)\n"
+		"\n"
+		"*-h, --help*\n"
+		"\tshow this help\n"
+		"\n");
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -446,6 +737,14 @@ int main(void)
 		cmocka_unit_test_setup(test_err_buffer, reset),
 		cmocka_unit_test_setup(test_usage_one, reset),
 		cmocka_unit_test_setup(test_usage_table, reset),
+		cmocka_unit_test_setup(test_set, reset_more),
+		cmocka_unit_test_setup(test_what, reset_more),
+		cmocka_unit_test_setup(test_zero_ok, reset_more),
+		cmocka_unit_test_setup(test_rate_opt, reset_more),
+		cmocka_unit_test_setup(test_cpu_checks, reset_more),
+		cmocka_unit_test_setup(test_cpus_host, reset_more),
+		cmocka_unit_test_setup(test_usage_more, reset_more),
+		cmocka_unit_test_setup(test_scdoc, reset_more),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /* Unit tests for lib/util/parse.c: exact values for every unit, fractions,
- * each error case, and the CPU list round trip. */
+ * each error case, the CPU list round trip, rates and their format. */
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -321,6 +322,93 @@ static void test_duration_format(void **state)
 	assert_int_equal(rtv_duration_format(20, buf, 0), -ENOSPC);
 }
 
+static double rate(const char *s)
+{
+	double v = -1;
+
+	assert_int_equal(rtv_parse_rate(s, &v), 0);
+	return v;
+}
+
+static int rate_err(const char *s)
+{
+	double v = -1;
+	int ret = rtv_parse_rate(s, &v);
+
+	assert_true(v == -1); /* untouched on failure */
+	return ret;
+}
+
+static void test_rate(void **state)
+{
+	(void)state;
+	/* decimal SI suffixes, either case; products of exact doubles */
+	assert_true(rate("500M") == 500e6);
+	assert_true(rate("500m") == 500e6);
+	assert_true(rate("1.5G") == 1.5e9);
+	assert_true(rate("1.5g") == 1.5e9);
+	assert_true(rate("800k") == 800e3);
+	assert_true(rate("800K") == 800e3);
+	assert_true(rate("2T") == 2e12);
+	assert_true(rate("2t") == 2e12);
+	assert_true(rate("2000000") == 2e6);
+	assert_true(rate("0") == 0);
+	assert_true(rate("0k") == 0);
+	assert_true(rate(".5G") == 0.5e9);
+	assert_true(rate("1e9") == 1e9);
+	assert_true(rate("007M") == 7e6);
+
+	assert_int_equal(rate_err(""), -EINVAL);
+	assert_int_equal(rate_err(NULL), -EINVAL);
+	assert_int_equal(rate_err("M"), -EINVAL);
+	assert_int_equal(rate_err("."), -EINVAL);
+	assert_int_equal(rate_err(".k"), -EINVAL);
+	assert_int_equal(rate_err("-5M"), -EINVAL);
+	assert_int_equal(rate_err("+5M"), -EINVAL);
+	assert_int_equal(rate_err(" 5M"), -EINVAL);
+	assert_int_equal(rate_err("5M "), -EINVAL);
+	assert_int_equal(rate_err("5Mb"), -EINVAL);
+	assert_int_equal(rate_err("5MM"), -EINVAL);
+	assert_int_equal(rate_err("5x"), -EINVAL);
+	assert_int_equal(rate_err("5Mi"), -EINVAL);
+	assert_int_equal(rate_err("0x10"), -EINVAL);
+	assert_int_equal(rate_err("inf"), -EINVAL);
+	assert_int_equal(rate_err("nan"), -EINVAL);
+	assert_int_equal(rate_err("1e999"), -ERANGE);
+	assert_int_equal(rate_err("1e308T"), -ERANGE);
+}
+
+static void expect_rate_fmt(double bit_s, const char *want)
+{
+	char buf[32];
+	double back = -1;
+
+	assert_int_equal(rtv_rate_format(bit_s, buf, sizeof(buf)), (int)strlen(want));
+	assert_string_equal(buf, want);
+	assert_int_equal(rtv_parse_rate(buf, &back), 0);
+	assert_true(fabs(back - bit_s) <= 5e-6 * bit_s); /* six significant digits */
+}
+
+static void test_rate_format(void **state)
+{
+	char buf[5];
+
+	(void)state;
+	expect_rate_fmt(0, "0");
+	expect_rate_fmt(999, "999");
+	expect_rate_fmt(1000, "1k");
+	expect_rate_fmt(800e3, "800k");
+	expect_rate_fmt(500e6, "500M");
+	expect_rate_fmt(1.5e9, "1.5G");
+	expect_rate_fmt(2e12, "2T");
+	expect_rate_fmt(2.5e15, "2500T");
+	expect_rate_fmt(1234567, "1.23457M");
+	assert_int_equal(rtv_rate_format(500e6, buf, sizeof(buf)), 4);
+	assert_string_equal(buf, "500M");
+	assert_int_equal(rtv_rate_format(1.5e9, buf, 4), -ENOSPC);
+	assert_string_equal(buf, "");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -332,6 +420,8 @@ int main(void)
 		cmocka_unit_test(test_cpulist_format),
 		cmocka_unit_test(test_parse_ll),
 		cmocka_unit_test(test_duration_format),
+		cmocka_unit_test(test_rate),
+		cmocka_unit_test(test_rate_format),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
