@@ -244,3 +244,46 @@ out:
 		rtv_partition_release(out);
 	return err;
 }
+
+int rtv_partition_vcpus(const struct rtv_partition *part, const struct rtv_taskset *ts,
+			enum rtv_alg sched, int *of, int *rank, struct rtv_prm *iface)
+{
+	int *map = malloc((size_t)(part->nvcpus > 0 ? part->nvcpus : 1) * sizeof(int)), n = 0;
+	struct rtv_task *sorted = NULL;
+	int *index = NULL;
+
+	if (!map)
+		return -ENOMEM;
+	for (int k = 0; k < part->nvcpus; k++)
+		map[k] = -1;
+	for (int i = 0; i < ts->n; i++) { /* numbered in order of first use, none empty */
+		int k = part->vcpu[i];
+
+		if (k < 0 || k >= part->nvcpus) {
+			free(map);
+			return -EINVAL;
+		}
+		if (map[k] < 0) {
+			map[k] = n;
+			iface[n++] = part->iface[k];
+		}
+		of[i] = map[k];
+	}
+	free(map);
+	if (!rank)
+		return n;
+	sorted = calloc((size_t)ts->n, sizeof(*sorted));
+	index = calloc((size_t)ts->n, sizeof(int));
+	if (!sorted || !index) {
+		free(sorted);
+		free(index);
+		return -ENOMEM;
+	}
+	/* one order for all tasks: within a vCPU it is the vCPU's own */
+	rtv_prm_order(ts->task, ts->n, sched, sorted, index);
+	for (int k = 0; k < ts->n; k++)
+		rank[index[k]] = k;
+	free(sorted);
+	free(index);
+	return n;
+}

@@ -44,6 +44,15 @@ void rtv_partition_release(struct rtv_partition *part); /* NULL-safe, idempotent
 /* Σ Θ/Π over the vCPUs. */
 double rtv_partition_bandwidth(const struct rtv_partition *part);
 
+/* The partition as a runner's vCPUs (taskset/runner.h): the vCPUs that
+ * have tasks, numbered in order of their first task; of[i] task i's vCPU,
+ * iface[k] vCPU k's interface (room for part->nvcpus), and, when rank is
+ * not NULL (RM, DM), rank[i] task i's fixed priority inside its vCPU, 0 the
+ * highest, in sched's order. Returns the number of vCPUs, or -EINVAL,
+ * -ENOMEM. */
+int rtv_partition_vcpus(const struct rtv_partition *part, const struct rtv_taskset *ts,
+			enum rtv_alg sched, int *of, int *rank, struct rtv_prm *iface);
+
 /* "first-fit", "best-fit", "worst-fit", "least-bw". */
 const char *rtv_heuristic_name(enum rtv_heuristic h);
 int rtv_heuristic_parse(const char *name, enum rtv_heuristic *h); /* 0 or -EINVAL */

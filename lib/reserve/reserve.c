@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -724,4 +725,16 @@ int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const 
 	if (e < 0)
 		return e;
 	return n ? reserve_many(tids, n, &kr, err, errlen) : 0;
+}
+
+void rtv_reserve_sized(struct rtv_reserve *r, int64_t runtime_ns, int64_t deadline_ns,
+		       int64_t period_ns, double margin)
+{
+	memset(r, 0, sizeof(*r));
+	CPU_ZERO(&r->cpus);
+	r->runtime_ns = llround((double)runtime_ns * (1.0 + margin));
+	r->deadline_ns = deadline_ns;
+	r->period_ns = period_ns;
+	if (r->runtime_ns > r->deadline_ns)
+		r->runtime_ns = r->deadline_ns;
 }

@@ -32,6 +32,11 @@ struct rtv_reserve {
 	cpu_set_t cpus;
 };
 
+/* A runner thread's reservation: runtime_ns x (1 + margin), rounded to the
+ * ns (6.5 ms + 10% is 7.15 ms) and never above the deadline; cpus empty. */
+void rtv_reserve_sized(struct rtv_reserve *r, int64_t runtime_ns, int64_t deadline_ns,
+		       int64_t period_ns, double margin);
+
 /* Where the admission test reads the host: /proc/sys/kernel/sched_rt_*,
  * /proc/sys/kernel/sched_deadline_period_*_us, /sys/devices/system/cpu/online
  * and, when debugfs is mounted, /sys/kernel/debug/sched/fair_server. ""

@@ -165,8 +165,10 @@ int rtv_testbed_spawn(const struct rtv_testbed *tb, const struct rtv_tb_host *h,
 		if (getppid() != parent)
 			_exit(1);
 		signal(SIGINT, SIG_IGN); /* Ctrl-C is the parent's to handle */
-		err = rtv_cgroup_attach(&tb->cg, h->cgroup, getpid());
-		if (!err)
+		signal(SIGTERM, SIG_DFL); /* the parent's way to end it, whatever it catches */
+		signal(SIGHUP, SIG_DFL);
+		err = h ? rtv_cgroup_attach(&tb->cg, h->cgroup, getpid()) : 0;
+		if (!err && h)
 			err = rtv_netns_enter(h->ns);
 		if (err < 0) {
 			rtv_err("cannot enter host '%s': %s", h->name, strerror(-err));
@@ -177,5 +179,26 @@ int rtv_testbed_spawn(const struct rtv_testbed *tb, const struct rtv_tb_host *h,
 		_exit(err < 0 ? 1 : err);
 	}
 	*pidp = pid;
-	return rtv_journal_add_proc(pid);
+	return rtv_journal_is_open() ? rtv_journal_add_proc(pid) : 0;
+}
+
+int rtv_testbed_host_streams(const char *name)
+{
+	if (!strcmp(name, "rtc") || !strcmp(name, "rts"))
+		return 0;
+	if (strlen(name) == 3 && name[0] == 's' && name[1] >= '1' &&
+	    name[1] <= '0' + RTV_TESTBED_MAX_STREAMS && (name[2] == 'c' || name[2] == 's'))
+		return name[1] - '0';
+	return -1;
+}
+
+const struct rtv_tb_host *rtv_testbed_host(const struct rtv_testbed *tb, const char *name)
+{
+	int k = rtv_testbed_host_streams(name);
+
+	if (k < 0 || k > tb->nstreams)
+		return NULL;
+	if (k == 0)
+		return name[2] == 'c' ? &tb->rt_client : &tb->rt_server;
+	return name[2] == 'c' ? &tb->stream_client[k - 1] : &tb->stream_server[k - 1];
 }

@@ -41,14 +41,22 @@ int rtv_testbed_init(struct rtv_testbed *tb, int nstreams, const struct rtv_cgro
 int rtv_testbed_up(struct rtv_testbed *tb);
 /* Whether any testbed namespace exists, and how many stream pairs it has. */
 bool rtv_testbed_exists(int *nstreams);
+/* How many stream pairs a testbed needs to have host name (rtc, rts: 0;
+ * sNc, sNs: N, from 1 to RTV_TESTBED_MAX_STREAMS), or -1 for a name that is
+ * no testbed host's. */
+int rtv_testbed_host_streams(const char *name);
+/* The host called name, or NULL when tb has none such. */
+const struct rtv_tb_host *rtv_testbed_host(const struct rtv_testbed *tb, const char *name);
 /* Call fn for each host: RT client, RT server, then the stream pairs. */
 void rtv_testbed_for_each(struct rtv_testbed *tb, void (*fn)(struct rtv_tb_host *h, void *arg),
 			  void *arg);
 
-/* Start fn(arg) in a child process inside host h (its cgroup and namespace).
- * The child dies with its parent (PR_SET_PDEATHSIG) and is journaled, so that
- * even after a crash nothing of it outlives the run. fn's return value (0 or
- * -errno) becomes the exit status (0 or 1). */
+/* Start fn(arg) in a child process inside host h (its cgroup and namespace),
+ * or, h NULL, here (tb may then be NULL). The child dies with its parent
+ * (PR_SET_PDEATHSIG), ignores SIGINT (the parent's to handle), ends on
+ * SIGTERM, and is journaled when the journal is open, so that even after a
+ * crash nothing of it outlives the run. fn's return value (0 or -errno)
+ * becomes the exit status (0 or 1). */
 int rtv_testbed_spawn(const struct rtv_testbed *tb, const struct rtv_tb_host *h,
 		      int (*fn)(void *arg), void *arg, pid_t *pid);
 

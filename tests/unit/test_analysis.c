@@ -617,6 +617,37 @@ static void test_dl_admission_fair(void **state)
 	assert_int_equal(adm.fair.bw, 52428);
 }
 
+/* The partition as a runner's vCPUs: numbered in order of first use, the
+ * empty one dropped, RM ranks over all tasks. */
+static void test_partition_vcpus(void **state)
+{
+	struct rtv_task tasks[3] = { task_us(1000, 20000, -1), task_us(1000, 10000, -1),
+				     task_us(1000, 5000, -1) };
+	struct rtv_taskset ts = { .task = tasks, .n = 3 };
+	int vcpu[3] = { 2, 0, 2 };
+	struct rtv_prm orig[3] = { { 10 * MS, 2 * MS }, { 11 * MS, 3 * MS }, { 12 * MS, 4 * MS } };
+	double util[3] = { 0.1, 0, 0.2 };
+	struct rtv_partition part = { .nvcpus = 3, .vcpu = vcpu, .iface = orig, .util = util };
+	struct rtv_prm iface[3];
+	int of[3], rank[3];
+
+	(void)state;
+	assert_int_equal(rtv_partition_vcpus(&part, &ts, RTV_ALG_RM, of, rank, iface), 2);
+	assert_int_equal(of[0], 0);
+	assert_int_equal(of[1], 1);
+	assert_int_equal(of[2], 0);
+	assert_true(iface[0].period_ns == orig[2].period_ns && iface[0].budget_ns == orig[2].budget_ns);
+	assert_true(iface[1].period_ns == orig[0].period_ns);
+	/* RM: the shortest period first */
+	assert_int_equal(rank[2], 0);
+	assert_int_equal(rank[1], 1);
+	assert_int_equal(rank[0], 2);
+	/* EDF: no ranks */
+	assert_int_equal(rtv_partition_vcpus(&part, &ts, RTV_ALG_EDF, of, NULL, iface), 2);
+	vcpu[1] = 7; /* a vCPU the partition does not have */
+	assert_int_equal(rtv_partition_vcpus(&part, &ts, RTV_ALG_RM, of, rank, iface), -EINVAL);
+}
+
 static void test_names(void **state)
 {
 	enum rtv_alg s;
@@ -652,6 +683,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_dl_online_cpus, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dl_fair_servers, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_dl_admission_fair, tree_setup, tree_teardown),
+		cmocka_unit_test(test_partition_vcpus),
 		cmocka_unit_test(test_names),
 	};
 

@@ -695,6 +695,23 @@ static void test_cgroup_v1_real(void **state)
 	assert_int_equal(access(dir, F_OK), -1);
 }
 
+/* A runner thread's reservation: the margin to the ns, never above the
+ * deadline. */
+static void test_sized(void **state)
+{
+	struct rtv_reserve r;
+
+	(void)state;
+	rtv_reserve_sized(&r, 6500000, 12000000, 12000000, 0.10);
+	assert_true(r.runtime_ns == 7150000);
+	assert_true(r.deadline_ns == 12000000 && r.period_ns == 12000000);
+	assert_int_equal(CPU_COUNT(&r.cpus), 0);
+	rtv_reserve_sized(&r, 9000000, 9500000, 10000000, 0.10);
+	assert_true(r.runtime_ns == 9500000);
+	rtv_reserve_sized(&r, 13500000, 14000000, 14000000, 0);
+	assert_true(r.runtime_ns == 13500000);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -713,6 +730,7 @@ int main(void)
 		T(test_cgroup_v2),
 		T(test_cgroup_v1_fake),
 		T(test_cgroup_v1_real),
+		cmocka_unit_test(test_sized),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
