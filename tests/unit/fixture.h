@@ -1,5 +1,6 @@
-/* What unit tests on fake trees share: a fresh temporary directory, files
- * written into it, and its removal. Header-only; include after the system
+/* What unit tests share: for fake trees a fresh temporary directory, files
+ * written into it, and its removal; for histograms a new empty one and
+ * samples recorded into it. Header-only; include after the system
  * headers and cmocka.h (the writers assert). */
 #ifndef RTV_TESTS_FIXTURE_H
 #define RTV_TESTS_FIXTURE_H
@@ -11,6 +12,8 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include "stats/hist.h"
 
 /* Make /tmp/rtvnet-test-<tag>.XXXXXX; 0 or -1. */
 static inline int rtv_test_mkdtemp(char *buf, size_t len, const char *tag)
@@ -89,6 +92,24 @@ static inline int rtv_test_tree_teardown(void **state)
 	rtv_test_rmtree(t->root);
 	free(t);
 	return 0;
+}
+
+/* A new empty histogram on the heap (free it); fails the test when out of
+ * memory. */
+static inline struct rtv_hist *rtv_test_hist_new(void)
+{
+	struct rtv_hist *h = malloc(sizeof(*h));
+
+	assert_non_null(h);
+	rtv_hist_init(h);
+	return h;
+}
+
+/* Record ns into h n times. */
+static inline void rtv_test_hist_record(struct rtv_hist *h, int64_t ns, int n)
+{
+	while (n-- > 0)
+		rtv_hist_record(h, ns);
 }
 
 #endif

@@ -15,6 +15,8 @@
 #include "stats/hist.h"
 #include "util/json.h"
 
+#include "fixture.h"
+
 /* h as rtv_hist_json(h, per_unit) dumps it, compact; the caller frees it. */
 static char *dump(const struct rtv_hist *h, double per_unit)
 {
@@ -37,27 +39,13 @@ static void expect(const struct rtv_hist *h, double per_unit, const char *want)
 	free(s);
 }
 
-static struct rtv_hist *new_hist(void)
-{
-	struct rtv_hist *h = malloc(sizeof(*h));
-
-	assert_non_null(h);
-	rtv_hist_init(h);
-	return h;
-}
-
-static void record_n(struct rtv_hist *h, int64_t ns, int n)
-{
-	while (n-- > 0)
-		rtv_hist_record(h, ns);
-}
 
 static void test_empty(void **state)
 {
 	static const char want[] =
 		"{\"count\":0,\"mean\":null,\"sd\":null,\"min\":null,\"p50\":null,"
 		"\"p90\":null,\"p99\":null,\"p999\":null,\"p9999\":null,\"max\":null}";
-	struct rtv_hist *h = new_hist();
+	struct rtv_hist *h = rtv_test_hist_new();
 
 	(void)state;
 	expect(h, 1000, want);
@@ -74,12 +62,12 @@ static void test_empty(void **state)
  * the 999th (1 ms), p99.99 the 1000th (5 ms). */
 static void test_us(void **state)
 {
-	struct rtv_hist *h = new_hist();
+	struct rtv_hist *h = rtv_test_hist_new();
 
 	(void)state;
-	record_n(h, 10000, 990);
-	record_n(h, 1000000, 9);
-	record_n(h, 5000000, 1);
+	rtv_test_hist_record(h, 10000, 990);
+	rtv_test_hist_record(h, 1000000, 9);
+	rtv_test_hist_record(h, 5000000, 1);
 	expect(h, 1000,
 	       "{\"count\":1000,\"mean\":23.9,\"sd\":183.106,\"min\":10,\"p50\":10.016,"
 	       "\"p90\":10.016,\"p99\":10.016,\"p999\":1001.472,\"p9999\":4997.12,\"max\":5000}");
@@ -96,13 +84,13 @@ static void test_us(void **state)
  * (1.001); 1.2e6's midpoint 1200128 is clamped to the max. */
 static void test_periods(void **state)
 {
-	struct rtv_hist *h = new_hist();
+	struct rtv_hist *h = rtv_test_hist_new();
 
 	(void)state;
-	record_n(h, 250000, 50);
-	record_n(h, 500000, 45);
-	record_n(h, 1000000, 4);
-	record_n(h, 1200000, 1);
+	rtv_test_hist_record(h, 250000, 50);
+	rtv_test_hist_record(h, 500000, 45);
+	rtv_test_hist_record(h, 1000000, 4);
+	rtv_test_hist_record(h, 1200000, 1);
 	expect(h, 1e6,
 	       "{\"count\":100,\"mean\":0.402,\"sd\":0.191,\"min\":0.25,\"p50\":0.25,"
 	       "\"p90\":0.501,\"p99\":1.001,\"p999\":1.2,\"p9999\":1.2,\"max\":1.2}");
@@ -113,7 +101,7 @@ static void test_periods(void **state)
  * samples gives min, among the overflow samples max. */
 static void test_outside(void **state)
 {
-	struct rtv_hist *h = new_hist();
+	struct rtv_hist *h = rtv_test_hist_new();
 
 	(void)state;
 	rtv_hist_record(h, 50);
@@ -127,7 +115,7 @@ static void test_outside(void **state)
 
 static void test_bad_unit(void **state)
 {
-	struct rtv_hist *h = new_hist();
+	struct rtv_hist *h = rtv_test_hist_new();
 
 	(void)state;
 	rtv_hist_record(h, 1000);

@@ -17,6 +17,8 @@
 #include "report/svg.h"
 #include "stats/hist.h"
 
+#include "fixture.h"
+
 /* Write the picture into a temporary file and return its text (free it). */
 static char *render(const char *title, const struct rtv_svg_series *s, int n)
 {
@@ -356,20 +358,6 @@ static int curve_points(const char *doc, int k, double *x, double *y, int max)
 	return n;
 }
 
-static struct rtv_hist *new_hist(void)
-{
-	struct rtv_hist *h = malloc(sizeof(*h));
-
-	assert_non_null(h);
-	rtv_hist_init(h);
-	return h;
-}
-
-static void record_n(struct rtv_hist *h, int64_t ns, int n)
-{
-	while (n-- > 0)
-		rtv_hist_record(h, ns);
-}
 
 static const struct rtv_svg_axis us = { "latency (\u00b5s)", 1000 };
 
@@ -380,7 +368,7 @@ static const struct rtv_svg_axis us = { "latency (\u00b5s)", 1000 };
  * to log10(100000) = 5 decades of 1 / (1 - p): 112 px a decade. */
 static void test_pct_document(void **state)
 {
-	struct rtv_hist *a = new_hist(), *b = new_hist(), *e = new_hist();
+	struct rtv_hist *a = rtv_test_hist_new(), *b = rtv_test_hist_new(), *e = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { a, b, e };
 	const char *names[] = { "napi <&> \"threaded\"", "busy", "empty" };
 	double x[400], y[400];
@@ -388,10 +376,10 @@ static void test_pct_document(void **state)
 	int n, i, k;
 
 	(void)state;
-	record_n(a, 10000, 900);
-	record_n(a, 100000, 90);
-	record_n(a, 500000, 9);
-	record_n(a, 1000000, 1);
+	rtv_test_hist_record(a, 10000, 900);
+	rtv_test_hist_record(a, 100000, 90);
+	rtv_test_hist_record(a, 500000, 9);
+	rtv_test_hist_record(a, 1000000, 1);
 	for (i = 0; i < 100000; i++)
 		rtv_hist_record(b, 20000 + (i % 80001));
 	doc = render_hist(rtv_svg_hist_percentiles, "tail <&>", &us, names, h, 3, 0, NULL);
@@ -456,15 +444,15 @@ static void test_pct_document(void **state)
  * one point, at the left edge. */
 static void test_pct_few(void **state)
 {
-	struct rtv_hist *a = new_hist(), *b = new_hist();
+	struct rtv_hist *a = rtv_test_hist_new(), *b = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { a, b };
 	double x[64], y[64];
 	char *doc;
 	int n;
 
 	(void)state;
-	record_n(a, 1000, 5);
-	record_n(a, 100000, 5);
+	rtv_test_hist_record(a, 1000, 5);
+	rtv_test_hist_record(a, 100000, 5);
 	rtv_hist_record(b, 10000);
 	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, NULL, h, 2, 0, NULL);
 	assert_int_equal(count(doc, ">99.99</text>"), 1);
@@ -492,13 +480,13 @@ static void test_pct_few(void **state)
  * spanning it. */
 static void test_pct_mark(void **state)
 {
-	struct rtv_hist *a = new_hist();
+	struct rtv_hist *a = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { a };
 	const char *names[] = { "a" };
 	char *doc;
 
 	(void)state;
-	record_n(a, 10000, 99);
+	rtv_test_hist_record(a, 10000, 99);
 	rtv_hist_record(a, 1000000);
 	/* 10 .. 1000 us, the mark at 100 us halfway up */
 	doc = render_hist(rtv_svg_hist_percentiles, NULL, &us, names, h, 1, 100, "1 <ms>");
@@ -530,7 +518,7 @@ static void test_pct_mark(void **state)
 static void test_hist_cdf_same(void **state)
 {
 	static double x[1024], yv[1024];
-	struct rtv_hist *a = new_hist(), *e = new_hist();
+	struct rtv_hist *a = rtv_test_hist_new(), *e = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { a, e };
 	const char *names[] = { "a & b", "empty" };
 	struct rtv_svg_series s[2] = { { "a & b", x, yv, 0 }, { "empty", NULL, NULL, 0 } };
@@ -560,7 +548,7 @@ static void test_hist_cdf_same(void **state)
  * middle. */
 static void test_hist_cdf_unit(void **state)
 {
-	struct rtv_hist *a = new_hist();
+	struct rtv_hist *a = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { a };
 	const char *names[] = { "task" };
 	const struct rtv_svg_axis periods = { "response / period", 1e6 };
@@ -569,8 +557,8 @@ static void test_hist_cdf_unit(void **state)
 	int n;
 
 	(void)state;
-	record_n(a, 250000, 50);
-	record_n(a, 500000, 49);
+	rtv_test_hist_record(a, 250000, 50);
+	rtv_test_hist_record(a, 500000, 49);
 	rtv_hist_record(a, 1200000);
 	doc = render_hist(rtv_svg_hist_cdf, NULL, &periods, names, h, 1, 1, "deadline");
 	assert_int_equal(count(doc, ">response / period</text>"), 1);
@@ -593,7 +581,7 @@ static void test_hist_cdf_unit(void **state)
 
 static void test_hist_empty(void **state)
 {
-	struct rtv_hist *e = new_hist();
+	struct rtv_hist *e = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { e };
 	char *doc;
 
@@ -616,7 +604,7 @@ static void test_hist_empty(void **state)
 static void test_hist_errors(void **state)
 {
 	static const hist_picture fns[] = { rtv_svg_hist_cdf, rtv_svg_hist_percentiles };
-	struct rtv_hist *a = new_hist();
+	struct rtv_hist *a = rtv_test_hist_new();
 	const struct rtv_hist *h[] = { a }, *hnull[] = { a, NULL };
 	const struct rtv_svg_axis zero = { "x", 0 }, neg = { "x", -1 }, nan_unit = { "x", NAN },
 				  inf_unit = { "x", INFINITY };
@@ -625,7 +613,7 @@ static void test_hist_errors(void **state)
 	FILE *f;
 
 	(void)state;
-	record_n(a, 10000, 10);
+	rtv_test_hist_record(a, 10000, 10);
 	for (i = 0; i < 2; i++) {
 		assert_int_equal(fns[i](NULL, "t", &us, NULL, h, 1, 0, NULL), -EINVAL);
 		f = tmpfile();
