@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,19 +35,24 @@ static int set_new(json_t *obj, const char *key, json_t *val)
 	return 0;
 }
 
-int rtv_json_set_num(json_t *obj, const char *key, double v)
+json_t *rtv_json_num(double v)
 {
 	double r;
 
 	if (!isfinite(v))
-		return set_new(obj, key, json_null());
+		return json_null();
 	/* rounded to 3 decimals, half away from zero; from 1e15 on a double
 	 * has no thousandths left to round */
 	r = fabs(v) < 1e15 ? round(v * 1000.0) / 1000.0 : v;
 	/* integral values below 2^53 are exact as integers; -0.0 becomes 0 */
 	if (r == floor(r) && fabs(r) < 9007199254740992.0)
-		return set_new(obj, key, json_integer((json_int_t)r));
-	return set_new(obj, key, json_real(r));
+		return json_integer((json_int_t)r);
+	return json_real(r);
+}
+
+int rtv_json_set_num(json_t *obj, const char *key, double v)
+{
+	return set_new(obj, key, rtv_json_num(v));
 }
 
 int rtv_json_set_int(json_t *obj, const char *key, int64_t v)
@@ -246,6 +252,37 @@ fail:
 	free(cmdline);
 	json_decref(meta);
 	return NULL;
+}
+
+json_t *rtv_json_doc(json_t *meta, json_t *config, ...)
+{
+	json_t *root = json_object();
+	bool ok = root && meta && config;
+	const char *key;
+	va_list ap;
+
+	if (root) {
+		json_object_set_new(root, "meta", meta);
+		json_object_set_new(root, "config", config);
+	} else {
+		json_decref(meta);
+		json_decref(config);
+	}
+	va_start(ap, config);
+	while ((key = va_arg(ap, const char *))) {
+		json_t *v = va_arg(ap, json_t *);
+
+		if (!root)
+			json_decref(v);
+		else if (json_object_set_new(root, key, v)) /* takes v, or fails on NULL */
+			ok = false;
+	}
+	va_end(ap);
+	if (!ok) {
+		json_decref(root);
+		return NULL;
+	}
+	return root;
 }
 
 /* Create path's parent directory when it is missing; one level only. */

@@ -24,6 +24,9 @@
  * -ENOMEM. */
 int rtv_json_set_num(json_t *obj, const char *key, double v);
 
+/* The same value as a new JSON number (or null), for arrays and nesting. */
+json_t *rtv_json_num(double v);
+
 /* obj[key] = v as an integer. Returns 0 or -errno as above. */
 int rtv_json_set_int(json_t *obj, const char *key, int64_t v);
 
@@ -45,6 +48,12 @@ int rtv_json_time_format(int64_t realtime_ns, char *buf, size_t len);
  * when out of memory. */
 json_t *rtv_json_meta_new(int argc, char **argv, int64_t start_realtime_ns,
 			  int64_t end_realtime_ns);
+
+/* A results document, {"meta": meta, "config": config, key: value, ...},
+ * the pairs after config ending at a NULL key. Takes the reference to meta,
+ * config and every value whatever happens (each may be NULL, when out of
+ * memory: then the document is). NULL when out of memory. */
+json_t *rtv_json_doc(json_t *meta, json_t *config, ...);
 
 /* Write root to path atomically: dump to "<path>.tmp", fsync, rename over
  * path. Creates the parent directory (one level, mode 0755) when missing.

@@ -313,9 +313,35 @@ static void test_write_file(void **state)
 	json_decref(root);
 }
 
+/* A results document: keys in order, every reference taken, NULL when a
+ * part is missing (out of memory). */
+static void test_doc(void **state)
+{
+	json_t *v = json_integer(7), *doc;
+	char *text;
+
+	(void)state;
+	json_incref(v); /* one reference is the document's */
+	doc = rtv_json_doc(json_object(), json_object(), "runs", json_array(), "x", v, NULL);
+	assert_non_null(doc);
+	text = json_dumps(doc, JSON_PRESERVE_ORDER | JSON_COMPACT);
+	assert_string_equal(text, "{\"meta\":{},\"config\":{},\"runs\":[],\"x\":7}");
+	free(text);
+	assert_int_equal(v->refcount, 2);
+	json_decref(doc);
+	assert_int_equal(v->refcount, 1);
+	/* a missing part: NULL, and the others' references dropped */
+	assert_null(rtv_json_doc(json_object(), json_object(), "runs", NULL, "x", json_incref(v),
+				 NULL));
+	assert_null(rtv_json_doc(NULL, json_object(), "x", json_incref(v), NULL));
+	assert_int_equal(v->refcount, 1);
+	json_decref(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_doc),
 		cmocka_unit_test(test_set_str),
 		cmocka_unit_test(test_set_num),
 		cmocka_unit_test(test_set_int),
