@@ -14,7 +14,8 @@ bash bench/bench_netrt.sh "$RTVNET"
 echo; echo "== bench_stream: rtvnet stream vs iperf3 on one veth pair"
 bash bench/bench_stream.sh "$RTVNET"
 echo; echo "== bench_compare: the phenomenon and the cure (rtvnet compare, 3 repeats)"
-"$RTVNET" compare --methods vanilla,dedicated --repeats 3 --duration 15s --json "results/bench-compare.json" | tail -4
+"$RTVNET" compare --methods vanilla,dedicated --repeats 3 --duration 15s --json "results/bench-compare.json" |
+	sed -n '/^Expected effects/,$p'
 echo; echo "== bench_rxpath: separate, busypoll, hybrid against prio and dedicated (one interleaved run)"
 bash bench/bench_rxpath.sh "$RTVNET"
 echo; echo "== bench_taskset: rtvnet taskset run vs rt-app 1.0 on the same taskset (interleaved, 5 repeats)"; bash bench/bench_taskset.sh "$RTVNET" 5 8

@@ -104,6 +104,10 @@ int rtv_cli_host_lock(void);
  * and prints the error and returns 2 on bad input. */
 int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
 		  int *nargs, bool *done);
+/* The same for a command that takes options only: an argument is a usage
+ * error ("takes no arguments, got 'x'"). */
+int rtv_cli_parse_noargs(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
+			 bool *done);
 
 /* A command with sub-words: the mode argv[1] names, whose function then gets
  * argc - 1, argv + 1. NULL when there is none to run, with *ret 0 when -h

@@ -141,18 +141,23 @@ const struct rtv_cmd_mode cmd_apply_modes[] = {
 };
 
 /* Check METHOD and the devices and fill cfg; 0 or RTV_EXIT_USAGE. */
-static int apply_cfg(int nargs, char **argv, int ncpus, const struct rtv_method **m,
+static int apply_cfg(int nargs, char **argv, int ncpus, struct rtv_combo *m,
 		     struct rtv_method_cfg *cfg)
 {
+	char err[256];
+
 	if (nargs != 1) {
 		rtv_cli_error(nargs ? "takes one METHOD, got %d arguments" : "METHOD missing (%d given)",
 			      nargs);
 		return RTV_EXIT_USAGE;
 	}
-	*m = rtv_method_find(argv[1]);
-	if (!*m || !(*m)->host) {
-		rtv_cli_error("method '%s' %s: apply takes separate, busypoll or hybrid", argv[1],
-			      *m ? "acts on the testbed's processes only" : "is unknown");
+	if (rtv_combo_parse(argv[1], m, err, sizeof(err)) < 0 || !rtv_combo_host(m)) {
+		bool known = rtv_method_find(argv[1]) != NULL;
+
+		rtv_cli_error("method '%s' %s: apply takes a method that sets the receive path "
+			      "(separate, busypoll or hybrid)", argv[1],
+			      known ? "acts on the testbed's processes only" :
+			      strchr(argv[1], '+') ? err : "is unknown");
 		return RTV_EXIT_USAGE;
 	}
 	if (!opt.rt_list) {
@@ -192,14 +197,14 @@ static void apply_hold(struct rtv_method_run *run)
 }
 
 /* Set the method up, hold it, undo it: RTV_EXIT_OK or RTV_EXIT_FAIL. */
-static int apply_run(const struct rtv_method *m, const struct rtv_method_cfg *cfg)
+static int apply_run(const struct rtv_combo *m, const struct rtv_method_cfg *cfg)
 {
 	struct rtv_method_run run = { .rx = NULL };
 	char devs[600], list[256];
 	int err, ret = RTV_EXIT_FAIL;
 	size_t mark = rtv_journal_mark();
 
-	err = m->setup(cfg, NULL, &run);
+	err = rtv_combo_setup(m, cfg, NULL, &run);
 	if (err < 0) {
 		rtv_cli_error("%s failed: %s; undoing what was done", m->name, strerror(-err));
 		goto undo;
@@ -233,7 +238,7 @@ int cmd_apply(int argc, char **argv)
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN), nargs, err;
 	struct rtv_method_cfg cfg = { 0 };
-	const struct rtv_method *m = NULL;
+	struct rtv_combo m;
 	struct rtv_rx_plan *plan = NULL;
 	char why[256];
 	int ret = RTV_EXIT_FAIL;
@@ -250,24 +255,22 @@ int cmd_apply(int argc, char **argv)
 	plan = malloc(sizeof(*plan));
 	if (!plan)
 		return RTV_EXIT_FAIL;
-	err = rtv_rx_plan(&cfg, (enum rtv_rx_mode)(m == &rtv_method_separate ? RTV_RX_SEPARATE :
-				m == &rtv_method_busypoll ? RTV_RX_BUSYPOLL : RTV_RX_HYBRID),
-			  plan, why, sizeof(why));
+	err = rtv_rx_plan(&cfg, m.rx, plan, why, sizeof(why));
 	if (err < 0) {
-		rtv_cli_error("%s cannot apply: %s; nothing was changed", m->name, why);
+		rtv_cli_error("%s cannot apply: %s; nothing was changed", m.name, why);
 		ret = err == -ENODEV || err == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
 		goto out;
 	}
 	if (opt.dry) {
-		print_plan(m->name, plan);
+		print_plan(m.name, plan);
 		printf("dry run: nothing was changed\n");
 		ret = RTV_EXIT_OK;
 		goto out;
 	}
 	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
 		goto out;
-	print_plan(m->name, plan);
-	ret = apply_run(m, &cfg);
+	print_plan(m.name, plan);
+	ret = apply_run(&m, &cfg);
 out:
 	free(plan);
 	return ret;
@@ -305,18 +308,14 @@ const struct rtv_cmd_mode cmd_status_modes[] = {
 int cmd_status(int argc, char **argv)
 {
 	char desc[600], line[4200];
-	int nargs, err, run = 0, kept = 0;
+	int err, run = 0, kept = 0;
 	bool done;
 	pid_t pid;
 	FILE *f;
 
-	err = rtv_cli_parse(no_opts, cmd_status_modes[0].usage, argc, argv, &nargs, &done);
+	err = rtv_cli_parse_noargs(no_opts, cmd_status_modes[0].usage, argc, argv, &done);
 	if (err || done)
 		return err;
-	if (nargs) {
-		rtv_cli_error("takes no arguments");
-		return RTV_EXIT_USAGE;
-	}
 	pid = running_apply(desc, sizeof(desc));
 	if (pid)
 		printf("applied: %s (rtvnet apply, pid %d)\n", desc, pid);

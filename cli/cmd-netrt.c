@@ -193,16 +193,12 @@ static int netrt_server(int argc, char **argv)
 	long long port;
 	struct rtv_netrt_server_cfg cfg;
 	struct rtv_netrt_server_stats st = { 0 };
-	int nargs, err, fd, policy, prio;
+	int err, fd, policy, prio;
 	bool done;
 
-	err = rtv_cli_parse(server_opts, server_usage, argc, argv, &nargs, &done);
+	err = rtv_cli_parse_noargs(server_opts, server_usage, argc, argv, &done);
 	if (err || done)
 		return err;
-	if (nargs) {
-		rtv_cli_error("unexpected argument '%s'", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
 	bind_addr = server_opt.bind_addr;
 	port = server_opt.port;
 	err = sched_check(so, &policy, &prio);
@@ -324,48 +320,30 @@ static json_t *client_json(int argc, char **argv, const struct rtv_netrt_client_
 			   const struct rtv_netrt_result *r, json_t *rtt, json_t *svc,
 			   int64_t start_rt, int64_t end_rt, bool interrupted)
 {
-	json_t *root = json_object(), *meta, *c = json_object(), *res = json_object();
-	int err = 0;
+	json_t *c = json_object(), *res = json_object();
 
-	meta = rtv_json_meta_new(argc, argv, start_rt, end_rt);
-	if (!root || !meta || !c || !res)
-		goto fail;
-	err |= rtv_json_set_str(c, "target", cfg->addr);
-	err |= rtv_json_set_int(c, "port", cfg->port);
-	err |= rtv_json_set_int(c, "size", (int64_t)cfg->payload);
-	err |= rtv_json_set_num(c, "interval_min_us", (double)cfg->interval.min_ns / 1e3);
-	err |= rtv_json_set_num(c, "interval_max_us", (double)cfg->interval.max_ns / 1e3);
-	err |= rtv_json_set_str(c, "dist", rtv_dist_name(cfg->interval.dist));
-	err |= rtv_json_set_num(c, "duration_s", cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
-	err |= rtv_json_set_num(c, "count", cfg->count ? (double)cfg->count : NAN);
-	err |= rtv_json_set_num(c, "warmup_s", (double)cfg->warmup_ns / 1e9);
-	err |= rtv_json_set_num(c, "timeout_ms", (double)cfg->timeout_ns / 1e6);
-	err |= rtv_json_set_int(c, "seed", (int64_t)cfg->seed);
-	err |= rtv_json_set_num(c, "spin_us", (double)cfg->spin_ns / 1e3);
-	err |= rtv_json_set_int(res, "sent", (int64_t)r->sent);
-	err |= rtv_json_set_int(res, "received", (int64_t)r->received);
-	err |= rtv_json_set_int(res, "lost", (int64_t)r->lost);
-	err |= rtv_json_set_int(res, "late", (int64_t)r->late);
-	err |= rtv_json_set_int(res, "warmup", (int64_t)r->warmup);
-	err |= rtv_json_set_int(res, "stray", (int64_t)r->stray);
-	err |= json_object_set_new(res, "interrupted", json_boolean(interrupted));
-	err |= json_object_set(res, "rtt_us", rtt);
-	err |= json_object_set(res, "service_us", svc);
-	err |= json_object_set_new(root, "meta", meta);
-	meta = NULL;
-	err |= json_object_set_new(root, "config", c);
-	c = NULL;
-	err |= json_object_set_new(root, "result", res);
-	res = NULL;
-	if (err)
-		goto fail;
-	return root;
-fail:
-	json_decref(meta);
-	json_decref(c);
-	json_decref(res);
-	json_decref(root);
-	return NULL;
+	rtv_json_set_str(c, "target", cfg->addr);
+	rtv_json_set_int(c, "port", cfg->port);
+	rtv_json_set_int(c, "size", (int64_t)cfg->payload);
+	rtv_json_set_num(c, "interval_min_us", (double)cfg->interval.min_ns / 1e3);
+	rtv_json_set_num(c, "interval_max_us", (double)cfg->interval.max_ns / 1e3);
+	rtv_json_set_str(c, "dist", rtv_dist_name(cfg->interval.dist));
+	rtv_json_set_num(c, "duration_s", cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
+	rtv_json_set_num(c, "count", cfg->count ? (double)cfg->count : NAN);
+	rtv_json_set_num(c, "warmup_s", (double)cfg->warmup_ns / 1e9);
+	rtv_json_set_num(c, "timeout_ms", (double)cfg->timeout_ns / 1e6);
+	rtv_json_set_int(c, "seed", (int64_t)cfg->seed);
+	rtv_json_set_num(c, "spin_us", (double)cfg->spin_ns / 1e3);
+	rtv_json_set_int(res, "sent", (int64_t)r->sent);
+	rtv_json_set_int(res, "received", (int64_t)r->received);
+	rtv_json_set_int(res, "lost", (int64_t)r->lost);
+	rtv_json_set_int(res, "late", (int64_t)r->late);
+	rtv_json_set_int(res, "warmup", (int64_t)r->warmup);
+	rtv_json_set_int(res, "stray", (int64_t)r->stray);
+	json_object_set_new(res, "interrupted", json_boolean(interrupted));
+	json_object_set(res, "rtt_us", rtt);
+	json_object_set(res, "service_us", svc);
+	return rtv_json_doc(rtv_json_meta_new(argc, argv, start_rt, end_rt), c, "result", res, NULL);
 }
 
 /* Check the client's options that depend on each other and fill cfg, policy
@@ -480,16 +458,12 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 	struct rtv_netrt_client_cfg cfg;
 	struct rtv_netrt_result *res = NULL;
 	int64_t start_rt, end_rt;
-	int nargs, err, policy, prio, ret = RTV_EXIT_FAIL;
+	int err, policy, prio, ret = RTV_EXIT_FAIL;
 	bool done;
 
-	err = rtv_cli_parse(client_opts, client_usage, argc, argv, &nargs, &done);
+	err = rtv_cli_parse_noargs(client_opts, client_usage, argc, argv, &done);
 	if (err || done)
 		return err;
-	if (nargs) {
-		rtv_cli_error("unexpected argument '%s'", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
 	err = client_cfg(&cfg, &policy, &prio);
 	if (err)
 		return err;

@@ -319,17 +319,13 @@ int cmd_reserve(int argc, char **argv)
 	struct rtv_cgroups cg = { 0 };
 	struct rtv_reserve_admission adm;
 	char what[512];
-	int nargs, e, n = 0;
+	int e, n = 0;
 	size_t mark;
 	bool done;
 
-	e = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
+	e = rtv_cli_parse_noargs(opts, usage_str, argc, argv, &done);
 	if (e || done)
 		return e;
-	if (nargs) {
-		rtv_cli_error("takes no arguments, got '%s'", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
 	e = reserve_check_options();
 	if (!e)
 		e = reserve_params(&r);

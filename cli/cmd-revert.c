@@ -17,16 +17,12 @@ const struct rtv_cmd_mode cmd_revert_modes[] = {
 
 int cmd_revert(int argc, char **argv)
 {
-	int nargs, err;
+	int err;
 	bool done;
 
-	err = rtv_cli_parse(no_opts, cmd_revert_modes[0].usage, argc, argv, &nargs, &done);
+	err = rtv_cli_parse_noargs(no_opts, cmd_revert_modes[0].usage, argc, argv, &done);
 	if (err || done)
 		return err;
-	if (nargs) {
-		rtv_cli_error("takes no arguments");
-		return RTV_EXIT_USAGE;
-	}
 	err = rtv_cli_stop_apply();
 	if (err < 0) {
 		rtv_cli_error("a running 'rtvnet apply' did not stop: %s", strerror(-err));

@@ -196,50 +196,28 @@ static json_t *stream_json(int argc, char **argv, const struct rtv_stream_cfg *c
 			   const struct rtv_stream_result *r, json_t *intervals, int64_t start_rt,
 			   int64_t end_rt, bool interrupted)
 {
-	json_t *root = json_object(), *meta, *c = json_object(), *t = json_object();
-	int err = 0;
+	json_t *c = json_object(), *t = json_object();
 
-	meta = rtv_json_meta_new(argc, argv, start_rt, end_rt);
-	if (!root || !meta || !c || !t || !intervals)
-		goto fail;
-	err |= rtv_json_set_str(c, "mode", sink ? "sink" : "source");
-	err |= rtv_json_set_str(c, "proto", cfg->proto == IPPROTO_UDP ? "udp" : "tcp");
-	err |= rtv_json_set_str(c, sink ? "bind" : "target", cfg->addr);
-	err |= rtv_json_set_int(c, "port", cfg->port);
-	err |= rtv_json_set_int(c, "size", (int64_t)cfg->msg_size);
+	rtv_json_set_str(c, "mode", sink ? "sink" : "source");
+	rtv_json_set_str(c, "proto", cfg->proto == IPPROTO_UDP ? "udp" : "tcp");
+	rtv_json_set_str(c, sink ? "bind" : "target", cfg->addr);
+	rtv_json_set_int(c, "port", cfg->port);
+	rtv_json_set_int(c, "size", (int64_t)cfg->msg_size);
 	if (!sink && cfg->proto == IPPROTO_UDP)
-		err |= rtv_json_set_num(c, "rate_bit_s",
-					cfg->rate_bit_s > 0 ? cfg->rate_bit_s : NAN);
-	err |= rtv_json_set_num(c, "duration_s",
-				cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
-	err |= rtv_json_set_num(c, "interval_s", (double)cfg->interval_ns / 1e9);
-	err |= rtv_json_set_int(t, "bytes", (int64_t)r->bytes);
-	err |= rtv_json_set_num(t, "seconds", (double)(r->end_ns - r->start_ns) / 1e9);
-	err |= rtv_json_set_num(t, "gbit_s", rtv_stream_gbit_s(r));
+		rtv_json_set_num(c, "rate_bit_s", cfg->rate_bit_s > 0 ? cfg->rate_bit_s : NAN);
+	rtv_json_set_num(c, "duration_s", cfg->duration_ns ? (double)cfg->duration_ns / 1e9 : NAN);
+	rtv_json_set_num(c, "interval_s", (double)cfg->interval_ns / 1e9);
+	rtv_json_set_int(t, "bytes", (int64_t)r->bytes);
+	rtv_json_set_num(t, "seconds", (double)(r->end_ns - r->start_ns) / 1e9);
+	rtv_json_set_num(t, "gbit_s", rtv_stream_gbit_s(r));
 	if (cfg->proto == IPPROTO_UDP) {
-		err |= rtv_json_set_int(t, "datagrams", (int64_t)r->datagrams);
+		rtv_json_set_int(t, "datagrams", (int64_t)r->datagrams);
 		if (sink)
-			err |= rtv_json_set_int(t, "lost", (int64_t)r->lost);
+			rtv_json_set_int(t, "lost", (int64_t)r->lost);
 	}
-	err |= json_object_set_new(t, "interrupted", json_boolean(interrupted));
-	err |= json_object_set_new(root, "meta", meta);
-	meta = NULL;
-	err |= json_object_set_new(root, "config", c);
-	c = NULL;
-	err |= json_object_set_new(root, "intervals", intervals);
-	intervals = NULL;
-	err |= json_object_set_new(root, "total", t);
-	t = NULL;
-	if (err)
-		goto fail;
-	return root;
-fail:
-	json_decref(meta);
-	json_decref(c);
-	json_decref(t);
-	json_decref(intervals);
-	json_decref(root);
-	return NULL;
+	json_object_set_new(t, "interrupted", json_boolean(interrupted));
+	return rtv_json_doc(rtv_json_meta_new(argc, argv, start_rt, end_rt), c, "intervals",
+			    intervals, "total", t, NULL);
 }
 
 /* Check the options that depend on each other and fill cfg; 0 or RTV_EXIT_USAGE. */
@@ -313,18 +291,13 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 	struct run_ctx ctx = { NULL, false };
 	json_t *root = NULL;
 	int64_t start_rt, end_rt;
-	int nargs, err, ret = RTV_EXIT_FAIL;
+	int err, ret = RTV_EXIT_FAIL;
 	char ep[INET6_ADDRSTRLEN + 64], dur[64];
 	bool done;
 
-	err = rtv_cli_parse(sink ? sink_opts : source_opts, sink ? sink_usage : source_usage, argc,
-			    argv, &nargs, &done);
+	err = rtv_cli_parse_noargs(sink ? sink_opts : source_opts, sink ? sink_usage : source_usage, argc, argv, &done);
 	if (err || done)
 		return err;
-	if (nargs) {
-		rtv_cli_error("unexpected argument '%s'", argv[1]);
-		return RTV_EXIT_USAGE;
-	}
 	err = stream_cfg(o, sink, &cfg);
 	if (err)
 		return err;

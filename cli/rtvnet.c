@@ -113,6 +113,20 @@ int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char 
 	return 0;
 }
 
+int rtv_cli_parse_noargs(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
+			 bool *done)
+{
+	int nargs, ret = rtv_cli_parse(opts, usage, argc, argv, &nargs, done);
+
+	if (ret || *done)
+		return ret;
+	if (nargs) {
+		rtv_cli_error("takes no arguments, got '%s'", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
+	return 0;
+}
+
 static void mode_usage(FILE *f, const struct rtv_cmd_mode *m)
 {
 	if (m->opts)

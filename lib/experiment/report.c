@@ -1,219 +1,481 @@
-/* compare's results: per-method summaries over repeats, and the JSON document. */
+/* An experiment's results: the JSON document, the text tables, the checks'
+ * lines and the pictures, all from the metric rows (stats/metric.h). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include "experiment/compare.h"
+#include "experiment/engine.h"
+#include "report/histjson.h"
+#include "report/svg.h"
 #include "util/json.h"
 
-static double us(int64_t ns)
+/* ---- JSON ---- */
+
+void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 {
-	return (double)ns / 1e3;
-}
+	const struct rtv_plan *p = &x->plan;
+	json_t *methods = json_array();
+	char buf[160];
 
-int rtv_compare_summarize(const struct rtv_compare *c, struct rtv_compare_summary *out, int max)
-{
-	int per = 1 + c->cfg.nmethods, n = 0;
-	double v[21][RTV_COMPARE_MAX_REPEATS];
-
-	for (int m = 0; m < per && n < max; m++, n++) {
-		struct rtv_compare_summary *s = &out[n];
-		int k = 0;
-
-		memset(s, 0, sizeof(*s));
-		rtv_hist_init(&s->rtt);
-		snprintf(s->method, sizeof(s->method), "%s",
-			 m ? c->cfg.methods[m - 1]->name : RTV_COMPARE_IDLE);
-		for (int i = m; i < c->done && k < RTV_COMPARE_MAX_REPEATS; i += per) {
-			const struct rtv_compare_run *r = &c->runs[i];
-			const struct rtv_hist *h = &r->rt.rtt;
-
-			if (r->status)
-				continue;
-			rtv_hist_merge(&s->rtt, h);
-			v[0][k] = rtv_hist_mean_ns(h) / 1e3;
-			v[1][k] = us(rtv_hist_percentile(h, 50));
-			v[2][k] = us(rtv_hist_percentile(h, 99));
-			v[3][k] = us(rtv_hist_percentile(h, 99.9));
-			v[4][k] = us(h->max_ns);
-			v[5][k] = rtv_hist_sd_ns(h) / 1e3;
-			v[6][k] = 100.0 * rtv_hist_fraction_above(h, 1000000);
-			v[7][k] = r->stream_gbit_s;
-			v[8][k] = r->cpu.busy_pct;
-			v[9][k] = r->cpu.softirq_pct;
-			v[10][k] = r->cpu.kthread_pct;
-			v[11][k] = r->cpu.foreign_pct;
-			v[12][k] = r->poller_load_cpu_pct;
-			v[13][k] = r->poller_idle_cpu_pct;
-			v[14][k] = c->rapl ? r->energy_j : r->energy_est_j;
-			v[15][k] = r->rt_net_rx_per_s;
-			v[17][k] = r->rt_napi_path_pct;
-			v[18][k] = r->rt_polls_softirq_pct;
-			v[19][k] = r->rt_polls_poller_pct;
-			v[20][k] = r->rt_polls_kthread_pct;
-			v[16][k] = (double)r->wakeups / ((double)c->cfg.duration_ns / 1e9);
-			s->disturbed += r->disturbed;
-			k++;
-		}
-		s->nruns = k;
-		rtv_summary_of(v[0], k, &s->mean_us);
-		rtv_summary_of(v[1], k, &s->p50_us);
-		rtv_summary_of(v[2], k, &s->p99_us);
-		rtv_summary_of(v[3], k, &s->p999_us);
-		rtv_summary_of(v[4], k, &s->max_us);
-		rtv_summary_of(v[5], k, &s->sd_us);
-		rtv_summary_of(v[6], k, &s->over_1ms_pct);
-		rtv_summary_of(v[7], k, &s->gbit_s);
-		rtv_summary_of(v[8], k, &s->cpu_pct);
-		rtv_summary_of(v[9], k, &s->softirq_pct);
-		rtv_summary_of(v[10], k, &s->kthread_pct);
-		rtv_summary_of(v[11], k, &s->foreign_pct);
-		rtv_summary_of(v[12], k, &s->poller_load_cpu_pct);
-		rtv_summary_of(v[13], k, &s->poller_idle_cpu_pct);
-		rtv_summary_of(v[14], k, &s->energy_j);
-		rtv_summary_of(v[15], k, &s->rt_net_rx_per_s);
-		rtv_summary_of(v[16], k, &s->wakeups_per_s);
-		rtv_summary_of(v[17], k, &s->napi_path_pct);
-		rtv_summary_of(v[18], k, &s->polls_softirq_pct);
-		rtv_summary_of(v[19], k, &s->polls_poller_pct);
-		rtv_summary_of(v[20], k, &s->polls_kthread_pct);
-	}
-	return n;
-}
-
-static void put_summary(json_t *o, const char *key, const struct rtv_summary *s)
-{
-	char k[64];
-
-	rtv_json_set_num(o, key, s->n ? s->mean : NAN);
-	snprintf(k, sizeof(k), "%s_min", key);
-	rtv_json_set_num(o, k, s->n ? s->min : NAN);
-	snprintf(k, sizeof(k), "%s_max", key);
-	rtv_json_set_num(o, k, s->n ? s->max : NAN);
-}
-
-json_t *rtv_compare_json(const struct rtv_compare *c, const struct rtv_compare_summary *s,
-			 int ns, json_t *meta)
-{
-	const struct rtv_compare_cfg *cfg = &c->cfg;
-	json_t *root = json_object(), *conf = json_object(), *runs = json_array(),
-	       *sum = json_array(), *methods = json_array();
-
-	json_object_set_new(root, "meta", meta);
-	for (int i = 0; i < cfg->nmethods; i++)
-		json_array_append_new(methods, json_string(cfg->methods[i]->name));
+	for (int i = 0; i < p->narms; i++)
+		if (p->arm[i].method.nparts)
+			json_array_append_new(methods, json_string(p->arm[i].name));
 	json_object_set_new(conf, "methods", methods);
-	rtv_json_set_int(conf, "repeats", cfg->repeats);
-	rtv_json_set_num(conf, "duration_s", (double)cfg->duration_ns / 1e9);
-	rtv_json_set_num(conf, "warmup_s", (double)cfg->warmup_ns / 1e9);
-	rtv_json_set_str(conf, "interval_dist", rtv_dist_name(cfg->interval.dist));
-	rtv_json_set_num(conf, "interval_min_us", (double)cfg->interval.min_ns / 1e3);
-	rtv_json_set_num(conf, "interval_max_us", (double)cfg->interval.max_ns / 1e3);
-	rtv_json_set_int(conf, "payload_bytes", (int64_t)cfg->payload);
-	rtv_json_set_int(conf, "streams", cfg->nstreams);
-	rtv_json_set_str(conf, "load", rtv_load_name(cfg->load));
-	rtv_json_set_int(conf, "rt_prio", cfg->mcfg.rt_prio);
-	rtv_json_set_int(conf, "seed", (int64_t)cfg->seed);
-	rtv_json_set_int(conf, "cgroup_version", c->cgroup_version);
-	if (c->dma_latency_held)
-		rtv_json_set_int(conf, "cpu_dma_latency_us", cfg->cpu_dma_latency_us);
+	rtv_json_set_int(conf, "repeats", p->repeats);
+	rtv_json_set_num(conf, "duration_s", (double)p->duration_ns / 1e9);
+	rtv_json_set_num(conf, "warmup_s", (double)p->warmup_ns / 1e9);
+	if (p->testbed != RTV_TESTBED_NONE)
+		rtv_json_set_int(conf, "streams", p->nstreams);
+	rtv_json_set_str(conf, "load", rtv_exp_load_name(x, true, buf, sizeof(buf)));
+	rtv_json_set_int(conf, "rt_prio", p->mcfg.rt_prio);
+	rtv_json_set_int(conf, "seed", (int64_t)p->seed);
+	if (x->cgroup_version)
+		rtv_json_set_int(conf, "cgroup_version", x->cgroup_version);
+	if (x->dma_latency_held)
+		rtv_json_set_int(conf, "cpu_dma_latency_us", p->cpu_dma_latency_us);
 	else
 		json_object_set_new(conf, "cpu_dma_latency_us", json_null());
-	rtv_json_set_str(conf, "cpuidle_driver", c->cpuidle_driver);
-	rtv_json_set_num(conf, "foreign_limit_pct", cfg->foreign_limit_pct);
-	rtv_json_set_num(conf, "idle_phase_s", (double)cfg->idle_phase_ns / 1e9);
-	if (c->rapl)
+	rtv_json_set_str(conf, "cpuidle_driver", x->cpuidle_driver);
+	rtv_json_set_num(conf, "foreign_limit_pct", p->foreign_limit_pct);
+	rtv_json_set_num(conf, "idle_phase_s", (double)p->idle_phase_ns / 1e9);
+	if (x->rapl) {
 		rtv_json_set_str(conf, "energy_source", "powercap RAPL packages");
-	else {
-		char model[160];
-
-		snprintf(model, sizeof(model), "estimate: no RAPL here; busy CPU-seconds x %g W per "
-			 "busy CPU", cfg->core_watts);
-		rtv_json_set_str(conf, "energy_source", model);
+	} else {
+		snprintf(buf, sizeof(buf), "estimate: no RAPL here; busy CPU-seconds x %g W per "
+			 "busy CPU", p->core_watts);
+		rtv_json_set_str(conf, "energy_source", buf);
 	}
-	json_object_set_new(root, "config", conf);
+	for (int i = 0; i < x->nprobes; i++)
+		if (x->probe[i].probe->config_json)
+			x->probe[i].probe->config_json(x->probe[i].cfg, conf);
+}
 
-	for (int i = 0; i < c->done; i++) {
-		const struct rtv_compare_run *r = &c->runs[i];
-		json_t *o = json_object(), *cpu = json_object(), *per = json_array();
+static const char *series_name(const struct rtv_exp *x, int s)
+{
+	const struct rtv_exp_probe *p = &x->probe[0];
 
-		rtv_json_set_str(o, "method", r->method);
-		rtv_json_set_str(o, "load", rtv_load_name(r->load));
-		rtv_json_set_int(o, "repeat", r->repeat);
-		if (r->status) {
-			rtv_json_set_str(o, "error", strerror(-r->status));
+	return p->probe->series_name ? p->probe->series_name(p->cfg, s) : "";
+}
+
+static json_t *runs_json(const struct rtv_exp *x)
+{
+	json_t *runs = json_array();
+	char load[160];
+
+	for (int i = 0; i < x->done; i++) {
+		const struct rtv_run *r = &x->runs[i];
+		const struct rtv_arm *arm = &x->plan.arm[r->arm];
+
+		for (int s = 0; s < x->nseries; s++) {
+			json_t *o = json_object();
+
+			rtv_json_set_str(o, "method", arm->name);
+			rtv_json_set_str(o, "load", rtv_exp_load_name(x, arm->loaded, load, sizeof(load)));
+			rtv_json_set_int(o, "repeat", r->repeat);
+			if (x->nseries > 1)
+				rtv_json_set_str(o, "series", series_name(x, s));
+			if (r->status) {
+				rtv_json_set_str(o, "error", strerror(-r->status));
+			} else if (r->obj[s]) {
+				json_object_update(o, r->obj[s]);
+				if (s == 0 && r->acct)
+					json_object_update(o, r->acct);
+				json_object_set_new(o, "disturbed", json_boolean(r->disturbed));
+				if (r->note[0])
+					rtv_json_set_str(o, "note", r->note);
+			}
 			json_array_append_new(runs, o);
-			continue;
 		}
-		json_object_set_new(o, "rtt_us", rtv_netrt_hist_json(&r->rt.rtt, r->rt.lost));
-		json_object_set_new(o, "service_us", rtv_netrt_hist_json(&r->rt.service, r->rt.lost));
-		rtv_json_set_int(o, "sent", (int64_t)r->rt.sent);
-		rtv_json_set_int(o, "late_sends", (int64_t)r->rt.late);
-		rtv_json_set_num(o, "stream_gbit_s", r->stream_gbit_s);
-		rtv_json_set_num(cpu, "busy_pct", r->cpu.busy_pct);
-		rtv_json_set_num(cpu, "softirq_pct", r->cpu.softirq_pct);
-		rtv_json_set_num(cpu, "kthread_pct", r->cpu.kthread_pct);
-		for (int k = 0; k < r->cpu.ncpus; k++)
-			json_array_append_new(per, json_real(round(r->cpu.cpu_busy_pct[k] * 10) / 10));
-		json_object_set_new(cpu, "per_cpu_busy_pct", per);
-		json_object_set_new(o, "cpu", cpu);
-		rtv_json_set_num(o, "foreign_pct", r->cpu.foreign_pct);
-		rtv_json_set_num(o, "poller_load_cpu_pct", r->poller_load_cpu_pct);
-		rtv_json_set_num(o, "poller_idle_cpu_pct", r->poller_idle_cpu_pct);
-		rtv_json_set_num(o, c->rapl ? "energy_j" : "energy_est_j",
-				 c->rapl ? r->energy_j : r->energy_est_j);
-		rtv_json_set_num(o, "rt_cpu_net_rx_per_s", r->rt_net_rx_per_s);
-		rtv_json_set_num(o, "rt_napi_path_pct", r->rt_napi_path_pct);
-		if (c->tracefs) {
-			json_t *p = json_object();
-
-			rtv_json_set_int(p, "polls_with_work", (int64_t)r->rt_polls);
-			rtv_json_set_num(p, "softirq_pct", r->rt_polls_softirq_pct);
-			rtv_json_set_num(p, "poller_pct", r->rt_polls_poller_pct);
-			rtv_json_set_num(p, "napi_kthread_pct", r->rt_polls_kthread_pct);
-			json_object_set_new(o, "rt_napi_polls", p);
-		}
-		rtv_json_set_int(o, "wakeups", (int64_t)r->wakeups);
-		if (r->wake_p99_ns >= 0)
-			rtv_json_set_num(o, "wake_p99_us", (double)r->wake_p99_ns / 1e3);
-		json_object_set_new(o, "disturbed", json_boolean(r->disturbed));
-		if (r->note[0])
-			rtv_json_set_str(o, "note", r->note);
-		json_array_append_new(runs, o);
 	}
-	json_object_set_new(root, "runs", runs);
+	return runs;
+}
+
+/* Whether metric k is summarised: a number, not a run's own detail. */
+static bool summarised(const struct rtv_exp *x, int k)
+{
+	const struct rtv_metric *m = x->metric[k];
+
+	return m->type != RTV_METRIC_HIST && !m->run_only && rtv_metric_available(m, x->caps);
+}
+
+static json_t *summary_json(const struct rtv_exp *x, const struct rtv_sum *s, int ns)
+{
+	json_t *sum = json_array();
+	char key[96];
 
 	for (int i = 0; i < ns; i++) {
 		json_t *o = json_object();
 
-		rtv_json_set_str(o, "method", s[i].method);
+		rtv_json_set_str(o, "method", x->plan.arm[s[i].arm].name);
+		if (x->nseries > 1)
+			rtv_json_set_str(o, "series", series_name(x, s[i].series));
 		rtv_json_set_int(o, "repeats", s[i].nruns);
-		put_summary(o, "mean_us", &s[i].mean_us);
-		put_summary(o, "p50_us", &s[i].p50_us);
-		put_summary(o, "p99_us", &s[i].p99_us);
-		put_summary(o, "p999_us", &s[i].p999_us);
-		put_summary(o, "max_us", &s[i].max_us);
-		put_summary(o, "sd_us", &s[i].sd_us);
-		put_summary(o, "over_1ms_pct", &s[i].over_1ms_pct);
-		put_summary(o, "stream_gbit_s", &s[i].gbit_s);
-		put_summary(o, "cpu_pct", &s[i].cpu_pct);
-		put_summary(o, "softirq_pct", &s[i].softirq_pct);
-		put_summary(o, "kthread_pct", &s[i].kthread_pct);
-		put_summary(o, "foreign_pct", &s[i].foreign_pct);
-		put_summary(o, "poller_load_cpu_pct", &s[i].poller_load_cpu_pct);
-		put_summary(o, "poller_idle_cpu_pct", &s[i].poller_idle_cpu_pct);
-		put_summary(o, c->rapl ? "energy_j" : "energy_est_j", &s[i].energy_j);
-		put_summary(o, "rt_cpu_net_rx_per_s", &s[i].rt_net_rx_per_s);
-		put_summary(o, "wakeups_per_s", &s[i].wakeups_per_s);
-		put_summary(o, "rt_napi_path_pct", &s[i].napi_path_pct);
-		if (c->tracefs) {
-			put_summary(o, "rt_polls_softirq_pct", &s[i].polls_softirq_pct);
-			put_summary(o, "rt_polls_poller_pct", &s[i].polls_poller_pct);
-			put_summary(o, "rt_polls_kthread_pct", &s[i].polls_kthread_pct);
+		for (int k = 0; k < x->nmetrics; k++) {
+			const struct rtv_summary *v = &s[i].m[k];
+
+			if (!summarised(x, k))
+				continue;
+			rtv_json_set_num(o, x->metric[k]->key, v->n ? v->mean : NAN);
+			snprintf(key, sizeof(key), "%s_min", x->metric[k]->key);
+			rtv_json_set_num(o, key, v->n ? v->min : NAN);
+			snprintf(key, sizeof(key), "%s_max", x->metric[k]->key);
+			rtv_json_set_num(o, key, v->n ? v->max : NAN);
 		}
 		rtv_json_set_int(o, "disturbed_runs", s[i].disturbed);
 		json_array_append_new(sum, o);
 	}
-	json_object_set_new(root, "summary", sum);
-	return root;
+	return sum;
+}
+
+static const char *cmp_name(enum rtv_cmp c)
+{
+	static const char *const n[] = { "<", "<=", ">=", ">" };
+
+	return (unsigned)c < 4 ? n[c] : "?";
+}
+
+static json_t *checks_json(const struct rtv_exp *x, const struct rtv_check *c, int nc)
+{
+	json_t *a = json_array();
+	char exp[96];
+
+	for (int i = 0; i < nc; i++) {
+		json_t *o = json_object();
+
+		rtv_json_set_str(o, "name", c[i].name);
+		rtv_json_set_str(o, "method", x->plan.arm[c[i].arm].name);
+		rtv_json_set_str(o, "metric", c[i].metric);
+		rtv_json_set_num(o, "measured", c[i].measured);
+		rtv_json_set_str(o, "ref", c[i].ref);
+		if (c[i].ref)
+			rtv_json_set_num(o, "ref_measured", c[i].ref_measured);
+		rtv_json_set_num(o, "value", c[i].value);
+		snprintf(exp, sizeof(exp), "%s %g%s", cmp_name(c[i].cmp), c[i].bound,
+			 c[i].ref ? "x" : "");
+		rtv_json_set_str(o, "expected", exp);
+		rtv_json_set_str(o, "op", cmp_name(c[i].cmp));
+		rtv_json_set_num(o, "bound", c[i].bound);
+		json_object_set_new(o, "met", json_boolean(c[i].met));
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+/* Per metric with a direction, the loaded arm with the best summary. */
+static json_t *best_json(const struct rtv_exp *x, const struct rtv_sum *s, int ns)
+{
+	json_t *best = json_object();
+
+	for (int k = 0; k < x->nmetrics; k++) {
+		const struct rtv_metric *m = x->metric[k];
+		int b = -1;
+
+		if (!summarised(x, k) || m->better == RTV_BETTER_NONE || x->nseries > 1)
+			continue;
+		for (int i = 0; i < ns; i++) {
+			double v = s[i].m[k].mean;
+
+			if (!s[i].nruns || !x->plan.arm[s[i].arm].loaded || !isfinite(v))
+				continue;
+			if (b < 0 || (m->better == RTV_BETTER_LOWER ? v < s[b].m[k].mean :
+								     v > s[b].m[k].mean))
+				b = i;
+		}
+		if (b >= 0)
+			rtv_json_set_str(best, m->key, x->plan.arm[s[b].arm].name);
+	}
+	return best;
+}
+
+json_t *rtv_exp_json(const struct rtv_exp *x, const struct rtv_sum *s, int ns,
+		     const struct rtv_check *c, int nc, json_t *meta)
+{
+	json_t *conf = json_object();
+
+	rtv_exp_config_json(x, conf);
+	return rtv_json_doc(meta, conf, "runs", runs_json(x), "summary", summary_json(x, s, ns),
+			    "checks", checks_json(x, c, nc), "best", best_json(x, s, ns), NULL);
+}
+
+/* ---- text tables ---- */
+
+struct place {
+	int metric;
+	const struct rtv_metric_col *col;
+};
+
+static int place_cmp(const void *a, const void *b)
+{
+	const struct place *p = a, *q = b;
+
+	if (p->col->pos != q->col->pos)
+		return (p->col->pos > q->col->pos) - (p->col->pos < q->col->pos);
+	return (p->metric > q->metric) - (p->metric < q->metric);
+}
+
+/* Table t's places, ordered: a head starts a column, NULL heads join it. */
+static int places_of(const struct rtv_exp *x, int t, struct place *out, int max)
+{
+	int n = 0;
+
+	for (int k = 0; k < x->nmetrics; k++) {
+		if (!rtv_metric_available(x->metric[k], x->caps))
+			continue;
+		if (x->metric_probe[k] < 0 && x->probe[0].probe->nseries)
+			continue; /* the engine's are per run, not per series */
+		for (int c = 0; c < 2 && n < max; c++)
+			if (x->metric[k]->col[c].table == t)
+				out[n++] = (struct place){ k, &x->metric[k]->col[c] };
+	}
+	qsort(out, (size_t)n, sizeof(*out), place_cmp);
+	while (n && !out[0].col->head) /* a joined place with nothing to join */
+		memmove(out, out + 1, (size_t)--n * sizeof(*out));
+	return n;
+}
+
+/* The label columns: method, series, load; their widths. */
+struct labels {
+	bool method, series, load;
+	int wm, ws, wl;
+};
+
+static void labels_of(const struct rtv_exp *x, const struct rtv_sum *s, int ns, int t,
+		      struct labels *l)
+{
+	char buf[160];
+	bool some_loaded = false, some_not = false;
+
+	memset(l, 0, sizeof(*l));
+	l->series = x->probe[0].probe->nseries != NULL;
+	l->method = !l->series || x->plan.narms > 1;
+	for (int i = 0; i < x->plan.narms; i++) {
+		some_loaded |= x->plan.arm[i].loaded;
+		some_not |= !x->plan.arm[i].loaded;
+	}
+	l->load = some_loaded && some_not && x->plan.nloads && t == 1; /* the latency table's */
+	l->wm = 9;
+	l->ws = (int)strlen(x->probe[0].probe->series_head ? x->probe[0].probe->series_head : "series");
+	l->wl = 4;
+	for (int i = 0; i < ns; i++) {
+		int n = (int)strlen(x->plan.arm[s[i].arm].name);
+
+		l->wm = n > l->wm ? n : l->wm;
+		n = (int)strlen(series_name(x, s[i].series));
+		l->ws = n > l->ws ? n : l->ws;
+		n = (int)strlen(rtv_exp_load_name(x, x->plan.arm[s[i].arm].loaded, buf, sizeof(buf)));
+		l->wl = n > l->wl ? n : l->wl;
+	}
+	l->wm++;
+	l->ws++;
+}
+
+static void labels_write(FILE *f, const struct rtv_exp *x, const struct labels *l,
+			 const struct rtv_sum *s)
+{
+	char buf[160];
+	const char *m = s ? x->plan.arm[s->arm].name : "method";
+	const char *se = s ? series_name(x, s->series) :
+			     (x->probe[0].probe->series_head ? x->probe[0].probe->series_head : "series");
+	const char *ld = s ? rtv_exp_load_name(x, x->plan.arm[s->arm].loaded, buf, sizeof(buf)) : "load";
+	bool first = true;
+
+	if (l->method) {
+		fprintf(f, "%-*s", l->wm, m);
+		first = false;
+	}
+	if (l->series) {
+		fprintf(f, "%s%-*s", first ? "" : " ", l->ws, se);
+		first = false;
+	}
+	if (l->load)
+		fprintf(f, "%s%-*s", first ? "" : " ", l->wl, ld);
+}
+
+static int labels_width(const struct labels *l)
+{
+	int w = 0, n = 0;
+
+	if (l->method)
+		w += l->wm, n++;
+	if (l->series)
+		w += l->ws, n++;
+	if (l->load)
+		w += l->wl, n++;
+	return w + (n ? n - 1 : 0);
+}
+
+static bool new_group(const struct place *p, int i)
+{
+	const char *a = i ? p[i - 1].col->group : NULL, *b = p[i].col->group;
+
+	return i && p[i].col->head && (a || b) && (!a || !b || strcmp(a, b));
+}
+
+/* Column i's width: its head's. */
+static int col_width(const struct place *p)
+{
+	return p->col->width;
+}
+
+int rtv_exp_table_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s, int ns, int t)
+{
+	struct place p[64];
+	struct labels l;
+	int n = places_of(x, t, p, 64);
+	bool groups = false;
+
+	if (!n)
+		return 0;
+	labels_of(x, s, ns, t, &l);
+	for (int i = 0; i < n; i++)
+		groups |= p[i].col->group != NULL;
+	if (groups) { /* a line of group heads over their columns */
+		fprintf(f, "%*s", labels_width(&l), "");
+		for (int i = 0; i < n;) {
+			int w = 0, j = i;
+
+			if (new_group(p, i))
+				fprintf(f, " |");
+			do {
+				if (p[j].col->head)
+					w += col_width(&p[j]) + 1;
+				j++;
+			} while (j < n && !new_group(p, j));
+			if (j < n) /* no padding after the last group */
+				fprintf(f, " %-*s", w - 1, p[i].col->group ? p[i].col->group : "");
+			else
+				fprintf(f, " %s", p[i].col->group ? p[i].col->group : "");
+			i = j;
+		}
+		fputc('\n', f);
+	}
+	labels_write(f, x, &l, NULL);
+	for (int i = 0; i < n; i++) {
+		if (!p[i].col->head)
+			continue;
+		if (new_group(p, i))
+			fprintf(f, " |");
+		fprintf(f, " %*s", col_width(&p[i]), p[i].col->head);
+	}
+	fputc('\n', f);
+	for (int r = 0; r < ns; r++) {
+		labels_write(f, x, &l, &s[r]);
+		for (int i = 0; i < n;) {
+			char cell[160];
+			size_t off = 0;
+			int j = i;
+
+			if (new_group(p, i))
+				fprintf(f, " |");
+			do { /* the column and what is joined to it */
+				const struct rtv_summary *v = &s[r].m[p[j].metric];
+
+				if (j > i && p[j].col->join)
+					off += (size_t)snprintf(cell + off, sizeof(cell) - off, "%s",
+								p[j].col->join);
+				if (off < sizeof(cell))
+					off += (size_t)rtv_metric_cell(p[j].col, v, cell + off,
+								       sizeof(cell) - off);
+				j++;
+			} while (j < n && !p[j].col->head && off < sizeof(cell));
+			{ /* every part missing: one "-" */
+				bool any = false;
+
+				for (int k = i; k < j; k++)
+					any |= s[r].m[p[k].metric].n && isfinite(s[r].m[p[k].metric].mean);
+				if (!any)
+					snprintf(cell, sizeof(cell), "-");
+			}
+			fprintf(f, " %*s", col_width(&p[i]), cell);
+			i = j;
+		}
+		if (t == 1 && s[r].disturbed)
+			fprintf(f, " *");
+		fputc('\n', f);
+	}
+	return n;
+}
+
+static const char *metric_label(const struct rtv_exp *x, const char *key)
+{
+	int k = rtv_exp_metric(x, key);
+
+	for (int c = 0; k >= 0 && c < 2; c++)
+		if (x->metric[k]->col[c].head)
+			return x->metric[k]->col[c].head;
+	return key;
+}
+
+void rtv_exp_checks_write(FILE *f, const struct rtv_exp *x, const struct rtv_check *c, int nc)
+{
+	for (int i = 0; i < nc; i++) {
+		const char *what = metric_label(x, c[i].metric);
+
+		if (c[i].ref)
+			fprintf(f, "%s: %s %s %.4g is %.2fx %s's %.4g (expected %s %gx): %s\n",
+				c[i].name, x->plan.arm[c[i].arm].name, what, c[i].measured, c[i].value,
+				c[i].ref, c[i].ref_measured, cmp_name(c[i].cmp), c[i].bound,
+				c[i].met ? "met" : "NOT met");
+		else
+			fprintf(f, "%s: %s %s %.4g (expected %s %g): %s\n", c[i].name,
+				x->plan.arm[c[i].arm].name, what, c[i].measured, cmp_name(c[i].cmp),
+				c[i].bound, c[i].met ? "met" : "NOT met");
+	}
+}
+
+/* ---- pictures ---- */
+
+int rtv_exp_svg_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s, int ns,
+		      const char *key, enum rtv_exp_picture kind, double mark,
+		      const char *mark_label)
+{
+	const struct rtv_metric *m = NULL;
+	const struct rtv_hist **h = calloc((size_t)ns + 1, sizeof(*h));
+	const char **names = calloc((size_t)ns + 1, sizeof(*names));
+	char (*buf)[96] = calloc((size_t)ns + 1, sizeof(*buf));
+	char title[200];
+	int plot = 0, n = 0, err;
+
+	if (!h || !names || !buf) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (int k = 0; k < x->nmetrics; k++) {
+		const struct rtv_metric *c = x->metric[k];
+
+		if (c->type != RTV_METRIC_HIST || !c->plot)
+			continue;
+		if (!key || !strcmp(c->key, key)) {
+			m = c;
+			break;
+		}
+		plot++;
+	}
+	if (!m) {
+		err = -ENOENT;
+		goto out;
+	}
+	for (int i = 0; i < ns; i++) {
+		if (!s[i].nruns)
+			continue;
+		h[n] = x->plot[(s[i].arm * x->nseries + s[i].series) * x->nplot + plot];
+		names[n] = rtv_exp_row_name(x, &s[i], buf[n], sizeof(buf[n]));
+		n++;
+	}
+	struct rtv_svg_axis ax = { .label = m->axis ? m->axis : m->key,
+				   .per_unit = m->per_unit > 0 ? m->per_unit : 1 };
+
+	snprintf(title, sizeof(title), "%s%s", m->label ? m->label : m->key,
+		 kind == RTV_PICTURE_CDF ? ": CDF" : " by percentile");
+	if (kind == RTV_PICTURE_CDF)
+		err = rtv_svg_hist_cdf(f, title, &ax, names, h, n, mark, mark_label);
+	else
+		err = rtv_svg_hist_percentiles(f, title, &ax, names, h, n, mark, mark_label);
+out:
+	free(h);
+	free(names);
+	free(buf);
+	return err;
 }

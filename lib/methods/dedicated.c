@@ -77,8 +77,8 @@ static int move_workqueues(const cpu_set_t *nonrt)
 	return rtv_host_write(path, val) ? 0 : 1;
 }
 
-static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
-			   struct rtv_method_run *run)
+int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
+			 size_t len)
 {
 	char rt[256], nonrt[256];
 	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
@@ -115,15 +115,22 @@ static int dedicated_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed 
 	int threads = rtv_sched_move_others(&cfg->rt_cpus, &cfg->nonrt_cpus, "/" RTV_TESTBED_CGROUP "/");
 	int wq = move_workqueues(&cfg->nonrt_cpus);
 
-	snprintf(run->note, sizeof(run->note), "RT hosts on CPU %.64s, streams on CPU %.64s%s; moved off the RT CPUs: "
+	snprintf(note, len, "RT hosts on CPU %.64s, streams on CPU %.64s%s; moved off the RT CPUs: "
 		 "%d IRQs, %d threads%s", rt, nonrt,
 		 n ? ", RT devices' kernel threads pinned to the RT CPUs" : "", irqs < 0 ? 0 : irqs,
 		 threads < 0 ? 0 : threads, wq ? ", unbound workqueues" : "");
 	return 0;
 }
 
+/* The paper's dedicated processor: p99 under load back to idle's (within
+ * 1.5x), at no more than 10% of the stream's throughput. */
 const struct rtv_method rtv_method_dedicated = {
 	.name = "dedicated",
 	.summary = "RT hosts and their packet processing alone on the RT CPU(s)",
-	.setup = dedicated_setup,
+	.needs = RTV_NEED_PARTITION,
+	.in_default = true,
+	.expect = {
+		{ "cure", "p99_us", "idle", RTV_CMP_LE, 1.5 },
+		{ "cure", "stream_gbit_s", "vanilla", RTV_CMP_GE, 0.9 },
+	},
 };

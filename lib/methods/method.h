@@ -1,13 +1,22 @@
-/* Methods: each prepares the testbed's hosts and the kernel threads that
- * carry their packets for one run. Every change goes through the journal, so
- * undoing a method is one general step (rtv_journal_undo_to() to the mark
- * taken before setup) rather than code of its own.
+/* Methods: what rtvnet changes on a host so that an RT service's packets and
+ * threads are served first. A method is a table row that declares what it
+ * needs (the CPU partition, the receive path it sets, the RT processes'
+ * priority and CPUs) and, where it changes more, a setup function; the
+ * combination engine below (methods.c) carries the needs out, so that methods
+ * can be combined ("prio+dedicated") and a conflict is found before anything
+ * changes. Every change goes through the journal: undoing a method is one
+ * general step (rtv_journal_undo_to() to the mark taken before setup), never
+ * code of its own.
  *
- * Adding a method:
- *  1. write lib/methods/<name>.c defining `const struct rtv_method rtv_method_<name>`;
+ * Adding a method (a toy one is built in tests/unit/test_methods.c):
+ *  1. write lib/methods/<name>.c defining `const struct rtv_method
+ *     rtv_method_<name>`: its needs, receive path, setup (only for what the
+ *     needs do not cover), whether compare runs it by default, and its
+ *     expected effect as checks (struct rtv_expect);
  *  2. declare it below and add it to rtv_methods[] in methods.c;
- *  3. add the file to lib/methods/meson.build;
- *  4. compare picks it up by name; add it to the README's method table. */
+ *  3. add the file to lib/methods/meson.build.
+ * compare, apply (when it sets a receive path) and the combinations pick it
+ * up by name; the README's method table describes it. */
 #ifndef RTV_METHODS_METHOD_H
 #define RTV_METHODS_METHOD_H
 
@@ -19,10 +28,15 @@
 
 #include "testbed/testbed.h"
 
+/* The processes an experiment starts on the testbed, as a method sees them. */
 enum rtv_role { RTV_ROLE_RT_CLIENT, RTV_ROLE_RT_SERVER, RTV_ROLE_STREAM_CLIENT,
-		RTV_ROLE_STREAM_SERVER };
+		RTV_ROLE_STREAM_SERVER, RTV_ROLE_OTHER };
+
+/* Where the kernel processes the RT devices' packets (methods/rxpath.h). */
+enum rtv_rx_mode { RTV_RX_NONE, RTV_RX_SEPARATE, RTV_RX_BUSYPOLL, RTV_RX_HYBRID };
 
 #define RTV_METHOD_MAX_DEVS 8
+#define RTV_METHOD_NOTE_LEN 512
 
 /* A network device in a named namespace ("" for the caller's). */
 struct rtv_dev {
@@ -56,22 +70,46 @@ struct rtv_rx;
  * journaled changes: pollers and the link watcher of the receive-path
  * methods (rx, NULL for the others), and a note of what it did. */
 struct rtv_method_run {
-	char note[512];
+	char note[RTV_METHOD_NOTE_LEN];
 	struct rtv_rx *rx;
 };
+
+/* What a method needs done, carried out by the combination engine in this
+ * order: the partition, the receive path (rx), the method's own setup; the
+ * RT processes are placed as they start. Needs add up when methods are
+ * combined; only the receive path is exclusive. */
+#define RTV_NEED_PARTITION 0x1u /* the RT CPUs for the RT hosts and their packet processing
+				 * alone (dedicated's partitioning): needs non-RT CPUs */
+#define RTV_NEED_RT_FIFO   0x2u /* the RT client and server at SCHED_FIFO rt_prio */
+#define RTV_NEED_RT_PIN    0x4u /* the RT client and server pinned to the RT CPUs (a poller's
+				 * method with poller_apart: to the others) */
+
+/* An expected effect of a method, checked after a comparison: the
+ * method's value of metric (a metric key, e.g. "p99_us") divided by the
+ * reference arm's ("idle", another method), or the value itself when ref is
+ * NULL, compared with bound. */
+enum rtv_cmp { RTV_CMP_LT, RTV_CMP_LE, RTV_CMP_GE, RTV_CMP_GT };
+struct rtv_expect {
+	const char *name;   /* what the check shows: "phenomenon", "cure", "beats prio" */
+	const char *metric;
+	const char *ref;    /* NULL: an absolute bound */
+	enum rtv_cmp cmp;
+	double bound;
+};
+#define RTV_EXPECT_MAX 4
 
 struct rtv_method {
 	const char *name;
 	const char *summary;
-	/* Prepare the host before a run; journaled. tb is the testbed, or NULL
-	 * on a real host (`rtvnet apply`), where only methods with host set
-	 * run. Writes what it did (or could not do) into run->note. */
+	unsigned needs;          /* RTV_NEED_* */
+	enum rtv_rx_mode rx;     /* the receive path it sets, RTV_RX_NONE for none */
+	/* What it changes beyond its needs, before a run; journaled. tb is the
+	 * testbed, or NULL on a real host (`rtvnet apply`). Writes what it did
+	 * (or could not do) into run->note. NULL: nothing beyond its needs. */
 	int (*setup)(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 		     struct rtv_method_run *run);
-	bool host; /* applies to a real host's devices (rtvnet apply) */
-	/* Place a process the run has just started (priority, affinity). */
-	int (*place)(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
-		     enum rtv_role role, pid_t pid);
+	bool in_default;         /* compare runs it when no --methods is given */
+	struct rtv_expect expect[RTV_EXPECT_MAX]; /* ends at a row with no name */
 };
 
 extern const struct rtv_method rtv_method_vanilla;
@@ -84,10 +122,59 @@ extern const struct rtv_method rtv_method_hybrid;
 /* NULL-terminated, in the order compare runs them. */
 extern const struct rtv_method *const rtv_methods[];
 const struct rtv_method *rtv_method_find(const char *name);
+/* "vanilla,prio,..." of the methods with in_default, in table order. */
+int rtv_methods_default(char *buf, size_t len);
+/* "vanilla, prio, ...": every method's name, for messages. */
+int rtv_methods_known(char *buf, size_t len);
+
+/* ---- combinations: one method, or several joined by '+' ---- */
+
+#define RTV_COMBO_MAX 4
+#define RTV_COMBO_NAME_LEN 64
+
+struct rtv_combo {
+	char name[RTV_COMBO_NAME_LEN]; /* "prio+dedicated" */
+	const struct rtv_method *part[RTV_COMBO_MAX];
+	int nparts;
+	unsigned needs;                /* the union of the parts' */
+	enum rtv_rx_mode rx;           /* the one part's that sets it, or RTV_RX_NONE */
+};
+
+/* Combine parts[0..n-1] into c. -EINVAL with a message in err naming the
+ * methods and what conflicts: two receive paths, vanilla (the kernel
+ * unchanged) with anything, a method twice, more than RTV_COMBO_MAX. */
+int rtv_combo_of(const struct rtv_method *const *parts, int n, struct rtv_combo *c, char *err,
+		 size_t errlen);
+/* The same from "A" or "A+B+..." by name (rtv_methods[]); -EINVAL with a
+ * message naming an unknown method and listing the known ones. */
+int rtv_combo_parse(const char *spec, struct rtv_combo *c, char *err, size_t errlen);
+/* Whether every part applies to a real host's devices (`rtvnet apply`):
+ * each sets a receive path and nothing of the testbed's. */
+bool rtv_combo_host(const struct rtv_combo *c);
+/* Check what can be checked before anything changes (the receive path's
+ * plan, the CPUs the partition needs): 0, or -errno with why. */
+int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    const struct rtv_testbed *tb, char *why, size_t len);
+/* Prepare the host before a run, every change journaled: the partition
+ * (testbed only), the receive path (the testbed's RT devices, or cfg's on a
+ * host: tb NULL), each part's setup. run->note says what was done. On error
+ * what was done stays journaled, for the caller to undo. */
+int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    struct rtv_testbed *tb, struct rtv_method_run *run);
+/* Place a process a run has just started: the RT client and server get
+ * the priority and CPUs the needs ask for; other roles are left alone. */
+int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    enum rtv_role role, pid_t pid);
 
 /* Kernel threads carrying a device's packets on their own: threaded IRQ
  * handlers (irq/N-DEV) and threaded NAPI (napi/DEV-ID). Returns the count. */
 int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max);
+/* dedicated's partitioning (RTV_NEED_PARTITION): the RT hosts' cgroups on
+ * the RT CPUs, the stream hosts' on the others, the RT devices' kernel
+ * threads pinned, other IRQs, movable threads and unbound workqueues moved
+ * off the RT CPUs; journaled. Writes what it did into note. */
+int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
+			 size_t len);
 
 /* The part of a run a method leaves running (NULL-safe): handle link
  * events (re-apply what the kernel lost), waiting at most timeout_ms; CPU
@@ -96,18 +183,5 @@ int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max);
 int rtv_method_run_poll(struct rtv_method_run *run, int timeout_ms);
 int64_t rtv_method_run_cpu_ns(const struct rtv_method_run *run);
 void rtv_method_run_stop(struct rtv_method_run *run);
-
-/* Shared by the methods: the RT client and server at SCHED_FIFO rt_prio on
- * the RT CPUs (a place() function). */
-int rtv_method_rt_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
-			enum rtv_role role, pid_t pid);
-/* busypoll's and hybrid's: the same, on the other CPUs with poller_apart. */
-int rtv_method_poller_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
-			    enum rtv_role role, pid_t pid);
-/* The receive-path methods' setup (enum rtv_rx_mode of methods/rxpath.h):
- * on the testbed, its RT devices (and with partition, dedicated's CPU
- * partitioning first); on a host, cfg's devices. */
-int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
-			struct rtv_method_run *run, int mode, bool partition);
 
 #endif

@@ -1,3 +1,5 @@
+/* The method table and the combination engine: a combination's needs are
+ * the union of its parts', carried out once each, in one order. */
 #include "methods/method.h"
 
 #include <errno.h>
@@ -29,6 +31,35 @@ const struct rtv_method *rtv_method_find(const char *name)
 	return NULL;
 }
 
+static int join_names(char *buf, size_t len, const char *sep, bool defaults_only)
+{
+	size_t off = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int i = 0; rtv_methods[i]; i++) {
+		if (defaults_only && !rtv_methods[i]->in_default)
+			continue;
+		int n = snprintf(buf + off, off < len ? len - off : 0, "%s%s", off ? sep : "",
+				 rtv_methods[i]->name);
+
+		if (n < 0)
+			return -EINVAL;
+		off += (size_t)n;
+	}
+	return off < len ? (int)off : -ENOSPC;
+}
+
+int rtv_methods_default(char *buf, size_t len)
+{
+	return join_names(buf, len, ",", true);
+}
+
+int rtv_methods_known(char *buf, size_t len)
+{
+	return join_names(buf, len, ", ", false);
+}
+
 int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max)
 {
 	char pat[64];
@@ -43,86 +74,264 @@ int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max)
 	return m < 0 ? m : n + m;
 }
 
-int rtv_method_rt_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
-			enum rtv_role role, pid_t pid)
+/* ---- combinations ---- */
+
+int rtv_combo_of(const struct rtv_method *const *parts, int n, struct rtv_combo *c, char *err,
+		 size_t errlen)
 {
+	size_t off = 0;
+
+	memset(c, 0, sizeof(*c));
+	if (n < 1 || n > RTV_COMBO_MAX) {
+		snprintf(err, errlen, "a combination has 1 to %d methods, not %d", RTV_COMBO_MAX, n);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		const struct rtv_method *m = parts[i];
+
+		for (int j = 0; j < i; j++)
+			if (parts[j] == m) {
+				snprintf(err, errlen, "'%s' is combined with itself", m->name);
+				return -EINVAL;
+			}
+		if (n > 1 && !m->needs && !m->rx && !m->setup) {
+			snprintf(err, errlen, "'%s' changes nothing, so it cannot be combined: "
+				 "leave it out", m->name);
+			return -EINVAL;
+		}
+		if (m->rx && c->rx) {
+			snprintf(err, errlen, "'%s' and '%s' both set the receive path of the RT "
+				 "devices: combine at most one of them", c->part[c->nparts - 1]->name,
+				 m->name);
+			for (int j = 0; j < c->nparts; j++) /* name the one that set it */
+				if (c->part[j]->rx)
+					snprintf(err, errlen, "'%s' and '%s' both set the receive path "
+						 "of the RT devices (%s, %s): combine at most one of them",
+						 c->part[j]->name, m->name, rtv_rx_mode_name(c->rx),
+						 rtv_rx_mode_name(m->rx));
+			return -EINVAL;
+		}
+		c->part[c->nparts++] = m;
+		c->needs |= m->needs;
+		if (m->rx)
+			c->rx = m->rx;
+		off += (size_t)snprintf(c->name + off, off < sizeof(c->name) ? sizeof(c->name) - off : 0,
+					"%s%s", i ? "+" : "", m->name);
+	}
+	if (off >= sizeof(c->name)) {
+		snprintf(err, errlen, "the combination's name is too long");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int rtv_combo_parse(const char *spec, struct rtv_combo *c, char *err, size_t errlen)
+{
+	const struct rtv_method *parts[RTV_COMBO_MAX + 1];
+	const char *p = spec;
+	int n = 0;
+
+	for (;;) {
+		const char *plus = strchr(p, '+');
+		size_t len = plus ? (size_t)(plus - p) : strlen(p);
+		char name[32], known[256];
+		const struct rtv_method *m = NULL;
+
+		if (len && len < sizeof(name)) {
+			memcpy(name, p, len);
+			name[len] = '\0';
+			m = rtv_method_find(name);
+		}
+		if (!m) {
+			rtv_methods_known(known, sizeof(known));
+			if (!len)
+				snprintf(err, errlen, "'%s' has an empty method name (use A or A+B)", spec);
+			else
+				snprintf(err, errlen, "unknown method '%.*s' (known: %s)", (int)len, p, known);
+			return -EINVAL;
+		}
+		if (n == RTV_COMBO_MAX + 1)
+			break;
+		parts[n++] = m;
+		if (!plus)
+			break;
+		p = plus + 1;
+	}
+	return rtv_combo_of(parts, n, c, err, errlen);
+}
+
+bool rtv_combo_host(const struct rtv_combo *c)
+{
+	for (int i = 0; i < c->nparts; i++)
+		if (!c->part[i]->rx || c->part[i]->setup)
+			return false;
+	return c->nparts > 0;
+}
+
+/* busypoll's and hybrid's poller alone on the RT CPU: the RT hosts then run
+ * on the other CPUs */
+static bool poller_apart(const struct rtv_combo *c, const struct rtv_method_cfg *cfg)
+{
+	return cfg->poller_apart && (c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID);
+}
+
+/* The receive path's scope on the testbed: the RT service's device, the
+ * server's, as on a real host (the client stands for the remote peer; with
+ * two NAPIs one poller cannot hold either continuously: io_uring polls each
+ * once per round and releases it); separate threads both. */
+static void rx_devices(const struct rtv_combo *c, const struct rtv_testbed *tb,
+		       struct rtv_method_cfg *out)
+{
+	const struct rtv_tb_host *h[2] = { &tb->rt_server, &tb->rt_client };
+
+	out->nrt_devs = c->rx == RTV_RX_SEPARATE ? 2 : 1;
+	out->nnonrt_devs = 0;
+	for (int i = 0; i < out->nrt_devs; i++) {
+		snprintf(out->rt_dev[i].netns, sizeof(out->rt_dev[i].netns), "%s", h[i]->ns);
+		snprintf(out->rt_dev[i].name, sizeof(out->rt_dev[i].name), "%s", h[i]->dev);
+	}
+}
+
+static int rx_plan(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		   const struct rtv_testbed *tb, struct rtv_method_cfg *rcfg,
+		   struct rtv_rx_plan *plan, char *why, size_t len)
+{
+	*rcfg = *cfg;
+	if (tb)
+		rx_devices(c, tb, rcfg);
+	return rtv_rx_plan(rcfg, c->rx, plan, why, len);
+}
+
+int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    const struct rtv_testbed *tb, char *why, size_t len)
+{
+	struct rtv_method_cfg rcfg;
+	struct rtv_rx_plan *plan;
 	int err;
 
-	(void)tb;
-	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
+	if ((c->needs & RTV_NEED_PARTITION) && tb &&
+	    (!CPU_COUNT(&cfg->nonrt_cpus) || !CPU_COUNT(&cfg->rt_cpus))) {
+		snprintf(why, len, "'%s' partitions the CPUs and needs an RT CPU and at least one "
+			 "other for the streams", c->name);
+		return -EINVAL;
+	}
+	if (!c->rx)
 		return 0;
-	err = rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
-	if (!err && CPU_COUNT(&cfg->rt_cpus))
-		err = rtv_sched_set_affinity(pid, &cfg->rt_cpus);
+	plan = malloc(sizeof(*plan));
+	if (!plan)
+		return -ENOMEM;
+	err = rx_plan(c, cfg, tb, &rcfg, plan, why, len);
+	free(plan);
 	return err;
 }
 
-int rtv_method_poller_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
-			    enum rtv_role role, pid_t pid)
+/* Append "; text" (or text) to note. */
+static void note_add(char *note, size_t len, const char *text)
 {
-	struct rtv_method_cfg c = *cfg;
+	size_t n = strlen(note);
 
-	if (cfg->poller_apart)
-		c.rt_cpus = cfg->nonrt_cpus;
-	return rtv_method_rt_place(&c, tb, role, pid);
+	if (!text[0] || n + 1 >= len)
+		return;
+	snprintf(note + n, len - n, "%s%s", n ? "; " : "", text);
 }
 
-int rtv_method_rx_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
-			struct rtv_method_run *run, int mode, bool partition)
+/* What the needs do to the RT client and server, for the note. */
+static void place_note(const struct rtv_combo *c, const struct rtv_method_cfg *cfg, char *text,
+		       size_t len)
 {
-	struct rtv_method_cfg c = *cfg;
-	struct rtv_rx_plan *plan = malloc(sizeof(*plan));
-	char why[256], part[sizeof(run->note)] = "";
-	int err;
+	size_t n;
 
-	if (!plan)
-		return -ENOMEM;
-	if (tb) {
-		/* pollers poll the RT service's device, the server's, as on a
-		 * real host (the client stands for the remote peer; with two
-		 * NAPIs one poller cannot hold either continuously: io_uring
-		 * polls each once per round and releases it) */
-		const struct rtv_tb_host *h[2] = { &tb->rt_server, &tb->rt_client };
+	text[0] = '\0';
+	if (!(c->needs & (RTV_NEED_RT_FIFO | RTV_NEED_RT_PIN)))
+		return;
+	n = (size_t)snprintf(text, len, "RT client and server");
+	if (c->needs & RTV_NEED_RT_FIFO)
+		n += (size_t)snprintf(text + n, n < len ? len - n : 0, " at SCHED_FIFO %d", cfg->rt_prio);
+	if (c->needs & RTV_NEED_RT_PIN)
+		n += (size_t)snprintf(text + n, n < len ? len - n : 0, " on the %s",
+				      poller_apart(c, cfg) ? "other CPUs" : "RT CPU");
+	if ((c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID) && !poller_apart(c, cfg))
+		snprintf(text + n, n < len ? len - n : 0, ", the poller below them");
+}
 
-		c.nrt_devs = mode == RTV_RX_SEPARATE ? 2 : 1;
-		c.nnonrt_devs = 0;
-		for (int i = 0; i < c.nrt_devs; i++) {
-			snprintf(c.rt_dev[i].netns, sizeof(c.rt_dev[i].netns), "%s", h[i]->ns);
-			snprintf(c.rt_dev[i].name, sizeof(c.rt_dev[i].name), "%s", h[i]->dev);
+int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    struct rtv_testbed *tb, struct rtv_method_run *run)
+{
+	struct rtv_rx_plan *plan = NULL;
+	struct rtv_method_cfg rcfg;
+	char text[RTV_METHOD_NOTE_LEN], why[256];
+	int err = 0;
+
+	run->note[0] = '\0';
+	run->rx = NULL;
+	if (c->rx) { /* the plan first: a method that cannot run here changes nothing */
+		plan = malloc(sizeof(*plan));
+		if (!plan)
+			return -ENOMEM;
+		err = rx_plan(c, cfg, tb, &rcfg, plan, why, sizeof(why));
+		if (err < 0) {
+			rtv_err("%s cannot run here: %s", rtv_rx_mode_name(c->rx), why);
+			goto out;
 		}
 	}
-	err = rtv_rx_plan(&c, (enum rtv_rx_mode)mode, plan, why, sizeof(why));
-	if (err < 0) {
-		rtv_err("%s cannot run here: %s", rtv_rx_mode_name((enum rtv_rx_mode)mode), why);
-		goto out;
-	}
-	if (tb && partition) {
-		char nonrt[128];
-
-		/* the RT CPU: the poller's, and the RT hosts' too when shared */
-		err = rtv_method_dedicated.setup(&c, tb, run);
+	if (tb && (c->needs & RTV_NEED_PARTITION)) {
+		err = rtv_method_partition(cfg, tb, text, sizeof(text));
 		if (err < 0)
 			goto out;
-		rtv_cpulist_format(&c.nonrt_cpus, nonrt, sizeof(nonrt));
-		if (c.poller_apart) {
-			err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_client.cgroup, nonrt);
-			if (!err)
-				err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_server.cgroup, nonrt);
-			if (err < 0)
-				goto out;
-			snprintf(part, sizeof(part), "; the poller alone on the RT CPU, RT hosts at "
-				 "SCHED_FIFO %d with the streams on CPU %.64s", c.rt_prio, nonrt);
-		} else {
-			snprintf(part, sizeof(part), "; %.240s; the poller below them", run->note);
-		}
+		note_add(run->note, sizeof(run->note), text);
 	}
-	err = rtv_rx_apply(plan, &c, &run->rx);
-	if (err < 0)
-		goto out;
-	snprintf(run->note, sizeof(run->note), "%s (%.200s)%.260s", rtv_rx_variant_name(plan->variant),
-		 plan->variant_why, part);
+	if (tb && poller_apart(c, cfg)) {
+		char nonrt[128];
+
+		rtv_cpulist_format(&cfg->nonrt_cpus, nonrt, sizeof(nonrt));
+		err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_client.cgroup, nonrt);
+		if (!err)
+			err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_server.cgroup, nonrt);
+		if (err < 0)
+			goto out;
+		snprintf(text, sizeof(text), "the poller alone on the RT CPU, the RT hosts with the "
+			 "streams on CPU %.64s", nonrt);
+		note_add(run->note, sizeof(run->note), text);
+	}
+	for (int i = 0; i < c->nparts; i++) {
+		struct rtv_method_run part = { .note = "", .rx = NULL };
+
+		if (!c->part[i]->setup)
+			continue;
+		err = c->part[i]->setup(cfg, tb, &part);
+		note_add(run->note, sizeof(run->note), part.note);
+		if (err < 0)
+			goto out;
+	}
+	if (plan) {
+		err = rtv_rx_apply(plan, &rcfg, &run->rx);
+		if (err < 0)
+			goto out;
+		snprintf(text, sizeof(text), "%s (%.200s)", rtv_rx_variant_name(plan->variant),
+			 plan->variant_why);
+		note_add(run->note, sizeof(run->note), text);
+	}
+	if (tb) {
+		place_note(c, cfg, text, sizeof(text));
+		note_add(run->note, sizeof(run->note), text);
+	}
 out:
 	free(plan);
+	return err;
+}
+
+int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    enum rtv_role role, pid_t pid)
+{
+	const cpu_set_t *cpus = poller_apart(c, cfg) ? &cfg->nonrt_cpus : &cfg->rt_cpus;
+	int err = 0;
+
+	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
+		return 0;
+	if (c->needs & RTV_NEED_RT_FIFO)
+		err = rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
+	if (!err && (c->needs & RTV_NEED_RT_PIN) && CPU_COUNT(cpus))
+		err = rtv_sched_set_affinity(pid, cpus);
 	return err;
 }
 

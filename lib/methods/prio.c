@@ -14,9 +14,12 @@
 static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 		      struct rtv_method_run *run)
 {
-	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
 	pid_t tids[64];
 	int n = 0, err;
+
+	if (!tb)
+		return 0;
+	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
 
 	for (int d = 0; d < 2; d++) {
 		int k = rtv_method_dev_kthreads(devs[d], tids + n, 64 - n);
@@ -33,26 +36,22 @@ static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 		}
 	}
 	if (n)
-		snprintf(run->note, sizeof(run->note), "RT processes and %d kernel thread%s of the RT devices at SCHED_FIFO %d",
+		snprintf(run->note, sizeof(run->note), "%d kernel thread%s of the RT devices at SCHED_FIFO %d",
 			 n, n == 1 ? "" : "s", cfg->rt_prio);
 	else
-		snprintf(run->note, sizeof(run->note), "RT processes at SCHED_FIFO %d; no kernel thread carries only the RT "
-			 "devices' packets (no threaded IRQ or NAPI): their softirq work stays shared",
-			 cfg->rt_prio);
+		snprintf(run->note, sizeof(run->note), "no kernel thread carries only the RT devices' "
+			 "packets (no threaded IRQ or NAPI): their softirq work stays shared");
 	return 0;
 }
 
-static int prio_place(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
-		      enum rtv_role role, pid_t pid)
-{
-	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
-		return 0;
-	return rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
-}
-
+/* The paper's "RT Preempt patch only": better than vanilla under load. */
 const struct rtv_method rtv_method_prio = {
 	.name = "prio",
 	.summary = "RT service, client and their kernel threads at SCHED_FIFO",
+	.needs = RTV_NEED_RT_FIFO,
 	.setup = prio_setup,
-	.place = prio_place,
+	.in_default = true,
+	.expect = {
+		{ "beats vanilla", "p99_us", "vanilla", RTV_CMP_LT, 1 },
+	},
 };

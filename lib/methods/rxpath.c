@@ -36,9 +36,9 @@ struct rtv_rx {
 
 const char *rtv_rx_mode_name(enum rtv_rx_mode m)
 {
-	static const char *const n[] = { "separate", "busypoll", "hybrid" };
+	static const char *const n[] = { "none", "separate", "busypoll", "hybrid" };
 
-	return (unsigned)m < 3 ? n[m] : "?";
+	return (unsigned)m < 4 ? n[m] : "?";
 }
 
 const char *rtv_rx_variant_name(enum rtv_rx_variant v)

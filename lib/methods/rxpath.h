@@ -41,7 +41,7 @@
  * (see start_pollers); alone it uses RTV_POLLER_SLICE_NS. */
 #define RTV_RX_SHARED_SLICE_NS INT64_C(20000)
 
-enum rtv_rx_mode { RTV_RX_SEPARATE, RTV_RX_BUSYPOLL, RTV_RX_HYBRID };
+
 enum rtv_rx_variant {
 	RTV_RX_THREADED,      /* threaded NAPI kthreads (separate, hybrid's sleep path) */
 	RTV_RX_KTHREAD_BUSY,  /* threaded=2: the kernel's busy-polling kthread */

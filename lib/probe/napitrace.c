@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/magic.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "experiment/engine.h"
 #include "host/journal.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -614,3 +616,113 @@ out:
 	fclose(f);
 	return err;
 }
+
+/* ---- the napitrace probe: who polled the RT devices' NAPIs ----
+ *
+ * napi:napi_poll with work on the RT devices (rtv?0), in a tracefs instance
+ * of its own for the run: the share of polls made in softirq, by a poller
+ * thread of rtvnet ("rtv-poll...") and by a NAPI kthread ("napi/..."). Needs
+ * tracefs mounted; its buffer is drained while the run goes. */
+struct napitrace_state {
+	struct rtv_napitrace *nt; /* the parent's */
+	uint64_t polls;
+	double softirq_pct, poller_pct, kthread_pct;
+};
+
+static int napitrace_check(const void *cfg, char *why, size_t len)
+{
+	(void)cfg;
+	if (access(RTV_TRACEFS_ROOT "/events/napi/napi_poll", F_OK)) {
+		snprintf(why, len, "tracefs is not mounted at %s: no napi_poll evidence of who "
+			 "processes the RT packets (mount -t tracefs nodev %s)", RTV_TRACEFS_ROOT,
+			 RTV_TRACEFS_ROOT);
+		return -ENOENT;
+	}
+	return 0;
+}
+
+static int napitrace_start(struct rtv_pctx *c)
+{
+	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	struct napitrace_state *st = c->state;
+	char inst[32], glob[32];
+
+	st->softirq_pct = st->poller_pct = st->kthread_pct = NAN;
+	if (!tb)
+		return -ENOENT;
+	snprintf(inst, sizeof(inst), "rtvnet-%d", getpid());
+	snprintf(glob, sizeof(glob), "%.12s", tb->rt_client.dev);
+	glob[strlen(glob) - 2] = '?'; /* rtvc0 and rtvs0: "rtv?0" */
+	if (rtv_napitrace_start(&st->nt, RTV_TRACEFS_ROOT, inst, glob) < 0)
+		st->nt = NULL; /* no evidence this run: the metrics stay NaN */
+	return 0;
+}
+
+static int napitrace_poll(struct rtv_pctx *c, int timeout_ms)
+{
+	struct napitrace_state *st = c->state;
+
+	(void)timeout_ms;
+	if (st->nt)
+		rtv_napitrace_read(st->nt, NULL, 0, NULL); /* keep the buffer from filling */
+	return 0;
+}
+
+static void napitrace_collect(struct rtv_pctx *c)
+{
+	static struct rtv_napitrace_row rows[RTV_NAPITRACE_ROWS_MAX];
+	struct napitrace_state *st = c->state;
+	uint64_t sirq = 0, poller = 0, kthr = 0, all = 0;
+	int n;
+
+	if (!st->nt)
+		return;
+	n = rtv_napitrace_read(st->nt, rows, RTV_NAPITRACE_ROWS_MAX, NULL);
+	for (int i = 0; i < n && i < RTV_NAPITRACE_ROWS_MAX; i++) {
+		all += rows[i].polls;
+		sirq += rows[i].softirq;
+		if (!strncmp(rows[i].comm, "rtv-poll", 8))
+			poller += rows[i].polls - rows[i].softirq;
+		else if (!strncmp(rows[i].comm, "napi/", 5))
+			kthr += rows[i].polls - rows[i].softirq;
+	}
+	st->polls = all;
+	st->softirq_pct = all ? 100.0 * (double)sirq / (double)all : NAN;
+	st->poller_pct = all ? 100.0 * (double)poller / (double)all : NAN;
+	st->kthread_pct = all ? 100.0 * (double)kthr / (double)all : NAN;
+}
+
+static void napitrace_stop(struct rtv_pctx *c)
+{
+	struct napitrace_state *st = c->state;
+
+	rtv_napitrace_free(st->nt);
+	st->nt = NULL;
+}
+
+#define S(f) offsetof(struct napitrace_state, f)
+static const struct rtv_metric napitrace_metrics[] = {
+	{ .key = "rt_polls", .run_key = "rt_napi_polls.polls_with_work", .type = RTV_METRIC_U64,
+	  .off = S(polls), .run_only = true },
+	{ .key = "rt_polls_softirq_pct", .run_key = "rt_napi_polls.softirq_pct", .off = S(softirq_pct),
+	  .col = { { .table = 2, .pos = 80, .head = "RT polls s/p/k %", .width = 16 } } },
+	{ .key = "rt_polls_poller_pct", .run_key = "rt_napi_polls.poller_pct", .off = S(poller_pct),
+	  .col = { { .table = 2, .pos = 80, .join = "/" } } },
+	{ .key = "rt_polls_kthread_pct", .run_key = "rt_napi_polls.napi_kthread_pct",
+	  .off = S(kthread_pct), .col = { { .table = 2, .pos = 80, .join = "/" } } },
+};
+#undef S
+
+const struct rtv_probe rtv_probe_napitrace = {
+	.name = "napitrace",
+	.summary = "napi:napi_poll on the RT devices: softirq, poller thread or NAPI kthread",
+	.role = RTV_PROBE_EVIDENCE,
+	.metrics = napitrace_metrics,
+	.nmetrics = sizeof(napitrace_metrics) / sizeof(napitrace_metrics[0]),
+	.size = sizeof(struct napitrace_state),
+	.check = napitrace_check,
+	.start = napitrace_start,
+	.poll = napitrace_poll,
+	.collect = napitrace_collect,
+	.stop = napitrace_stop,
+};

@@ -15,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "experiment/engine.h"
 #include "probe/netrt.h"
 #include "report/histjson.h"
 #include "util/json.h"
@@ -714,3 +715,145 @@ out:
 	}
 	return o;
 }
+
+/* ---- the NetRT probe: the RT service of the outsourcing paper's experiment ----
+ *
+ * The echo server in the testbed's RT server host, the open-loop client in
+ * the RT client host; the client's schedule is the same in every arm (the
+ * run's seed); its rtt and service distributions are the metrics, with the
+ * share of requests that reached the server through a NAPI. */
+struct netrt_state {
+	volatile sig_atomic_t stop;
+	struct rtv_netrt_result rt;
+	struct rtv_netrt_server_stats srv;
+	double napi_path_pct;
+};
+
+static int server_main(void *arg)
+{
+	struct rtv_pctx *c = arg;
+	struct netrt_state *st = c->state;
+	const struct rtv_netrt_probe_cfg *cfg = c->p->cfg;
+	struct rtv_netrt_server_cfg sc = { .bind_addr = rtv_exp_testbed(c)->rt_server.addr,
+					   .port = cfg->port };
+
+	return rtv_netrt_server_run(&sc, &st->stop, &st->srv);
+}
+
+static int client_main(void *arg)
+{
+	struct rtv_pctx *c = arg;
+	struct netrt_state *st = c->state;
+	const struct rtv_netrt_probe_cfg *cfg = c->p->cfg;
+	struct rtv_netrt_client_cfg cc = {
+		.addr = rtv_exp_testbed(c)->rt_client.peer,
+		.port = cfg->port,
+		.payload = cfg->payload,
+		.duration_ns = rtv_exp_warmup_ns(c) + rtv_exp_duration_ns(c),
+		.interval = cfg->interval,
+		.seed = rtv_exp_seed(c), /* the same schedule in every arm */
+		.timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS,
+		.warmup_ns = rtv_exp_warmup_ns(c),
+	};
+
+	return rtv_netrt_client_run(&cc, &st->stop, &st->rt);
+}
+
+static int netrt_start(struct rtv_pctx *c)
+{
+	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	int err;
+
+	if (!tb)
+		return -ENOENT;
+	err = rtv_exp_spawn(c, &tb->rt_server, RTV_ROLE_RT_SERVER, server_main, c, NULL);
+	if (err < 0)
+		return err;
+	usleep(50000); /* the server bound */
+	return rtv_exp_spawn(c, &tb->rt_client, RTV_ROLE_RT_CLIENT, client_main, c, &c->client);
+}
+
+static void netrt_collect(struct rtv_pctx *c)
+{
+	struct netrt_state *st = c->state;
+
+	st->napi_path_pct = st->srv.napi_samples ?
+		100.0 * (double)st->srv.napi_path / (double)st->srv.napi_samples : NAN;
+}
+
+static void netrt_stop(struct rtv_pctx *c)
+{
+	((struct netrt_state *)c->state)->stop = 1;
+}
+
+static void netrt_live(const struct rtv_pctx *c, char *buf, size_t len)
+{
+	const struct netrt_state *st = c->state;
+
+	snprintf(buf, len, "sent %6llu  lost %4llu",
+		 (unsigned long long)__atomic_load_n(&st->rt.sent, __ATOMIC_RELAXED),
+		 (unsigned long long)__atomic_load_n(&st->rt.lost, __ATOMIC_RELAXED));
+}
+
+/* The distributions' objects carry the losses and the share above 1 ms. */
+static void netrt_series_json(const struct rtv_pctx *c, int i, json_t *o)
+{
+	const struct netrt_state *st = c->state;
+
+	(void)i;
+	json_object_set_new(o, "rtt_us", rtv_netrt_hist_json(&st->rt.rtt, st->rt.lost));
+	json_object_set_new(o, "service_us", rtv_netrt_hist_json(&st->rt.service, st->rt.lost));
+}
+
+static void netrt_config_json(const void *cfgp, json_t *conf)
+{
+	const struct rtv_netrt_probe_cfg *cfg = cfgp;
+
+	rtv_json_set_str(conf, "interval_dist", rtv_dist_name(cfg->interval.dist));
+	rtv_json_set_num(conf, "interval_min_us", (double)cfg->interval.min_ns / 1e3);
+	rtv_json_set_num(conf, "interval_max_us", (double)cfg->interval.max_ns / 1e3);
+	rtv_json_set_int(conf, "payload_bytes", (int64_t)cfg->payload);
+}
+
+#define S(f) offsetof(struct netrt_state, f)
+#define RTT(k_, st_, a_, head_, w_, pos_, sp_) \
+	{ .key = k_, .run_key = "", .type = RTV_METRIC_STAT, .from = "rtt", .stat = st_, \
+	  .arg = a_, .per_unit = 1000, .better = RTV_BETTER_LOWER, \
+	  .col = { { .table = 1, .pos = pos_, .head = head_, .width = w_, .spread = sp_ } } }
+static const struct rtv_metric netrt_metrics[] = {
+	{ .key = "rtt", .run_key = "", .type = RTV_METRIC_HIST, .off = S(rt.rtt), .per_unit = 1000,
+	  .label = "NetRT round-trip time", .axis = "latency (us)", .plot = true },
+	{ .key = "service", .run_key = "", .type = RTV_METRIC_HIST, .off = S(rt.service),
+	  .per_unit = 1000, .label = "NetRT service time (from the actual send)",
+	  .axis = "latency (us)" },
+	{ .key = "sent", .type = RTV_METRIC_U64, .off = S(rt.sent), .run_only = true },
+	{ .key = "late_sends", .type = RTV_METRIC_U64, .off = S(rt.late), .run_only = true },
+	RTT("mean_us", RTV_STAT_MEAN, 0, "mean", 8, 10, false),
+	RTT("p50_us", RTV_STAT_PCT, 50, "p50", 18, 20, true),
+	RTT("p99_us", RTV_STAT_PCT, 99, "p99", 18, 30, true),
+	RTT("p999_us", RTV_STAT_PCT, 99.9, "p99.9", 18, 40, true),
+	RTT("max_us", RTV_STAT_MAX, 0, "max", 8, 50, false),
+	RTT("sd_us", RTV_STAT_SD, 0, "sd", 8, 60, false),
+	{ .key = "over_1ms_pct", .run_key = "", .type = RTV_METRIC_STAT, .from = "rtt",
+	  .stat = RTV_STAT_ABOVE_PCT, .arg = 1e6, .better = RTV_BETTER_LOWER,
+	  .col = { { .table = 1, .pos = 70, .head = ">1ms %", .width = 7, .prec = 2 } } },
+	{ .key = "rt_napi_path_pct", .off = S(napi_path_pct),
+	  .col = { { .table = 2, .pos = 70, .head = "NAPI path %", .width = 11 } } },
+};
+#undef RTT
+#undef S
+
+const struct rtv_probe rtv_probe_netrt = {
+	.name = "netrt",
+	.summary = "the RT UDP echo service and its open-loop client (the outsourcing paper's NetRT)",
+	.role = RTV_PROBE_SERVICE,
+	.metrics = netrt_metrics,
+	.nmetrics = sizeof(netrt_metrics) / sizeof(netrt_metrics[0]),
+	.size = sizeof(struct netrt_state),
+	.start = netrt_start,
+	.collect = netrt_collect,
+	.stop = netrt_stop,
+	.live = netrt_live,
+	.series_json = netrt_series_json,
+	.config_json = netrt_config_json,
+};

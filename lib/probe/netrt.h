@@ -162,4 +162,13 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
  * 0.4%). Returns a new reference, or NULL when out of memory. */
 json_t *rtv_netrt_hist_json(const struct rtv_hist *h, uint64_t lost);
 
+/* ---- the probe (probe/probe.h: rtv_probe_netrt) ----
+ * The server in the testbed's RT server host, the client in its RT client
+ * host, timeout RTV_NETRT_DEFAULT_TIMEOUT_NS, warm-up and duration the run's. */
+struct rtv_netrt_probe_cfg {
+	uint16_t port;
+	size_t payload;
+	struct rtv_interval interval;
+};
+
 #endif

@@ -4,6 +4,7 @@
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -15,8 +16,9 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "util/banned.h"
+#include "experiment/engine.h"
 #include "util/time.h"
+#include "util/banned.h"
 
 #define STOP_CHECK_NS      (100 * RTV_NS_PER_MS) /* *stop is looked at least this often */
 #define CONNECT_TIMEOUT_NS (5 * RTV_NS_PER_S)    /* one connect attempt without an answer */
@@ -806,3 +808,118 @@ double rtv_stream_gbit_s(const struct rtv_stream_result *r)
 	/* bits per ns is Gbit/s */
 	return (double)bytes * 8.0 / (double)span_ns;
 }
+
+/* ---- the stream probe: the co-located bulk TCP load (NetStream) ----
+ *
+ * One sink per stream pair in the testbed's stream server hosts, one source
+ * in each stream client host, all at full speed; the metric is the payload
+ * throughput the sinks received over the measured window. */
+struct stream_state {
+	double gbit_s; /* first: rtv_stream_metrics[] reads it at offset 0 */
+	volatile sig_atomic_t stop;
+	struct rtv_stream_result sink[RTV_TESTBED_MAX_STREAMS], src[RTV_TESTBED_MAX_STREAMS];
+	uint64_t bytes_mark;
+};
+
+/* A child's argument: it gets its own copy as the parent's memory is when it
+ * forks, unlike the shared state. */
+struct kid {
+	struct rtv_pctx *c;
+	int i;
+	bool sink;
+};
+
+/* A stream pair's sink (in its server host) or source (in its client host). */
+static int pair_main(void *arg)
+{
+	const struct kid *k = arg;
+	struct stream_state *st = k->c->state;
+	const struct rtv_testbed *tb = rtv_exp_testbed(k->c);
+	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .port = RTV_STREAM_DEFAULT_PORT,
+				      .addr = k->sink ? tb->stream_server[k->i].addr :
+							tb->stream_client[k->i].peer };
+
+	return k->sink ? rtv_stream_sink_run(&cfg, &st->stop, NULL, NULL, &st->sink[k->i]) :
+			 rtv_stream_source_run(&cfg, &st->stop, NULL, NULL, &st->src[k->i]);
+}
+
+static int nstreams(const struct rtv_pctx *c)
+{
+	const struct rtv_stream_probe_cfg *cfg = c->p->cfg;
+
+	return cfg && cfg->nstreams > 0 ? cfg->nstreams : 1;
+}
+
+static int stream_start(struct rtv_pctx *c)
+{
+	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	struct stream_state *st = c->state;
+	int n = nstreams(c), err;
+
+	if (!tb || n > tb->nstreams)
+		return -ENOENT;
+	st->gbit_s = NAN;
+	for (int sink = 1; sink >= 0; sink--) { /* the sinks first, listening before the sources */
+		for (int i = 0; i < n; i++) {
+			struct kid k = { c, i, sink };
+
+			err = rtv_exp_spawn(c, sink ? &tb->stream_server[i] : &tb->stream_client[i],
+					    sink ? RTV_ROLE_STREAM_SERVER : RTV_ROLE_STREAM_CLIENT,
+					    pair_main, &k, NULL);
+			if (err < 0)
+				return err;
+		}
+		if (sink)
+			usleep(100000);
+	}
+	return 0;
+}
+
+static uint64_t sink_bytes(const struct stream_state *st, int n)
+{
+	uint64_t b = 0;
+
+	for (int i = 0; i < n; i++)
+		b += __atomic_load_n(&st->sink[i].bytes, __ATOMIC_RELAXED);
+	return b;
+}
+
+static void stream_mark(struct rtv_pctx *c)
+{
+	struct stream_state *st = c->state;
+
+	st->bytes_mark = sink_bytes(st, nstreams(c));
+}
+
+static void stream_collect(struct rtv_pctx *c)
+{
+	struct stream_state *st = c->state;
+
+	if (c->t_end > c->t_mark)
+		st->gbit_s = (double)(sink_bytes(st, nstreams(c)) - st->bytes_mark) * 8.0 /
+			     (double)(c->t_end - c->t_mark);
+}
+
+static void stream_stop(struct rtv_pctx *c)
+{
+	((struct stream_state *)c->state)->stop = 1;
+}
+
+_Static_assert(offsetof(struct stream_state, gbit_s) == 0, "the throughput comes first");
+const struct rtv_metric rtv_stream_metrics[1] = {
+	{ .key = "stream_gbit_s", .off = 0, .better = RTV_BETTER_HIGHER,
+	  .col = { { .table = 1, .pos = 80, .head = "Gbit/s", .width = 10, .prec = 2 } } },
+};
+
+const struct rtv_probe rtv_probe_stream = {
+	.name = "stream",
+	.summary = "bulk TCP at full speed across the testbed's stream pairs (rtvnet's own)",
+	.role = RTV_PROBE_LOAD,
+	.metrics = rtv_stream_metrics,
+	.nmetrics = 1,
+	.size = sizeof(struct stream_state),
+	.start = stream_start,
+	.mark = stream_mark,
+	.collect = stream_collect,
+	.stop = stream_stop,
+};

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats/metric.h"
+
 #define RTV_STREAM_TCP_MSG_SIZE  (128u * 1024u) /* default TCP write size, bytes */
 #define RTV_STREAM_UDP_MSG_SIZE  1472u          /* default UDP payload: 1500 MTU - IPv4 - UDP */
 #define RTV_STREAM_UDP_MAX_SIZE  65507u         /* largest IPv4 UDP payload */
@@ -85,6 +87,15 @@ int rtv_stream_sink_run(const struct rtv_stream_cfg *cfg, const volatile sig_ato
  * UDP datagrams refused (ICMP port unreachable: no sink yet) are not counted. */
 int rtv_stream_source_run(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_t *stop,
 			  rtv_stream_report_fn report, void *arg, struct rtv_stream_result *res);
+
+/* The stream and iperf3 load probes (probe/probe.h): bulk TCP at full speed
+ * over the first nstreams stream pairs of the testbed (0: one). */
+struct rtv_stream_probe_cfg {
+	int nstreams;
+};
+/* The metric both measure, the receivers' throughput "stream_gbit_s"
+ * (Gbit/s, a double at the start of their states). */
+extern const struct rtv_metric rtv_stream_metrics[1];
 
 /* Payload throughput of a result in Gbit/s (10^9 bit/s); 0 when it spans no time. */
 double rtv_stream_gbit_s(const struct rtv_stream_result *r);

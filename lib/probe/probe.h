@@ -1,0 +1,110 @@
+/* Probes: what an experiment runs and measures. A probe is a struct of
+ * operations and the table of the metrics it yields; the experiment engine
+ * (lib/experiment/engine.h) calls the operations in a fixed order for every
+ * run and takes the metrics' values from the probe's state by the rows'
+ * offsets, so that a new probe plugs in without touching the engine.
+ *
+ *   service  the RT service whose latency is measured (NetRT, a periodic
+ *            taskset): exactly one per experiment; the run's measured window
+ *            ends when it says it is done (or the process it names as its
+ *            client exits);
+ *   load     co-located work that competes with it (bulk streams, iperf3,
+ *            CPU hogs): started before the service, only in loaded arms;
+ *   evidence what the kernel did meanwhile (who polled the RT NAPIs).
+ *
+ * A run, as the engine drives it:
+ *   prepare (once per experiment) -> [method setup] -> start (evidence,
+ *   then loads, then the service) -> warm-up -> mark -> ... poll ... ->
+ *   the service's client exits (or a stop) -> collect -> stop -> the
+ *   processes are ended (SIGTERM, SIGKILL after 3 s) -> finish -> the
+ *   metrics are read from the state.
+ * Every operation may be NULL. A probe's processes are started with
+ * rtv_exp_spawn(), which journals them and lets the run's method place them.
+ *
+ * Adding a probe (a toy one is built in tests/unit/test_experiment.c):
+ *  1. write lib/probe/<name>.c defining `const struct rtv_probe
+ *     rtv_probe_<name>`: its operations, its state (and series) struct, and
+ *     its metric rows (experiment/metric.h) pointing into that state;
+ *  2. declare it below and add it to rtv_probes[] in probe.c;
+ *  3. add the file to lib/probe/meson.build.
+ * An experiment then names it in its plan; its metrics reach the tables,
+ * the JSON and the pictures with no other change. */
+#ifndef RTV_PROBE_PROBE_H
+#define RTV_PROBE_PROBE_H
+
+#include <jansson.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "stats/metric.h"
+
+enum rtv_probe_role { RTV_PROBE_SERVICE, RTV_PROBE_LOAD, RTV_PROBE_EVIDENCE };
+
+struct rtv_pctx; /* a probe's view of one run: experiment/engine.h */
+
+struct rtv_probe {
+	const char *name;       /* "netrt"; a load's name is the run's "load" */
+	const char *summary;
+	enum rtv_probe_role role;
+	const struct rtv_metric *metrics;
+	int nmetrics;
+	/* State: size bytes (or state_size(cfg)) of shared memory, zeroed before
+	 * each run, that the probe's processes write and the metrics are read
+	 * from. A probe that measures several things alike (a taskset's tasks)
+	 * has nseries(cfg) series of series_size bytes from series_off; one
+	 * series at offset 0 otherwise. */
+	size_t size;
+	size_t (*state_size)(const void *cfg);
+	int (*nseries)(const void *cfg);
+	const char *(*series_name)(const void *cfg, int i);
+	size_t series_off, series_size;
+	const char *series_head; /* the tables' label for a series: "task" */
+
+	/* Whether it can run here with cfg: 0, or -errno with why (a tool
+	 * missing, tracefs not mounted); called before anything changes. */
+	int (*check)(const void *cfg, char *why, size_t len);
+	/* Once, before the first run and before any load (calibration). */
+	int (*prepare)(void *cfg);
+	/* Start its processes for a run; a service sets the context's client. */
+	int (*start)(struct rtv_pctx *c);
+	/* A service whose measurement is not a process of its own: 0 while it
+	 * goes on, 1 when it has ended, -errno when it failed. NULL: it ends
+	 * when the process it named as the context's client exits (status 0:
+	 * ended, else failed). */
+	int (*done)(struct rtv_pctx *c);
+	/* While the run goes: serve requests, keep buffers drained; wait at most
+	 * timeout_ms for something to do. */
+	int (*poll)(struct rtv_pctx *c, int timeout_ms);
+	void (*mark)(struct rtv_pctx *c);    /* the measured window starts */
+	void (*collect)(struct rtv_pctx *c); /* it ends: fill the state's metrics */
+	void (*stop)(struct rtv_pctx *c);    /* ask its processes to end */
+	void (*finish)(struct rtv_pctx *c);  /* they have ended: what they left */
+	/* A few words on the run so far, for a progress line. */
+	void (*live)(const struct rtv_pctx *c, char *buf, size_t len);
+	/* Add to series i's run object what is not a metric (a count that belongs
+	 * inside a distribution's object, a task's parameters). */
+	void (*series_json)(const struct rtv_pctx *c, int i, json_t *o);
+	/* Add its configuration to the results' config object. */
+	void (*config_json)(const void *cfg, json_t *conf);
+	/* Free what prepare kept. */
+	void (*release)(void *cfg);
+};
+
+extern const struct rtv_probe rtv_probe_netrt;
+extern const struct rtv_probe rtv_probe_stream;
+extern const struct rtv_probe rtv_probe_iperf3;
+extern const struct rtv_probe rtv_probe_hogs;
+extern const struct rtv_probe rtv_probe_napitrace;
+extern const struct rtv_probe rtv_probe_taskset;
+
+/* The configurations of the probes that have one in no other header. */
+struct rtv_hogs_cfg {
+	cpu_set_t cpus; /* a hog on each */
+};
+
+/* NULL-terminated. */
+extern const struct rtv_probe *const rtv_probes[];
+const struct rtv_probe *rtv_probe_find(const char *name);
+
+#endif
