@@ -15,7 +15,6 @@
 #include "host/cpuload.h"
 #include "host/journal.h"
 #include "methods/rxpath.h"
-#include "probe/napitrace.h"
 #include "report/histjson.h"
 #include "util/json.h"
 #include "util/file.h"
@@ -344,20 +343,20 @@ struct ctx {
 	struct rtv_pctx pc[RTV_PLAN_MAX_PROBES];
 };
 
-int rtv_exp_spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role role,
-		  int (*fn)(void *), void *arg, pid_t *pidp)
+static int spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role role,
+		 int (*fn)(void *), void *arg, pid_t *pidp)
 {
-	struct ctx *r = c->x->cur;
-	const struct rtv_arm *arm = c->arm;
-	pid_t pid;
+	struct ctx *r = c->engine;
+	struct rtv_exp *x = r->x;
+	const struct rtv_arm *arm = &x->plan.arm[x->runs[c->run].arm];
+	pid_t pid = 0;
 	int err;
 
-	if (!r || r->kids.n == KIDS_MAX)
+	if (r->kids.n == KIDS_MAX)
 		return -E2BIG;
-	if (h && !c->x->have_tb)
+	if (h && !x->have_tb)
 		return -ENOENT;
-	pid = 0;
-	err = rtv_testbed_spawn(c->x->have_tb ? &c->x->tb : NULL, h, fn, arg, &pid);
+	err = rtv_testbed_spawn(x->have_tb ? &x->tb : NULL, h, fn, arg, &pid);
 	if (err < 0 && pid <= 0)
 		return err;
 	r->kids.pid[r->kids.n++] = pid;
@@ -365,8 +364,8 @@ int rtv_exp_spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role
 		return err;
 	if (pidp)
 		*pidp = pid;
-	if (arm && arm->method.nparts) {
-		err = rtv_combo_place(&arm->method, &c->x->plan.mcfg, role, pid);
+	if (arm->method.nparts) {
+		err = rtv_combo_place(&arm->method, &x->plan.mcfg, role, pid);
 		if (err < 0)
 			rtv_err("method '%s' cannot place process %d: %s", arm->name, pid,
 				strerror(-err));
@@ -374,38 +373,18 @@ int rtv_exp_spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role
 	return err;
 }
 
-pid_t rtv_exp_wait(struct rtv_pctx *c, pid_t pid, int *status)
+static pid_t wait_kid(struct rtv_pctx *c, pid_t pid, int *status)
 {
-	struct ctx *r = c->x->cur;
+	struct ctx *r = c->engine;
 	pid_t got = waitpid(pid, status, WNOHANG);
 
 	if (got < 0)
 		return -errno;
-	if (got == pid && r)
+	if (got == pid)
 		for (int i = 0; i < r->kids.n; i++)
 			if (r->kids.pid[i] == pid)
 				r->kids.pid[i] = r->kids.pid[--r->kids.n];
 	return got;
-}
-
-const struct rtv_testbed *rtv_exp_testbed(const struct rtv_pctx *c)
-{
-	return c->x->have_tb ? &c->x->tb : NULL;
-}
-
-uint64_t rtv_exp_seed(const struct rtv_pctx *c)
-{
-	return c->x->plan.seed + (uint64_t)c->repeat;
-}
-
-int64_t rtv_exp_duration_ns(const struct rtv_pctx *c)
-{
-	return c->x->plan.duration_ns;
-}
-
-int64_t rtv_exp_warmup_ns(const struct rtv_pctx *c)
-{
-	return c->x->plan.warmup_ns;
 }
 
 void *rtv_exp_series(const struct rtv_exp_probe *p, void *state, int i)
@@ -674,7 +653,7 @@ static bool service_ended(struct ctx *r, bool *ok)
 	}
 	if (pid <= 0)
 		return true;
-	if (rtv_exp_wait(&r->pc[0], pid, &status) != pid)
+	if (wait_kid(&r->pc[0], pid, &status) != pid)
 		return false;
 	r->pc[0].client = 0;
 	*ok = WIFEXITED(status) && !WEXITSTATUS(status);
@@ -698,8 +677,14 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 	memset(acct, 0, sizeof(*acct));
 	for (int i = 0; i < x->nprobes; i++) {
 		memset(x->probe[i].state, 0, x->probe[i].size);
-		r.pc[i] = (struct rtv_pctx){ .x = x, .p = &x->probe[i], .state = x->probe[i].state,
-					     .arm = arm, .run = index, .repeat = run->repeat };
+		r.pc[i] = (struct rtv_pctx){ .probe = x->probe[i].probe, .cfg = x->probe[i].cfg,
+					     .state = x->probe[i].state,
+					     .tb = x->have_tb ? &x->tb : NULL, .arm = arm->name,
+					     .run = index, .repeat = run->repeat,
+					     .seed = x->plan.seed + (uint64_t)run->repeat,
+					     .duration_ns = x->plan.duration_ns,
+					     .warmup_ns = x->plan.warmup_ns, .spawn = spawn,
+					     .wait = wait_kid, .engine = &r };
 	}
 	if (arm->method.nparts) {
 		err = rtv_combo_setup(&arm->method, &x->plan.mcfg, x->have_tb ? &x->tb : NULL, &r.mrun);

@@ -218,36 +218,7 @@ int rtv_exp_svg_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s,
 		      const char *key, enum rtv_exp_picture kind, double mark,
 		      const char *mark_label);
 
-/* ---- for probes (probe/probe.h) ---- */
-
-struct rtv_pctx {
-	struct rtv_exp *x;
-	struct rtv_exp_probe *p;
-	void *state;                 /* p->state */
-	const struct rtv_arm *arm;
-	int run, repeat;
-	int64_t t_mark, t_end;       /* the measured window (CLOCK_MONOTONIC ns) */
-	pid_t client;                /* service: the process whose end ends the run */
-	int status;                  /* a probe sets -errno when its part failed */
-};
-
-/* Start fn(arg) in a child process in testbed host h (NULL: here, in this
- * namespace and cgroup), dying with its parent and journaled when the
- * journal is open; the arm's method places it by role. Its pid is kept so
- * that the engine ends it after the run. */
-int rtv_exp_spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role role,
-		  int (*fn)(void *), void *arg, pid_t *pid);
-/* waitpid(pid, status, WNOHANG) for a process of the run, which the engine
- * then no longer ends itself: pid when it has ended, 0 while it runs, -errno. */
-pid_t rtv_exp_wait(struct rtv_pctx *c, pid_t pid, int *status);
-/* The testbed of the experiment, or NULL. */
-const struct rtv_testbed *rtv_exp_testbed(const struct rtv_pctx *c);
-/* The seed of this run (the plan's + the repeat: the same for every arm). */
-uint64_t rtv_exp_seed(const struct rtv_pctx *c);
-/* The measured duration and warm-up of a run. */
-int64_t rtv_exp_duration_ns(const struct rtv_pctx *c);
-int64_t rtv_exp_warmup_ns(const struct rtv_pctx *c);
-/* The service's series i in a state (for probes and tests). */
+/* The service's series i in a state (for tests). */
 void *rtv_exp_series(const struct rtv_exp_probe *p, void *state, int i);
 
 #endif

@@ -1,6 +1,7 @@
 #include "host/cpuload.h"
 #include "host/proc.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdbool.h>
@@ -146,4 +147,79 @@ void rtv_cpuload_diff(const struct rtv_cpuload_snap *a, const struct rtv_cpuload
 		out->kthread_pct = 100.0 * kinds[1] / hz / secs;
 		out->ours_pct = 100.0 * kinds[2] / hz / secs;
 	}
+}
+
+/* ---- /proc/softirqs ---- */
+
+int rtv_softirqs_read(const char *path, const char *row, uint64_t *per_cpu, int max)
+{
+	char *line = NULL, *p, *end;
+	size_t cap = 0, rlen;
+	int ncpu = 0, err = -ENOENT;
+	FILE *f;
+
+	if (!path || !row || !*row || max < 0 || (!per_cpu && max > 0))
+		return -EINVAL;
+	f = fopen(path, "re");
+	if (!f)
+		return -errno;
+	if (getline(&line, &cap, f) < 0) {
+		err = ferror(f) ? -EIO : -EINVAL;
+		goto out;
+	}
+	/* "                    CPU0       CPU1       " */
+	for (p = line;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p || *p == '\n')
+			break;
+		if (strncmp(p, "CPU", 3)) {
+			err = -EINVAL;
+			goto out;
+		}
+		ncpu++;
+		while (*p && !isspace((unsigned char)*p))
+			p++;
+	}
+	if (ncpu == 0) {
+		err = -EINVAL;
+		goto out;
+	}
+	rlen = strlen(row);
+	while (getline(&line, &cap, f) >= 0) {
+		/* "      NET_RX:   60905410   50006979" */
+		p = line;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, row, rlen) || p[rlen] != ':')
+			continue;
+		p += rlen + 1;
+		for (int i = 0; i < ncpu; i++) {
+			unsigned long long v;
+
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!isdigit((unsigned char)*p)) {
+				err = -EINVAL;
+				goto out;
+			}
+			errno = 0;
+			v = strtoull(p, &end, 10);
+			if (errno) {
+				err = -EINVAL;
+				goto out;
+			}
+			p = end;
+			if (i < max)
+				per_cpu[i] = v;
+		}
+		err = ncpu;
+		goto out;
+	}
+	if (ferror(f))
+		err = -EIO;
+out:
+	free(line);
+	fclose(f);
+	return err;
 }

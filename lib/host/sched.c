@@ -186,3 +186,17 @@ int rtv_kthreads_find(const char *pattern, pid_t *tids, int max)
 	closedir(d);
 	return n;
 }
+
+int rtv_kthreads_of_dev(const char *dev, pid_t *tids, int max)
+{
+	char pat[64];
+	int n;
+
+	snprintf(pat, sizeof(pat), "irq/*-%s*", dev);
+	n = rtv_kthreads_find(pat, tids, max);
+	if (n < 0)
+		return n;
+	snprintf(pat, sizeof(pat), "napi/%s-*", dev);
+	int m = rtv_kthreads_find(pat, tids + n, max - n);
+	return m < 0 ? m : n + m;
+}

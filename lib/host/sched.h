@@ -11,6 +11,10 @@
 
 #ifndef SCHED_DEADLINE
 #define SCHED_DEADLINE 6
+/* Kernel threads carrying a device's packets on their own: threaded IRQ
+ * handlers (irq/N-DEV) and threaded NAPI (napi/DEV-ID). Returns the count. */
+int rtv_kthreads_of_dev(const char *dev, pid_t *tids, int max);
+
 #endif
 #define RTV_SCHED_FLAG_RESET_ON_FORK 0x01ULL
 #define RTV_SCHED_FLAG_RECLAIM       0x02ULL
@@ -58,5 +62,9 @@ int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char
 /* Kernel threads whose name matches an fnmatch pattern (for irq/N-DEV and
  * napi/DEV-ID threads). Fills up to max tids; returns the number found. */
 int rtv_kthreads_find(const char *pattern, pid_t *tids, int max);
+
+/* Kernel threads carrying a device's packets on their own: threaded IRQ
+ * handlers (irq/N-DEV) and threaded NAPI (napi/DEV-ID). Returns the count. */
+int rtv_kthreads_of_dev(const char *dev, pid_t *tids, int max);
 
 #endif

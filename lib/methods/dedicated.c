@@ -102,7 +102,7 @@ int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *t
 		return err;
 	}
 	for (int d = 0; d < 2; d++) {
-		int k = rtv_method_dev_kthreads(devs[d], tids + n, 64 - n);
+		int k = rtv_kthreads_of_dev(devs[d], tids + n, 64 - n);
 
 		if (k > 0)
 			n += k;

@@ -166,9 +166,6 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		    enum rtv_role role, pid_t pid);
 
-/* Kernel threads carrying a device's packets on their own: threaded IRQ
- * handlers (irq/N-DEV) and threaded NAPI (napi/DEV-ID). Returns the count. */
-int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max);
 /* dedicated's partitioning (RTV_NEED_PARTITION): the RT hosts' cgroups on
  * the RT CPUs, the stream hosts' on the others, the RT devices' kernel
  * threads pinned, other IRQs, movable threads and unbound workqueues moved

@@ -60,20 +60,6 @@ int rtv_methods_known(char *buf, size_t len)
 	return join_names(buf, len, ", ", false);
 }
 
-int rtv_method_dev_kthreads(const char *dev, pid_t *tids, int max)
-{
-	char pat[64];
-	int n;
-
-	snprintf(pat, sizeof(pat), "irq/*-%s*", dev);
-	n = rtv_kthreads_find(pat, tids, max);
-	if (n < 0)
-		return n;
-	snprintf(pat, sizeof(pat), "napi/%s-*", dev);
-	int m = rtv_kthreads_find(pat, tids + n, max - n);
-	return m < 0 ? m : n + m;
-}
-
 /* ---- combinations ---- */
 
 int rtv_combo_of(const struct rtv_method *const *parts, int n, struct rtv_combo *c, char *err,

@@ -22,7 +22,7 @@ static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
 
 	for (int d = 0; d < 2; d++) {
-		int k = rtv_method_dev_kthreads(devs[d], tids + n, 64 - n);
+		int k = rtv_kthreads_of_dev(devs[d], tids + n, 64 - n);
 
 		if (k > 0)
 			n += k;

@@ -8,7 +8,7 @@
 #include <sched.h>
 #include <sys/prctl.h>
 
-#include "experiment/engine.h"
+#include "probe/probe.h"
 
 struct hogs_state {
 	int n; /* hogs started */
@@ -43,7 +43,7 @@ static int hogs_check(const void *cfgp, char *why, size_t len)
 
 static int hogs_start(struct rtv_pctx *c)
 {
-	const struct rtv_hogs_cfg *cfg = c->p->cfg;
+	const struct rtv_hogs_cfg *cfg = c->cfg;
 	struct hogs_state *st = c->state;
 
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
@@ -51,7 +51,7 @@ static int hogs_start(struct rtv_pctx *c)
 
 		if (!CPU_ISSET(cpu, &cfg->cpus))
 			continue;
-		err = rtv_exp_spawn(c, NULL, RTV_ROLE_OTHER, hog_main, &cpu, NULL);
+		err = rtv_probe_spawn(c, NULL, RTV_ROLE_OTHER, hog_main, &cpu, NULL);
 		if (err < 0)
 			return err;
 		st->n++;

@@ -13,8 +13,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "experiment/engine.h"
 #include "host/journal.h"
+#include "probe/probe.h"
 #include "probe/stream.h"
 #include "util/time.h"
 
@@ -61,7 +61,7 @@ static int server_main(void *arg)
 
 	snprintf(port, sizeof(port), "%d", RTV_STREAM_IPERF3_PORT);
 	quiet(1);
-	execlp("iperf3", "iperf3", "-s", "-1", "-B", rtv_exp_testbed(k->c)->stream_server[k->i].addr,
+	execlp("iperf3", "iperf3", "-s", "-1", "-B", k->c->tb->stream_server[k->i].addr,
 	       "-p", port, (char *)NULL);
 	return -errno;
 }
@@ -76,17 +76,17 @@ static int client_main(void *arg)
 	snprintf(port, sizeof(port), "%d", RTV_STREAM_IPERF3_PORT);
 	/* runs out a moment after the service's client, then writes its JSON */
 	snprintf(secs, sizeof(secs), "%.1f",
-		 (double)(rtv_exp_warmup_ns(c) + rtv_exp_duration_ns(c)) / 1e9 + 0.5);
+		 (double)(c->warmup_ns + c->duration_ns) / 1e9 + 0.5);
 	quiet(0);
-	execlp("iperf3", "iperf3", "-c", rtv_exp_testbed(c)->stream_client[k->i].peer, "-p",
+	execlp("iperf3", "iperf3", "-c", c->tb->stream_client[k->i].peer, "-p",
 	       port, "-t", secs, "-J", "--logfile", st->path[k->i], (char *)NULL);
 	return -errno;
 }
 
 static int iperf3_start(struct rtv_pctx *c)
 {
-	const struct rtv_stream_probe_cfg *cfg = c->p->cfg;
-	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	const struct rtv_stream_probe_cfg *cfg = c->cfg;
+	const struct rtv_testbed *tb = c->tb;
 	struct iperf3_state *st = c->state;
 	int n = cfg && cfg->nstreams > 0 ? cfg->nstreams : 1, err;
 
@@ -98,7 +98,7 @@ static int iperf3_start(struct rtv_pctx *c)
 		unlink(st->path[i]);
 		struct kid k = { c, i };
 
-		err = rtv_exp_spawn(c, &tb->stream_server[i], RTV_ROLE_STREAM_SERVER, server_main, &k,
+		err = rtv_probe_spawn(c, &tb->stream_server[i], RTV_ROLE_STREAM_SERVER, server_main, &k,
 				    NULL);
 		if (err < 0)
 			return err;
@@ -107,7 +107,7 @@ static int iperf3_start(struct rtv_pctx *c)
 	for (int i = 0; i < n; i++) {
 		struct kid k = { c, i };
 
-		err = rtv_exp_spawn(c, &tb->stream_client[i], RTV_ROLE_STREAM_CLIENT, client_main, &k,
+		err = rtv_probe_spawn(c, &tb->stream_client[i], RTV_ROLE_STREAM_CLIENT, client_main, &k,
 				    &st->client[i]);
 		if (err < 0)
 			return err;
@@ -123,7 +123,7 @@ static void iperf3_stop(struct rtv_pctx *c)
 	int64_t deadline = rtv_now_ns() + 5 * RTV_NS_PER_S;
 
 	for (int i = 0; i < st->n && !c->status; i++)
-		while (rtv_exp_wait(c, st->client[i], NULL) == 0 && rtv_now_ns() < deadline)
+		while (rtv_probe_wait(c, st->client[i], NULL) == 0 && rtv_now_ns() < deadline)
 			usleep(20000);
 }
 

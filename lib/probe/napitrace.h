@@ -104,13 +104,5 @@ void rtv_napitrace_free(struct rtv_napitrace *t);
 int rtv_napitrace_parse(const char *text, struct rtv_napitrace_row *rows, int nrows, int max,
 			uint64_t *missed);
 
-/* /proc/softirqs (path; "/proc/softirqs" on a real host): the counts of row
- * ("NET_RX", "NET_TX", "TIMER", ... without the colon) for each CPU, in the
- * order of the header line's CPU0 CPU1 ... columns, into
- * per_cpu[0..max-1]. Returns the number of CPUs in the file, which may be
- * more than max (only max are stored), or -errno: -ENOENT no such row,
- * -EINVAL a file not in that format (no CPU header, a row with fewer
- * numbers than the header has CPUs). */
-int rtv_softirqs_read(const char *path, const char *row, uint64_t *per_cpu, int max);
 
 #endif

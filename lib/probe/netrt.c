@@ -15,7 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "experiment/engine.h"
+#include "probe/probe.h"
 #include "probe/netrt.h"
 #include "report/histjson.h"
 #include "util/json.h"
@@ -733,8 +733,8 @@ static int server_main(void *arg)
 {
 	struct rtv_pctx *c = arg;
 	struct netrt_state *st = c->state;
-	const struct rtv_netrt_probe_cfg *cfg = c->p->cfg;
-	struct rtv_netrt_server_cfg sc = { .bind_addr = rtv_exp_testbed(c)->rt_server.addr,
+	const struct rtv_netrt_probe_cfg *cfg = c->cfg;
+	struct rtv_netrt_server_cfg sc = { .bind_addr = c->tb->rt_server.addr,
 					   .port = cfg->port };
 
 	return rtv_netrt_server_run(&sc, &st->stop, &st->srv);
@@ -744,16 +744,16 @@ static int client_main(void *arg)
 {
 	struct rtv_pctx *c = arg;
 	struct netrt_state *st = c->state;
-	const struct rtv_netrt_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_netrt_probe_cfg *cfg = c->cfg;
 	struct rtv_netrt_client_cfg cc = {
-		.addr = rtv_exp_testbed(c)->rt_client.peer,
+		.addr = c->tb->rt_client.peer,
 		.port = cfg->port,
 		.payload = cfg->payload,
-		.duration_ns = rtv_exp_warmup_ns(c) + rtv_exp_duration_ns(c),
+		.duration_ns = c->warmup_ns + c->duration_ns,
 		.interval = cfg->interval,
-		.seed = rtv_exp_seed(c), /* the same schedule in every arm */
+		.seed = c->seed, /* the same schedule in every arm */
 		.timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS,
-		.warmup_ns = rtv_exp_warmup_ns(c),
+		.warmup_ns = c->warmup_ns,
 	};
 
 	return rtv_netrt_client_run(&cc, &st->stop, &st->rt);
@@ -761,16 +761,16 @@ static int client_main(void *arg)
 
 static int netrt_start(struct rtv_pctx *c)
 {
-	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	const struct rtv_testbed *tb = c->tb;
 	int err;
 
 	if (!tb)
 		return -ENOENT;
-	err = rtv_exp_spawn(c, &tb->rt_server, RTV_ROLE_RT_SERVER, server_main, c, NULL);
+	err = rtv_probe_spawn(c, &tb->rt_server, RTV_ROLE_RT_SERVER, server_main, c, NULL);
 	if (err < 0)
 		return err;
 	usleep(50000); /* the server bound */
-	return rtv_exp_spawn(c, &tb->rt_client, RTV_ROLE_RT_CLIENT, client_main, c, &c->client);
+	return rtv_probe_spawn(c, &tb->rt_client, RTV_ROLE_RT_CLIENT, client_main, c, &c->client);
 }
 
 static void netrt_collect(struct rtv_pctx *c)

@@ -18,13 +18,15 @@
  *   the service's client exits (or a stop) -> collect -> stop -> the
  *   processes are ended (SIGTERM, SIGKILL after 3 s) -> finish -> the
  *   metrics are read from the state.
- * Every operation may be NULL. A probe's processes are started with
- * rtv_exp_spawn(), which journals them and lets the run's method place them.
+ * Every operation may be NULL. A probe sees the run through its context
+ * (struct rtv_pctx below) and starts its processes with rtv_probe_spawn(),
+ * which journals them and lets the run's method place them: it depends on
+ * nothing of the engine but this header.
  *
  * Adding a probe (a toy one is built in tests/unit/test_experiment.c):
  *  1. write lib/probe/<name>.c defining `const struct rtv_probe
  *     rtv_probe_<name>`: its operations, its state (and series) struct, and
- *     its metric rows (experiment/metric.h) pointing into that state;
+ *     its metric rows (stats/metric.h) pointing into that state;
  *  2. declare it below and add it to rtv_probes[] in probe.c;
  *  3. add the file to lib/probe/meson.build.
  * An experiment then names it in its plan; its metrics reach the tables,
@@ -37,11 +39,49 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "methods/method.h"
 #include "stats/metric.h"
+#include "testbed/testbed.h"
 
 enum rtv_probe_role { RTV_PROBE_SERVICE, RTV_PROBE_LOAD, RTV_PROBE_EVIDENCE };
 
-struct rtv_pctx; /* a probe's view of one run: experiment/engine.h */
+/* A probe's view of one run, filled by the engine. */
+struct rtv_pctx {
+	const struct rtv_probe *probe;
+	void *cfg;                     /* the probe's configuration (the plan's) */
+	void *state;                   /* its state: shared memory, zeroed for the run */
+	const struct rtv_testbed *tb;  /* the experiment's testbed, NULL: none */
+	const char *arm;               /* what the run compares: "idle", "vanilla", ... */
+	int run, repeat;               /* the run's index; its repeat, 1.. */
+	uint64_t seed;                 /* the same for every arm of a repeat */
+	int64_t duration_ns;           /* the measured window's length ... */
+	int64_t warmup_ns;             /* ... after this warm-up */
+	int64_t t_mark, t_end;         /* the window, CLOCK_MONOTONIC ns, once known */
+	pid_t client;                  /* a service: the process whose end ends the run */
+	int status;                    /* set to -errno when its part failed */
+	/* the engine's services (rtv_probe_spawn, rtv_probe_wait) */
+	int (*spawn)(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role role,
+		     int (*fn)(void *), void *arg, pid_t *pid);
+	pid_t (*wait)(struct rtv_pctx *c, pid_t pid, int *status);
+	void *engine;
+};
+
+/* Start fn(arg) in a child process in testbed host h (NULL: here, in this
+ * namespace and cgroup), dying with its parent and journaled when the
+ * journal is open; the run's method places it by role, and the engine ends
+ * it after the run (SIGTERM, SIGKILL after 3 s). */
+static inline int rtv_probe_spawn(struct rtv_pctx *c, const struct rtv_tb_host *h,
+				  enum rtv_role role, int (*fn)(void *), void *arg, pid_t *pid)
+{
+	return c->spawn(c, h, role, fn, arg, pid);
+}
+
+/* waitpid(pid, status, WNOHANG) for a process of the run, which the engine
+ * then no longer ends itself: pid when it has ended, 0 while it runs, -errno. */
+static inline pid_t rtv_probe_wait(struct rtv_pctx *c, pid_t pid, int *status)
+{
+	return c->wait(c, pid, status);
+}
 
 struct rtv_probe {
 	const char *name;       /* "netrt"; a load's name is the run's "load" */

@@ -16,7 +16,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
-#include "experiment/engine.h"
+#include "probe/probe.h"
 #include "util/time.h"
 #include "util/banned.h"
 
@@ -834,7 +834,7 @@ static int pair_main(void *arg)
 {
 	const struct kid *k = arg;
 	struct stream_state *st = k->c->state;
-	const struct rtv_testbed *tb = rtv_exp_testbed(k->c);
+	const struct rtv_testbed *tb = k->c->tb;
 	struct rtv_stream_cfg cfg = { .proto = IPPROTO_TCP, .port = RTV_STREAM_DEFAULT_PORT,
 				      .addr = k->sink ? tb->stream_server[k->i].addr :
 							tb->stream_client[k->i].peer };
@@ -845,14 +845,14 @@ static int pair_main(void *arg)
 
 static int nstreams(const struct rtv_pctx *c)
 {
-	const struct rtv_stream_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_stream_probe_cfg *cfg = c->cfg;
 
 	return cfg && cfg->nstreams > 0 ? cfg->nstreams : 1;
 }
 
 static int stream_start(struct rtv_pctx *c)
 {
-	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	const struct rtv_testbed *tb = c->tb;
 	struct stream_state *st = c->state;
 	int n = nstreams(c), err;
 
@@ -863,7 +863,7 @@ static int stream_start(struct rtv_pctx *c)
 		for (int i = 0; i < n; i++) {
 			struct kid k = { c, i, sink };
 
-			err = rtv_exp_spawn(c, sink ? &tb->stream_server[i] : &tb->stream_client[i],
+			err = rtv_probe_spawn(c, sink ? &tb->stream_server[i] : &tb->stream_client[i],
 					    sink ? RTV_ROLE_STREAM_SERVER : RTV_ROLE_STREAM_CLIENT,
 					    pair_main, &k, NULL);
 			if (err < 0)

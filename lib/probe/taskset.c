@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "experiment/engine.h"
+#include "probe/probe.h"
 #include "reserve/reserve.h"
 #include "taskset/runner.h"
 #include "util/json.h"
@@ -163,7 +163,7 @@ static void *thread_main(void *arg)
 {
 	const struct rtv_pctx *c = arg;
 	struct ts_state *st = c->state;
-	const struct rtv_taskset_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
 
 	st->result = rtv_runner_run(cfg->ts, &st->rc, st->st);
 	__atomic_store_n(&st->ended, 1, __ATOMIC_RELEASE);
@@ -172,7 +172,7 @@ static void *thread_main(void *arg)
 
 static int start_thread(struct rtv_pctx *c)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
 	struct ts_state *st = c->state;
 	int err;
 
@@ -180,8 +180,8 @@ static int start_thread(struct rtv_pctx *c)
 		rtv_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
 	st->rc = cfg->runner;
 	st->rc.stop = &st->stop;
-	st->rc.duration_ns = rtv_exp_warmup_ns(c) + rtv_exp_duration_ns(c);
-	st->rc.warmup_ns = rtv_exp_warmup_ns(c);
+	st->rc.duration_ns = c->warmup_ns + c->duration_ns;
+	st->rc.warmup_ns = c->warmup_ns;
 	if (cfg->reserve) {
 		st->rc.on_thread = reserve_thread;
 		st->rc.on_thread_arg = (void *)cfg;
@@ -228,12 +228,12 @@ static int ts_prepare(void *cfgp)
 
 static int ts_start(struct rtv_pctx *c)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->p->cfg;
-	const struct rtv_testbed *tb = rtv_exp_testbed(c);
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
+	const struct rtv_testbed *tb = c->tb;
 	const struct rtv_tb_host *h = NULL;
 	struct ts_state *st = c->state;
-	struct kid k = { .cfg = cfg, .st = st, .duration_ns = rtv_exp_duration_ns(c),
-			 .warmup_ns = rtv_exp_warmup_ns(c) };
+	struct kid k = { .cfg = cfg, .st = st, .duration_ns = c->duration_ns,
+			 .warmup_ns = c->warmup_ns };
 	int sv[2], err;
 
 	st->sock = -1;
@@ -246,7 +246,7 @@ static int ts_start(struct rtv_pctx *c)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
 	k.sock = sv[1];
-	err = rtv_exp_spawn(c, h, RTV_ROLE_RT_SERVER, child_main, &k, &c->client);
+	err = rtv_probe_spawn(c, h, RTV_ROLE_RT_SERVER, child_main, &k, &c->client);
 	close(sv[1]);
 	if (err < 0 && c->client <= 0) {
 		close(sv[0]);
@@ -261,7 +261,7 @@ static int ts_done(struct rtv_pctx *c)
 	struct ts_state *st = c->state;
 	int status;
 
-	if (!c->p->cfg || !((const struct rtv_taskset_probe_cfg *)c->p->cfg)->container) {
+	if (!c->cfg || !((const struct rtv_taskset_probe_cfg *)c->cfg)->container) {
 		if (!__atomic_load_n(&st->ended, __ATOMIC_ACQUIRE))
 			return 0;
 		join_thread(st);
@@ -269,7 +269,7 @@ static int ts_done(struct rtv_pctx *c)
 	}
 	if (c->client <= 0)
 		return 1;
-	if (rtv_exp_wait(c, c->client, &status) != c->client)
+	if (rtv_probe_wait(c, c->client, &status) != c->client)
 		return 0;
 	c->client = 0;
 	return WIFEXITED(status) && !WEXITSTATUS(status) ? 1 : -ECHILD;
@@ -277,7 +277,7 @@ static int ts_done(struct rtv_pctx *c)
 
 static int ts_poll(struct rtv_pctx *c, int timeout_ms)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
 	struct ts_state *st = c->state;
 	struct parent_setup ps = { .cfg = cfg, .rc = cfg->runner };
 	int n;
@@ -307,7 +307,7 @@ static void ts_stop(struct rtv_pctx *c)
 
 	st->stop = 1;
 	join_thread(st);
-	while (c->client > 0 && rtv_exp_wait(c, c->client, NULL) == 0 && rtv_now_ns() < deadline)
+	while (c->client > 0 && rtv_probe_wait(c, c->client, NULL) == 0 && rtv_now_ns() < deadline)
 		usleep(10000);
 }
 
@@ -324,7 +324,7 @@ static void ts_finish(struct rtv_pctx *c)
 
 static void ts_live(const struct rtv_pctx *c, char *buf, size_t len)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
 	const struct ts_state *st = c->state;
 	uint64_t jobs = 0, misses = 0;
 
@@ -339,7 +339,7 @@ static void ts_live(const struct rtv_pctx *c, char *buf, size_t len)
 /* A task's parameters beside its metrics. */
 static void ts_series_json(const struct rtv_pctx *c, int i, json_t *o)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->p->cfg;
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
 	const struct rtv_task *t = &cfg->ts->task[i];
 	const struct ts_state *st = c->state;
 

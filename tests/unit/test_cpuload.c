@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 #include "host/cpuload.h"
 #include "util/time.h"
+
+#include "fixture.h"
 
 static void near(double got, double want)
 {
@@ -203,12 +206,88 @@ static void test_snap_reuse(void **state)
 	rtv_cpuload_snap_release(&s);
 }
 
+/* ---- /proc/softirqs ---- */
+
+static void softirqs_fake(void **state)
+{
+	struct rtv_test_tree *t = *state;
+	char path[320];
+	uint64_t v[4] = { 0 };
+
+	snprintf(path, sizeof(path), "%s/softirqs", t->root);
+	rtv_test_put(path, "                    CPU0       CPU1       CPU2       \n"
+		  "          HI:          0          1          2\n"
+		  "       TIMER:     462841     327548         11\n"
+		  "      NET_TX:        672        631          0\n"
+		  "      NET_RX:   60905410   50006979 18446744073709551615\n"
+		  "     TASKLET:      79857     179129          3\n");
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), 3);
+	assert_int_equal(v[0], 60905410);
+	assert_int_equal(v[1], 50006979);
+	assert_int_equal(v[2], UINT64_MAX);
+	assert_int_equal(v[3], 0); /* untouched */
+	assert_int_equal(rtv_softirqs_read(path, "HI", v, 4), 3);
+	assert_int_equal(v[0], 0);
+	assert_int_equal(v[2], 2);
+	/* fewer slots than CPUs: the count of CPUs, the first ones stored */
+	memset(v, 0, sizeof(v));
+	assert_int_equal(rtv_softirqs_read(path, "NET_TX", v, 2), 3);
+	assert_int_equal(v[0], 672);
+	assert_int_equal(v[1], 631);
+	assert_int_equal(v[2], 0);
+	assert_int_equal(rtv_softirqs_read(path, "TIMER", NULL, 0), 3);
+	/* a row's name is matched whole */
+	assert_int_equal(rtv_softirqs_read(path, "NET", v, 4), -ENOENT);
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX:", v, 4), -ENOENT);
+	assert_int_equal(rtv_softirqs_read(path, "RCU", v, 4), -ENOENT);
+}
+
+static void softirqs_bad(void **state)
+{
+	struct rtv_test_tree *t = *state;
+	char path[320];
+	uint64_t v[4];
+
+	snprintf(path, sizeof(path), "%s/softirqs", t->root);
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -ENOENT); /* no file */
+	rtv_test_put(path, "");
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL);
+	rtv_test_put(path, "      NET_RX:   1   2\n");
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL); /* no header */
+	rtv_test_put(path, "   CPU0   CPU1\n  NET_RX:   1\n");
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL); /* short row */
+	rtv_test_put(path, "   CPU0   CPU1\n  NET_RX:   1  x\n");
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL);
+	assert_int_equal(rtv_softirqs_read(path, "", v, 4), -EINVAL);
+	assert_int_equal(rtv_softirqs_read(path, NULL, v, 4), -EINVAL);
+	assert_int_equal(rtv_softirqs_read(path, "NET_RX", NULL, 4), -EINVAL);
+}
+
+static void softirqs_real(void **state)
+{
+	uint64_t v[64];
+	int n;
+
+	(void)state;
+	n = rtv_softirqs_read("/proc/softirqs", "NET_RX", v, 64);
+	assert_true(n >= 1);
+	assert_true(n >= sysconf(_SC_NPROCESSORS_ONLN));
+}
+
+static int tree_setup(void **state)
+{
+	return rtv_test_tree_setup(state, "softirqs");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_diff_exact),
 		cmocka_unit_test(test_live_busy_loop),
 		cmocka_unit_test(test_snap_reuse),
+		cmocka_unit_test_setup_teardown(softirqs_fake, tree_setup, rtv_test_tree_teardown),
+		cmocka_unit_test_setup_teardown(softirqs_bad, tree_setup, rtv_test_tree_teardown),
+		cmocka_unit_test(softirqs_real),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -65,7 +65,7 @@ static int toy_client(void *arg)
 {
 	struct rtv_pctx *c = arg;
 	struct toy_state *st = c->state;
-	int64_t end = rtv_now_ns() + rtv_exp_warmup_ns(c) + rtv_exp_duration_ns(c);
+	int64_t end = rtv_now_ns() + c->warmup_ns + c->duration_ns;
 
 	st->hogs_seen = hog_running();
 	for (int i = 0; i < 100; i++)
@@ -81,7 +81,7 @@ static int toy_start(struct rtv_pctx *c)
 
 	rtv_hist_init(&st->lat);
 	st->rate = 42;
-	return rtv_exp_spawn(c, NULL, RTV_ROLE_RT_CLIENT, toy_client, c, &c->client);
+	return rtv_probe_spawn(c, NULL, RTV_ROLE_RT_CLIENT, toy_client, c, &c->client);
 }
 
 static void toy_stop(struct rtv_pctx *c)

@@ -1,7 +1,7 @@
 /* Unit tests for lib/probe/napitrace.c: the trace parser on a real capture
  * and on the line forms it must also read (record-tgid, no irq-info, a comm
- * with spaces and dashes, "<...>", lost events, rows running out), the
- * /proc/softirqs reader on fake files, and, as root, a live trace of a veth
+ * with spaces and dashes, "<...>", lost events, rows running out), and, as
+ * root, a live trace of a veth
  * pair's NAPI in two namespaces of our own (rtv-et-PID-a/-b, removed with
  * the test journal): polls in the sender's softirq first, then, with the
  * NAPI threaded, all of them in its kthread and none in softirq. Where
@@ -250,89 +250,6 @@ static void parse_bad_args(void **state)
 	assert_int_equal(rtv_napitrace_parse("", rows, 3, 2, NULL), -EINVAL);
 	assert_int_equal(rtv_napitrace_parse("", rows, -1, 2, NULL), -EINVAL);
 	assert_int_equal(rtv_napitrace_parse("", rows, 0, 2, NULL), 0);
-}
-
-/* ---- /proc/softirqs ---- */
-
-static void put(const char *path, const char *s)
-{
-	rtv_test_put(path, s);
-}
-
-static int tree_setup(void **state)
-{
-	return rtv_test_tree_setup(state, "napitrace");
-}
-
-static int tree_teardown(void **state)
-{
-	return rtv_test_tree_teardown(state);
-}
-
-static void softirqs_fake(void **state)
-{
-	struct rtv_test_tree *t = *state;
-	char path[PATH_LEN];
-	uint64_t v[4] = { 0 };
-
-	snprintf(path, sizeof(path), "%s/softirqs", t->root);
-	put(path, "                    CPU0       CPU1       CPU2       \n"
-		  "          HI:          0          1          2\n"
-		  "       TIMER:     462841     327548         11\n"
-		  "      NET_TX:        672        631          0\n"
-		  "      NET_RX:   60905410   50006979 18446744073709551615\n"
-		  "     TASKLET:      79857     179129          3\n");
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), 3);
-	assert_int_equal(v[0], 60905410);
-	assert_int_equal(v[1], 50006979);
-	assert_int_equal(v[2], UINT64_MAX);
-	assert_int_equal(v[3], 0); /* untouched */
-	assert_int_equal(rtv_softirqs_read(path, "HI", v, 4), 3);
-	assert_int_equal(v[0], 0);
-	assert_int_equal(v[2], 2);
-	/* fewer slots than CPUs: the count of CPUs, the first ones stored */
-	memset(v, 0, sizeof(v));
-	assert_int_equal(rtv_softirqs_read(path, "NET_TX", v, 2), 3);
-	assert_int_equal(v[0], 672);
-	assert_int_equal(v[1], 631);
-	assert_int_equal(v[2], 0);
-	assert_int_equal(rtv_softirqs_read(path, "TIMER", NULL, 0), 3);
-	/* a row's name is matched whole */
-	assert_int_equal(rtv_softirqs_read(path, "NET", v, 4), -ENOENT);
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX:", v, 4), -ENOENT);
-	assert_int_equal(rtv_softirqs_read(path, "RCU", v, 4), -ENOENT);
-}
-
-static void softirqs_bad(void **state)
-{
-	struct rtv_test_tree *t = *state;
-	char path[PATH_LEN];
-	uint64_t v[4];
-
-	snprintf(path, sizeof(path), "%s/softirqs", t->root);
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -ENOENT); /* no file */
-	put(path, "");
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL);
-	put(path, "      NET_RX:   1   2\n");
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL); /* no header */
-	put(path, "   CPU0   CPU1\n  NET_RX:   1\n");
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL); /* short row */
-	put(path, "   CPU0   CPU1\n  NET_RX:   1  x\n");
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", v, 4), -EINVAL);
-	assert_int_equal(rtv_softirqs_read(path, "", v, 4), -EINVAL);
-	assert_int_equal(rtv_softirqs_read(path, NULL, v, 4), -EINVAL);
-	assert_int_equal(rtv_softirqs_read(path, "NET_RX", NULL, 4), -EINVAL);
-}
-
-static void softirqs_real(void **state)
-{
-	uint64_t v[64];
-	int n;
-
-	(void)state;
-	n = rtv_softirqs_read("/proc/softirqs", "NET_RX", v, 64);
-	assert_true(n >= 1);
-	assert_true(n >= sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 /* ---- live, as root ---- */
@@ -717,9 +634,6 @@ int main(void)
 		cmocka_unit_test(parse_names_later),
 		cmocka_unit_test(parse_rows_run_out),
 		cmocka_unit_test(parse_bad_args),
-		cmocka_unit_test_setup_teardown(softirqs_fake, tree_setup, tree_teardown),
-		cmocka_unit_test_setup_teardown(softirqs_bad, tree_setup, tree_teardown),
-		cmocka_unit_test(softirqs_real),
 	};
 	const struct CMUnitTest live[] = {
 		cmocka_unit_test_setup_teardown(live_softirq_then_kthread, live_setup, live_teardown),
