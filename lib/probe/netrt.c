@@ -24,16 +24,17 @@
 
 #define SERVER_BUF_SIZE 65536u
 #define RX_BATCH        16   /* replies taken per recvmmsg() */
-/* --samples: records held in memory before they are written (a power of 2),
- * lines written between looks at the clock and the socket, and how far the
- * next send must be for the client to write them while it waits for it */
-#define SAMPLES_MAX      4096u
+/* --samples: records held in memory before they are written (at least this
+ * many, a power of 2), lines written between looks at the clock and the
+ * socket, and how far the next send must be for the client to write them
+ * while it waits for it */
+#define SAMPLES_MIN      4096u
 #define SAMPLES_CHUNK    64u
 #define SAMPLES_IDLE_NS  (200 * RTV_NS_PER_US)
 /* the file's stdio buffer, set before the first send so that nothing is
  * allocated while running; each write() it makes is a short one */
 #define SAMPLES_FILE_BUF (64u * 1024u)
-_Static_assert((SAMPLES_MAX & (SAMPLES_MAX - 1)) == 0, "SAMPLES_MAX is a power of 2");
+#define PAGE_BYTES       4096u
 
 /* Offsets in the payload; see netrt.h. */
 #define OFF_TAG      0
@@ -244,14 +245,29 @@ struct client {
 	struct iovec iov[RX_BATCH];
 	struct mmsghdr msgs[RX_BATCH];
 	/* --samples: the file, and a ring of records not yet written to it,
-	 * in the order the requests were resolved: sample[(head + i) %
-	 * SAMPLES_MAX] for i < nsamples. Formatting and writing wait until the
-	 * client is idle (samples_flush()), off the path of sends and replies. */
+	 * in the order the requests were resolved: sample[(head + i) & smask]
+	 * for i < nsamples. Formatting and writing happen in client_loop(),
+	 * off the path of replies: while the client waits for its next send,
+	 * or, when held and outstanding would no longer fit, before it sends.
+	 * A request adds one record when it resolves, so nsamples +
+	 * outstanding only grows by sends, and the ring never overflows. */
 	FILE *samples;
 	char *samples_buf;
 	struct sample *sample;
-	uint32_t sample_head, nsamples;
+	uint64_t smask;
+	uint64_t sample_head, nsamples;
 };
+
+/* Touch every page of p now, so that the loop never takes a page fault on
+ * it (a memset of calloc'd memory is dropped by the compiler; volatile
+ * stores are not). */
+static void prefault(void *p, size_t len)
+{
+	volatile char *b = p;
+
+	for (size_t i = 0; i < len; i += PAGE_BYTES)
+		b[i] = 0;
+}
 
 /* Room for every request that can be outstanding: replies take at most
  * timeout, so timeout / min interval on the schedule; doubled so a burst of
@@ -328,13 +344,13 @@ static uint64_t get_u64(const unsigned char *p)
 }
 
 /* Write the oldest n held samples to the file, one line each. */
-static void samples_write(struct client *c, uint32_t n)
+static void samples_write(struct client *c, uint64_t n)
 {
 	const struct sample *r;
 
 	for (; n > 0; n--, c->nsamples--) {
 		r = &c->sample[c->sample_head];
-		c->sample_head = (c->sample_head + 1) & (SAMPLES_MAX - 1);
+		c->sample_head = (c->sample_head + 1) & c->smask;
 		if (r->lost)
 			fprintf(c->samples, "%" PRIu64 " %" PRId64 " lost\n", r->seq, r->intended_ns);
 		else
@@ -344,19 +360,14 @@ static void samples_write(struct client *c, uint32_t n)
 }
 
 /* Hold a sample for the request in s, answered at now (0: lost). No
- * formatting, no system call, unless the buffer is full. */
+ * formatting, no system call: there is room (see struct client). */
 static void sample_record(struct client *c, const struct slot *s, int64_t now)
 {
 	struct sample *r;
 
-	if (!c->samples)
-		return;
-	if (c->nsamples == SAMPLES_MAX)
-		/* SAMPLES_MAX resolutions without SAMPLES_IDLE_NS to spare before
-		 * a send (rare: high rates only): write them all now. At worst
-		 * the next send is late, and counted in `late` as any late send is. */
-		samples_write(c, c->nsamples);
-	r = &c->sample[(c->sample_head + c->nsamples) & (SAMPLES_MAX - 1)];
+	if (!c->samples || c->nsamples > c->smask)
+		return; /* cannot happen: the guard keeps memory safe */
+	r = &c->sample[(c->sample_head + c->nsamples) & c->smask];
 	r->seq = s->seq;
 	r->intended_ns = s->intended_ns - c->res->start_ns;
 	r->latency_ns = now ? now - s->intended_ns : 0;
@@ -449,26 +460,30 @@ static int recv_replies(struct client *c)
 	}
 }
 
-/* The client is about to wait until send_ns (INT64_MAX: no send due): write
- * held samples, SAMPLES_CHUNK lines at a time, while the send is at least
- * SAMPLES_IDLE_NS away. The schedule is absolute, so writing that ends before
- * the send changes nothing for it. Between chunks it takes the replies that
- * arrived meanwhile, so that none is timestamped late by more than a chunk.
- * Returns the number of lines written, or -errno from recv_replies(). */
-static int samples_flush(struct client *c, int64_t send_ns)
+/* Write held samples, SAMPLES_CHUNK lines at a time, while the next send
+ * (send_ns) is at least SAMPLES_IDLE_NS away: the schedule is absolute, so
+ * writing that ends before the send changes nothing for it. With force, one
+ * chunk whatever the time (the ring needs room before the next send: high
+ * rates only; that send is late by the chunk, and counted in `late` as any
+ * late send is). Before each chunk it takes the replies that have arrived,
+ * so that none is timestamped late by more than a chunk. Returns the number
+ * of lines written, or -errno from recv_replies(). */
+static int samples_flush(struct client *c, int64_t send_ns, bool force)
 {
-	uint32_t n;
+	uint64_t n;
 	int err, done = 0;
 
-	while (c->nsamples && send_ns - rtv_now_ns() >= SAMPLES_IDLE_NS) {
-		n = c->nsamples < SAMPLES_CHUNK ? c->nsamples : SAMPLES_CHUNK;
-		samples_write(c, n);
-		done += (int)n;
+	while (c->nsamples && (force || send_ns - rtv_now_ns() >= SAMPLES_IDLE_NS)) {
 		if (c->tail != c->next_seq) {
 			err = recv_replies(c);
 			if (err < 0)
 				return err;
 		}
+		n = c->nsamples < SAMPLES_CHUNK ? c->nsamples : SAMPLES_CHUNK;
+		samples_write(c, n);
+		done += (int)n;
+		if (force)
+			break;
 	}
 	return done;
 }
@@ -527,7 +542,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 	struct rtv_rng rng;
 	struct timespec ts;
 	int64_t t0, intended, now, wake, wait, x;
-	bool sending = true, ring_full;
+	bool sending = true, can_send;
 	int n, err;
 
 	rtv_rng_seed(&rng, cfg->seed);
@@ -544,9 +559,16 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 			sending = false;
 		if (!sending && c->tail == c->next_seq)
 			return 0;
-		ring_full = c->next_seq - c->tail > c->mask;
-
-		if (sending && !ring_full && now >= intended) {
+		can_send = sending && c->next_seq - c->tail <= c->mask; /* room in the ring */
+		if (can_send && now >= intended && c->samples &&
+		    c->nsamples + (c->next_seq - c->tail) > c->smask) {
+			/* the samples' ring must hold the held and every outstanding one */
+			n = samples_flush(c, intended, true);
+			if (n < 0)
+				return n;
+			continue;
+		}
+		if (can_send && now >= intended) {
 			/* on time or late: send now, measured from S_i either way */
 			send_request(c, intended);
 			x = rtv_interval_next(&cfg->interval, &rng);
@@ -555,7 +577,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 		}
 
 		wake = INT64_MAX;
-		if (sending && !ring_full)
+		if (can_send)
 			wake = intended - cfg->spin_ns;
 		if (c->tail != c->next_seq) { /* the oldest is pending after expire() */
 			x = rtv_ns_add_sat(c->ring[c->tail & c->mask].sent_ns, c->timeout_ns);
@@ -563,16 +585,17 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 			if (x < wake)
 				wake = x;
 		}
-		if (sending && !ring_full && now >= intended - cfg->spin_ns) {
+		if (can_send && now >= intended - cfg->spin_ns) {
 			/* the last spin_ns before a send: poll for replies, no sleep */
 			err = recv_replies(c);
 			if (err < 0)
 				return err;
 			continue;
 		}
-		if (c->nsamples && !(sending && ring_full)) {
-			/* about to sleep: write the samples held if there is time */
-			n = samples_flush(c, sending ? intended - cfg->spin_ns : INT64_MAX);
+		if (c->nsamples && can_send) {
+			/* about to sleep until a send: write the samples held if there
+			 * is time (not while draining: the end writes what is left) */
+			n = samples_flush(c, intended - cfg->spin_ns, false);
 			if (n < 0)
 				return n;
 			if (n > 0)
@@ -623,13 +646,13 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
 
 	size = ring_size(c->timeout_ns, cfg->interval.min_ns);
 	c->mask = size - 1;
-	c->ring = calloc(size, sizeof(*c->ring)); /* calloc'd pages are touched below */
+	c->ring = calloc(size, sizeof(*c->ring));
 	c->tx = calloc(1, c->payload);
 	if (!c->ring || !c->tx) {
 		err = -ENOMEM;
 		goto out;
 	}
-	memset(c->ring, 0, size * sizeof(*c->ring)); /* fault the pages in before the loop */
+	prefault(c->ring, size * sizeof(*c->ring));
 	put_u64(c->tx + OFF_TAG, c->tag);
 	for (i = 0; i < RX_BATCH; i++) {
 		c->iov[i].iov_base = c->rx[i];
@@ -645,14 +668,18 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
 			goto out;
 		}
 		c->samples_buf = malloc(SAMPLES_FILE_BUF);
-		if (c->samples_buf)
+		if (c->samples_buf) {
+			prefault(c->samples_buf, SAMPLES_FILE_BUF);
 			setvbuf(c->samples, c->samples_buf, _IOFBF, SAMPLES_FILE_BUF);
-		c->sample = calloc(SAMPLES_MAX, sizeof(*c->sample));
+		}
+		/* room for twice every request that can be outstanding */
+		c->smask = (size * 2 > SAMPLES_MIN ? size * 2 : SAMPLES_MIN) - 1;
+		c->sample = calloc(c->smask + 1, sizeof(*c->sample));
 		if (!c->sample) {
 			err = -ENOMEM;
 			goto out;
 		}
-		memset(c->sample, 0, SAMPLES_MAX * sizeof(*c->sample)); /* fault the pages in */
+		prefault(c->sample, (c->smask + 1) * sizeof(*c->sample));
 	}
 
 	err = client_connect(cfg);
@@ -749,7 +776,7 @@ static int client_main(void *arg)
 		.addr = c->tb->rt_client.peer,
 		.port = cfg->port,
 		.payload = cfg->payload,
-		.duration_ns = c->warmup_ns + c->duration_ns,
+		.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns),
 		.interval = cfg->interval,
 		.seed = c->seed, /* the same schedule in every arm */
 		.timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS,

@@ -141,10 +141,12 @@ struct rtv_netrt_result {
  * Memory for the ring of outstanding requests (about timeout / min interval
  * entries, at most RTV_NETRT_RING_MAX; when full, the next send waits for the
  * oldest to resolve and is late) is allocated once before the first send, and
- * so is, with samples_path, a buffer of 4096 samples (160 KiB): they are kept
- * in binary and written as lines only while the client waits at least 200 µs
- * for its next send, when the buffer is full (at worst a late send), and at
- * the end.
+ * so is, with samples_path, a buffer of samples (twice the ring, at least 4096
+ * of 40 bytes): they are kept in binary, never formatted on the path of a
+ * reply, and written as lines while the client waits at least 200 µs for its
+ * next send, at the end, and, at rates that leave no such wait, a chunk at a
+ * time before a send when the buffer could not hold every outstanding request
+ * (that send is then late, and counted as late).
  * While running, the thread's timer slack is set to 1 ns (restored after)
  * so sleeps end on time.
  * Returns 0, or -errno: -EINVAL for a bad cfg (addr not a numeric address,

@@ -241,10 +241,11 @@ static void test_loopback(void **state)
 	free(r);
 }
 
-/* More samples than the client holds in memory (4096, SAMPLES_MAX in
- * netrt.c), sent too close together for it to write them while it waits:
- * written when the buffer is full and at the end, still every line once, in
- * order. */
+/* More samples than the client holds in memory (4096, SAMPLES_MIN in
+ * netrt.c, with a 5 ms timeout's ring of 1024), sent too close together for
+ * it to write them while it waits: written a chunk at a time before sends
+ * when the buffer could not hold every outstanding request, and at the end,
+ * still every line once, in order. */
 static void test_samples_many(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
@@ -258,6 +259,7 @@ static void test_samples_many(void **state)
 	client_cfg(&cfg, s.port);
 	cfg.count = 10000;
 	cfg.interval.min_ns = cfg.interval.max_ns = 10 * RTV_NS_PER_US;
+	cfg.timeout_ns = 5 * RTV_NS_PER_MS;
 	cfg.samples_path = path;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	srv_stop(&s);
