@@ -78,7 +78,11 @@ extern const struct rtv_cmd_mode cmd_taskset_modes[];
  * DETAIL", so that `revert` can stop it and `status` show it; it removes
  * the file when it ends. */
 #define RTV_CLI_SERVICE_FILE RTV_JOURNAL_DIR "/apply"
-int rtv_cli_service_write(const char *what, const char *detail);
+int rtv_cli_service_write(const char *what, const char *detail); /* warns when it cannot */
+/* The end of such a service: undo the journal to mark, remove the file, say
+ * how many changes were undone; RTV_EXIT_OK, or RTV_EXIT_FAIL when an undo
+ * failed. */
+int rtv_cli_service_end(size_t mark);
 /* Stop a running `rtvnet apply` and wait until it has undone its changes. */
 int rtv_cli_stop_apply(void);
 
@@ -100,6 +104,10 @@ int rtv_cli_catch_signals(void);
  * Commands flagged RTV_CMD_JOURNAL get this before they run. */
 int rtv_cli_host_lock(void);
 
+/* path with its extension (the last ".x" of its last component) replaced by
+ * suffix: "r/c.json", ".svg" -> "r/c.svg"; a results file's pictures. */
+void rtv_cli_path_beside(const char *path, const char *suffix, char *buf, size_t len);
+
 /* Parse a subcommand's options; prints usage on -h (returns 0 with *done set),
  * and prints the error and returns 2 on bad input. */
 int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
@@ -108,6 +116,8 @@ int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char 
  * error ("takes no arguments, got 'x'"). */
 int rtv_cli_parse_noargs(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
 			 bool *done);
+/* The options of a command that has none (-h only). */
+extern const struct rtv_opt rtv_cli_no_opts[];
 
 /* A command with sub-words: the mode argv[1] names, whose function then gets
  * argc - 1, argv + 1. NULL when there is none to run, with *ret 0 when -h

@@ -281,9 +281,6 @@ static void print_table(const json_t *root, const char *path, int ntasks, double
 		printf("SCHED_DEADLINE admission: unknown (limits unreadable)\n");
 }
 
-static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
-static const char *const scheds[] = { "rm", "dm", "edf", NULL };
-static const char *const supplies[] = { "exact", "linear", NULL };
 static const char *const ties[] = { "larger", "smaller", NULL };
 
 static struct {
@@ -308,9 +305,9 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_RANGE_DEF("period-range", 0, opt.range_ns, "MIN-MAX", RTV_NS_PER_MS, "periods tried, partitioned (default: 10ms to the vCPU's longest task period)"),
 	RTV_OPT_DURATION_DEF("period-step", 0, &opt.step_ns, "MS", RTV_NS_PER_MS, "step between the periods tried"),
 	RTV_OPT_DURATION_DEF("grid", 0, &opt.grid_ns, "MS", RTV_NS_PER_MS, "budget grid: budgets are rounded up to a multiple"),
-	RTV_OPT_CHOICE_DEF("heuristic", 'H', &opt.heuristic, "NAME", heuristics, "how tasks are placed on vCPUs (least-bw: least added reserved bandwidth)"),
-	RTV_OPT_CHOICE_DEF("sched", 's', &opt.sched, "SCHED", scheds, "scheduler inside each vCPU (partitioned)"),
-	RTV_OPT_CHOICE_DEF("supply", 0, &opt.supply, "SBF", supplies, "supply bound: the exact sbf or its linear bound"),
+	RTV_OPT_CHOICE_DEF("heuristic", 'H', &opt.heuristic, "NAME", rtv_heuristic_names, "how tasks are placed on vCPUs (least-bw: least added reserved bandwidth)"),
+	RTV_OPT_CHOICE_DEF("sched", 's', &opt.sched, "SCHED", rtv_alg_names, "scheduler inside each vCPU (partitioned)"),
+	RTV_OPT_CHOICE_DEF("supply", 0, &opt.supply, "SBF", rtv_supply_names, "supply bound: the exact sbf or its linear bound"),
 	RTV_OPT_CHOICE_DEF("tie", 0, &opt.tie, "RULE", ties, "period kept when two give the same bandwidth"),
 	RTV_OPT_STRING_DEF("json", 'j', &opt.json_path, "FILE", "also write the result as JSON ('-': only JSON, on standard output)"),
 	RTV_OPT_STRING_DEF("proc-root", 0, &opt.proc_root, "DIR", "read the admission test's inputs under DIR: proc/sys/kernel, the online CPUs, the fair servers in sys/kernel/debug"),

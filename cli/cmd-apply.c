@@ -73,7 +73,7 @@ static void print_plan(const char *method, const struct rtv_rx_plan *p)
 		printf("  %d. %s\n", i + 1, p->step[i]);
 }
 
-int rtv_cli_service_write(const char *what, const char *detail)
+static int service_file_write(const char *what, const char *detail)
 {
 	FILE *f = fopen(APPLY_FILE ".tmp", "we");
 
@@ -83,6 +83,29 @@ int rtv_cli_service_write(const char *what, const char *detail)
 	if (fclose(f))
 		return -errno;
 	return rename(APPLY_FILE ".tmp", APPLY_FILE) ? -errno : 0;
+}
+
+int rtv_cli_service_write(const char *what, const char *detail)
+{
+	int err = service_file_write(what, detail);
+
+	if (err < 0)
+		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
+			     "this process)", RTV_CLI_SERVICE_FILE, strerror(-err));
+	return err;
+}
+
+int rtv_cli_service_end(size_t mark)
+{
+	int err = rtv_journal_undo_to(mark);
+
+	unlink(APPLY_FILE);
+	if (err < 0) {
+		rtv_cli_error("could not undo every change: %s", strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	printf("reverted %d change%s\n", err, err == 1 ? "" : "s");
+	return RTV_EXIT_OK;
 }
 
 /* The running apply, if any: its pid (0 when none) and its description. */
@@ -125,7 +148,7 @@ static struct {
 static const struct rtv_opt opts[] = {
 	RTV_OPT_STRING_DEF("rt-dev", 0, &opt.rt_list, "DEVS", "the RT devices: DEV or DEV@NETNS, comma-separated"),
 	RTV_OPT_STRING_DEF("nonrt-dev", 0, &opt.nonrt_list, "DEVS", "non-RT devices to keep apart (threaded at normal priority)"),
-	RTV_OPT_CPUS_DEF("rt-cpu", 0, &opt.rt_cpus, "CPUS", "RT CPUs: NAPI kthreads and pollers (default: the last CPU)"),
+	RTV_OPT_CPUS_DEF("rt-cpu", 0, &opt.rt_cpus, "CPUS", "RT CPUs: NAPI kthreads and pollers, the last CPU unless given"),
 	RTV_OPT_INT_DEF("rt-prio", 0, &opt.rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT NAPI kthreads (rtnet_prio)"),
 	RTV_OPT_DURATION_DEF("idle", 0, &opt.idle_ns, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
 	RTV_OPT_STRING_DEF("cpufreq-root", 0, &opt.cf_root, "DIR", "cpufreq sysfs root (a fake tree in tests)"),
@@ -141,7 +164,7 @@ const struct rtv_cmd_mode cmd_apply_modes[] = {
 };
 
 /* Check METHOD and the devices and fill cfg; 0 or RTV_EXIT_USAGE. */
-static int apply_cfg(int nargs, char **argv, int ncpus, struct rtv_combo *m,
+static int apply_cfg(int nargs, char **argv, struct rtv_combo *m,
 		     struct rtv_method_cfg *cfg)
 {
 	char err[256];
@@ -168,10 +191,7 @@ static int apply_cfg(int nargs, char **argv, int ncpus, struct rtv_combo *m,
 	    parse_devs("--nonrt-dev", opt.nonrt_list, cfg->nonrt_dev, &cfg->nnonrt_devs) < 0)
 		return RTV_EXIT_USAGE;
 	cfg->rt_prio = (int)opt.rt_prio;
-	cfg->rt_cpus = opt.rt_cpus;
-	for (int c = 0; c < ncpus; c++)
-		if (!CPU_ISSET(c, &opt.rt_cpus))
-			CPU_SET(c, &cfg->nonrt_cpus);
+	rtv_method_cfg_cpus(cfg, &opt.rt_cpus);
 	cfg->idle_ns = opt.idle_ns;
 	cfg->poller_apart = true; /* the host's applications are not ours to place */
 	cfg->cpufreq_root = opt.cf_root;
@@ -212,10 +232,7 @@ static int apply_run(const struct rtv_combo *m, const struct rtv_method_cfg *cfg
 	rtv_cpulist_format(&opt.rt_cpus, list, sizeof(list));
 	snprintf(devs, sizeof(devs), "rt-dev=%s rt-cpu=%s%s%s", opt.rt_list, list,
 		 opt.nonrt_list ? " nonrt-dev=" : "", opt.nonrt_list ? opt.nonrt_list : "");
-	err = rtv_cli_service_write(m->name, devs);
-	if (err < 0)
-		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
-			     "this process)", RTV_CLI_SERVICE_FILE, strerror(-err));
+	rtv_cli_service_write(m->name, devs);
 	printf("applied %s: %s\n%s (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes it\n", m->name,
 	       run.note, opt.duration_ns ? "running for the given duration" : "running", getpid());
 	fflush(stdout);
@@ -223,15 +240,7 @@ static int apply_run(const struct rtv_combo *m, const struct rtv_method_cfg *cfg
 	ret = RTV_EXIT_OK;
 undo:
 	rtv_method_run_stop(&run);
-	err = rtv_journal_undo_to(mark);
-	unlink(APPLY_FILE);
-	if (err < 0) {
-		rtv_cli_error("could not undo every change: %s", strerror(-err));
-		ret = RTV_EXIT_FAIL;
-	} else {
-		printf("reverted %d change%s\n", err, err == 1 ? "" : "s");
-	}
-	return ret;
+	return rtv_cli_service_end(mark) ? RTV_EXIT_FAIL : ret;
 }
 
 int cmd_apply(int argc, char **argv)
@@ -249,7 +258,7 @@ int cmd_apply(int argc, char **argv)
 	err = rtv_cli_parse(opts, usage_str, argc, argv, &nargs, &done);
 	if (err || done)
 		return err;
-	err = apply_cfg(nargs, argv, ncpus, &m, &cfg);
+	err = apply_cfg(nargs, argv, &m, &cfg);
 	if (err)
 		return err;
 	plan = malloc(sizeof(*plan));
@@ -298,10 +307,8 @@ int rtv_cli_stop_apply(void)
 	return -ETIMEDOUT;
 }
 
-static const struct rtv_opt no_opts[] = { RTV_OPT_END_DEF };
-
 const struct rtv_cmd_mode cmd_status_modes[] = {
-	{ NULL, "rtvnet status", no_opts },
+	{ NULL, "rtvnet status", rtv_cli_no_opts },
 	{ NULL, NULL, NULL },
 };
 
@@ -313,7 +320,7 @@ int cmd_status(int argc, char **argv)
 	pid_t pid;
 	FILE *f;
 
-	err = rtv_cli_parse_noargs(no_opts, cmd_status_modes[0].usage, argc, argv, &done);
+	err = rtv_cli_parse_noargs(rtv_cli_no_opts, cmd_status_modes[0].usage, argc, argv, &done);
 	if (err || done)
 		return err;
 	pid = running_apply(desc, sizeof(desc));

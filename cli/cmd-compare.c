@@ -24,7 +24,6 @@ static const char usage_str[] =
 
 /* The options, at file scope so that the man page is made from them. */
 static const char *const loads[] = { "builtin", "iperf3", NULL };
-static const char *const dists[] = { "uniform", "exp", "const", NULL };
 static const char *methods, *json_path = NULL, *svg_path = NULL;
 static const char *load = "builtin", *dist = "uniform";
 static long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
@@ -36,17 +35,17 @@ static bool quick = false, apart = false;
 static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
 static const struct rtv_opt opts[] = {
 	RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
-	RTV_OPT_STRING_DEF("methods", 'm', &methods, "LIST", "methods to compare, comma-separated; A+B combines two (default: every method marked for the default run)"),
+	RTV_OPT_STRING_DEF("methods", 'm', &methods, "LIST", "methods to compare, comma-separated; A+B combines two; unless given, every method marked for the default run"),
 	RTV_OPT_INT_DEF("repeats", 'r', &repeats, "N", 1, RTV_PLAN_MAX_REPEATS, "repeats of the interleaved sequence"),
 	RTV_OPT_DURATION_DEF("duration", 'd', &duration, "S", RTV_NS_PER_S, "measured length of each run"),
 	RTV_OPT_DURATION_DEF("warmup", 0, &warmup, "S", RTV_NS_PER_S, "discarded start of each run"),
 	RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS, "request interval range"),
-	RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", dists, "interval distribution"),
+	RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", rtv_dist_names, "interval distribution"),
 	RTV_OPT_INT_DEF("size", 's', &size, "BYTES", 32, 65000, "NetRT payload size"),
 	RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
 	RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
 	RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT path"),
-	RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated (default: the last CPU)"),
+	RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated, the last CPU unless given"),
 	RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000, "hold /dev/cpu_dma_latency at US for every run (-1: leave)"),
 	RTV_OPT_DOUBLE_DEF("foreign-limit", 0, &foreign, "PCT", 0, 10000, "flag runs where other processes used more CPU (% of one CPU)"),
 	RTV_OPT_DURATION_DEF("idle-phase", 0, &idle_phase, "S", RTV_NS_PER_S, "per method run: measure its pollers' CPU with no traffic for S first (0: skip)",
@@ -83,7 +82,6 @@ static void progress(void *arg, const struct rtv_exp *x, int index, double elaps
 static void compare_cfg(struct rtv_compare_cfg *cfg)
 {
 	struct rtv_plan *p = &cfg->plan;
-	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
 
 	rtv_compare_cfg_init(cfg);
 	cfg->methods = methods;
@@ -98,11 +96,7 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 	p->idle_phase_ns = quick ? RTV_NS_PER_S : idle_phase;
 	p->nstreams = (int)streams;
 	p->mcfg.rt_prio = (int)rt_prio;
-	p->mcfg.rt_cpus = rt_cpus;
-	CPU_ZERO(&p->mcfg.nonrt_cpus);
-	for (int i = 0; i < ncpus; i++)
-		if (!CPU_ISSET(i, &rt_cpus))
-			CPU_SET(i, &p->mcfg.nonrt_cpus);
+	rtv_method_cfg_cpus(&p->mcfg, &rt_cpus);
 	p->mcfg.idle_ns = hybrid_idle;
 	p->mcfg.poller_apart = apart;
 	p->mcfg.cpufreq_root = RTV_CPUFREQ_ROOT;
@@ -115,28 +109,20 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 /* results/compare-<time>.json, and the pictures beside it. */
 static void result_paths(char *json, size_t jlen, char *cdf, char *pct, size_t len)
 {
-	const char *j = json_path, *s = svg_path, *dot;
-	int n;
-
-	if (!j) {
+	if (json_path) {
+		snprintf(json, jlen, "%s", json_path);
+	} else {
 		time_t now = time(NULL);
 		struct tm tm;
 
 		gmtime_r(&now, &tm);
 		strftime(json, jlen, "results/compare-%Y%m%d-%H%M%S.json", &tm);
-		j = json;
-	} else {
-		snprintf(json, jlen, "%s", j);
 	}
-	if (!s)
-		s = j;
-	dot = strrchr(s, '.');
-	n = dot && !strchr(dot, '/') ? (int)(dot - s) : (int)strlen(s);
 	if (svg_path)
-		snprintf(cdf, len, "%s", s);
+		snprintf(cdf, len, "%s", svg_path);
 	else
-		snprintf(cdf, len, "%.*s.svg", n, s);
-	snprintf(pct, len, "%.*s-percentiles.svg", n, s);
+		rtv_cli_path_beside(json, ".svg", cdf, len);
+	rtv_cli_path_beside(cdf, "-percentiles.svg", pct, len);
 }
 
 static void print_results(const struct rtv_compare *c, const struct rtv_sum *s, int ns,
@@ -168,20 +154,6 @@ static void print_results(const struct rtv_compare *c, const struct rtv_sum *s, 
 	}
 }
 
-static int write_picture(const char *path, const struct rtv_exp *x, const struct rtv_sum *s,
-			 int ns, enum rtv_exp_picture kind)
-{
-	FILE *f = fopen(path, "w");
-	int err;
-
-	if (!f)
-		return -errno;
-	err = rtv_exp_svg_write(f, x, s, ns, "rtt", kind, 0, NULL);
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
-}
-
 /* The JSON document and the pictures; 0 when all were written. */
 static int write_results(const struct rtv_compare *c, const struct rtv_sum *s, int ns,
 			 const struct rtv_check *chk, int nc, int64_t t0)
@@ -197,8 +169,8 @@ static int write_results(const struct rtv_compare *c, const struct rtv_sum *s, i
 					      x->end_realtime_ns));
 	e[0] = rtv_json_write_file(root, json);
 	json_decref(root);
-	e[1] = write_picture(cdf, x, s, ns, RTV_PICTURE_CDF);
-	e[2] = write_picture(pct, x, s, ns, RTV_PICTURE_PERCENTILES);
+	e[1] = rtv_exp_svg_write_file(cdf, x, s, ns, "rtt", RTV_PICTURE_CDF, 0, NULL);
+	e[2] = rtv_exp_svg_write_file(pct, x, s, ns, "rtt", RTV_PICTURE_PERCENTILES, 0, NULL);
 	for (int i = 0; i < 3; i++)
 		if (e[i] < 0)
 			rtv_cli_error("cannot write '%s': %s", i == 0 ? json : i == 1 ? cdf : pct,

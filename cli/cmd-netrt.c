@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "builtin.h"
+#include "host/sched.h"
 #include "probe/netrt.h"
 #include "util/json.h"
 #include "util/parse.h"
@@ -41,8 +42,6 @@ static const char client_usage[] =
 	"Bare numbers are seconds, but milliseconds for --interval. Requests sent during the\n"
 	"warm-up are not measured; --duration includes the warm-up and --count excludes it.";
 
-static const char *const policy_names[] = { "other", "fifo", "rr", NULL };
-static const char *const dist_names[] = { "uniform", "exp", "const", NULL };
 
 /* --cpu, --policy and --prio, shared by both sides. */
 struct sched_opts {
@@ -54,7 +53,7 @@ struct sched_opts {
 
 #define SCHED_OPT_ROWS(s)                                                                        \
 	RTV_OPT_CPUS_DEF("cpu", 'c', &(s)->cpus, "CPUS", "run on these CPUs, e.g. 1 or 0-2,5"),  \
-	RTV_OPT_CHOICE_DEF("policy", 0, &(s)->policy, "POLICY", policy_names,                    \
+	RTV_OPT_CHOICE_DEF("policy", 0, &(s)->policy, "POLICY", rtv_sched_policy_names,                    \
 			   "scheduling policy, left as inherited when not given"),                         \
 	RTV_OPT_INT_DEF("prio", 0, &(s)->prio, "N", 1, 99,                                       \
 			"real-time priority 1-99 with --policy fifo or rr",                           \
@@ -105,7 +104,7 @@ static const struct rtv_opt client_opts[] = {
 			"or stop after N measured requests, whichever comes first; 0: no limit"),
 	RTV_OPT_RANGE_DEF("interval", 'i', client_opt.interval_ns, "MIN-MAX", RTV_NS_PER_MS,
 			  "time between sends, drawn from --dist (bare numbers in ms)"),
-	RTV_OPT_CHOICE_DEF("dist", 0, &client_opt.dist, "DIST", dist_names,
+	RTV_OPT_CHOICE_DEF("dist", 0, &client_opt.dist, "DIST", rtv_dist_names,
 			   "interval distribution, all with mean (MIN+MAX)/2"),
 	RTV_OPT_INT_DEF("seed", 0, &client_opt.seed, "N", 0, LLONG_MAX,
 			"random seed of the intervals: the same seed, the same schedule"),
@@ -145,8 +144,7 @@ static int sched_check(const struct sched_opts *s, int *policy, int *prio)
 	}
 	if (!s->policy)
 		return 0;
-	*policy = !strcmp(s->policy, "fifo") ? SCHED_FIFO : !strcmp(s->policy, "rr") ? SCHED_RR
-										    : SCHED_OTHER;
+	rtv_sched_policy_parse(s->policy, policy); /* one of the choices */
 	*prio = rt ? (int)s->prio : 0;
 	return 0;
 }
@@ -316,7 +314,7 @@ static void print_summary(const struct rtv_netrt_client_cfg *cfg, const struct r
 	printf("rtt: reply - intended send time (open loop); service: reply - actual send time\n");
 }
 
-static json_t *client_json(int argc, char **argv, const struct rtv_netrt_client_cfg *cfg,
+static json_t *client_json(const struct rtv_netrt_client_cfg *cfg,
 			   const struct rtv_netrt_result *r, json_t *rtt, json_t *svc,
 			   int64_t start_rt, int64_t end_rt, bool interrupted)
 {
@@ -343,7 +341,7 @@ static json_t *client_json(int argc, char **argv, const struct rtv_netrt_client_
 	json_object_set_new(res, "interrupted", json_boolean(interrupted));
 	json_object_set(res, "rtt_us", rtt);
 	json_object_set(res, "service_us", svc);
-	return rtv_json_doc(rtv_json_meta_new(argc, argv, start_rt, end_rt), c, "result", res, NULL);
+	return rtv_json_doc(rtv_json_meta_new(rtv_argc, rtv_argv, start_rt, end_rt), c, "result", res, NULL);
 }
 
 /* Check the client's options that depend on each other and fill cfg, policy
@@ -406,7 +404,7 @@ static int client_cfg(struct rtv_netrt_client_cfg *cfg, int *policy, int *prio)
 /* Print the result of a run that started and write --json; err is the
  * run's. RTV_EXIT_OK or RTV_EXIT_FAIL. */
 static int client_report(const struct rtv_netrt_client_cfg *cfg, const struct rtv_netrt_result *res,
-			 int err, int orig_argc, char **orig_argv, int64_t start_rt, int64_t end_rt)
+			 int err, int64_t start_rt, int64_t end_rt)
 {
 	json_t *rtt, *svc, *root = NULL;
 	int ret;
@@ -434,7 +432,7 @@ static int client_report(const struct rtv_netrt_client_cfg *cfg, const struct rt
 	ret = err < 0 ? RTV_EXIT_FAIL : RTV_EXIT_OK;
 	if (!client_opt.json_path)
 		goto out;
-	root = client_json(orig_argc, orig_argv, cfg, res, rtt, svc, start_rt, end_rt,
+	root = client_json(cfg, res, rtt, svc, start_rt, end_rt,
 			   rtv_cli_stop != 0);
 	if (!root) {
 		rtv_cli_error("cannot build the JSON result: %s", strerror(ENOMEM));
@@ -453,7 +451,7 @@ out:
 	return ret;
 }
 
-static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
+static int netrt_client(int argc, char **argv)
 {
 	struct rtv_netrt_client_cfg cfg;
 	struct rtv_netrt_result *res = NULL;
@@ -485,33 +483,20 @@ static int netrt_client(int argc, char **argv, int orig_argc, char **orig_argv)
 		rtv_cli_error("cannot run the client to %s port %u: %s", cfg.addr, (unsigned)cfg.port,
 			      strerror(-err));
 	else
-		ret = client_report(&cfg, res, err, orig_argc, orig_argv, start_rt, end_rt);
+		ret = client_report(&cfg, res, err, start_rt, end_rt);
 	free(res);
 	return ret;
 }
 
 int cmd_netrt(int argc, char **argv)
 {
-	static char tool[] = "rtvnet";
 	const struct rtv_cmd_mode *m;
-	char **full = NULL;
-	int i, ret;
+	int ret;
 
 	m = rtv_cli_mode(cmd_netrt_modes, argc, argv, &ret);
 	if (!m)
 		return ret;
 	if (!strcmp(m->name, "server"))
 		return netrt_server(argc - 1, argv + 1);
-	/* the command line for the JSON metadata, before parsing reorders argv */
-	full = calloc((size_t)argc + 2, sizeof(*full));
-	if (!full) {
-		rtv_cli_error("cannot allocate: %s", strerror(ENOMEM));
-		return RTV_EXIT_FAIL;
-	}
-	full[0] = tool;
-	for (i = 0; i < argc; i++)
-		full[i + 1] = argv[i];
-	ret = netrt_client(argc - 1, argv + 1, argc + 1, full);
-	free(full);
-	return ret;
+	return netrt_client(argc - 1, argv + 1);
 }

@@ -291,26 +291,14 @@ static int reserve_make(struct rtv_cgroups *cg, const struct rtv_reserve *r, siz
 static int reserve_hold(size_t mark, const char *what)
 {
 	int64_t end = rtv_ns_add_sat(rtv_now_ns(), opt.duration_ns);
-	int e, ret = RTV_EXIT_OK;
 
-	e = rtv_cli_service_write("reserve", what);
-	if (e < 0)
-		rtv_cli_warn("cannot write '%s': %s ('rtvnet revert' from another shell will not find "
-			     "this process)", RTV_CLI_SERVICE_FILE, strerror(-e));
+	rtv_cli_service_write("reserve", what);
 	printf("holding for the given duration (pid %d); Ctrl-C, SIGTERM or 'rtvnet revert' undoes "
 	       "it\n", getpid());
 	fflush(stdout);
 	while (!rtv_cli_stop && rtv_now_ns() < end)
 		usleep(100 * 1000); /* a signal ends it early */
-	e = rtv_journal_undo_to(mark);
-	unlink(RTV_CLI_SERVICE_FILE);
-	if (e < 0) {
-		rtv_cli_error("could not undo every change: %s", strerror(-e));
-		ret = RTV_EXIT_FAIL;
-	} else {
-		printf("reverted %d change%s\n", e, e == 1 ? "" : "s");
-	}
-	return ret;
+	return rtv_cli_service_end(mark);
 }
 
 int cmd_reserve(int argc, char **argv)

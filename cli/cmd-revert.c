@@ -8,10 +8,8 @@
 #include "builtin.h"
 #include "host/journal.h"
 
-static const struct rtv_opt no_opts[] = { RTV_OPT_END_DEF };
-
 const struct rtv_cmd_mode cmd_revert_modes[] = {
-	{ NULL, "rtvnet revert", no_opts },
+	{ NULL, "rtvnet revert", rtv_cli_no_opts },
 	{ NULL, NULL, NULL },
 };
 
@@ -20,7 +18,7 @@ int cmd_revert(int argc, char **argv)
 	int err;
 	bool done;
 
-	err = rtv_cli_parse_noargs(no_opts, cmd_revert_modes[0].usage, argc, argv, &done);
+	err = rtv_cli_parse_noargs(rtv_cli_no_opts, cmd_revert_modes[0].usage, argc, argv, &done);
 	if (err || done)
 		return err;
 	err = rtv_cli_stop_apply();

@@ -192,7 +192,7 @@ static void print_total(const struct rtv_stream_cfg *cfg, const struct rtv_strea
 }
 
 /* {meta, config, intervals, total}; takes over intervals. NULL when out of memory. */
-static json_t *stream_json(int argc, char **argv, const struct rtv_stream_cfg *cfg, bool sink,
+static json_t *stream_json(const struct rtv_stream_cfg *cfg, bool sink,
 			   const struct rtv_stream_result *r, json_t *intervals, int64_t start_rt,
 			   int64_t end_rt, bool interrupted)
 {
@@ -216,7 +216,7 @@ static json_t *stream_json(int argc, char **argv, const struct rtv_stream_cfg *c
 			rtv_json_set_int(t, "lost", (int64_t)r->lost);
 	}
 	json_object_set_new(t, "interrupted", json_boolean(interrupted));
-	return rtv_json_doc(rtv_json_meta_new(argc, argv, start_rt, end_rt), c, "intervals",
+	return rtv_json_doc(rtv_json_meta_new(rtv_argc, rtv_argv, start_rt, end_rt), c, "intervals",
 			    intervals, "total", t, NULL);
 }
 
@@ -283,7 +283,7 @@ static void report_failure(const struct rtv_stream_cfg *cfg, const struct rtv_st
 		rtv_cli_error("sending to %s failed: %s", ep, strerror(-err));
 }
 
-static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bool sink)
+static int stream_run(int argc, char **argv, bool sink)
 {
 	struct stream_opts *o = sink ? &sink_opt : &source_opt;
 	struct rtv_stream_cfg cfg;
@@ -338,7 +338,7 @@ static int stream_run(int argc, char **argv, int full_argc, char **full_argv, bo
 	}
 	if (o->json_path) {
 		if (!ctx.oom) {
-			root = stream_json(full_argc, full_argv, &cfg, sink, &res, ctx.intervals,
+			root = stream_json(&cfg, sink, &res, ctx.intervals,
 					   start_rt, end_rt, rtv_cli_stop != 0);
 			ctx.intervals = NULL; /* taken over by stream_json */
 		}
@@ -361,25 +361,11 @@ out:
 
 int cmd_stream(int argc, char **argv)
 {
-	static char tool[] = "rtvnet";
 	const struct rtv_cmd_mode *m;
-	char **full;
-	int i, n, ret;
+	int ret;
 
 	m = rtv_cli_mode(cmd_stream_modes, argc, argv, &ret);
 	if (!m)
 		return ret;
-	/* the command line for the JSON metadata, copied before parsing
-	 * reorders argv (which rtv_argv shares) */
-	n = rtv_argv ? rtv_argc : argc + 1;
-	full = calloc((size_t)n + 1, sizeof(*full));
-	if (!full) {
-		rtv_cli_error("cannot allocate: %s", strerror(ENOMEM));
-		return RTV_EXIT_FAIL;
-	}
-	for (i = 0; i < n; i++)
-		full[i] = rtv_argv ? rtv_argv[i] : i ? argv[i - 1] : tool;
-	ret = stream_run(argc - 1, argv + 1, n, full, !strcmp(m->name, "sink"));
-	free(full);
-	return ret;
+	return stream_run(argc - 1, argv + 1, !strcmp(m->name, "sink"));
 }

@@ -23,7 +23,8 @@ static const char usage_str[] =
 	"{\"tasks\":[{\"name\",\"wcet_ms\",\"period_ms\",\"deadline_ms\"?,\"cpu\"?}]}; \"-\" reads\n"
 	"standard input. Each task is a thread releasing a job every period on an absolute\n"
 	"timeline; a job is a loop calibrated at start to take WCET (or, with --work cpu-time,\n"
-	"a spin until it used WCET of CPU time). Bare numbers are seconds.";
+	"a spin until it used WCET of CPU time). Bare durations are seconds, a bare --period\n"
+	"milliseconds.";
 
 /* The options, at file scope so that the man page is made from them. */
 static int64_t duration_ns = 10 * RTV_NS_PER_S, warmup_ns = 0, period_ns = 0;
@@ -32,8 +33,6 @@ static int cpu = -1;
 static bool load = false, no_prio = false, reserve = false, net = false;
 static double margin_pct = 10, ns_per_loop = 0;
 static const char *const works[] = { "loop", "cpu-time", NULL };
-static const char *const scheds[] = { "rm", "dm", "edf", NULL };
-static const char *const heuristics[] = { "first-fit", "best-fit", "worst-fit", "least-bw", NULL };
 static const char *work = "loop", *sched = "rm", *heuristic = "least-bw";
 static const char *json_path = NULL, *svg_path = NULL, *container = NULL;
 static const struct rtv_opt opts[] = {
@@ -53,9 +52,9 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_INT_DEF("vcpus", 'V', &nvcpus, "N", 0, RTV_TASKSET_MAX,
 			"partition the tasks over at most N vCPUs as 'rtvnet analyze' does and "
 			"run each vCPU as one thread that schedules its tasks (0: a thread per task)"),
-	RTV_OPT_CHOICE_DEF("sched", 's', &sched, "SCHED", scheds,
+	RTV_OPT_CHOICE_DEF("sched", 's', &sched, "SCHED", rtv_alg_names,
 			   "--vcpus: the scheduler inside each vCPU"),
-	RTV_OPT_CHOICE_DEF("heuristic", 'H', &heuristic, "NAME", heuristics,
+	RTV_OPT_CHOICE_DEF("heuristic", 'H', &heuristic, "NAME", rtv_heuristic_names,
 			   "--vcpus: how tasks are placed on vCPUs"),
 	RTV_OPT_DURATION_DEF("period", 'p', &period_ns, "MS", RTV_NS_PER_MS,
 			     "--vcpus: fix the reservation period (default: searched as analyze does)"),
@@ -143,22 +142,6 @@ static void print_vcpus(const struct rtv_taskrun *t)
 	}
 }
 
-static int write_picture(const char *path, struct rtv_taskrun *t, const struct rtv_sum *s,
-			 int ns, enum rtv_exp_picture kind)
-{
-	double dl = rtv_taskrun_deadline(t);
-	FILE *f = fopen(path, "w");
-	int err;
-
-	if (!f)
-		return -errno;
-	err = rtv_exp_svg_write(f, &t->x, s, ns, "response_norm", kind, dl,
-				dl < 1 ? "tightest deadline" : "deadline");
-	if (fclose(f) && !err)
-		err = -errno;
-	return err;
-}
-
 /* The table, the JSON and the pictures; RTV_EXIT_OK or RTV_EXIT_FAIL. */
 static int report(struct rtv_taskrun *t)
 {
@@ -187,12 +170,14 @@ static int report(struct rtv_taskrun *t)
 		}
 	}
 	if (svg_path) {
-		const char *dot = strrchr(svg_path, '.');
-		int n = dot && !strchr(dot, '/') ? (int)(dot - svg_path) : (int)strlen(svg_path);
+		double dl = rtv_taskrun_deadline(t);
+		const char *label = dl < 1 ? "tightest deadline" : "deadline";
 
-		snprintf(pct, sizeof(pct), "%.*s-percentiles.svg", n, svg_path);
-		if ((err = write_picture(svg_path, t, s, ns, RTV_PICTURE_CDF)) < 0 ||
-		    (err = write_picture(pct, t, s, ns, RTV_PICTURE_PERCENTILES)) < 0) {
+		rtv_cli_path_beside(svg_path, "-percentiles.svg", pct, sizeof(pct));
+		if ((err = rtv_exp_svg_write_file(svg_path, &t->x, s, ns, "response_norm",
+						  RTV_PICTURE_CDF, dl, label)) < 0 ||
+		    (err = rtv_exp_svg_write_file(pct, &t->x, s, ns, "response_norm",
+						  RTV_PICTURE_PERCENTILES, dl, label)) < 0) {
 			rtv_cli_error("cannot write the pictures '%s', '%s': %s", svg_path, pct,
 				      strerror(-err));
 			ret = RTV_EXIT_FAIL;
@@ -273,15 +258,9 @@ static int taskset_run(int argc, char **argv)
 
 int cmd_taskset(int argc, char **argv)
 {
-	if (argc >= 2 && !strcmp(argv[1], "run"))
-		return taskset_run(argc - 1, argv + 1);
-	if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
-		printf("usage: %s\n", usage_str);
-		return RTV_EXIT_OK;
-	}
-	if (argc < 2)
-		rtv_cli_error("a subcommand is needed: run");
-	else
-		rtv_cli_error("'%s' is not a taskset subcommand (run)", argv[1]);
-	return RTV_EXIT_USAGE;
+	int ret;
+
+	if (!rtv_cli_mode(cmd_taskset_modes, argc, argv, &ret))
+		return ret;
+	return taskset_run(argc - 1, argv + 1);
 }

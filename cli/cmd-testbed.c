@@ -27,16 +27,14 @@ static const struct rtv_opt up_opts[] = {
 	RTV_OPT_END_DEF,
 };
 
-static const struct rtv_opt no_opts[] = { RTV_OPT_END_DEF };
-
 const struct rtv_cmd_mode cmd_testbed_modes[] = {
 	{ NULL, usage_str, NULL },
 	{ "up", "rtvnet testbed up [--streams N]\n\n"
 		"Creates an RT client and an RT server host and N stream pairs, each a network\n"
 		"namespace and cgroup, each pair on its own veth pair.", up_opts },
 	{ "down", "rtvnet testbed down\n\n"
-		  "Removes everything rtvnet created (idempotent).", no_opts },
-	{ "status", "rtvnet testbed status\n\nShows the testbed's hosts.", no_opts },
+		  "Removes everything rtvnet created (idempotent).", rtv_cli_no_opts },
+	{ "status", "rtvnet testbed status\n\nShows the testbed's hosts.", rtv_cli_no_opts },
 	{ NULL, NULL, NULL },
 };
 
@@ -127,19 +125,15 @@ static int testbed_up(void)
 int cmd_testbed(int argc, char **argv)
 {
 	const struct rtv_cmd_mode *m;
-	int nargs, err;
+	int err;
 	bool done;
 
 	m = rtv_cli_mode(cmd_testbed_modes, argc, argv, &err);
 	if (!m)
 		return err;
-	err = rtv_cli_parse(m->opts, m->usage, argc - 1, argv + 1, &nargs, &done);
+	err = rtv_cli_parse_noargs(m->opts, m->usage, argc - 1, argv + 1, &done);
 	if (err || done)
 		return err;
-	if (nargs) {
-		rtv_cli_error("unexpected argument '%s'", argv[2]);
-		return RTV_EXIT_USAGE;
-	}
 	if (!strcmp(m->name, "status"))
 		return testbed_status();
 	if (rtv_cli_host_lock() < 0)

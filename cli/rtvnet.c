@@ -113,6 +113,16 @@ int rtv_cli_parse(const struct rtv_opt *opts, const char *usage, int argc, char 
 	return 0;
 }
 
+void rtv_cli_path_beside(const char *path, const char *suffix, char *buf, size_t len)
+{
+	const char *dot = strrchr(path, '.');
+	int n = dot && !strchr(dot, '/') ? (int)(dot - path) : (int)strlen(path);
+
+	snprintf(buf, len, "%.*s%s", n, path, suffix);
+}
+
+const struct rtv_opt rtv_cli_no_opts[] = { RTV_OPT_END_DEF };
+
 int rtv_cli_parse_noargs(const struct rtv_opt *opts, const char *usage, int argc, char **argv,
 			 bool *done)
 {

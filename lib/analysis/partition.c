@@ -7,19 +7,19 @@
 #include "analysis/prm_internal.h"
 #include "util/banned.h"
 
-static const char *const heuristic_names[RTV_HEURISTIC_COUNT] = {
-	"first-fit", "best-fit", "worst-fit", "least-bw",
+const char *const rtv_heuristic_names[RTV_HEURISTIC_COUNT + 1] = {
+	"first-fit", "best-fit", "worst-fit", "least-bw", NULL,
 };
 
 const char *rtv_heuristic_name(enum rtv_heuristic h)
 {
-	return (unsigned)h < RTV_HEURISTIC_COUNT ? heuristic_names[h] : "?";
+	return (unsigned)h < RTV_HEURISTIC_COUNT ? rtv_heuristic_names[h] : "?";
 }
 
 int rtv_heuristic_parse(const char *name, enum rtv_heuristic *h)
 {
 	for (int i = 0; i < RTV_HEURISTIC_COUNT; i++)
-		if (!strcmp(name, heuristic_names[i])) {
+		if (!strcmp(name, rtv_heuristic_names[i])) {
 			*h = (enum rtv_heuristic)i;
 			return 0;
 		}

@@ -53,7 +53,8 @@ double rtv_partition_bandwidth(const struct rtv_partition *part);
 int rtv_partition_vcpus(const struct rtv_partition *part, const struct rtv_taskset *ts,
 			enum rtv_alg sched, int *of, int *rank, struct rtv_prm *iface);
 
-/* "first-fit", "best-fit", "worst-fit", "least-bw". */
+/* "first-fit", "best-fit", "worst-fit", "least-bw"; the array NULL-terminated. */
+extern const char *const rtv_heuristic_names[RTV_HEURISTIC_COUNT + 1];
 const char *rtv_heuristic_name(enum rtv_heuristic h);
 int rtv_heuristic_parse(const char *name, enum rtv_heuristic *h); /* 0 or -EINVAL */
 

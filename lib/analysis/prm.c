@@ -557,18 +557,18 @@ int rtv_prm_interface(const struct rtv_task *tasks, int n, const struct rtv_prm_
 	return ret;
 }
 
-static const char *const alg_names[] = { "rm", "dm", "edf" };
-static const char *const supply_names[] = { "exact", "linear" };
+const char *const rtv_alg_names[] = { "rm", "dm", "edf", NULL };
+const char *const rtv_supply_names[] = { "exact", "linear", NULL };
 
 const char *rtv_alg_name(enum rtv_alg s)
 {
-	return (unsigned)s < 3 ? alg_names[s] : "?";
+	return (unsigned)s < 3 ? rtv_alg_names[s] : "?";
 }
 
 int rtv_alg_parse(const char *name, enum rtv_alg *s)
 {
 	for (int i = 0; i < 3; i++)
-		if (!strcmp(name, alg_names[i])) {
+		if (!strcmp(name, rtv_alg_names[i])) {
 			*s = (enum rtv_alg)i;
 			return 0;
 		}
@@ -577,13 +577,13 @@ int rtv_alg_parse(const char *name, enum rtv_alg *s)
 
 const char *rtv_supply_name(enum rtv_supply s)
 {
-	return (unsigned)s < 2 ? supply_names[s] : "?";
+	return (unsigned)s < 2 ? rtv_supply_names[s] : "?";
 }
 
 int rtv_supply_parse(const char *name, enum rtv_supply *s)
 {
 	for (int i = 0; i < 2; i++)
-		if (!strcmp(name, supply_names[i])) {
+		if (!strcmp(name, rtv_supply_names[i])) {
 			*s = (enum rtv_supply)i;
 			return 0;
 		}

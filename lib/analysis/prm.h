@@ -108,6 +108,9 @@ int rtv_prm_interface(const struct rtv_task *tasks, int n, const struct rtv_prm_
 		      struct rtv_prm *out);
 
 /* Names for options and output: "rm", "dm", "edf"; "exact", "linear". */
+/* The names of rtv_alg and rtv_supply, in enum order, NULL-terminated. */
+extern const char *const rtv_alg_names[];
+extern const char *const rtv_supply_names[];
 const char *rtv_alg_name(enum rtv_alg s);
 int rtv_alg_parse(const char *name, enum rtv_alg *s); /* 0 or -EINVAL */
 const char *rtv_supply_name(enum rtv_supply s);

@@ -28,25 +28,24 @@
 /* ---- the engine's own metrics: accounting over each run's window ---- */
 
 struct acct {
-	double cpu_pct, softirq_pct, kthread_pct, foreign_pct;
+	struct rtv_cpuload cpu; /* the machine's, kernel threads', other processes' */
 	double poller_load_cpu_pct, poller_idle_cpu_pct;
 	double energy_j, energy_est_j;
 	double rt_net_rx_per_s, wakeups_per_s, wake_p99_us;
 	uint64_t wakeups;
-	struct rtv_cpuload cpu; /* per CPU, for the run's JSON */
 };
 
 #define A(f) offsetof(struct acct, f)
 static const struct rtv_metric acct_metrics[] = {
-	{ .key = "cpu_pct", .run_key = "cpu.busy_pct", .off = A(cpu_pct),
+	{ .key = "cpu_pct", .run_key = "cpu.busy_pct", .off = A(cpu.busy_pct),
 	  .col = { { .table = 1, .pos = 90, .head = "CPU % (sirq)", .width = 12 },
 		   { .table = 2, .pos = 10, .head = "CPU %", .width = 8, .prec = 1 } },
 	  .better = RTV_BETTER_LOWER },
-	{ .key = "softirq_pct", .run_key = "cpu.softirq_pct", .off = A(softirq_pct),
+	{ .key = "softirq_pct", .run_key = "cpu.softirq_pct", .off = A(cpu.softirq_pct),
 	  .col = { { .table = 1, .pos = 90, .join = " (", .suffix = ")" } }, .better = RTV_BETTER_LOWER },
-	{ .key = "kthread_pct", .run_key = "cpu.kthread_pct", .off = A(kthread_pct),
+	{ .key = "kthread_pct", .run_key = "cpu.kthread_pct", .off = A(cpu.kthread_pct),
 	  .better = RTV_BETTER_LOWER },
-	{ .key = "foreign_pct", .off = A(foreign_pct),
+	{ .key = "foreign_pct", .off = A(cpu.foreign_pct),
 	  .col = { { .table = 1, .pos = 100, .head = "foreign", .width = 9, .suffix = "%" } } },
 	{ .key = "poller_load_cpu_pct", .off = A(poller_load_cpu_pct), .needs = RTV_CAP_METHODS,
 	  .col = { { .table = 2, .pos = 20, .head = "poller load %", .width = 14, .prec = 1 } },
@@ -79,19 +78,16 @@ static const struct rtv_metric acct_metrics[] = {
 void rtv_plan_init(struct rtv_plan *p)
 {
 	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	cpu_set_t last;
 
 	memset(p, 0, sizeof(*p));
 	p->repeats = 3;
 	p->duration_ns = 20 * RTV_NS_PER_S;
 	p->warmup_ns = RTV_NS_PER_S;
 	p->mcfg.rt_prio = 80;
-	CPU_ZERO(&p->mcfg.rt_cpus);
-	CPU_ZERO(&p->mcfg.nonrt_cpus);
-	if (ncpus < 1)
-		ncpus = 1;
-	CPU_SET(ncpus - 1, &p->mcfg.rt_cpus);
-	for (int i = 0; i < ncpus - 1; i++)
-		CPU_SET(i, &p->mcfg.nonrt_cpus);
+	CPU_ZERO(&last);
+	CPU_SET(ncpus > 1 ? ncpus - 1 : 0, &last);
+	rtv_method_cfg_cpus(&p->mcfg, &last);
 	p->seed = 1;
 	p->foreign_limit_pct = 10;
 	p->core_watts = 5;
@@ -135,7 +131,7 @@ static int add_probe(struct rtv_exp *x, const struct rtv_plan_probe *pp, char *e
 	p->cfg = pp->cfg;
 	p->nseries = pp->probe->nseries ? pp->probe->nseries(pp->cfg) : 1;
 	p->size = pp->probe->state_size ? pp->probe->state_size(pp->cfg) : pp->probe->size;
-	if (p->nseries < 1 || !p->size) {
+	if (p->nseries < 1 || (!p->size && pp->probe->nmetrics)) {
 		snprintf(err, len, "probe %s: no state to measure into", pp->probe->name);
 		return -EINVAL;
 	}
@@ -154,7 +150,6 @@ static int add_metrics(struct rtv_exp *x, char *err, size_t len)
 	if (!x->metric || !x->metric_probe)
 		return -ENOMEM;
 	for (int i = 0; i < x->nprobes; i++) {
-		x->probe[i].first_metric = k;
 		for (int j = 0; j < x->probe[i].probe->nmetrics; j++, k++) {
 			x->metric[k] = &x->probe[i].probe->metrics[j];
 			x->metric_probe[k] = i;
@@ -216,14 +211,8 @@ static int check_plan(const struct rtv_plan *p, char *err, size_t len)
 				 m->name);
 			return -EINVAL;
 		}
-		if ((m->needs & RTV_NEED_PARTITION) &&
-		    (!CPU_COUNT(&p->mcfg.nonrt_cpus) || !CPU_COUNT(&p->mcfg.rt_cpus))) {
-			snprintf(err, len, "method '%s' partitions the CPUs, and the RT CPUs leave no "
-				 "CPU for the streams (this machine has %ld CPU%s)", m->name,
-				 sysconf(_SC_NPROCESSORS_ONLN),
-				 sysconf(_SC_NPROCESSORS_ONLN) == 1 ? "" : "s");
+		if (m->nparts && rtv_combo_check(m, &p->mcfg, err, len) < 0)
 			return -EINVAL;
-		}
 	}
 	return 0;
 }
@@ -387,7 +376,8 @@ static pid_t wait_kid(struct rtv_pctx *c, pid_t pid, int *status)
 	return got;
 }
 
-void *rtv_exp_series(const struct rtv_exp_probe *p, void *state, int i)
+/* The service's series i in a state. */
+static void *series_of(const struct rtv_exp_probe *p, void *state, int i)
 {
 	return (char *)state + p->probe->series_off + (size_t)i * p->probe->series_size;
 }
@@ -497,10 +487,6 @@ static int acct_end(struct ctx *r, struct acct_mark *a, struct acct *out)
 	if (err < 0)
 		goto out;
 	rtv_cpuload_diff(&a->snap, &b, &out->cpu);
-	out->cpu_pct = out->cpu.busy_pct;
-	out->softirq_pct = out->cpu.softirq_pct;
-	out->kthread_pct = out->cpu.kthread_pct;
-	out->foreign_pct = out->cpu.foreign_pct;
 	out->poller_load_cpu_pct = 100.0 * (double)(rtv_method_run_cpu_ns(&r->mrun) - a->poller_ns) /
 				   (double)(t - a->t_ns);
 	out->rt_net_rx_per_s = (double)(rt_net_rx(&x->plan.mcfg.rt_cpus) - a->netrx) / win_s;
@@ -520,6 +506,12 @@ static int acct_end(struct ctx *r, struct acct_mark *a, struct acct *out)
 out:
 	rtv_cpuload_snap_release(&b);
 	return err;
+}
+
+/* Whether a probe runs in an arm: a load only where the arm is loaded. */
+static bool takes_part(const struct rtv_arm *arm, const struct rtv_probe *p)
+{
+	return arm->loaded || p->role != RTV_PROBE_LOAD;
 }
 
 /* Set obj's member at a dotted path ("cpu.busy_pct") to v (a new reference). */
@@ -549,25 +541,23 @@ static void json_put(json_t *obj, const char *path, json_t *v)
 static void record(struct ctx *r, struct rtv_run *run, const struct acct *acct)
 {
 	struct rtv_exp *x = r->x;
-	bool loaded = x->plan.arm[run->arm].loaded;
 
 	run->acct = json_object();
 	for (int s = 0; s < x->nseries; s++) {
 		json_t *o = json_object();
-		int plotk = 0;
 
 		for (int k = 0; k < x->nmetrics; k++) {
 			const struct rtv_metric *m = x->metric[k];
 			int pi = x->metric_probe[k];
 			const struct rtv_exp_probe *p = pi >= 0 ? &x->probe[pi] : NULL;
-			const void *base = p ? (p->nseries > 1 ? rtv_exp_series(p, p->state, s) :
+			const void *base = p ? (p->nseries > 1 ? series_of(p, p->state, s) :
 						(const char *)p->state + p->probe->series_off) :
 					      (const void *)acct;
 			const struct rtv_metric *tab = p ? p->probe->metrics : acct_metrics;
 			int ntab = p ? p->probe->nmetrics : NACCT;
 			const char *rk = m->run_key ? m->run_key : m->key;
 			json_t *dst = p ? o : run->acct;
-			int plot = m->type == RTV_METRIC_HIST && m->plot ? plotk++ : -1;
+			int plot = rtv_exp_plot(x, k);
 
 			if (!rtv_metric_available(m, x->caps) || (!p && s > 0))
 				continue;
@@ -577,11 +567,11 @@ static void record(struct ctx *r, struct rtv_run *run, const struct acct *acct)
 				if (plot >= 0 && (!run->status || x->plan.keep_stopped))
 					rtv_hist_merge(x->plot[(run->arm * x->nseries + s) * x->nplot + plot], h);
 				if (rk[0])
-					json_put(dst, rk, rtv_hist_json(h, m->per_unit > 0 ? m->per_unit : 1));
+					json_put(dst, rk, rtv_hist_json(h, rtv_metric_unit(m)));
 				continue;
 			}
 			/* a load's metrics are not measured where it did not run */
-			double v = p && p->probe->role == RTV_PROBE_LOAD && !loaded ? NAN :
+			double v = p && !takes_part(&x->plan.arm[run->arm], p->probe) ? NAN :
 				   rtv_metric_value(m, base, tab, ntab);
 
 			run->val[s * x->nmetrics + k] = v;
@@ -669,14 +659,15 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 	struct acct *acct = x->acct;
 	struct acct_mark am = { 0 };
 	size_t mark = rtv_journal_is_open() ? rtv_journal_mark() : 0;
-	int64_t t_start;
+	int64_t t_start, t_end;
 	int err = 0, st;
 	bool ok = true;
 
 	x->cur = &r;
 	memset(acct, 0, sizeof(*acct));
 	for (int i = 0; i < x->nprobes; i++) {
-		memset(x->probe[i].state, 0, x->probe[i].size);
+		if (x->probe[i].state)
+			memset(x->probe[i].state, 0, x->probe[i].size);
 		r.pc[i] = (struct rtv_pctx){ .probe = x->probe[i].probe, .cfg = x->probe[i].cfg,
 					     .state = x->probe[i].state,
 					     .tb = x->have_tb ? &x->tb : NULL, .arm = arm->name,
@@ -699,7 +690,7 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 	if (arm->method.nparts && x->plan.idle_phase_ns > 0) { /* its cost with no traffic at all */
 		int64_t t0 = rtv_now_ns(), c0 = rtv_method_run_cpu_ns(&r.mrun);
 
-		if (!wait_until(&r, t0 + x->plan.idle_phase_ns, stop)) {
+		if (!wait_until(&r, rtv_ns_add_sat(t0, x->plan.idle_phase_ns), stop)) {
 			err = -EINTR;
 			goto out;
 		}
@@ -719,7 +710,7 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 	if (err < 0)
 		goto out;
 	t_start = rtv_now_ns();
-	if (!wait_until(&r, t_start + x->plan.warmup_ns, stop)) {
+	if (!wait_until(&r, rtv_ns_add_sat(t_start, x->plan.warmup_ns), stop)) {
 		err = -EINTR;
 		goto out;
 	}
@@ -728,7 +719,7 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 		goto out;
 	for (int i = 0; i < x->nprobes; i++) {
 		r.pc[i].t_mark = am.t_ns;
-		if (x->probe[i].probe->mark && (arm->loaded || x->probe[i].probe->role != RTV_PROBE_LOAD))
+		if (x->probe[i].probe->mark && takes_part(arm, x->probe[i].probe))
 			x->probe[i].probe->mark(&r.pc[i]);
 	}
 	while (!service_ended(&r, &ok)) {
@@ -742,15 +733,16 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 	}
 	if (!err && !ok)
 		err = -ECHILD; /* said below, unless a probe says why */
-	for (int i = 0; i < x->nprobes; i++)
-		r.pc[i].t_end = rtv_now_ns();
-	for (int i = 0; i < x->nprobes; i++)
-		if (x->probe[i].probe->collect && (arm->loaded || x->probe[i].probe->role != RTV_PROBE_LOAD))
+	t_end = rtv_now_ns();
+	for (int i = 0; i < x->nprobes; i++) {
+		r.pc[i].t_end = t_end;
+		if (x->probe[i].probe->collect && takes_part(arm, x->probe[i].probe))
 			x->probe[i].probe->collect(&r.pc[i]);
+	}
 	st = acct_end(&r, &am, acct);
 	if (st < 0 && !err)
 		err = st;
-	run->disturbed = acct->foreign_pct > x->plan.foreign_limit_pct;
+	run->disturbed = acct->cpu.foreign_pct > x->plan.foreign_limit_pct;
 out:
 	probes_end(&r);
 	for (int i = 0; i < x->nprobes && (!err || err == -EINTR || err == -ECHILD); i++)
@@ -762,7 +754,6 @@ out:
 	run->status = err;
 	if (!err || (err == -EINTR && am.t_ns))
 		record(&r, run, acct);
-	run->done = true;
 	rtv_cpuload_snap_release(&am.snap);
 	rtv_method_run_stop(&r.mrun);
 	if (rtv_journal_is_open()) {
@@ -776,10 +767,9 @@ out:
 
 /* ---- the whole experiment ---- */
 
-static int testbed_get(struct rtv_exp *x, size_t mark)
+static int testbed_get(struct rtv_exp *x)
 {
 	int n = 0, err;
-	(void)mark;
 
 	err = rtv_cgroup_detect(RTV_CGROUP_ROOT, &x->tb.cg);
 	if (err < 0) {
@@ -820,7 +810,6 @@ static int testbed_get(struct rtv_exp *x, size_t mark)
 
 static void read_cpuidle_driver(struct rtv_exp *x)
 {
-	snprintf(x->cpuidle_driver, sizeof(x->cpuidle_driver), "unknown");
 	if (rtv_file_read_line("/sys/devices/system/cpu/cpuidle/current_driver", x->cpuidle_driver,
 			       sizeof(x->cpuidle_driver)) < 0)
 		snprintf(x->cpuidle_driver, sizeof(x->cpuidle_driver), "unknown");
@@ -857,6 +846,8 @@ int rtv_exp_run(struct rtv_exp *x, const volatile sig_atomic_t *stop,
 	x->start_realtime_ns = rtv_realtime_ns();
 	read_cpuidle_driver(x);
 	for (int i = 0; i < x->nprobes; i++) {
+		if (!x->probe[i].size)
+			continue; /* a probe that measures nothing */
 		x->probe[i].state = mmap(NULL, x->probe[i].size, PROT_READ | PROT_WRITE,
 					 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 		if (x->probe[i].state == MAP_FAILED) {
@@ -866,7 +857,7 @@ int rtv_exp_run(struct rtv_exp *x, const volatile sig_atomic_t *stop,
 		}
 	}
 	if (x->plan.testbed != RTV_TESTBED_NONE) {
-		err = testbed_get(x, mark);
+		err = testbed_get(x);
 		if (err < 0)
 			goto out;
 	}
@@ -1029,17 +1020,40 @@ int rtv_exp_checks(const struct rtv_exp *x, const struct rtv_sum *s, int ns,
 	return n;
 }
 
+int rtv_exp_plot(const struct rtv_exp *x, int metric)
+{
+	int k = 0;
+
+	for (int i = 0; i < x->nmetrics; i++) {
+		bool plotted = x->metric[i]->type == RTV_METRIC_HIST && x->metric[i]->plot;
+
+		if (i == metric)
+			return plotted ? k : -1;
+		k += plotted;
+	}
+	return -1;
+}
+
+bool rtv_exp_has_series(const struct rtv_exp *x)
+{
+	return x->probe[0].probe->nseries != NULL;
+}
+
+const char *rtv_exp_series_name(const struct rtv_exp *x, int series)
+{
+	const struct rtv_exp_probe *p = &x->probe[0];
+
+	return p->probe->series_name ? p->probe->series_name(p->cfg, series) : "";
+}
+
 const char *rtv_exp_row_name(const struct rtv_exp *x, const struct rtv_sum *s, char *buf,
 			     size_t len)
 {
-	const struct rtv_exp_probe *p = &x->probe[0];
-	const char *series = p->probe->series_name ? p->probe->series_name(p->cfg, s->series) : "";
+	const char *series = rtv_exp_series_name(x, s->series);
 
-	bool has_series = p->probe->nseries != NULL;
-
-	if (has_series && x->plan.narms > 1)
+	if (rtv_exp_has_series(x) && x->plan.narms > 1)
 		snprintf(buf, len, "%s/%s", x->plan.arm[s->arm].name, series);
-	else if (has_series)
+	else if (rtv_exp_has_series(x))
 		snprintf(buf, len, "%s", series);
 	else
 		snprintf(buf, len, "%s", x->plan.arm[s->arm].name);

@@ -99,7 +99,6 @@ int rtv_plan_add_arm(struct rtv_plan *p, const char *name, const struct rtv_comb
 struct rtv_run {
 	int arm, repeat;        /* repeat 1.. */
 	int status;             /* 0, or -errno when the run failed (-EINTR: stopped) */
-	bool done;              /* it ran (its values are set, or status says why not) */
 	bool disturbed;         /* foreign load above the limit */
 	char note[RTV_METHOD_NOTE_LEN]; /* what the method did */
 	double *val;            /* [series][metric] in the experiment's metric order; the
@@ -131,7 +130,6 @@ struct rtv_exp_probe {          /* a probe of the experiment, with its run state
 	void *state;                /* MAP_SHARED */
 	size_t size;
 	int nseries;
-	int first_metric;           /* its rows' index in the experiment's metrics */
 };
 
 struct rtv_exp {
@@ -191,6 +189,11 @@ int rtv_exp_checks(const struct rtv_exp *x, const struct rtv_sum *s, int ns,
 int rtv_exp_metric(const struct rtv_exp *x, const char *key);
 /* A run's value of a metric (by index) for a series; NaN when not measured. */
 double rtv_exp_value(const struct rtv_exp *x, const struct rtv_run *r, int series, int metric);
+/* The index of metric among the plotted distributions (x->plot), or -1. */
+int rtv_exp_plot(const struct rtv_exp *x, int metric);
+/* Whether the service measures series (a taskset's tasks), and series i's name. */
+bool rtv_exp_has_series(const struct rtv_exp *x);
+const char *rtv_exp_series_name(const struct rtv_exp *x, int series);
 /* A label for a summary row: the arm's name, the series' name, or both. */
 const char *rtv_exp_row_name(const struct rtv_exp *x, const struct rtv_sum *s, char *buf,
 			     size_t len);
@@ -217,8 +220,9 @@ enum rtv_exp_picture { RTV_PICTURE_CDF, RTV_PICTURE_PERCENTILES };
 int rtv_exp_svg_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s, int ns,
 		      const char *key, enum rtv_exp_picture kind, double mark,
 		      const char *mark_label);
-
-/* The service's series i in a state (for tests). */
-void *rtv_exp_series(const struct rtv_exp_probe *p, void *state, int i);
+/* The same into the file at path; 0 or -errno. */
+int rtv_exp_svg_write_file(const char *path, const struct rtv_exp *x, const struct rtv_sum *s,
+			   int ns, const char *key, enum rtv_exp_picture kind, double mark,
+			   const char *mark_label);
 
 #endif

@@ -52,13 +52,6 @@ void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 			x->probe[i].probe->config_json(x->probe[i].cfg, conf);
 }
 
-static const char *series_name(const struct rtv_exp *x, int s)
-{
-	const struct rtv_exp_probe *p = &x->probe[0];
-
-	return p->probe->series_name ? p->probe->series_name(p->cfg, s) : "";
-}
-
 static json_t *runs_json(const struct rtv_exp *x)
 {
 	json_t *runs = json_array();
@@ -75,7 +68,7 @@ static json_t *runs_json(const struct rtv_exp *x)
 			rtv_json_set_str(o, "load", rtv_exp_load_name(x, arm->loaded, load, sizeof(load)));
 			rtv_json_set_int(o, "repeat", r->repeat);
 			if (x->nseries > 1)
-				rtv_json_set_str(o, "series", series_name(x, s));
+				rtv_json_set_str(o, "series", rtv_exp_series_name(x, s));
 			if (r->status) {
 				rtv_json_set_str(o, "error", strerror(-r->status));
 			} else if (r->obj[s]) {
@@ -110,7 +103,7 @@ static json_t *summary_json(const struct rtv_exp *x, const struct rtv_sum *s, in
 
 		rtv_json_set_str(o, "method", x->plan.arm[s[i].arm].name);
 		if (x->nseries > 1)
-			rtv_json_set_str(o, "series", series_name(x, s[i].series));
+			rtv_json_set_str(o, "series", rtv_exp_series_name(x, s[i].series));
 		rtv_json_set_int(o, "repeats", s[i].nruns);
 		for (int k = 0; k < x->nmetrics; k++) {
 			const struct rtv_summary *v = &s[i].m[k];
@@ -223,7 +216,7 @@ static int places_of(const struct rtv_exp *x, int t, struct place *out, int max)
 	for (int k = 0; k < x->nmetrics; k++) {
 		if (!rtv_metric_available(x->metric[k], x->caps))
 			continue;
-		if (x->metric_probe[k] < 0 && x->probe[0].probe->nseries)
+		if (x->metric_probe[k] < 0 && rtv_exp_has_series(x))
 			continue; /* the engine's are per run, not per series */
 		for (int c = 0; c < 2 && n < max; c++)
 			if (x->metric[k]->col[c].table == t)
@@ -233,6 +226,12 @@ static int places_of(const struct rtv_exp *x, int t, struct place *out, int max)
 	while (n && !out[0].col->head) /* a joined place with nothing to join */
 		memmove(out, out + 1, (size_t)--n * sizeof(*out));
 	return n;
+}
+
+/* The label column's head for series: the probe's ("task"). */
+static const char *series_head(const struct rtv_exp *x)
+{
+	return x->probe[0].probe->series_head ? x->probe[0].probe->series_head : "series";
 }
 
 /* The label columns: method, series, load; their widths. */
@@ -248,7 +247,7 @@ static void labels_of(const struct rtv_exp *x, const struct rtv_sum *s, int ns, 
 	bool some_loaded = false, some_not = false;
 
 	memset(l, 0, sizeof(*l));
-	l->series = x->probe[0].probe->nseries != NULL;
+	l->series = rtv_exp_has_series(x);
 	l->method = !l->series || x->plan.narms > 1;
 	for (int i = 0; i < x->plan.narms; i++) {
 		some_loaded |= x->plan.arm[i].loaded;
@@ -256,13 +255,13 @@ static void labels_of(const struct rtv_exp *x, const struct rtv_sum *s, int ns, 
 	}
 	l->load = some_loaded && some_not && x->plan.nloads && t == 1; /* the latency table's */
 	l->wm = 9;
-	l->ws = (int)strlen(x->probe[0].probe->series_head ? x->probe[0].probe->series_head : "series");
+	l->ws = (int)strlen(series_head(x));
 	l->wl = 4;
 	for (int i = 0; i < ns; i++) {
 		int n = (int)strlen(x->plan.arm[s[i].arm].name);
 
 		l->wm = n > l->wm ? n : l->wm;
-		n = (int)strlen(series_name(x, s[i].series));
+		n = (int)strlen(rtv_exp_series_name(x, s[i].series));
 		l->ws = n > l->ws ? n : l->ws;
 		n = (int)strlen(rtv_exp_load_name(x, x->plan.arm[s[i].arm].loaded, buf, sizeof(buf)));
 		l->wl = n > l->wl ? n : l->wl;
@@ -276,8 +275,7 @@ static void labels_write(FILE *f, const struct rtv_exp *x, const struct labels *
 {
 	char buf[160];
 	const char *m = s ? x->plan.arm[s->arm].name : "method";
-	const char *se = s ? series_name(x, s->series) :
-			     (x->probe[0].probe->series_head ? x->probe[0].probe->series_head : "series");
+	const char *se = s ? rtv_exp_series_name(x, s->series) : series_head(x);
 	const char *ld = s ? rtv_exp_load_name(x, x->plan.arm[s->arm].loaded, buf, sizeof(buf)) : "load";
 	bool first = true;
 
@@ -313,12 +311,6 @@ static bool new_group(const struct place *p, int i)
 	return i && p[i].col->head && (a || b) && (!a || !b || strcmp(a, b));
 }
 
-/* Column i's width: its head's. */
-static int col_width(const struct place *p)
-{
-	return p->col->width;
-}
-
 int rtv_exp_table_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s, int ns, int t)
 {
 	struct place p[64];
@@ -340,7 +332,7 @@ int rtv_exp_table_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *
 				fprintf(f, " |");
 			do {
 				if (p[j].col->head)
-					w += col_width(&p[j]) + 1;
+					w += p[j].col->width + 1;
 				j++;
 			} while (j < n && !new_group(p, j));
 			if (j < n) /* no padding after the last group */
@@ -357,7 +349,7 @@ int rtv_exp_table_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *
 			continue;
 		if (new_group(p, i))
 			fprintf(f, " |");
-		fprintf(f, " %*s", col_width(&p[i]), p[i].col->head);
+		fprintf(f, " %*s", p[i].col->width, p[i].col->head);
 	}
 	fputc('\n', f);
 	for (int r = 0; r < ns; r++) {
@@ -388,7 +380,7 @@ int rtv_exp_table_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *
 				if (!any)
 					snprintf(cell, sizeof(cell), "-");
 			}
-			fprintf(f, " %*s", col_width(&p[i]), cell);
+			fprintf(f, " %*s", p[i].col->width, cell);
 			i = j;
 		}
 		if (t == 1 && s[r].disturbed)
@@ -436,23 +428,17 @@ int rtv_exp_svg_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s,
 	const char **names = calloc((size_t)ns + 1, sizeof(*names));
 	char (*buf)[96] = calloc((size_t)ns + 1, sizeof(*buf));
 	char title[200];
-	int plot = 0, n = 0, err;
+	int plot = -1, n = 0, err;
 
 	if (!h || !names || !buf) {
 		err = -ENOMEM;
 		goto out;
 	}
-	for (int k = 0; k < x->nmetrics; k++) {
-		const struct rtv_metric *c = x->metric[k];
-
-		if (c->type != RTV_METRIC_HIST || !c->plot)
-			continue;
-		if (!key || !strcmp(c->key, key)) {
-			m = c;
-			break;
+	for (int k = 0; k < x->nmetrics && !m; k++)
+		if (rtv_exp_plot(x, k) >= 0 && (!key || !strcmp(x->metric[k]->key, key))) {
+			m = x->metric[k];
+			plot = rtv_exp_plot(x, k);
 		}
-		plot++;
-	}
 	if (!m) {
 		err = -ENOENT;
 		goto out;
@@ -465,7 +451,7 @@ int rtv_exp_svg_write(FILE *f, const struct rtv_exp *x, const struct rtv_sum *s,
 		n++;
 	}
 	struct rtv_svg_axis ax = { .label = m->axis ? m->axis : m->key,
-				   .per_unit = m->per_unit > 0 ? m->per_unit : 1 };
+				   .per_unit = rtv_metric_unit(m) };
 
 	snprintf(title, sizeof(title), "%s%s", m->label ? m->label : m->key,
 		 kind == RTV_PICTURE_CDF ? ": CDF" : " by percentile");
@@ -477,5 +463,20 @@ out:
 	free(h);
 	free(names);
 	free(buf);
+	return err;
+}
+
+int rtv_exp_svg_write_file(const char *path, const struct rtv_exp *x, const struct rtv_sum *s,
+			   int ns, const char *key, enum rtv_exp_picture kind, double mark,
+			   const char *mark_label)
+{
+	FILE *f = fopen(path, "we");
+	int err;
+
+	if (!f)
+		return -errno;
+	err = rtv_exp_svg_write(f, x, s, ns, key, kind, mark, mark_label);
+	if (fclose(f) && !err)
+		err = -errno;
 	return err;
 }

@@ -93,11 +93,15 @@ static int plan_reservations(struct rtv_taskrun *t, char *err, size_t len)
 			 "(%d CPUs x sched_rt_runtime_us/sched_rt_period_us, less %.3f for the fair "
 			 "servers): lower --reserve-margin or the taskset's load", adm.request,
 			 adm.limit - adm.fair_server, adm.ncpus, adm.fair_server);
-	else if (e < 0 && failed >= 0)
-		snprintf(err, len, "%s: %s", t->nvcpus ? (snprintf(who, sizeof(who), "vCPU %d", failed), who) :
-			 (snprintf(who, sizeof(who), "task '%s'", t->ts.task[failed].name), who), why);
-	else if (e < 0)
+	else if (e < 0 && failed >= 0) {
+		if (t->nvcpus)
+			snprintf(who, sizeof(who), "vCPU %d", failed);
+		else
+			snprintf(who, sizeof(who), "task '%s'", t->ts.task[failed].name);
+		snprintf(err, len, "%s: %s", who, why);
+	} else if (e < 0) {
 		snprintf(err, len, "%s", why);
+	}
 	return e;
 }
 

@@ -66,17 +66,18 @@ int rtv_sched_getattr(pid_t tid, struct rtv_sched_attr *attr)
 	return 0;
 }
 
+const char *const rtv_sched_policy_names[] = { "other", "fifo", "rr", NULL };
+
 int rtv_sched_policy_parse(const char *s, int *policy)
 {
-	if (!strcmp(s, "other"))
-		*policy = SCHED_OTHER;
-	else if (!strcmp(s, "fifo"))
-		*policy = SCHED_FIFO;
-	else if (!strcmp(s, "rr"))
-		*policy = SCHED_RR;
-	else
-		return -EINVAL;
-	return 0;
+	static const int policies[] = { SCHED_OTHER, SCHED_FIFO, SCHED_RR };
+
+	for (int i = 0; rtv_sched_policy_names[i]; i++)
+		if (!strcmp(s, rtv_sched_policy_names[i])) {
+			*policy = policies[i];
+			return 0;
+		}
+	return -EINVAL;
 }
 
 int rtv_sched_set(pid_t tid, int policy, int prio)

@@ -11,10 +11,6 @@
 
 #ifndef SCHED_DEADLINE
 #define SCHED_DEADLINE 6
-/* Kernel threads carrying a device's packets on their own: threaded IRQ
- * handlers (irq/N-DEV) and threaded NAPI (napi/DEV-ID). Returns the count. */
-int rtv_kthreads_of_dev(const char *dev, pid_t *tids, int max);
-
 #endif
 #define RTV_SCHED_FLAG_RESET_ON_FORK 0x01ULL
 #define RTV_SCHED_FLAG_RECLAIM       0x02ULL
@@ -52,6 +48,7 @@ int rtv_sched_set_process(pid_t pid, int policy, int prio);
 int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set);
 /* "other", "fifo", "rr" -> SCHED_*; -EINVAL for other names. */
 int rtv_sched_policy_parse(const char *s, int *policy);
+extern const char *const rtv_sched_policy_names[]; /* those names, NULL-terminated */
 
 /* Move every thread that may move (not per-CPU kernel threads), except
  * those of processes in except_cgroup, off the `away` CPUs: each keeps the

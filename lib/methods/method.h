@@ -127,6 +127,9 @@ int rtv_methods_default(char *buf, size_t len);
 /* "vanilla, prio, ...": every method's name, for messages. */
 int rtv_methods_known(char *buf, size_t len);
 
+/* Set cfg's RT CPUs to rt and its non-RT CPUs to the other online ones. */
+void rtv_method_cfg_cpus(struct rtv_method_cfg *cfg, const cpu_set_t *rt);
+
 /* ---- combinations: one method, or several joined by '+' ---- */
 
 #define RTV_COMBO_MAX 4
@@ -151,10 +154,11 @@ int rtv_combo_parse(const char *spec, struct rtv_combo *c, char *err, size_t err
 /* Whether every part applies to a real host's devices (`rtvnet apply`):
  * each sets a receive path and nothing of the testbed's. */
 bool rtv_combo_host(const struct rtv_combo *c);
-/* Check what can be checked before anything changes (the receive path's
- * plan, the CPUs the partition needs): 0, or -errno with why. */
-int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
-		    const struct rtv_testbed *tb, char *why, size_t len);
+/* Whether cfg's CPUs allow c: the partition needs an RT CPU and another for
+ * the streams. 0, or -EINVAL with why naming the method. (A receive path is
+ * checked by rtv_combo_setup before it changes anything.) */
+int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg, char *why,
+		    size_t len);
 /* Prepare the host before a run, every change journaled: the partition
  * (testbed only), the receive path (the testbed's RT devices, or cfg's on a
  * host: tb NULL), each part's setup. run->note says what was done. On error

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "host/cgroup.h"
 #include "host/sched.h"
@@ -60,6 +61,17 @@ int rtv_methods_known(char *buf, size_t len)
 	return join_names(buf, len, ", ", false);
 }
 
+void rtv_method_cfg_cpus(struct rtv_method_cfg *cfg, const cpu_set_t *rt)
+{
+	int ncpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+
+	cfg->rt_cpus = *rt;
+	CPU_ZERO(&cfg->nonrt_cpus);
+	for (int i = 0; i < ncpus && i < CPU_SETSIZE; i++)
+		if (!CPU_ISSET(i, rt))
+			CPU_SET(i, &cfg->nonrt_cpus);
+}
+
 /* ---- combinations ---- */
 
 int rtv_combo_of(const struct rtv_method *const *parts, int n, struct rtv_combo *c, char *err,
@@ -86,15 +98,14 @@ int rtv_combo_of(const struct rtv_method *const *parts, int n, struct rtv_combo 
 			return -EINVAL;
 		}
 		if (m->rx && c->rx) {
-			snprintf(err, errlen, "'%s' and '%s' both set the receive path of the RT "
-				 "devices: combine at most one of them", c->part[c->nparts - 1]->name,
-				 m->name);
-			for (int j = 0; j < c->nparts; j++) /* name the one that set it */
+			const struct rtv_method *other = c->part[0];
+
+			for (int j = 0; j < c->nparts; j++) /* the one that set it */
 				if (c->part[j]->rx)
-					snprintf(err, errlen, "'%s' and '%s' both set the receive path "
-						 "of the RT devices (%s, %s): combine at most one of them",
-						 c->part[j]->name, m->name, rtv_rx_mode_name(c->rx),
-						 rtv_rx_mode_name(m->rx));
+					other = c->part[j];
+			snprintf(err, errlen, "'%s' and '%s' both set the receive path of the RT "
+				 "devices (%s, %s): combine at most one of them", other->name, m->name,
+				 rtv_rx_mode_name(c->rx), rtv_rx_mode_name(m->rx));
 			return -EINVAL;
 		}
 		c->part[c->nparts++] = m;
@@ -178,37 +189,18 @@ static void rx_devices(const struct rtv_combo *c, const struct rtv_testbed *tb,
 	}
 }
 
-static int rx_plan(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
-		   const struct rtv_testbed *tb, struct rtv_method_cfg *rcfg,
-		   struct rtv_rx_plan *plan, char *why, size_t len)
+int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg, char *why,
+		    size_t len)
 {
-	*rcfg = *cfg;
-	if (tb)
-		rx_devices(c, tb, rcfg);
-	return rtv_rx_plan(rcfg, c->rx, plan, why, len);
-}
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
-		    const struct rtv_testbed *tb, char *why, size_t len)
-{
-	struct rtv_method_cfg rcfg;
-	struct rtv_rx_plan *plan;
-	int err;
-
-	if ((c->needs & RTV_NEED_PARTITION) && tb &&
+	if ((c->needs & RTV_NEED_PARTITION) &&
 	    (!CPU_COUNT(&cfg->nonrt_cpus) || !CPU_COUNT(&cfg->rt_cpus))) {
-		snprintf(why, len, "'%s' partitions the CPUs and needs an RT CPU and at least one "
-			 "other for the streams", c->name);
+		snprintf(why, len, "method '%s' partitions the CPUs, and the RT CPUs leave no CPU for "
+			 "the streams (this machine has %ld CPU%s)", c->name, n, n == 1 ? "" : "s");
 		return -EINVAL;
 	}
-	if (!c->rx)
-		return 0;
-	plan = malloc(sizeof(*plan));
-	if (!plan)
-		return -ENOMEM;
-	err = rx_plan(c, cfg, tb, &rcfg, plan, why, len);
-	free(plan);
-	return err;
+	return 0;
 }
 
 /* Append "; text" (or text) to note. */
@@ -254,7 +246,10 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		plan = malloc(sizeof(*plan));
 		if (!plan)
 			return -ENOMEM;
-		err = rx_plan(c, cfg, tb, &rcfg, plan, why, sizeof(why));
+		rcfg = *cfg;
+		if (tb)
+			rx_devices(c, tb, &rcfg);
+		err = rtv_rx_plan(&rcfg, c->rx, plan, why, sizeof(why));
 		if (err < 0) {
 			rtv_err("%s cannot run here: %s", rtv_rx_mode_name(c->rx), why);
 			goto out;

@@ -7,12 +7,9 @@
 #include <errno.h>
 #include <sched.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "probe/probe.h"
-
-struct hogs_state {
-	int n; /* hogs started */
-};
 
 /* arg: the hog's CPU, in the parent's memory as it was at the fork */
 static int hog_main(void *arg)
@@ -24,8 +21,9 @@ static int hog_main(void *arg)
 	CPU_SET(*(const int *)arg, &one);
 	sched_setaffinity(0, sizeof(one), &one);
 	sched_setscheduler(0, SCHED_OTHER, &sp);
+	setpriority(PRIO_PROCESS, 0, 0);
 	prctl(PR_SET_NAME, "rtv-hog");
-	for (;;)
+	for (;;) /* until the engine ends it */
 		__asm__ volatile("" ::: "memory");
 	return 0;
 }
@@ -44,7 +42,6 @@ static int hogs_check(const void *cfgp, char *why, size_t len)
 static int hogs_start(struct rtv_pctx *c)
 {
 	const struct rtv_hogs_cfg *cfg = c->cfg;
-	struct hogs_state *st = c->state;
 
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++) {
 		int err;
@@ -54,7 +51,6 @@ static int hogs_start(struct rtv_pctx *c)
 		err = rtv_probe_spawn(c, NULL, RTV_ROLE_OTHER, hog_main, &cpu, NULL);
 		if (err < 0)
 			return err;
-		st->n++;
 	}
 	return 0;
 }
@@ -63,7 +59,6 @@ const struct rtv_probe rtv_probe_hogs = {
 	.name = "hogs",
 	.summary = "a SCHED_OTHER busy loop on each CPU of a set",
 	.role = RTV_PROBE_LOAD,
-	.size = sizeof(struct hogs_state),
 	.check = hogs_check,
 	.start = hogs_start,
 };

@@ -88,7 +88,7 @@ static int iperf3_start(struct rtv_pctx *c)
 	const struct rtv_stream_probe_cfg *cfg = c->cfg;
 	const struct rtv_testbed *tb = c->tb;
 	struct iperf3_state *st = c->state;
-	int n = cfg && cfg->nstreams > 0 ? cfg->nstreams : 1, err;
+	int n = rtv_stream_probe_pairs(cfg), err;
 
 	if (!tb || n > tb->nstreams)
 		return -ENOENT;

@@ -93,7 +93,8 @@ struct rtv_probe {
 	 * each run, that the probe's processes write and the metrics are read
 	 * from. A probe that measures several things alike (a taskset's tasks)
 	 * has nseries(cfg) series of series_size bytes from series_off; one
-	 * series at offset 0 otherwise. */
+	 * series at offset 0 otherwise. A probe with no metric may have none
+	 * (size 0: its context's state is NULL). */
 	size_t size;
 	size_t (*state_size)(const void *cfg);
 	int (*nseries)(const void *cfg);

@@ -843,34 +843,26 @@ static int pair_main(void *arg)
 			 rtv_stream_source_run(&cfg, &st->stop, NULL, NULL, &st->src[k->i]);
 }
 
-static int nstreams(const struct rtv_pctx *c)
-{
-	const struct rtv_stream_probe_cfg *cfg = c->cfg;
-
-	return cfg && cfg->nstreams > 0 ? cfg->nstreams : 1;
-}
-
 static int stream_start(struct rtv_pctx *c)
 {
 	const struct rtv_testbed *tb = c->tb;
 	struct stream_state *st = c->state;
-	int n = nstreams(c), err;
+	int n = rtv_stream_probe_pairs(c->cfg), err;
 
 	if (!tb || n > tb->nstreams)
 		return -ENOENT;
 	st->gbit_s = NAN;
-	for (int sink = 1; sink >= 0; sink--) { /* the sinks first, listening before the sources */
-		for (int i = 0; i < n; i++) {
+	/* a source retries its connect until the sink listens */
+	for (int i = 0; i < n; i++) {
+		for (int sink = 1; sink >= 0; sink--) {
 			struct kid k = { c, i, sink };
 
 			err = rtv_probe_spawn(c, sink ? &tb->stream_server[i] : &tb->stream_client[i],
-					    sink ? RTV_ROLE_STREAM_SERVER : RTV_ROLE_STREAM_CLIENT,
-					    pair_main, &k, NULL);
+					      sink ? RTV_ROLE_STREAM_SERVER : RTV_ROLE_STREAM_CLIENT,
+					      pair_main, &k, NULL);
 			if (err < 0)
 				return err;
 		}
-		if (sink)
-			usleep(100000);
 	}
 	return 0;
 }
@@ -888,7 +880,7 @@ static void stream_mark(struct rtv_pctx *c)
 {
 	struct stream_state *st = c->state;
 
-	st->bytes_mark = sink_bytes(st, nstreams(c));
+	st->bytes_mark = sink_bytes(st, rtv_stream_probe_pairs(c->cfg));
 }
 
 static void stream_collect(struct rtv_pctx *c)
@@ -896,7 +888,7 @@ static void stream_collect(struct rtv_pctx *c)
 	struct stream_state *st = c->state;
 
 	if (c->t_end > c->t_mark)
-		st->gbit_s = (double)(sink_bytes(st, nstreams(c)) - st->bytes_mark) * 8.0 /
+		st->gbit_s = (double)(sink_bytes(st, rtv_stream_probe_pairs(c->cfg)) - st->bytes_mark) * 8.0 /
 			     (double)(c->t_end - c->t_mark);
 }
 

@@ -93,6 +93,11 @@ int rtv_stream_source_run(const struct rtv_stream_cfg *cfg, const volatile sig_a
 struct rtv_stream_probe_cfg {
 	int nstreams;
 };
+/* The pairs a load uses: cfg's, at least one (cfg may be NULL). */
+static inline int rtv_stream_probe_pairs(const struct rtv_stream_probe_cfg *cfg)
+{
+	return cfg && cfg->nstreams > 0 ? cfg->nstreams : 1;
+}
 /* The metric both measure, the receivers' throughput "stream_gbit_s"
  * (Gbit/s, a double at the start of their states). */
 extern const struct rtv_metric rtv_stream_metrics[1];

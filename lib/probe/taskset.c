@@ -112,7 +112,7 @@ static int child_main(void *arg)
 	rc.on_thread = ask_parent;
 	rc.on_thread_arg = (void *)k;
 	rc.stop = &k->st->stop;
-	rc.duration_ns = k->warmup_ns + k->duration_ns; /* releases from the start, warm-up included */
+	rc.duration_ns = rtv_ns_add_sat(k->warmup_ns, k->duration_ns); /* warm-up included */
 	rc.warmup_ns = k->warmup_ns;
 	k->st->result = rtv_runner_run(k->cfg->ts, &rc, k->st->st);
 	return k->st->result < 0 && k->st->result != -EINTR ? 1 : 0;
@@ -180,7 +180,7 @@ static int start_thread(struct rtv_pctx *c)
 		rtv_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
 	st->rc = cfg->runner;
 	st->rc.stop = &st->stop;
-	st->rc.duration_ns = c->warmup_ns + c->duration_ns;
+	st->rc.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns);
 	st->rc.warmup_ns = c->warmup_ns;
 	if (cfg->reserve) {
 		st->rc.on_thread = reserve_thread;

@@ -64,18 +64,19 @@ static uint64_t rng_below(struct rtv_rng *r, uint64_t n)
 	return x % n;
 }
 
-static const char *const dist_names[] = {
+const char *const rtv_dist_names[] = {
 	[RTV_DIST_UNIFORM] = "uniform",
 	[RTV_DIST_EXP] = "exp",
 	[RTV_DIST_CONST] = "const",
+	NULL,
 };
-#define NDIST ((int)(sizeof(dist_names) / sizeof(dist_names[0])))
+#define NDIST ((int)(sizeof(rtv_dist_names) / sizeof(rtv_dist_names[0])) - 1)
 
 const char *rtv_dist_name(enum rtv_dist d)
 {
 	if ((int)d < 0 || (int)d >= NDIST)
 		return "unknown";
-	return dist_names[d];
+	return rtv_dist_names[d];
 }
 
 int rtv_dist_parse(const char *s, enum rtv_dist *d)
@@ -85,7 +86,7 @@ int rtv_dist_parse(const char *s, enum rtv_dist *d)
 	if (!s)
 		return -EINVAL;
 	for (i = 0; i < NDIST; i++) {
-		if (strcmp(s, dist_names[i]) == 0) {
+		if (strcmp(s, rtv_dist_names[i]) == 0) {
 			*d = (enum rtv_dist)i;
 			return 0;
 		}

@@ -37,6 +37,8 @@ enum rtv_dist { RTV_DIST_UNIFORM, RTV_DIST_EXP, RTV_DIST_CONST };
 
 /* "uniform", "exp" or "const"; "unknown" for any other value. */
 const char *rtv_dist_name(enum rtv_dist d);
+/* Every name, in enum order, NULL-terminated (the options' choices). */
+extern const char *const rtv_dist_names[];
 
 /* The inverse of rtv_dist_name(), matching exactly (case included); 0 or
  * -EINVAL. *d is left alone on error. */

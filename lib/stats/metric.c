@@ -33,7 +33,7 @@ double rtv_metric_value(const struct rtv_metric *m, const void *series,
 			const struct rtv_metric *table, int n)
 {
 	const char *p = series;
-	double v = NAN, unit = m->per_unit > 0 ? m->per_unit : 1;
+	double v = NAN, unit = rtv_metric_unit(m);
 	const struct rtv_metric *h;
 
 	switch (m->type) {

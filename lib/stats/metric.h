@@ -91,6 +91,12 @@ static inline bool rtv_metric_available(const struct rtv_metric *m, unsigned cap
 	return (m->needs & caps) == m->needs;
 }
 
+/* How many stored units make one shown unit (per_unit, 1 when unset). */
+static inline double rtv_metric_unit(const struct rtv_metric *m)
+{
+	return m->per_unit > 0 ? m->per_unit : 1;
+}
+
 /* The value of metric m of one series of a measurer's state, in shown units
  * (divided by per_unit); hists are the measurer's metrics, for the
  * statistics of RTV_METRIC_STAT rows (NULL when it has none: NaN). NaN for

@@ -110,26 +110,24 @@ static void test_toy(void **state)
 	assert_null(run.rx);
 	/* other roles are never placed */
 	assert_int_equal(rtv_combo_place(&c, &cfg, RTV_ROLE_STREAM_CLIENT, 1), 0);
-	assert_int_equal(rtv_combo_check(&c, &cfg, NULL, err, sizeof(err)), 0);
+	assert_int_equal(rtv_combo_check(&c, &cfg, err, sizeof(err)), 0);
 }
 
 static void test_check_partition(void **state)
 {
 	struct rtv_method_cfg cfg = { .rt_prio = 80 };
-	struct rtv_testbed tb;
 	struct rtv_combo c;
 	char err[256];
 
 	(void)state;
-	memset(&tb, 0, sizeof(tb));
 	CPU_ZERO(&cfg.rt_cpus);
 	CPU_ZERO(&cfg.nonrt_cpus);
 	CPU_SET(0, &cfg.rt_cpus); /* no CPU left for the streams */
 	assert_int_equal(rtv_combo_parse("dedicated", &c, err, sizeof(err)), 0);
-	assert_int_equal(rtv_combo_check(&c, &cfg, &tb, err, sizeof(err)), -EINVAL);
+	assert_int_equal(rtv_combo_check(&c, &cfg, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "'dedicated' partitions the CPUs"));
 	CPU_SET(1, &cfg.nonrt_cpus);
-	assert_int_equal(rtv_combo_check(&c, &cfg, &tb, err, sizeof(err)), 0);
+	assert_int_equal(rtv_combo_check(&c, &cfg, err, sizeof(err)), 0);
 }
 
 int main(void)
