@@ -48,17 +48,13 @@ static int read_i64(const char *root, const char *name, int64_t *v)
 
 int rtv_dl_online_cpus(const char *root, cpu_set_t *cpus)
 {
-	char path[4096], line[1024];
-	int err;
+	char path[4096];
 
 	CPU_ZERO(cpus);
 	if (snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/online", root ? root : "") >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = rtv_file_read_line(path, line, sizeof(line));
-	if (err < 0)
-		return err;
-	return rtv_parse_cpulist(line, CPU_SETSIZE, cpus) < 0 ? -EINVAL : 0;
+	return rtv_file_read_cpulist(path, cpus);
 }
 
 /* Whether <root>/proc/sys/kernel/osrelease is 6.12 or later, the first

@@ -20,7 +20,7 @@
  * sysconf(sc) - 1 when it cannot be read. */
 static int read_cpus(const char *root, const char *name, int sc, cpu_set_t *set)
 {
-	char path[4096], line[1024];
+	char path[4096];
 	bool host = !root || !*root;
 	long n;
 	int err;
@@ -29,9 +29,7 @@ static int read_cpus(const char *root, const char *name, int sc, cpu_set_t *set)
 	if (snprintf(path, sizeof(path), "%s/sys/devices/system/cpu/%s", host ? "" : root, name) >=
 	    (int)sizeof(path))
 		return -ENAMETOOLONG;
-	err = rtv_file_read_line(path, line, sizeof(line));
-	if (!err)
-		err = rtv_parse_cpulist(line, CPU_SETSIZE, set) < 0 ? -EINVAL : 0;
+	err = rtv_file_read_cpulist(path, set);
 	if (!err || !host)
 		return err;
 	n = sysconf(sc);

@@ -417,21 +417,19 @@ static void v1_cpu_cgroup(pid_t tid, char *buf, size_t len)
 static bool affinity_restricted(pid_t tid, char *aff, size_t len)
 {
 	cpu_set_t set, online;
-	char line[256];
 
 	aff[0] = '\0';
 	if (sched_getaffinity(tid, sizeof(set), &set))
 		return false;
 	rtv_cpulist_format(&set, aff, len);
-	if (rtv_file_read_line("/sys/devices/system/cpu/online", line, sizeof(line)) < 0 ||
-	    rtv_parse_cpulist(line, CPU_SETSIZE, &online) < 0)
+	if (rtv_dl_online_cpus(NULL, &online) < 0)
 		return false;
 	CPU_AND(&set, &online, &set);
 	return !CPU_EQUAL(&online, &set); /* some online CPU is left out */
 }
 
 /* Words for a sched_setattr() failure on tid (err is -errno): writes to buf. */
-static void rtv_reserve_explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
+static void explain(int err, pid_t tid, const struct rtv_reserve *r, char *buf,
 				size_t len)
 {
 	char cg[256], aff[256], rs[32], ps[32];
@@ -486,13 +484,13 @@ static int reserve_one(pid_t tid, const struct rtv_reserve *r, char *err, size_t
 
 	e = rtv_sched_getattr(tid, &old);
 	if (e < 0) {
-		rtv_reserve_explain(e, tid, r, err, errlen);
+		explain(e, tid, r, err, errlen);
 		return e;
 	}
 	e = journal_dl(tid, &old);
 	if (e < 0) {
 		if (e == -ESRCH)
-			rtv_reserve_explain(e, tid, r, err, errlen);
+			explain(e, tid, r, err, errlen);
 		else
 			say(err, errlen, "cannot journal thread %d's scheduling: %s", tid, strerror(-e));
 		return e;
@@ -505,7 +503,7 @@ static int reserve_one(pid_t tid, const struct rtv_reserve *r, char *err, size_t
 	e = rtv_sched_setattr(tid, &a);
 	if (e < 0) {
 		rtv_journal_undo_to(mark); /* nothing changed: restoring is a no-op */
-		rtv_reserve_explain(e, tid, r, err, errlen);
+		explain(e, tid, r, err, errlen);
 	}
 	return e;
 }

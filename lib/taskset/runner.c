@@ -62,7 +62,7 @@ void rtv_runner_cfg_init(struct rtv_runner_cfg *cfg)
 }
 
 /* The CPU time the calling thread has consumed, in ns. */
-static int64_t rtv_runner_thread_cpu_ns(void)
+static int64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
 
@@ -72,7 +72,7 @@ static int64_t rtv_runner_thread_cpu_ns(void)
 
 /* The work loop: n iterations of a dependent multiply-add (about 1 ns each);
  * returns a value that depends on every iteration, so it cannot be elided. */
-static uint64_t rtv_runner_loop(uint64_t n)
+static uint64_t work_loop(uint64_t n)
 {
 	uint64_t x = n;
 
@@ -88,10 +88,10 @@ double rtv_runner_calibrate(uint64_t loops, int trials)
 	double best = 0;
 
 	for (int i = 0; i < trials; i++) {
-		int64_t t0 = rtv_runner_thread_cpu_ns();
+		int64_t t0 = thread_cpu_ns();
 
-		rtv_runner_loop(loops);
-		double per = (double)(rtv_runner_thread_cpu_ns() - t0) / (double)loops;
+		work_loop(loops);
+		double per = (double)(thread_cpu_ns() - t0) / (double)loops;
 
 		if (per > 0 && (best == 0 || per < best))
 			best = per;
@@ -234,7 +234,7 @@ static void *worker_main(void *arg)
 
 		if (!v->first)
 			v->first = now;
-		c0 = rtv_runner_thread_cpu_ns();
+		c0 = thread_cpu_ns();
 		if (ns_per_loop > 0) { /* a chunk of the loop that ends at the next release */
 			int64_t n = v->left;
 
@@ -244,12 +244,12 @@ static void *worker_main(void *arg)
 				if (until < n)
 					n = until > 0 ? until : 1;
 			}
-			sink = rtv_runner_loop((uint64_t)n);
+			sink = work_loop((uint64_t)n);
 			v->left -= n;
-			used = rtv_runner_thread_cpu_ns() - c0;
+			used = thread_cpu_ns() - c0;
 		} else { /* spin on the CPU clock until done or the next release */
 			do
-				used = rtv_runner_thread_cpu_ns() - c0;
+				used = thread_cpu_ns() - c0;
 			while (used < v->left && (next == INT64_MAX || rtv_now_ns() < next));
 			v->left -= used;
 		}

@@ -2,10 +2,15 @@
 #ifndef RTV_UTIL_FILE_H
 #define RTV_UTIL_FILE_H
 
+#include <sched.h>
 #include <stddef.h>
 
 /* The first line of a file, without its newline (empty for an empty file).
  * 0 or -errno; -EIO on a read error. */
 int rtv_file_read_line(const char *path, char *buf, size_t len);
+
+/* A CPU list file ("0-2,5": sysfs's online, present, a cpuset's cpus) into
+ * set. 0 or -errno; -EINVAL when it is not a CPU list. */
+int rtv_file_read_cpulist(const char *path, cpu_set_t *set);
 
 #endif
