@@ -212,10 +212,13 @@ static int run(struct rtv_taskrun *t)
 		     load ? " with a CPU hog on each CPU" : "",
 		     net ? " with a TCP stream across the testbed" : "");
 	err = rtv_exp_run(&t->x, &rtv_cli_stop, NULL, NULL);
-	if (err == -EINTR && t->x.done) {
+	if (err == -EINTR && !rtv_taskrun_measured(t)) {
+		rtv_cli_error("interrupted during the warm-up: no job was measured");
+		return RTV_EXIT_FAIL;
+	}
+	if (err == -EINTR) {
 		rtv_cli_warn("interrupted: results cover the jobs run so far");
-	} else if (err < 0 || !t->x.done || t->x.runs[0].status) {
-		err = err < 0 ? err : t->x.done ? t->x.runs[0].status : -ECHILD;
+	} else if (err < 0) {
 		rtv_cli_error("cannot run the taskset: %s%s", strerror(-err),
 			      err == -EPERM ? " (no real-time runtime in this cgroup?)" : "");
 		return RTV_EXIT_FAIL;

@@ -330,6 +330,7 @@ struct ctx {
 	struct kids kids;
 	struct rtv_method_run mrun;
 	struct rtv_pctx pc[RTV_PLAN_MAX_PROBES];
+	bool started[RTV_PLAN_MAX_PROBES]; /* its start was called: it is polled, stopped, finished */
 };
 
 static int spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role role,
@@ -409,10 +410,10 @@ static void stop_kids(struct kids *k)
 static void tick(struct ctx *r, int timeout_ms)
 {
 	struct rtv_exp *x = r->x;
-	bool service_waits = x->probe[0].probe->poll != NULL;
+	bool service_waits = x->probe[0].probe->poll && r->started[0];
 
 	for (int i = 0; i < x->nprobes; i++)
-		if (x->probe[i].probe->poll)
+		if (x->probe[i].probe->poll && r->started[i])
 			x->probe[i].probe->poll(&r->pc[i], i == 0 ? timeout_ms : 0);
 	if (rtv_method_run_poll(&r->mrun, service_waits ? 0 : timeout_ms) < 0)
 		rtv_warn("cannot re-apply the method's settings after a link change");
@@ -594,18 +595,18 @@ static void record(struct ctx *r, struct rtv_run *run, const struct acct *acct)
 	json_put(run->acct, "cpu.per_cpu_busy_pct", per);
 }
 
-/* Tell every probe the run ends, end their processes, let them read what
- * those left. */
+/* Tell every started probe the run ends, end their processes, let them read
+ * what those left. */
 static void probes_end(struct ctx *r)
 {
 	struct rtv_exp *x = r->x;
 
 	for (int i = 0; i < x->nprobes; i++)
-		if (x->probe[i].probe->stop)
+		if (x->probe[i].probe->stop && r->started[i])
 			x->probe[i].probe->stop(&r->pc[i]);
 	stop_kids(&r->kids);
 	for (int i = 0; i < x->nprobes; i++)
-		if (x->probe[i].probe->finish)
+		if (x->probe[i].probe->finish && r->started[i])
 			x->probe[i].probe->finish(&r->pc[i]);
 }
 
@@ -616,7 +617,10 @@ static int start_role(struct ctx *r, enum rtv_probe_role role)
 		const struct rtv_probe *p = r->x->probe[i].probe;
 		int err;
 
-		if (p->role != role || !p->start)
+		if (p->role != role)
+			continue;
+		r->started[i] = true;
+		if (!p->start)
 			continue;
 		err = p->start(&r->pc[i]);
 		if (err < 0) {
@@ -841,7 +845,7 @@ int rtv_exp_run(struct rtv_exp *x, const volatile sig_atomic_t *stop,
 		rtv_exp_progress_fn progress, void *arg)
 {
 	size_t mark = rtv_journal_is_open() ? rtv_journal_mark() : 0;
-	int err = 0, dma_fd;
+	int err = 0, dma_fd = -1;
 
 	x->start_realtime_ns = rtv_realtime_ns();
 	read_cpuidle_driver(x);
@@ -861,6 +865,7 @@ int rtv_exp_run(struct rtv_exp *x, const volatile sig_atomic_t *stop,
 		if (err < 0)
 			goto out;
 	}
+	dma_fd = hold_dma_latency(x); /* the calibrations in prepare measure under it too */
 	for (int i = 0; i < x->nprobes; i++) {
 		const struct rtv_probe *p = x->probe[i].probe;
 
@@ -869,16 +874,15 @@ int rtv_exp_run(struct rtv_exp *x, const volatile sig_atomic_t *stop,
 			goto out;
 		}
 	}
-	dma_fd = hold_dma_latency(x);
 	for (; !err && x->done < x->nruns; x->done++) {
 		err = one_run(x, x->done, stop, progress, arg);
 		if (err < 0 && err != -EINTR)
 			rtv_err("run %d (%s) failed: %s", x->done + 1,
 				x->plan.arm[x->runs[x->done].arm].name, strerror(-err));
 	}
+out:
 	if (dma_fd >= 0)
 		close(dma_fd);
-out:
 	if (rtv_journal_is_open() && rtv_journal_undo_to(mark) < 0 && !err)
 		err = -EIO;
 	x->have_tb = false;

@@ -141,7 +141,6 @@ static int plan_experiment(struct rtv_taskrun *t, char *err, size_t len)
 	p.repeats = 1;
 	p.warmup_ns = t->cfg.warmup_ns;
 	p.duration_ns = t->cfg.duration_ns - t->cfg.warmup_ns;
-	p.idle_phase_ns = 0;
 	p.cpu_dma_latency_us = t->cfg.cpu_dma_latency_us;
 	p.keep_stopped = true; /* Ctrl-C: the results cover the jobs run so far */
 	if (t->cfg.container || t->cfg.net_load) {
@@ -182,6 +181,11 @@ int rtv_taskrun_init(struct rtv_taskrun *t, const struct rtv_taskrun_cfg *cfg, c
 		snprintf(err, errlen, "the warm-up must be shorter than the duration");
 		return -EINVAL;
 	}
+	if (cfg->reserve && cfg->cpu >= 0) {
+		snprintf(err, errlen, "a SCHED_DEADLINE thread cannot be pinned to one CPU (its "
+			 "affinity must span its root domain)");
+		return -EINVAL;
+	}
 	/* with --cpu every task shares one CPU, with --vcpus N they share N */
 	e = rtv_taskset_load(cfg->path, cfg->cpu >= 0 ? 1 : cfg->nvcpus > 0 ? cfg->nvcpus :
 				       (int)(ncpus > 0 ? ncpus : 1), &t->ts, err, errlen);
@@ -217,6 +221,11 @@ void rtv_taskrun_release(struct rtv_taskrun *t)
 bool rtv_taskrun_changes_host(const struct rtv_taskrun *t)
 {
 	return t->needs_host || t->cfg.load || t->cfg.net_load || t->cfg.container;
+}
+
+bool rtv_taskrun_measured(const struct rtv_taskrun *t)
+{
+	return t->x.done && t->x.runs[0].acct;
 }
 
 double rtv_taskrun_deadline(const struct rtv_taskrun *t)

@@ -16,6 +16,7 @@
 #include "experiment/engine.h"
 #include "probe/stream.h"
 #include "reserve/reserve.h"
+#include "probe/taskset.h"
 #include "taskset/runner.h"
 #include "taskset/taskset.h"
 
@@ -54,7 +55,7 @@ struct rtv_taskrun {
 	struct rtv_hogs_cfg hogs;
 	struct rtv_stream_probe_cfg net;
 	struct rtv_exp x;
-};
+}; /* points into itself (the plan's probe configurations): not to be copied */
 
 /* Defaults: 10 s, no warm-up, the taskset's CPUs and priorities, least-bw
  * partitioning with RM inside, a 10% reservation margin, loop work,
@@ -70,6 +71,9 @@ int rtv_taskrun_init(struct rtv_taskrun *t, const struct rtv_taskrun_cfg *cfg, c
 void rtv_taskrun_release(struct rtv_taskrun *t);
 /* Whether the run changes the host (root and the journal needed). */
 bool rtv_taskrun_changes_host(const struct rtv_taskrun *t);
+/* Whether the run got as far as its measured window (a run stopped during
+ * the warm-up did not: it has no results). */
+bool rtv_taskrun_measured(const struct rtv_taskrun *t);
 /* {meta, config, tasks}: the run's results. Takes meta. */
 json_t *rtv_taskrun_json(const struct rtv_taskrun *t, json_t *meta);
 /* The deadline line of the pictures: the tightest D/T (1 when every D = T). */

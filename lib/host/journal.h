@@ -8,7 +8,9 @@
  * belong to a process that died without undoing them (kill -9, power loss):
  * rtv_journal_recover() undoes them. Undo runs in reverse order and guards
  * against pid reuse: a thread or process is touched only if its start time
- * still matches the one recorded. */
+ * still matches the one recorded. It has no lock: one thread of the process
+ * records and undoes (the taskset probe, whose runner has threads of its
+ * own, has their set-up done on the engine's thread). */
 #ifndef RTV_HOST_JOURNAL_H
 #define RTV_HOST_JOURNAL_H
 

@@ -107,7 +107,9 @@ struct rtv_probe {
 	int (*check)(const void *cfg, char *why, size_t len);
 	/* Once, before the first run and before any load (calibration). */
 	int (*prepare)(void *cfg);
-	/* Start its processes for a run; a service sets the context's client. */
+	/* Start its processes for a run; a service sets the context's client.
+	 * Only once its role's turn has come (and start was called, when it has
+	 * one) are poll, stop and finish called. */
 	int (*start)(struct rtv_pctx *c);
 	/* A service whose measurement is not a process of its own: 0 while it
 	 * goes on, 1 when it has ended, -errno when it failed. NULL: it ends

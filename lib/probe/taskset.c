@@ -1,16 +1,18 @@
-/* The taskset probe: a periodic taskset (lib/taskset/runner.h) as the
- * service, each task a series of jobs, deadline misses, response times,
- * normalized response times and release latencies.
+/* The taskset probe (taskset.h): a periodic taskset (lib/taskset/runner.h)
+ * as the service, each task a series of jobs, deadline misses, response
+ * times, normalized response times and release latencies.
  *
  * The runner runs in a thread of this process, so that its task threads are
  * this process's (as rt-app's are rt-app's: `ps -L` shows them), or, in a
  * testbed container, in a child process in the container's cgroup and
- * network namespace. The threads' set-up changes the host (pinning,
- * SCHED_FIFO priorities, SCHED_DEADLINE reservations) and is journaled by
- * this process: a child asks for each thread over a socket pair and waits
- * for the answer (rtv_taskset_rpc_*, below) before the first release. The
- * results are in the shared state, written as the jobs run, so a stopped run
- * keeps what ran. */
+ * network namespace. Either way it asks for each thread's set-up (pinning,
+ * SCHED_FIFO priorities, SCHED_DEADLINE reservations: host changes) over a
+ * socket pair, and the engine's thread, which holds the journal, does it in
+ * the probe's poll. The runner closes its end when it returns, which ends
+ * the run at once. The results are in the shared state, written as the jobs
+ * run, so a stopped run keeps what ran. */
+#include "probe/taskset.h"
+
 #include <errno.h>
 #include <math.h>
 #include <poll.h>
@@ -25,19 +27,29 @@
 
 #include "probe/probe.h"
 #include "reserve/reserve.h"
-#include "taskset/runner.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/time.h"
 
+struct ts_state;
+
+/* What the runner needs, in this process's thread or in the child. */
+struct runner_side {
+	const struct rtv_taskset_probe_cfg *cfg;
+	struct ts_state *st;
+	int sock;                 /* its end of the socket pair */
+	int64_t duration_ns, warmup_ns;
+};
+
 struct ts_state {
 	volatile sig_atomic_t stop;
 	int result;               /* rtv_runner_run's */
-	int ended;                /* the runner returned (atomic) */
-	int sock;                 /* a child's runner: the parent's end of the socket pair, else -1 */
+	int ended;                /* the runner's thread here returned (atomic) */
+	int sock;                 /* the engine's end of the socket pair, -1 once the runner's closed */
 	bool thread;              /* the runner's thread here is running or not joined yet */
 	pthread_t tid;
-	struct rtv_runner_cfg rc; /* the thread's runner configuration */
+	struct runner_side side;
+	struct rtv_runner_cfg setup; /* what the engine's side does to each runner thread */
 	struct rtv_runner_stats st[]; /* per task: the series */
 };
 
@@ -68,7 +80,7 @@ int rtv_taskset_rpc_serve(int sock, int timeout_ms, rtv_taskset_setup_fn setup, 
 
 	while (poll(&pfd, 1, served ? 0 : timeout_ms) > 0) {
 		n = recv(sock, &req, sizeof(req), MSG_DONTWAIT);
-		if (n == 0) /* the child has gone: said at the next call if not now */
+		if (n == 0) /* the runner has gone: said at the next call if not now */
 			return served ? served : -EPIPE;
 		if (n < 0)
 			return errno == EAGAIN || errno == EINTR ? served : -errno;
@@ -83,120 +95,110 @@ int rtv_taskset_rpc_serve(int sock, int timeout_ms, rtv_taskset_setup_fn setup, 
 	return served;
 }
 
-/* ---- the child ---- */
+/* ---- the runner's side ---- */
 
-struct kid {
-	const struct rtv_taskset_probe_cfg *cfg;
-	struct ts_state *st;
-	int sock; /* the child's end */
-	int64_t duration_ns, warmup_ns;
-};
-
-static int ask_parent(void *p, int index, pid_t tid)
+static int ask(void *p, int index, pid_t tid)
 {
-	const struct kid *k = p;
+	const struct runner_side *r = p;
 
-	return rtv_taskset_rpc_ask(k->sock, index, tid);
+	return rtv_taskset_rpc_ask(r->sock, index, tid);
 }
 
-static int child_main(void *arg)
+/* Run the taskset into the state, each thread's set-up asked for; closing
+ * its end of the socket pair then tells the engine's side it has ended. */
+static int run_runner(const struct runner_side *r)
 {
-	const struct kid *k = arg;
-	struct rtv_runner_cfg rc = k->cfg->runner;
+	struct rtv_runner_cfg rc = r->cfg->runner;
 
-	if (k->cfg->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		rtv_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
-	/* all set-up is the parent's: it holds the journal */
 	rc.cpu = -1;
 	rc.no_pin = rc.no_prio = true;
-	rc.on_thread = ask_parent;
-	rc.on_thread_arg = (void *)k;
-	rc.stop = &k->st->stop;
-	rc.duration_ns = rtv_ns_add_sat(k->warmup_ns, k->duration_ns); /* warm-up included */
-	rc.warmup_ns = k->warmup_ns;
-	k->st->result = rtv_runner_run(k->cfg->ts, &rc, k->st->st);
-	return k->st->result < 0 && k->st->result != -EINTR ? 1 : 0;
+	rc.on_thread = ask;
+	rc.on_thread_arg = (void *)r;
+	rc.stop = &r->st->stop;
+	rc.duration_ns = rtv_ns_add_sat(r->warmup_ns, r->duration_ns); /* warm-up included */
+	rc.warmup_ns = r->warmup_ns;
+	r->st->result = rtv_runner_run(r->cfg->ts, &rc, r->st->st);
+	close(r->sock);
+	return r->st->result < 0 && r->st->result != -EINTR ? 1 : 0;
 }
 
-/* ---- the parent ---- */
-
-static const char *thread_name(const struct rtv_taskset_probe_cfg *cfg, int i, char *buf,
-			       size_t len)
+static void lock_memory(void)
 {
-	if (cfg->runner.vcpu)
-		snprintf(buf, len, "vCPU %d", i);
-	else
-		snprintf(buf, len, "task '%s'", cfg->ts->task[i].name);
-	return buf;
+	if (mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
+		rtv_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
 }
 
-/* runner.on_thread in the parent: the thread's reservation */
+/* In a testbed container: a child process of its own. */
+static int child_main(void *arg)
+{
+	const struct runner_side *r = arg;
+
+	if (r->cfg->lock_memory)
+		lock_memory();
+	return run_runner(r);
+}
+
+/* Here: a thread of this process (whose memory ts_prepare locked). */
+static void *thread_main(void *arg)
+{
+	struct ts_state *st = arg;
+
+	run_runner(&st->side);
+	__atomic_store_n(&st->ended, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+/* ---- the engine's side ---- */
+
+/* A runner thread's reservation: the set-up's on_thread hook. */
 static int reserve_thread(void *p, int i, pid_t tid)
 {
 	const struct rtv_taskset_probe_cfg *cfg = p;
-	char err[256], who[96];
+	char err[256];
 	int ret;
 
 	if (i >= cfg->nreserve)
 		return -EINVAL;
 	ret = rtv_reserve_thread(tid, &cfg->reserve[i], err, sizeof(err));
-	if (ret < 0)
-		rtv_err("cannot reserve %s: %s", thread_name(cfg, i, who, sizeof(who)), err);
+	if (ret < 0 && cfg->runner.vcpu)
+		rtv_err("cannot reserve vCPU %d: %s", i, err);
+	else if (ret < 0)
+		rtv_err("cannot reserve task '%s': %s", cfg->ts->task[i].name, err);
 	return ret;
 }
 
-struct parent_setup {
-	const struct rtv_taskset_probe_cfg *cfg;
-	struct rtv_runner_cfg rc;
-};
-
+/* A set-up request: runner thread i, as the taskset and reservations say. */
 static int setup_thread(void *p, int i, pid_t tid)
 {
-	const struct parent_setup *ps = p;
+	const struct rtv_pctx *c = p;
+	const struct ts_state *st = c->state;
 
-	return rtv_runner_setup_thread(ps->cfg->ts, &ps->rc, i, tid);
+	return rtv_runner_setup_thread(st->side.cfg->ts, &st->setup, i, tid);
 }
 
-/* The runner in a thread of this process: its set-up straight through
- * rtv_runner_setup_thread, with the reservations as its hook. */
-static void *thread_main(void *arg)
+/* After a stop: no more set-up; the runner ends before its first release. */
+static int refuse(void *p, int i, pid_t tid)
 {
-	const struct rtv_pctx *c = arg;
-	struct ts_state *st = c->state;
-	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
-
-	st->result = rtv_runner_run(cfg->ts, &st->rc, st->st);
-	__atomic_store_n(&st->ended, 1, __ATOMIC_RELEASE);
-	return NULL;
+	(void)p, (void)i, (void)tid;
+	return -EINTR;
 }
 
-static int start_thread(struct rtv_pctx *c)
+/* Serve set-up requests for up to timeout_ms with fn. */
+static int serve(struct ts_state *st, int timeout_ms, rtv_taskset_setup_fn fn, void *arg)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
-	struct ts_state *st = c->state;
-	int err;
+	int n;
 
-	if (cfg->lock_memory && mlockall(MCL_CURRENT | MCL_FUTURE) < 0)
-		rtv_warn("cannot lock memory: %s (page faults may add latency)", strerror(errno));
-	st->rc = cfg->runner;
-	st->rc.stop = &st->stop;
-	st->rc.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns);
-	st->rc.warmup_ns = c->warmup_ns;
-	if (cfg->reserve) {
-		st->rc.on_thread = reserve_thread;
-		st->rc.on_thread_arg = (void *)cfg;
+	if (st->sock < 0) {
+		if (timeout_ms > 0)
+			usleep((useconds_t)timeout_ms * 1000);
+		return 0;
 	}
-	err = -pthread_create(&st->tid, NULL, thread_main, c);
-	st->thread = !err;
-	return err;
-}
-
-static void join_thread(struct ts_state *st)
-{
-	if (!st->thread)
-		return;
-	pthread_join(st->tid, NULL);
-	st->thread = false;
+	n = rtv_taskset_rpc_serve(st->sock, timeout_ms, fn, arg);
+	if (n == -EPIPE) { /* the runner has ended: nothing more to serve */
+		close(st->sock);
+		st->sock = -1;
+	}
+	return n;
 }
 
 static size_t ts_state_size(const void *cfgp)
@@ -220,6 +222,8 @@ static int ts_prepare(void *cfgp)
 {
 	struct rtv_taskset_probe_cfg *cfg = cfgp;
 
+	if (cfg->lock_memory && !cfg->container)
+		lock_memory(); /* the runner's threads will be this process's */
 	/* calibrate the work loop now, before a load could slow it */
 	if (cfg->runner.work == RTV_RUNNER_WORK_LOOP && cfg->runner.ns_per_loop <= 0)
 		cfg->runner.ns_per_loop = rtv_runner_calibrate(100000, 20);
@@ -229,39 +233,50 @@ static int ts_prepare(void *cfgp)
 static int ts_start(struct rtv_pctx *c)
 {
 	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
-	const struct rtv_testbed *tb = c->tb;
 	const struct rtv_tb_host *h = NULL;
 	struct ts_state *st = c->state;
-	struct kid k = { .cfg = cfg, .st = st, .duration_ns = c->duration_ns,
-			 .warmup_ns = c->warmup_ns };
 	int sv[2], err;
 
 	st->sock = -1;
 	st->result = -ECHILD;
-	if (!cfg->container)
-		return start_thread(c);
-	h = tb ? rtv_testbed_host(tb, cfg->container) : NULL;
-	if (!h)
+	st->setup = cfg->runner;
+	if (cfg->reserve) {
+		st->setup.on_thread = reserve_thread;
+		st->setup.on_thread_arg = (void *)cfg;
+	}
+	if (cfg->container && !(h = c->tb ? rtv_testbed_host(c->tb, cfg->container) : NULL))
 		return -ENOENT;
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
 		return -errno;
-	k.sock = sv[1];
-	err = rtv_probe_spawn(c, h, RTV_ROLE_RT_SERVER, child_main, &k, &c->client);
-	close(sv[1]);
-	if (err < 0 && c->client <= 0) {
-		close(sv[0]);
+	st->sock = sv[0];
+	st->side = (struct runner_side){ .cfg = cfg, .st = st, .sock = sv[1],
+					 .duration_ns = c->duration_ns, .warmup_ns = c->warmup_ns };
+	if (!cfg->container) {
+		err = -pthread_create(&st->tid, NULL, thread_main, st);
+		st->thread = !err;
+		if (err)
+			close(sv[1]);
 		return err;
 	}
-	st->sock = sv[0];
+	err = rtv_probe_spawn(c, h, RTV_ROLE_RT_SERVER, child_main, &st->side, &c->client);
+	close(sv[1]);
 	return err;
+}
+
+static void join_thread(struct ts_state *st)
+{
+	if (st->thread)
+		pthread_join(st->tid, NULL);
+	st->thread = false;
 }
 
 static int ts_done(struct rtv_pctx *c)
 {
+	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
 	struct ts_state *st = c->state;
 	int status;
 
-	if (!c->cfg || !((const struct rtv_taskset_probe_cfg *)c->cfg)->container) {
+	if (!cfg->container) {
 		if (!__atomic_load_n(&st->ended, __ATOMIC_ACQUIRE))
 			return 0;
 		join_thread(st);
@@ -277,38 +292,22 @@ static int ts_done(struct rtv_pctx *c)
 
 static int ts_poll(struct rtv_pctx *c, int timeout_ms)
 {
-	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
-	struct ts_state *st = c->state;
-	struct parent_setup ps = { .cfg = cfg, .rc = cfg->runner };
-	int n;
-
-	if (st->sock < 0) {
-		if (timeout_ms > 0)
-			usleep((useconds_t)timeout_ms * 1000);
-		return 0;
-	}
-	if (cfg->reserve) {
-		ps.rc.on_thread = reserve_thread;
-		ps.rc.on_thread_arg = (void *)cfg;
-	}
-	n = rtv_taskset_rpc_serve(st->sock, timeout_ms, setup_thread, &ps);
-	if (n == -EPIPE) { /* the child has gone: nothing more to serve */
-		close(st->sock);
-		st->sock = -1;
-	}
-	return n;
+	return serve(c->state, timeout_ms, setup_thread, c);
 }
 
-/* Stopped early: let the runner end its jobs and write what ran. */
+/* Stopped early: the runner ends its jobs and keeps what ran; set-up asked
+ * for meanwhile is refused, so that it does not wait for an answer. */
 static void ts_stop(struct rtv_pctx *c)
 {
 	struct ts_state *st = c->state;
 	int64_t deadline = rtv_now_ns() + 2 * RTV_NS_PER_S;
 
 	st->stop = 1;
+	while (rtv_now_ns() < deadline &&
+	       (st->thread ? !__atomic_load_n(&st->ended, __ATOMIC_ACQUIRE) :
+			     c->client > 0 && rtv_probe_wait(c, c->client, NULL) == 0))
+		serve(st, 10, refuse, NULL);
 	join_thread(st);
-	while (c->client > 0 && rtv_probe_wait(c, c->client, NULL) == 0 && rtv_now_ns() < deadline)
-		usleep(10000);
 }
 
 static void ts_finish(struct rtv_pctx *c)
@@ -320,20 +319,6 @@ static void ts_finish(struct rtv_pctx *c)
 	st->sock = -1;
 	if (st->result < 0 && st->result != -EINTR && st->result != -ECHILD)
 		c->status = st->result;
-}
-
-static void ts_live(const struct rtv_pctx *c, char *buf, size_t len)
-{
-	const struct rtv_taskset_probe_cfg *cfg = c->cfg;
-	const struct ts_state *st = c->state;
-	uint64_t jobs = 0, misses = 0;
-
-	for (int i = 0; i < cfg->ts->n; i++) {
-		jobs += __atomic_load_n(&st->st[i].jobs, __ATOMIC_RELAXED);
-		misses += __atomic_load_n(&st->st[i].misses, __ATOMIC_RELAXED);
-	}
-	snprintf(buf, len, "jobs %7llu  misses %5llu", (unsigned long long)jobs,
-		 (unsigned long long)misses);
 }
 
 /* A task's parameters beside its metrics. */
@@ -410,6 +395,5 @@ const struct rtv_probe rtv_probe_taskset = {
 	.poll = ts_poll,
 	.stop = ts_stop,
 	.finish = ts_finish,
-	.live = ts_live,
 	.series_json = ts_series_json,
 };

@@ -120,37 +120,11 @@ int rtv_runner_run(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cf
  * before its first release: pin it (cfg->cpu, else the task's cpu unless
  * no_pin), give it the task's SCHED_FIFO priority (unless no_prio; never in
  * vCPU mode), both journaled, then call cfg->on_thread. Exposed for a runner
- * that runs in another process (a testbed container): that one's own cfg
- * leaves all this to an on_thread hook that asks this process to do it. */
+ * whose set-up is done by another thread or process (the one that holds the
+ * journal, which has no lock): that runner's own cfg leaves all this to an
+ * on_thread hook that asks for it (probe/taskset.h). */
 int rtv_runner_setup_thread(const struct rtv_taskset *ts, const struct rtv_runner_cfg *cfg,
 			    int i, pid_t tid);
-
-/* ---- the taskset probe (probe/probe.h: rtv_probe_taskset) ----
- * rtv_runner_run in a thread of the calling process, or in a child process
- * in testbed host `container`; each runner thread's set-up (pinning and
- * priorities as runner says, then reserve[i] for runner thread i) is done by
- * the calling process, on the child's request for a child. The run's
- * duration and warm-up are the experiment's; with loop work and ns_per_loop
- * 0 the loop is calibrated before the first run. */
-struct rtv_reserve;
-struct rtv_taskset_probe_cfg {
-	const struct rtv_taskset *ts;
-	struct rtv_runner_cfg runner;
-	const char *container;               /* a testbed host's name, NULL: here */
-	const struct rtv_reserve *reserve;   /* per runner thread (task, or vCPU), or NULL */
-	int nreserve;
-	bool lock_memory;                    /* mlockall where the runner runs */
-};
-
-/* The set-up requests between a runner in a child and the process that
- * holds the journal, over a SOCK_SEQPACKET socket pair. The child asks for
- * thread index's set-up and waits for its result (0 or -errno; -EPIPE when
- * the other end is gone). The parent serves the requests that come within
- * timeout_ms with setup(arg, index, tid) and answers each with its return;
- * returns how many it served, or -EPIPE when the child has closed its end. */
-typedef int (*rtv_taskset_setup_fn)(void *arg, int index, pid_t tid);
-int rtv_taskset_rpc_ask(int sock, int index, pid_t tid);
-int rtv_taskset_rpc_serve(int sock, int timeout_ms, rtv_taskset_setup_fn setup, void *arg);
 
 /* ns of CPU time one iteration of the work loop (a dependent multiply-add,
  * about 1 ns) takes: the fastest of `trials` timings of

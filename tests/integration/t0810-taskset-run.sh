@@ -39,6 +39,14 @@ jq -e '.tasks[0].prio == 20 and .tasks[0].jobs == 150 and .tasks[0].warmup_jobs 
 	"$TMP/a.json" >/dev/null || die "rt-app taskset: $(jq -c '.tasks[0] | {prio, jobs, warmup_jobs}' "$TMP/a.json")"
 pgrep -x rtv-hog >/dev/null && die "a CPU hog outlived the run"
 
+# Ctrl-C during the warm-up: nothing was measured, and it says so (exit 1)
+timeout --preserve-status -s INT 1 "$RTVNET" taskset run "$TMP/ts.json" --duration 3 \
+	--warmup 2 --json "$TMP/w.json" >"$TMP/out" 2>&1
+st=$?
+[ "$st" -eq 1 ] || { cat "$TMP/out" >&2; die "interrupted in the warm-up: exit $st, expected 1"; }
+out_has "interrupted during the warm-up: no job was measured"
+[ ! -e "$TMP/w.json" ] || die "interrupted in the warm-up, yet results were written"
+
 # bad input: exit 2, the file and position named
 printf '{"tasks":[{"name":"a",' >"$TMP/trunc.json"
 expect 2 "$RTVNET" taskset run "$TMP/trunc.json"

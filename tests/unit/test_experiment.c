@@ -22,7 +22,8 @@
 #include <unistd.h>
 
 #include "experiment/engine.h"
-#include "taskset/runner.h"
+#include "experiment/taskrun.h"
+#include "probe/taskset.h"
 #include "util/time.h"
 
 #define TOY_NS 5000 /* every sample: 5 us */
@@ -34,6 +35,8 @@ struct toy_state {
 	struct rtv_hist lat;
 	double rate;
 	double hogs_seen;
+	bool started;
+	double early; /* calls of poll or finish before start */
 };
 
 /* Whether a process named rtv-hog is running. */
@@ -81,12 +84,29 @@ static int toy_start(struct rtv_pctx *c)
 
 	rtv_hist_init(&st->lat);
 	st->rate = 42;
+	st->started = true;
 	return rtv_probe_spawn(c, NULL, RTV_ROLE_RT_CLIENT, toy_client, c, &c->client);
 }
 
 static void toy_stop(struct rtv_pctx *c)
 {
 	((struct toy_state *)c->state)->stop = 1;
+}
+
+static int toy_poll(struct rtv_pctx *c, int timeout_ms)
+{
+	struct toy_state *st = c->state;
+
+	st->early += !st->started;
+	usleep((useconds_t)timeout_ms * 1000);
+	return 0;
+}
+
+static void toy_finish(struct rtv_pctx *c)
+{
+	struct toy_state *st = c->state;
+
+	st->early += !st->started;
 }
 
 #define T(f) offsetof(struct toy_state, f)
@@ -99,6 +119,7 @@ static const struct rtv_metric toy_metrics[] = {
 	{ .key = "rate", .off = T(rate), .better = RTV_BETTER_HIGHER,
 	  .col = { { .table = 1, .pos = 80, .head = "rate", .width = 6, .prec = 1 } } },
 	{ .key = "hogs_seen", .off = T(hogs_seen) },
+	{ .key = "early", .off = T(early) },
 };
 #undef T
 
@@ -110,7 +131,9 @@ static const struct rtv_probe toy_probe = {
 	.nmetrics = sizeof(toy_metrics) / sizeof(toy_metrics[0]),
 	.size = sizeof(struct toy_state),
 	.start = toy_start,
+	.poll = toy_poll,
 	.stop = toy_stop,
+	.finish = toy_finish,
 };
 
 /* ---- the toy method ---- */
@@ -197,6 +220,8 @@ static void test_run(void **state)
 		assert_true(rtv_exp_value(&x, &x.runs[i], 0, rtv_exp_metric(&x, "rate")) == 42);
 		/* the hogs ran in the loaded arm only */
 		assert_true(rtv_exp_value(&x, &x.runs[i], 0, rtv_exp_metric(&x, "hogs_seen")) == i % 2);
+		/* not polled while the load settles, before the service started */
+		assert_true(rtv_exp_value(&x, &x.runs[i], 0, rtv_exp_metric(&x, "early")) == 0);
 	}
 	assert_string_equal(x.runs[1].note, "toy method in force");
 	assert_int_equal(rtv_exp_metric(&x, "nope_us"), -1);
@@ -361,6 +386,48 @@ static void test_rpc(void **state)
 	close(sv[1]);
 }
 
+/* The taskset experiment's plan, from a file; nothing runs. */
+static void test_taskrun_plan(void **state)
+{
+	char path[] = "/tmp/rtv-test-taskrun-XXXXXX", err[512] = "";
+	struct rtv_taskrun_cfg cfg;
+	struct rtv_taskrun t;
+	int fd;
+	FILE *f;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	assert_non_null(f);
+	fputs("{\"tasks\":[{\"name\":\"a\",\"wcet_ms\":1,\"period_ms\":10}]}", f);
+	fclose(f);
+
+	/* a task with no CPU and no priority changes nothing on the host */
+	rtv_taskrun_cfg_init(&cfg);
+	cfg.path = path;
+	cfg.duration_ns = RTV_NS_PER_S;
+	assert_int_equal(rtv_taskrun_init(&t, &cfg, err, sizeof(err)), 0);
+	assert_false(rtv_taskrun_changes_host(&t));
+	assert_false(rtv_taskrun_measured(&t)); /* not run */
+	rtv_taskrun_release(&t);
+
+	/* pinned: it does */
+	cfg.cpu = 0;
+	assert_int_equal(rtv_taskrun_init(&t, &cfg, err, sizeof(err)), 0);
+	assert_true(rtv_taskrun_changes_host(&t));
+	rtv_taskrun_release(&t);
+
+	/* a SCHED_DEADLINE thread cannot be pinned: refused by the library,
+	 * not only by the command line */
+	cfg.reserve = true;
+	err[0] = '\0';
+	assert_int_equal(rtv_taskrun_init(&t, &cfg, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "cannot be pinned"));
+	rtv_taskrun_release(&t);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -368,6 +435,7 @@ int main(void)
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_bad_plans),
 		cmocka_unit_test(test_rpc),
+		cmocka_unit_test(test_taskrun_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
