@@ -112,4 +112,15 @@ static inline void rtv_test_hist_record(struct rtv_hist *h, int64_t ns, int n)
 		rtv_hist_record(h, ns);
 }
 
+/* Skip the current test case, saying why in a line tests/run.sh reads:
+ * "rtv-skip: needs CAPABILITY: detail". A skip whose capability the README's
+ * "Capabilities" list does not name is a failure (this machine must run it). */
+#define RTV_SKIP(...)                                   \
+	do {                                            \
+		printf("rtv-skip: " __VA_ARGS__);       \
+		printf("\n");                           \
+		fflush(stdout);                         \
+		skip();                                 \
+	} while (0)
+
 #endif
