@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -307,50 +308,82 @@ int rtv_cli_stop_apply(void)
 	return -ETIMEDOUT;
 }
 
+static bool status_snapshot;
+
+static const struct rtv_opt status_opts[] = {
+	RTV_OPT_FLAG_DEF("snapshot", 0, &status_snapshot, "print the state of everything rtvnet could change on this host (every kind of journal entry's reader), sorted, for comparing before and after"),
+	RTV_OPT_END_DEF,
+};
+
 const struct rtv_cmd_mode cmd_status_modes[] = {
-	{ NULL, "rtvnet status", rtv_cli_no_opts },
+	{ NULL, "rtvnet status [--snapshot]", status_opts },
 	{ NULL, NULL, NULL },
 };
 
+static void print_entry(const struct rtv_journal_entry *e)
+{
+	char when[32];
+	struct tm tm;
+	time_t t = (time_t)e->since;
+
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S", localtime_r(&t, &tm));
+	printf("  %-8s since %s  %s", e->owner[0] ? e->owner : "run", when, e->line);
+	if (e->fails)
+		printf("  [undo failed %u time%s: %s]", e->fails, e->fails == 1 ? "" : "s",
+		       strerror(e->err));
+	printf("\n");
+}
+
 int cmd_status(int argc, char **argv)
 {
-	char desc[600], line[4200];
-	int err, run = 0, kept = 0;
+	struct rtv_journal_state st;
+	char desc[600], owners[256] = "";
+	size_t run = 0, kept = 0, failed = 0, off = 0;
 	bool done;
 	pid_t pid;
-	FILE *f;
+	int err;
 
-	err = rtv_cli_parse_noargs(rtv_cli_no_opts, cmd_status_modes[0].usage, argc, argv, &done);
+	err = rtv_cli_parse_noargs(status_opts, cmd_status_modes[0].usage, argc, argv, &done);
 	if (err || done)
 		return err;
+	if (status_snapshot)
+		return rtv_journal_snapshot(stdout) < 0 ? RTV_EXIT_FAIL : RTV_EXIT_OK;
 	pid = running_apply(desc, sizeof(desc));
 	if (pid)
 		printf("applied: %s (rtvnet apply, pid %d)\n", desc, pid);
 	else
 		printf("applied: nothing (no rtvnet apply running)\n");
-	f = fopen(RTV_JOURNAL_DIR "/journal", "re");
-	while (f && fgets(line, sizeof(line), f)) {
-		line[strcspn(line, "\n")] = '\0';
-		if (line[0] == '1')
-			kept++;
-		else
-			run++;
-		if (rtv_verbosity > 1)
-			printf("  %s %s\n", line[0] == '1' ? "kept" : "run ", line + 2);
+	err = rtv_journal_state_read(RTV_JOURNAL_DIR, &st);
+	if (err < 0) {
+		rtv_cli_error("cannot read the journal in '%s': %s", RTV_JOURNAL_DIR, strerror(-err));
+		return RTV_EXIT_FAIL;
 	}
-	if (f)
-		fclose(f);
-	printf("journal: %d change%s of running commands, %d kept (a testbed that is up)%s\n", run,
-	       run == 1 ? "" : "s", kept, rtv_verbosity > 1 ? "" : "; -v lists them");
-	int lfd = open(RTV_JOURNAL_DIR "/lock", O_RDONLY | O_CLOEXEC);
-	bool busy = lfd >= 0 && flock(lfd, LOCK_EX | LOCK_NB) && errno == EWOULDBLOCK;
+	for (size_t i = 0; i < st.n; i++) {
+		const struct rtv_journal_entry *e = &st.e[i];
 
-	if (lfd >= 0)
-		close(lfd);
-	if (busy && !pid)
-		printf("another rtvnet (compare, testbed or revert) holds the host lock now\n");
-	else if (run && !busy)
+		failed += e->fails > 0;
+		if (!e->owner[0]) {
+			run++;
+			continue;
+		}
+		kept++;
+		if (!strstr(owners, e->owner) && off < sizeof(owners) - 20)
+			off += (size_t)snprintf(owners + off, sizeof(owners) - off, "%s%s",
+						off ? ", " : " by ", e->owner);
+	}
+	printf("journal: %zu change%s of running commands, %zu kept%s%s\n", run, run == 1 ? "" : "s",
+	       kept, owners, rtv_verbosity > 1 || !st.n ? "" : "; -v lists them");
+	for (size_t i = 0; i < st.n; i++)
+		if (rtv_verbosity > 1 || st.e[i].fails)
+			print_entry(&st.e[i]);
+	if (failed)
+		printf("%zu change%s could not be undone: kept, retried at the next start of a command "
+		       "that changes the host (or 'rtvnet revert')\n", failed, failed == 1 ? "" : "s");
+	if (st.holder && st.holder != pid)
+		printf("another rtvnet (pid %d) holds the host lock now\n", (int)st.holder);
+	else if (run && !st.holder)
 		printf("a command that changed the host did not finish: the next rtvnet that takes the "
 		       "lock (e.g. 'rtvnet revert') undoes its changes\n");
+	rtv_journal_state_free(&st);
 	return RTV_EXIT_OK;
 }

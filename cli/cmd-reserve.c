@@ -340,7 +340,7 @@ int cmd_reserve(int argc, char **argv)
 		printf("  %d thread%s\n", n, n == 1 ? "" : "s");
 	if (opt.duration_ns)
 		return reserve_hold(mark, what);
-	e = rtv_journal_keep_from(mark);
+	e = rtv_journal_keep_from(mark, "reserve");
 	if (e < 0) {
 		rtv_cli_error("cannot keep the reservation in the journal: %s; undoing it",
 			      strerror(-e));

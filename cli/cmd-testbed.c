@@ -67,19 +67,25 @@ static int testbed_down(void)
 {
 	int err;
 
-	if (!rtv_journal_kept()) {
+	size_t others = rtv_journal_kept(NULL) - rtv_journal_kept("testbed");
+
+	if (!rtv_journal_kept("testbed")) {
 		if (rtv_testbed_exists(NULL))
 			rtv_cli_warn("namespaces named rtv-* exist but rtvnet's journal does not "
 				     "list them: left alone");
 		printf("no testbed is up\n");
 		return RTV_EXIT_OK;
 	}
-	err = rtv_journal_undo_all();
+	err = rtv_journal_undo_owner("testbed");
 	if (err < 0) {
-		rtv_cli_error("could not undo every change: %s", strerror(-err));
+		rtv_cli_error("could not undo every change of the testbed: %s (what is left stays "
+			      "in the journal: 'rtvnet status')", strerror(-err));
 		return RTV_EXIT_FAIL;
 	}
 	printf("testbed down: undid %d change%s\n", err, err == 1 ? "" : "s");
+	if (others)
+		printf("left in place: %zu change%s kept by other commands ('rtvnet status' lists "
+		       "them, 'rtvnet revert' undoes them)\n", others, others == 1 ? "" : "s");
 	return RTV_EXIT_OK;
 }
 
@@ -110,7 +116,7 @@ static int testbed_up(void)
 		rtv_cli_error("cannot bring the testbed up: %s", strerror(-err));
 		return RTV_EXIT_FAIL;
 	}
-	err = rtv_journal_keep_from(mark);
+	err = rtv_journal_keep_from(mark, "testbed");
 	if (err < 0) {
 		rtv_journal_undo_to(mark);
 		rtv_cli_error("cannot write the journal: %s", strerror(-err));

@@ -10,9 +10,6 @@
 
 #include "builtin.h"
 #include "host/journal.h"
-#include "net/ethtool.h"
-#include "net/napi.h"
-#include "reserve/reserve.h"
 #include "util/log.h"
 
 /* Keep sorted as shown in `rtvnet help`. See builtin.h to add one. */
@@ -205,24 +202,17 @@ int rtv_cli_catch_signals(void)
 
 int rtv_cli_host_lock(void)
 {
+	pid_t holder;
 	int err, ret;
 
-	/* every kind of entry a dead run may have left: NAPI settings, device
-	 * features, SCHED_DEADLINE attributes */
-	err = rtv_napi_journal_init();
-	if (!err)
-		err = rtv_ethtool_journal_init();
-	if (!err)
-		err = rtv_reserve_journal_init();
+	err = rtv_journal_open(RTV_JOURNAL_DIR, &holder);
 	if (err < 0) {
-		rtv_cli_error("cannot register the journal's entry kinds: %s", strerror(-err));
-		return err;
-	}
-	err = rtv_journal_open(RTV_JOURNAL_DIR);
-	if (err < 0) {
-		if (err == -EWOULDBLOCK)
-			rtv_cli_error("another rtvnet is changing this host (lock '%s/lock' is held)",
-				      RTV_JOURNAL_DIR);
+		if (err == -EWOULDBLOCK && holder > 0)
+			rtv_cli_error("another rtvnet (pid %d) is changing this host (lock '%s/lock' "
+				      "is held); nothing was changed", (int)holder, RTV_JOURNAL_DIR);
+		else if (err == -EWOULDBLOCK)
+			rtv_cli_error("another rtvnet is changing this host (lock '%s/lock' is held); "
+				      "nothing was changed", RTV_JOURNAL_DIR);
 		else
 			rtv_cli_error("cannot open the journal in '%s': %s", RTV_JOURNAL_DIR,
 				      strerror(-err));
@@ -233,7 +223,9 @@ int rtv_cli_host_lock(void)
 		rtv_cli_info("recovered from an earlier run that did not finish: undid %d change%s",
 			     ret, ret == 1 ? "" : "s");
 	else if (ret < 0)
-		rtv_cli_warn("recovering an earlier run's changes failed: %s", strerror(-ret));
+		rtv_cli_warn("recovering an earlier run's changes failed: %s; the changes not undone "
+			     "stay in the journal ('rtvnet status' lists them) and are retried at the "
+			     "next start", strerror(-ret));
 	return 0;
 }
 

@@ -3,11 +3,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/journal.h"
@@ -79,7 +83,7 @@ static int make_dir(const char *dir)
 
 	if (!access(dir, F_OK))
 		return -EEXIST;
-	err = rtv_journal_add_dir(dir);
+	err = rtv_journal_add("cgroup", 1, (const char *const[]){ dir });
 	if (err < 0)
 		return err;
 	return mkdir(dir, 0755) ? -errno : 0;
@@ -100,7 +104,7 @@ static int enable_controller(const char *parent, const char *ctrl)
 	for (p = strstr(cur, ctrl); p; p = strstr(p + 1, ctrl))
 		if ((p == cur || p[-1] == ' ') && (p[n] == '\0' || p[n] == ' '))
 			return 0; /* already enabled */
-	err = rtv_journal_add_ctl(path, ctrl);
+	err = rtv_journal_add("cgroupctl", 2, (const char *const[]){ path, ctrl });
 	if (err < 0)
 		return err;
 	snprintf(tok, sizeof(tok), "+%s", ctrl);
@@ -209,3 +213,157 @@ int rtv_cgroup_usage_ns(const struct rtv_cgroups *cg, const char *name, uint64_t
 	fclose(f);
 	return err;
 }
+
+/* ---- journal kinds ---- */
+
+static int kill_tasks(const char *dir)
+{
+	char path[512], buf[32];
+	FILE *f;
+	int found;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	for (int rounds = 0; rounds < 100; rounds++) {
+		f = fopen(path, "re");
+		if (!f)
+			return errno == ENOENT ? 0 : -errno;
+		found = 0;
+		while (fgets(buf, sizeof(buf), f)) {
+			pid_t pid = (pid_t)atoi(buf);
+
+			if (pid > 0 && pid != getpid()) {
+				kill(pid, SIGKILL);
+				waitpid(pid, NULL, WNOHANG);
+				found++;
+			}
+		}
+		fclose(f);
+		if (!found)
+			return 0;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	return -EBUSY;
+}
+
+/* "cgroup DIR": kill its tasks, remove it. */
+static int dir_undo(int argc, char **argv)
+{
+	int err = 0;
+
+	if (argc < 1 || argv[0][0] != '/')
+		return -EINVAL;
+	if (access(argv[0], F_OK))
+		return RTV_JOURNAL_GONE;
+	kill_tasks(argv[0]);
+	for (int i = 0; i < 50; i++) { /* a killed task leaves its cgroup asynchronously */
+		if (!rmdir(argv[0]) || errno == ENOENT)
+			return 0;
+		err = -errno;
+		if (errno != EBUSY)
+			break;
+		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	}
+	return err;
+}
+
+/* "cgroupctl FILE CONTROLLER": disable the controller enabled in a v2
+ * cgroup.subtree_control. */
+static int ctl_undo(int argc, char **argv)
+{
+	char tok[64];
+	int err;
+
+	if (argc < 2)
+		return -EINVAL;
+	snprintf(tok, sizeof(tok), "-%s", argv[1]);
+	err = write_str(argv[0], tok, O_TRUNC);
+	return err == -ENOENT ? RTV_JOURNAL_GONE : err;
+}
+
+/* The files of a cgroup rtvnet may write, whose values the snapshot prints
+ * (cgroup.subtree_control is the cgroupctl kind's). */
+static const char *const control_files[] = {
+	"cpuset.cpus", "cpuset.mems", "cpuset.cpus.partition", "cpuset.cpu_exclusive",
+	"cpuset.sched_load_balance", "cpu.max", "cpu.weight", "cpu.shares", "cpu.cfs_quota_us",
+	"cpu.cfs_period_us", "cpu.rt_runtime_us", "cpu.rt_period_us", NULL
+};
+static const char *const subtree_files[] = { "cgroup.subtree_control", NULL };
+
+static struct {
+	FILE *out;
+	const char *const *files;
+	bool dirs;
+} snap;
+
+static int snap_dir(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	char p[600], v[512];
+
+	(void)st, (void)ftw;
+	if (flag != FTW_D)
+		return 0;
+	if (snap.dirs)
+		fprintf(snap.out, "dir %s\n", path);
+	for (const char *const *f = snap.files; *f; f++) {
+		snprintf(p, sizeof(p), "%s/%s", path, *f);
+		if (rtv_file_read_line(p, v, sizeof(v)) >= 0)
+			fprintf(snap.out, "file %s %s\n", p, v);
+	}
+	return 0;
+}
+
+/* Whether a v1 hierarchy's mount options name a controller rtvnet uses
+ * (cpu, cpuacct, cpuset): the others (memory, pids...) it never touches. */
+static bool v1_used(char *opts)
+{
+	char *save = NULL;
+
+	for (char *t = strtok_r(opts, ",", &save); t; t = strtok_r(NULL, ",", &save))
+		if (!strcmp(t, "cpu") || !strcmp(t, "cpuacct") || !strcmp(t, "cpuset"))
+			return true;
+	return false;
+}
+
+/* Walk every cgroup v2 hierarchy and the v1 ones of the controllers rtvnet
+ * uses. */
+static int walk_cgroups(FILE *out, const char *const *files, bool dirs)
+{
+	char line[1024], dev[256], mnt[512], type[64], o[512];
+	FILE *m = fopen("/proc/self/mounts", "re");
+
+	if (!m)
+		return -errno;
+	snap.out = out;
+	snap.files = files;
+	snap.dirs = dirs;
+	while (fgets(line, sizeof(line), m))
+		if (sscanf(line, "%255s %511s %63s %511s", dev, mnt, type, o) == 4 &&
+		    (!strcmp(type, "cgroup2") || (!strcmp(type, "cgroup") && v1_used(o))))
+			nftw(mnt, snap_dir, 16, FTW_PHYS | FTW_MOUNT);
+	fclose(m);
+	return 0;
+}
+
+/* Every directory of every cgroup hierarchy, with its control files. */
+static int dir_snapshot(FILE *out)
+{
+	return walk_cgroups(out, control_files, true);
+}
+
+/* The controllers every v2 cgroup enables for its children. */
+static int ctl_snapshot(FILE *out)
+{
+	return walk_cgroups(out, subtree_files, false);
+}
+
+static const char *const cgroup_files[] = { RTV_CGROUP_ROOT "/*", NULL };
+
+static const struct rtv_journal_kind dir_kind = {
+	.name = "cgroup", .undo = dir_undo, .snapshot = dir_snapshot, .files = cgroup_files,
+};
+RTV_JOURNAL_KIND(dir_kind)
+
+static const struct rtv_journal_kind ctl_kind = {
+	.name = "cgroupctl", .undo = ctl_undo, .snapshot = ctl_snapshot,
+};
+RTV_JOURNAL_KIND(ctl_kind)

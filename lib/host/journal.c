@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
 #include <linux/magic.h>
 #include <sched.h>
 #include <signal.h>
@@ -22,45 +24,47 @@
 #include "util/log.h"
 #include "util/parse.h"
 
-/* One entry per line: "<keep> <kind> <arg>..." with arguments %-encoded. */
-struct entry {
-	bool keep;
-	char *line; /* "<kind> <args>", encoded */
-};
+/* One entry per line: "<owner> <since> <err> <fails> <kind> <arg>...", the
+ * owner "-" for the running process's entries, arguments %-encoded. */
 
 static struct {
 	int lock_fd;
 	char dir[256];
 	char path[300];
-	struct entry *e;
+	struct rtv_journal_entry *e;
 	size_t n, cap;
 } J = { .lock_fd = -1 };
 
-static struct {
-	char kind[16];
-	rtv_journal_undo_fn undo;
-} kinds[16];
-static int nkinds;
+static const struct rtv_journal_kind *kinds[32];
+static size_t nkinds;
 
-static rtv_journal_undo_fn find_kind(const char *kind)
+static const struct rtv_journal_kind *find_kind(const char *name)
 {
-	for (int i = 0; i < nkinds; i++)
-		if (!strcmp(kinds[i].kind, kind))
-			return kinds[i].undo;
+	for (size_t i = 0; i < nkinds; i++)
+		if (!strcmp(kinds[i]->name, name))
+			return kinds[i];
 	return NULL;
 }
 
-int rtv_journal_register(const char *kind, rtv_journal_undo_fn undo)
+void rtv_journal_kind_register(const struct rtv_journal_kind *k)
 {
-	if (!kind || !undo || !*kind || strlen(kind) >= sizeof(kinds[0].kind) || strchr(kind, ' '))
-		return -EINVAL;
-	if (find_kind(kind))
-		return find_kind(kind) == undo ? 0 : -EEXIST;
-	if (nkinds == (int)(sizeof(kinds) / sizeof(kinds[0])))
-		return -ENOSPC;
-	snprintf(kinds[nkinds].kind, sizeof(kinds[0].kind), "%s", kind);
-	kinds[nkinds++].undo = undo;
-	return 0;
+	size_t i;
+
+	if (!k->name || !*k->name || strlen(k->name) >= 16 || strchr(k->name, ' ') || !k->undo ||
+	    !k->snapshot || find_kind(k->name) || nkinds == sizeof(kinds) / sizeof(kinds[0])) {
+		fprintf(stderr, "rtvnet: journal kind '%s' is invalid (no undo, no snapshot reader, "
+				"a name taken, or too many kinds)\n", k->name ? k->name : "");
+		abort();
+	}
+	for (i = nkinds; i > 0 && strcmp(kinds[i - 1]->name, k->name) > 0; i--)
+		kinds[i] = kinds[i - 1];
+	kinds[i] = k;
+	nkinds++;
+}
+
+const struct rtv_journal_kind *rtv_journal_kind_at(size_t i)
+{
+	return i < nkinds ? kinds[i] : NULL;
 }
 
 bool rtv_journal_is_open(void)
@@ -112,6 +116,36 @@ static void decode(char *s)
 	*o = '\0';
 }
 
+static void put_entry(FILE *f, const struct rtv_journal_entry *e)
+{
+	fprintf(f, "%s %lld %d %u %s\n", e->owner[0] ? e->owner : "-", e->since, e->err, e->fails,
+		e->line);
+}
+
+/* Parse one journal line into e (its line strdup'd). -EINVAL when it is not
+ * an entry. */
+static int parse_entry(const char *line, struct rtv_journal_entry *e)
+{
+	char owner[16];
+	int off = 0;
+
+	memset(e, 0, sizeof(*e));
+	if ((line[0] == '0' || line[0] == '1') && line[1] == ' ' && isalpha((unsigned char)line[2])) {
+		/* the format before owners: "<keep> <kind> <args>", kept by a testbed */
+		if (line[0] == '1')
+			snprintf(e->owner, sizeof(e->owner), "testbed");
+		e->line = strdup(line + 2);
+		return e->line ? 0 : -ENOMEM;
+	}
+	if (sscanf(line, "%15s %lld %d %u %n", owner, &e->since, &e->err, &e->fails, &off) < 4 ||
+	    !off || !line[off])
+		return -EINVAL;
+	if (strcmp(owner, "-"))
+		snprintf(e->owner, sizeof(e->owner), "%s", owner);
+	e->line = strdup(line + off);
+	return e->line ? 0 : -ENOMEM;
+}
+
 static int write_all_entries(void)
 {
 	char tmp[320];
@@ -119,11 +153,11 @@ static int write_all_entries(void)
 	int err = 0;
 
 	snprintf(tmp, sizeof(tmp), "%s.tmp", J.path);
-	f = fopen(tmp, "w");
+	f = fopen(tmp, "we");
 	if (!f)
 		return -errno;
 	for (size_t i = 0; i < J.n; i++)
-		fprintf(f, "%d %s\n", J.e[i].keep, J.e[i].line);
+		put_entry(f, &J.e[i]);
 	if (fflush(f) || fsync(fileno(f)))
 		err = -errno;
 	if (fclose(f) && !err)
@@ -133,11 +167,28 @@ static int write_all_entries(void)
 	return err;
 }
 
+static int grow(struct rtv_journal_entry **e, size_t *cap, size_t n)
+{
+	struct rtv_journal_entry *ne;
+	size_t c;
+
+	if (n < *cap)
+		return 0;
+	c = *cap ? *cap * 2 : 64;
+	ne = realloc(*e, c * sizeof(*ne));
+	if (!ne)
+		return -ENOMEM;
+	*e = ne;
+	*cap = c;
+	return 0;
+}
+
 static int append(const char *kind, int nargs, const char *const *args)
 {
 	char line[4096], enc[sizeof(line)];
 	size_t off;
-	struct entry *e;
+	struct rtv_journal_entry *e;
+	FILE *f;
 	int fd, err = 0;
 
 	if (!rtv_journal_is_open())
@@ -150,17 +201,11 @@ static int append(const char *kind, int nargs, const char *const *args)
 		if (off >= sizeof(line))
 			return -E2BIG;
 	}
-	if (J.n == J.cap) {
-		size_t cap = J.cap ? J.cap * 2 : 64;
-
-		e = realloc(J.e, cap * sizeof(*e));
-		if (!e)
-			return -ENOMEM;
-		J.e = e;
-		J.cap = cap;
-	}
+	if (grow(&J.e, &J.cap, J.n) < 0)
+		return -ENOMEM;
 	e = &J.e[J.n];
-	e->keep = false;
+	memset(e, 0, sizeof(*e));
+	e->since = (long long)time(NULL);
 	e->line = strdup(line);
 	if (!e->line)
 		return -ENOMEM;
@@ -169,9 +214,16 @@ static int append(const char *kind, int nargs, const char *const *args)
 		err = -errno;
 		goto fail;
 	}
-	if (dprintf(fd, "0 %s\n", line) < 0 || fsync(fd))
+	f = fdopen(fd, "a");
+	if (!f) {
 		err = -errno;
-	close(fd);
+		close(fd);
+		goto fail;
+	}
+	put_entry(f, e);
+	if (fflush(f) || fsync(fd))
+		err = -errno;
+	fclose(f);
 	if (err)
 		goto fail;
 	J.n++;
@@ -195,6 +247,14 @@ unsigned long long rtv_proc_starttime(pid_t pid, pid_t tid)
 	struct rtv_proc_stat st;
 
 	return rtv_proc_stat_read(pid, tid, &st) ? 0 : st.starttime;
+}
+
+bool rtv_journal_same_task(const char *tid_s, const char *start_s)
+{
+	pid_t tid = (pid_t)atoi(tid_s);
+	unsigned long long start = tid > 0 ? rtv_proc_starttime(tid, 0) : 0;
+
+	return start && start == strtoull(start_s, NULL, 10);
 }
 
 /* Read a small file whole, its bytes as they are: what undo writes back
@@ -261,11 +321,45 @@ static int write_small(const char *path, const char *value)
 	return err;
 }
 
+/* The files the "file" kind's snapshot prints: every sysctl, procfs and
+ * sysfs file a method writes that no other kind reads (cgroup files are the
+ * cgroup kind's, device files the napi kind's). */
+static const char *const file_globs[] = {
+	"/proc/sys/net/core/*",
+	"/proc/sys/kernel/sched_rt_period_us",
+	"/proc/sys/kernel/sched_rt_runtime_us",
+	"/proc/irq/*/smp_affinity_list",
+	"/proc/irq/default_smp_affinity",
+	"/sys/devices/virtual/workqueue/cpumask",
+	"/sys/devices/system/cpu/cpu*/cpufreq/scaling_governor",
+	"/sys/devices/system/cpu/cpu*/cpufreq/scaling_max_freq",
+	"/sys/devices/system/cpu/cpu*/cpufreq/scaling_min_freq",
+	"/sys/devices/system/cpu/cpu*/cpufreq/scaling_setspeed",
+	NULL
+};
+
+/* Whether a snapshot reads path: any path outside /proc and /sys (a fake
+ * tree in a test), or one some kind claims. */
+static bool file_covered(const char *path)
+{
+	const struct rtv_journal_kind *k;
+
+	if (strncmp(path, "/proc/", 6) && strncmp(path, "/sys/", 5))
+		return true;
+	for (size_t i = 0; (k = rtv_journal_kind_at(i)); i++)
+		for (const char *const *g = k->files; g && *g; g++)
+			if (!fnmatch(*g, path, 0))
+				return true;
+	return false;
+}
+
 int rtv_host_write(const char *path, const char *value)
 {
 	char cur[4096];
 	int err;
 
+	if (!file_covered(path))
+		return -EPERM;
 	err = read_small(path, cur, sizeof(cur));
 	if (err < 0)
 		return err;
@@ -283,8 +377,11 @@ int rtv_host_write(const char *path, const char *value)
 int rtv_journal_save_file(const char *path)
 {
 	char cur[4096];
-	int err = read_small(path, cur, sizeof(cur));
+	int err;
 
+	if (!file_covered(path))
+		return -EPERM;
+	err = read_small(path, cur, sizeof(cur));
 	if (err < 0)
 		return err;
 	return append("file", 2, (const char *const[]){ path, cur });
@@ -297,262 +394,179 @@ int rtv_journal_add(const char *kind, int nargs, const char *const *args)
 	return append(kind, nargs, args);
 }
 
-int rtv_journal_add_netns(const char *name)
+/* "file PATH CONTENTS": write the contents back. A file that went away
+ * went with its owner (a device, a cgroup). */
+static int file_undo(int argc, char **argv)
 {
-	return append("netns", 1, (const char *const[]){ name });
+	int err;
+
+	if (argc < 2)
+		return -EINVAL;
+	err = write_small(argv[0], argv[1]);
+	return err == -ENOENT ? RTV_JOURNAL_GONE : err;
 }
 
-int rtv_journal_add_dir(const char *path)
+/* A value on one line: newlines and tabs shown as spaces. */
+static void put_value(FILE *out, const char *path, char *v)
 {
-	return append("dir", 1, (const char *const[]){ path });
+	v[value_len(v)] = '\0';
+	for (char *c = v; *c; c++)
+		if (*c == '\n' || *c == '\t')
+			*c = ' ';
+	fprintf(out, "%s %s\n", path, v);
 }
 
-int rtv_journal_add_ctl(const char *path, const char *token)
+static int file_snapshot(FILE *out)
 {
-	return append("ctl", 2, (const char *const[]){ path, token });
-}
+	char v[4096];
+	glob_t g;
 
-int rtv_journal_save_sched(pid_t tid)
-{
-	struct sched_param sp;
-	char a[5][32];
-	int policy;
-
-	errno = 0;
-	policy = sched_getscheduler(tid);
-	if (policy < 0 || sched_getparam(tid, &sp))
-		return -errno;
-	errno = 0;
-	int nice = getpriority(PRIO_PROCESS, (id_t)tid);
-	if (errno)
-		return -errno;
-	snprintf(a[0], 32, "%d", tid);
-	snprintf(a[1], 32, "%llu", rtv_proc_starttime(tid, 0));
-	snprintf(a[2], 32, "%d", policy & ~SCHED_RESET_ON_FORK);
-	snprintf(a[3], 32, "%d", sp.sched_priority);
-	snprintf(a[4], 32, "%d", nice);
-	return append("sched", 5, (const char *const[]){ a[0], a[1], a[2], a[3], a[4] });
-}
-
-int rtv_journal_save_affinity(pid_t tid)
-{
-	cpu_set_t set;
-	char a[2][32], list[1024];
-
-	if (sched_getaffinity(tid, sizeof(set), &set))
-		return -errno;
-	if (rtv_cpulist_format(&set, list, sizeof(list)) < 0)
-		return -ENOSPC;
-	snprintf(a[0], 32, "%d", tid);
-	snprintf(a[1], 32, "%llu", rtv_proc_starttime(tid, 0));
-	return append("affinity", 3, (const char *const[]){ a[0], a[1], list });
-}
-
-int rtv_journal_add_proc(pid_t pid)
-{
-	char a[2][32];
-
-	snprintf(a[0], 32, "%d", pid);
-	snprintf(a[1], 32, "%llu", rtv_proc_starttime(pid, 0));
-	return append("proc", 2, (const char *const[]){ a[0], a[1] });
-}
-
-static bool same_task(const char *tid_s, const char *start_s)
-{
-	pid_t tid = (pid_t)atoi(tid_s);
-	unsigned long long start = rtv_proc_starttime(tid, 0);
-
-	return start && start == strtoull(start_s, NULL, 10);
-}
-
-static int kill_cgroup_tasks(const char *dir)
-{
-	char path[512], buf[32];
-	FILE *f;
-	int rounds, found;
-
-	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
-	for (rounds = 0; rounds < 100; rounds++) {
-		f = fopen(path, "re");
-		if (!f)
-			return errno == ENOENT ? 0 : -errno;
-		found = 0;
-		while (fgets(buf, sizeof(buf), f)) {
-			pid_t pid = (pid_t)atoi(buf);
-
-			if (pid > 0 && pid != getpid()) {
-				kill(pid, SIGKILL);
-				waitpid(pid, NULL, WNOHANG);
-				found++;
-			}
-		}
-		fclose(f);
-		if (!found)
-			return 0;
-		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+	for (const char *const *p = file_globs; *p; p++) {
+		if (glob(*p, 0, NULL, &g))
+			continue;
+		for (size_t i = 0; i < g.gl_pathc; i++)
+			if (!read_small(g.gl_pathv[i], v, sizeof(v)))
+				put_value(out, g.gl_pathv[i], v);
+		globfree(&g);
 	}
-	return -EBUSY;
+	return 0;
 }
 
+static const struct rtv_journal_kind file_kind = {
+	.name = "file", .undo = file_undo, .snapshot = file_snapshot, .files = file_globs,
+};
+RTV_JOURNAL_KIND(file_kind)
+
+/* Undo one entry: 0, RTV_JOURNAL_GONE or -errno. */
 static int undo_line(const char *line)
 {
 	char buf[4096], *argv[8] = { 0 }, *save = NULL, *tok;
-	int argc = 0, err = 0;
+	const struct rtv_journal_kind *k;
+	int argc = 0;
 
 	snprintf(buf, sizeof(buf), "%s", line);
 	for (tok = strtok_r(buf, " ", &save); tok && argc < 8; tok = strtok_r(NULL, " ", &save)) {
 		decode(tok);
 		argv[argc++] = tok;
 	}
-	if (argc < 2)
+	if (argc < 1)
 		return -EINVAL;
-	if (!strcmp(argv[0], "netns")) {
-		char path[300];
-
-		snprintf(path, sizeof(path), "/run/netns/%s", argv[1]);
-		if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
-			err = -errno;
-		if (unlink(path) && errno != ENOENT)
-			err = -errno;
-	} else if (!strcmp(argv[0], "dir")) {
-		kill_cgroup_tasks(argv[1]);
-		for (int i = 0; i < 50; i++) { /* a killed task leaves its cgroup asynchronously */
-			if (!rmdir(argv[1]) || errno == ENOENT) {
-				err = 0;
-				break;
-			}
-			err = -errno;
-			if (errno != EBUSY)
-				break;
-			nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-		}
-	} else if (!strcmp(argv[0], "file") && argc >= 3) {
-		err = write_small(argv[1], argv[2]);
-		if (err == -ENOENT)
-			err = 0; /* it went away with its owner */
-	} else if (!strcmp(argv[0], "ctl") && argc >= 3) {
-		char tok2[64];
-
-		snprintf(tok2, sizeof(tok2), "-%s", argv[2]);
-		err = write_small(argv[1], tok2);
-		if (err == -ENOENT)
-			err = 0;
-	} else if (!strcmp(argv[0], "sched") && argc >= 6) {
-		if (same_task(argv[1], argv[2])) {
-			struct sched_param sp = { .sched_priority = atoi(argv[4]) };
-			pid_t tid = (pid_t)atoi(argv[1]);
-
-			if (sched_setscheduler(tid, atoi(argv[3]), &sp))
-				err = -errno;
-			if (setpriority(PRIO_PROCESS, (id_t)tid, atoi(argv[5])) && !err)
-				err = -errno;
-			if (err == -ESRCH)
-				err = 0;
-		}
-	} else if (!strcmp(argv[0], "affinity") && argc >= 4) {
-		if (same_task(argv[1], argv[2])) {
-			cpu_set_t set;
-
-			err = rtv_parse_cpulist(argv[3], CPU_SETSIZE, &set);
-			if (!err && sched_setaffinity((pid_t)atoi(argv[1]), sizeof(set), &set))
-				err = errno == ESRCH ? 0 : -errno;
-		}
-	} else if (!strcmp(argv[0], "proc") && argc >= 3) {
-		if (same_task(argv[1], argv[2])) {
-			pid_t pid = (pid_t)atoi(argv[1]);
-
-			kill(pid, SIGKILL);
-			waitpid(pid, NULL, 0) ;
-		}
-	} else if (find_kind(argv[0])) {
-		err = find_kind(argv[0])(argc - 1, argv + 1);
-	} else {
-		err = -EINVAL;
-	}
-	if (err)
-		rtv_warn("cannot undo '%s': %s", line, strerror(-err));
-	return err;
+	k = find_kind(argv[0]);
+	if (!k)
+		return -ENOPROTOOPT; /* a kind this rtvnet does not know */
+	return k->undo(argc - 1, argv + 1);
 }
 
-/* Undo entries [from, n) that match `which` (0 run only, 1 all), newest first. */
-static int undo_range(size_t from, bool all)
+enum which { RUN, ALL, OWNER };
+
+static bool selected(const struct rtv_journal_entry *e, enum which w, const char *owner)
+{
+	switch (w) {
+	case RUN: return !e->owner[0];
+	case ALL: return true;
+	default: return !strcmp(e->owner, owner);
+	}
+}
+
+/* Undo the selected entries among [from, n), newest first. One that fails
+ * stays, with its error; one whose target is gone is dropped and logged. */
+static int undo_range(size_t from, enum which w, const char *owner)
 {
 	int done = 0, first_err = 0, err;
-	size_t i = J.n, w;
+	size_t i = J.n, o;
 
 	while (i > from) {
-		i--;
-		if (J.e[i].keep && !all)
+		struct rtv_journal_entry *e = &J.e[--i];
+
+		if (!selected(e, w, owner))
 			continue;
-		err = undo_line(J.e[i].line);
-		if (err && !first_err)
-			first_err = err;
+		err = undo_line(e->line);
+		if (err < 0) {
+			rtv_warn("cannot undo '%s' (kept, retried at the next start): %s", e->line,
+				 err == -ENOPROTOOPT ? "unknown kind of entry" : strerror(-err));
+			e->err = -err;
+			e->fails++;
+			if (!first_err)
+				first_err = err;
+			continue;
+		}
+		if (err == RTV_JOURNAL_GONE)
+			rtv_info("dropped '%s': its target is gone", e->line);
 		done++;
-		free(J.e[i].line);
-		J.e[i].line = NULL;
+		free(e->line);
+		e->line = NULL;
 	}
-	for (i = w = 0; i < J.n; i++)
+	for (i = o = 0; i < J.n; i++)
 		if (J.e[i].line)
-			J.e[w++] = J.e[i];
-	J.n = w;
+			J.e[o++] = J.e[i];
+	J.n = o;
 	err = write_all_entries();
 	if (err && !first_err)
 		first_err = err;
 	return first_err ? first_err : done;
 }
 
-int rtv_journal_open(const char *dir)
+/* Read the journal file into *e, *n (entries that do not parse are skipped). */
+static int read_entries(const char *path, struct rtv_journal_entry **e, size_t *n, size_t *cap)
 {
-	char path[300], line[4200];
-	FILE *f;
+	char line[4400];
+	FILE *f = fopen(path, "re");
+
+	*n = 0;
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		if (grow(e, cap, *n) < 0) {
+			fclose(f);
+			return -ENOMEM;
+		}
+		if (!parse_entry(line, &(*e)[*n]))
+			(*n)++;
+	}
+	fclose(f);
+	return 0;
+}
+
+static pid_t lock_holder(int fd)
+{
+	char buf[32] = "";
+	ssize_t r = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	if (r <= 0)
+		return 0;
+	buf[r] = '\0';
+	return (pid_t)atoi(buf);
+}
+
+int rtv_journal_open(const char *dir, pid_t *holder)
+{
+	char path[300];
 	int fd, err;
 
+	if (holder)
+		*holder = 0;
 	if (rtv_journal_is_open())
 		return 0;
 	if (mkdir(dir, 0755) && errno != EEXIST)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/lock", dir);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
 	if (flock(fd, LOCK_EX | LOCK_NB)) {
 		err = -errno;
+		if (holder && err == -EWOULDBLOCK)
+			*holder = lock_holder(fd);
 		close(fd);
 		return err;
 	}
+	if (ftruncate(fd, 0) == 0)
+		dprintf(fd, "%d\n", (int)getpid());
 	J.lock_fd = fd;
 	snprintf(J.dir, sizeof(J.dir), "%s", dir);
 	snprintf(J.path, sizeof(J.path), "%s/journal", dir);
-	J.n = 0;
-	f = fopen(J.path, "re");
-	if (!f)
-		return errno == ENOENT ? 0 : -errno;
-	while (fgets(line, sizeof(line), f)) {
-		size_t len = strlen(line);
-		struct entry *e;
-
-		if (len < 3 || line[1] != ' ')
-			continue;
-		if (line[len - 1] == '\n')
-			line[len - 1] = '\0';
-		if (J.n == J.cap) {
-			size_t cap = J.cap ? J.cap * 2 : 64;
-
-			e = realloc(J.e, cap * sizeof(*e));
-			if (!e) {
-				fclose(f);
-				return -ENOMEM;
-			}
-			J.e = e;
-			J.cap = cap;
-		}
-		J.e[J.n].keep = line[0] == '1';
-		J.e[J.n].line = strdup(line + 2);
-		if (J.e[J.n].line)
-			J.n++;
-	}
-	fclose(f);
-	return 0;
+	return read_entries(J.path, &J.e, &J.n, &J.cap);
 }
 
 int rtv_journal_recover(void)
@@ -560,10 +574,10 @@ int rtv_journal_recover(void)
 	size_t runs = 0;
 
 	for (size_t i = 0; i < J.n; i++)
-		runs += !J.e[i].keep;
+		runs += !J.e[i].owner[0];
 	if (!runs)
 		return 0;
-	return undo_range(0, false);
+	return undo_range(0, RUN, NULL);
 }
 
 size_t rtv_journal_mark(void)
@@ -575,39 +589,51 @@ int rtv_journal_undo_to(size_t mark)
 {
 	if (!rtv_journal_is_open() || mark >= J.n)
 		return 0;
-	return undo_range(mark, true);
+	return undo_range(mark, ALL, NULL);
 }
 
 int rtv_journal_undo_all(void)
 {
 	if (!rtv_journal_is_open() || !J.n)
 		return 0;
-	return undo_range(0, true);
+	return undo_range(0, ALL, NULL);
 }
 
-int rtv_journal_keep_from(size_t mark)
+int rtv_journal_undo_owner(const char *owner)
 {
+	if (!rtv_journal_is_open() || !owner || !*owner || !rtv_journal_kept(owner))
+		return 0;
+	return undo_range(0, OWNER, owner);
+}
+
+int rtv_journal_keep_from(size_t mark, const char *owner)
+{
+	if (!owner || !*owner || strlen(owner) >= sizeof(J.e[0].owner) || strchr(owner, ' ') ||
+	    !strcmp(owner, "-"))
+		return -EINVAL;
 	for (size_t i = mark; i < J.n; i++)
-		J.e[i].keep = true;
+		snprintf(J.e[i].owner, sizeof(J.e[i].owner), "%s", owner);
 	return write_all_entries();
 }
 
-size_t rtv_journal_kept(void)
+size_t rtv_journal_kept(const char *owner)
 {
 	size_t k = 0;
 
 	for (size_t i = 0; i < J.n; i++)
-		k += J.e[i].keep;
+		k += J.e[i].owner[0] && (!owner || !strcmp(J.e[i].owner, owner));
 	return k;
 }
 
 void rtv_journal_close(void)
 {
+	struct stat st;
+
 	if (!rtv_journal_is_open())
 		return;
 	for (size_t i = 0; i < J.n; i++)
-		if (!J.e[i].keep) {
-			undo_range(0, false);
+		if (!J.e[i].owner[0]) {
+			undo_range(0, RUN, NULL);
 			break;
 		}
 	for (size_t i = 0; i < J.n; i++)
@@ -615,12 +641,95 @@ void rtv_journal_close(void)
 	free(J.e);
 	J.e = NULL;
 	J.n = J.cap = 0;
-	if (!access(J.path, F_OK)) {
-		struct stat st;
-
-		if (!stat(J.path, &st) && st.st_size == 0)
-			unlink(J.path);
+	if (!stat(J.path, &st) && st.st_size == 0)
+		unlink(J.path);
+	if (ftruncate(J.lock_fd, 0)) {
+		/* the lock is released below; a stale pid is only a hint */
 	}
 	close(J.lock_fd);
 	J.lock_fd = -1;
+}
+
+int rtv_journal_state_read(const char *dir, struct rtv_journal_state *st)
+{
+	char path[300];
+	size_t cap = 0;
+	int fd, err;
+
+	memset(st, 0, sizeof(*st));
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		if (flock(fd, LOCK_SH | LOCK_NB) && errno == EWOULDBLOCK)
+			st->holder = lock_holder(fd);
+		close(fd);
+	}
+	snprintf(path, sizeof(path), "%s/journal", dir);
+	err = read_entries(path, &st->e, &st->n, &cap);
+	if (err < 0)
+		rtv_journal_state_free(st);
+	return err;
+}
+
+void rtv_journal_state_free(struct rtv_journal_state *st)
+{
+	for (size_t i = 0; i < st->n; i++)
+		free(st->e[i].line);
+	free(st->e);
+	st->e = NULL;
+	st->n = 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Run one kind's reader into memory, then print its lines sorted. */
+static int snapshot_kind(const struct rtv_journal_kind *k, FILE *out)
+{
+	char *buf = NULL, **lines = NULL, *save = NULL, *l;
+	size_t len = 0, n = 0, cap = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int err;
+
+	if (!m)
+		return -errno;
+	err = k->snapshot(m);
+	if (fclose(m))
+		err = err ? err : -ENOMEM;
+	for (l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		if (n == cap) {
+			char **nl = realloc(lines, (cap = cap ? cap * 2 : 256) * sizeof(*nl));
+
+			if (!nl) {
+				err = -ENOMEM;
+				break;
+			}
+			lines = nl;
+		}
+		lines[n++] = l;
+	}
+	if (n)
+		qsort(lines, n, sizeof(*lines), cmp_str);
+	for (size_t i = 0; i < n; i++)
+		fprintf(out, "%s %s\n", k->name, lines[i]);
+	if (err < 0)
+		fprintf(out, "%s ERROR %s\n", k->name, strerror(-err));
+	free(lines);
+	free(buf);
+	return err;
+}
+
+int rtv_journal_snapshot(FILE *out)
+{
+	const struct rtv_journal_kind *k;
+	int err, first = 0;
+
+	for (size_t i = 0; (k = rtv_journal_kind_at(i)); i++) {
+		err = snapshot_kind(k, out);
+		if (err < 0 && !first)
+			first = err;
+	}
+	return first;
 }

@@ -30,6 +30,16 @@ int rtv_proc_threads(pid_t pid, pid_t *tids, int max);
  * a time), or 0 when it is gone or the kernel has no schedstats. */
 long long rtv_proc_cpu_ns(pid_t pid);
 
+/* Call fn(pid, tid, stat, arg) for every thread of every process (kernel
+ * threads too); tasks that go meanwhile are skipped. 0 or -errno. */
+int rtv_proc_each_thread(void (*fn)(pid_t pid, pid_t tid, const struct rtv_proc_stat *st,
+				    void *arg),
+			 void *arg);
+
+/* Journal a process started by rtvnet (kind "process": undo kills it if it
+ * is still the same process). 0 or -errno. */
+int rtv_proc_journal_add(pid_t pid);
+
 /* Whether any line of /proc/PID/cgroup contains needle. */
 bool rtv_proc_in_cgroup(pid_t pid, const char *needle);
 

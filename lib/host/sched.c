@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -78,10 +79,182 @@ int rtv_sched_policy_parse(const char *s, int *policy)
 	return -EINVAL;
 }
 
+/* ---- journal kinds: "sched" and "affinity" ---- */
+
+static int journal_sched(pid_t tid)
+{
+	struct sched_param sp;
+	char a[5][32];
+	int policy, nice;
+
+	errno = 0;
+	policy = sched_getscheduler(tid);
+	if (policy < 0 || sched_getparam(tid, &sp))
+		return -errno;
+	errno = 0;
+	nice = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno)
+		return -errno;
+	snprintf(a[0], 32, "%d", tid);
+	snprintf(a[1], 32, "%llu", rtv_proc_starttime(tid, 0));
+	snprintf(a[2], 32, "%d", policy & ~SCHED_RESET_ON_FORK);
+	snprintf(a[3], 32, "%d", sp.sched_priority);
+	snprintf(a[4], 32, "%d", nice);
+	return rtv_journal_add("sched", 5, (const char *const[]){ a[0], a[1], a[2], a[3], a[4] });
+}
+
+/* "sched TID STARTTIME POLICY PRIO NICE" */
+static int sched_undo(int argc, char **argv)
+{
+	struct sched_param sp;
+	pid_t tid;
+	int err = 0;
+
+	if (argc < 5)
+		return -EINVAL;
+	if (!rtv_journal_same_task(argv[0], argv[1]))
+		return RTV_JOURNAL_GONE;
+	tid = (pid_t)atoi(argv[0]);
+	sp.sched_priority = atoi(argv[3]);
+	if (sched_setscheduler(tid, atoi(argv[2]), &sp))
+		err = -errno;
+	if (setpriority(PRIO_PROCESS, (id_t)tid, atoi(argv[4])) && !err)
+		err = -errno;
+	return err == -ESRCH ? RTV_JOURNAL_GONE : err;
+}
+
+static int journal_affinity(pid_t tid)
+{
+	cpu_set_t set;
+	char a[2][32], list[1024];
+
+	if (sched_getaffinity(tid, sizeof(set), &set))
+		return -errno;
+	if (rtv_cpulist_format(&set, list, sizeof(list)) < 0)
+		return -ENOSPC;
+	snprintf(a[0], 32, "%d", tid);
+	snprintf(a[1], 32, "%llu", rtv_proc_starttime(tid, 0));
+	return rtv_journal_add("affinity", 3, (const char *const[]){ a[0], a[1], list });
+}
+
+/* "affinity TID STARTTIME CPULIST" */
+static int affinity_undo(int argc, char **argv)
+{
+	cpu_set_t set;
+	int err;
+
+	if (argc < 3)
+		return -EINVAL;
+	if (!rtv_journal_same_task(argv[0], argv[1]))
+		return RTV_JOURNAL_GONE;
+	err = rtv_parse_cpulist(argv[2], CPU_SETSIZE, &set);
+	if (err < 0)
+		return err;
+	if (sched_setaffinity((pid_t)atoi(argv[0]), sizeof(set), &set))
+		return errno == ESRCH ? RTV_JOURNAL_GONE : -errno;
+	return 0;
+}
+
+/* Threads the snapshots leave out: kernel workers come and go by
+ * themselves (rtvnet moves them through the workqueue mask, a file). */
+static bool transient(const struct rtv_proc_stat *st)
+{
+	return (st->flags & RTV_PF_KTHREAD) && !strncmp(st->comm, "kworker/", 8);
+}
+
+/* comm with spaces made '_', so that a line splits into words */
+static void put_comm(FILE *out, const char *comm)
+{
+	for (; *comm; comm++)
+		fputc(*comm == ' ' ? '_' : *comm, out);
+}
+
+/* policy (without the reset-on-fork flag), priority and nice of tid */
+static int get_sched(pid_t tid, int v[3])
+{
+	struct sched_param sp;
+
+	errno = 0;
+	v[0] = sched_getscheduler(tid);
+	v[2] = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (v[0] < 0 || errno || sched_getparam(tid, &sp))
+		return -1;
+	v[0] &= ~SCHED_RESET_ON_FORK;
+	v[1] = sp.sched_priority;
+	return 0;
+}
+
+/* A thread not at the default is listed unless it is as its process's main
+ * thread (so a foreign process whose worker threads come and go shows as one
+ * line). */
+static void put_sched(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *arg)
+{
+	FILE *out = arg;
+	int v[3], lead[3];
+
+	if (transient(st) || get_sched(tid, v))
+		return;
+	if (v[0] == SCHED_OTHER && !v[2])
+		return;
+	if (tid != pid && !get_sched(pid, lead) && !memcmp(v, lead, sizeof(v)))
+		return;
+	put_comm(out, st->comm);
+	fprintf(out, " %d policy %d prio %d nice %d\n", tid, v[0], v[1], v[2]);
+}
+
+/* Every thread not at the default scheduling (SCHED_OTHER, nice 0). */
+static int sched_snapshot(FILE *out)
+{
+	return rtv_proc_each_thread(put_sched, out);
+}
+
+struct aff_snap {
+	FILE *out;
+	cpu_set_t online;
+};
+
+static void put_affinity(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *arg)
+{
+	struct aff_snap *c = arg;
+	cpu_set_t set, both, lead;
+	char list[1024];
+
+	if (transient(st) || (st->flags & RTV_PF_NO_SETAFFINITY) ||
+	    sched_getaffinity(tid, sizeof(set), &set))
+		return;
+	CPU_AND(&both, &c->online, &set);
+	if (tid != pid && !sched_getaffinity(pid, sizeof(lead), &lead) && CPU_EQUAL(&lead, &set))
+		return; /* as its main thread, listed (or not) with it */
+	if (CPU_EQUAL(&both, &c->online) || rtv_cpulist_format(&set, list, sizeof(list)) < 0)
+		return;
+	put_comm(c->out, st->comm);
+	fprintf(c->out, " %d cpus %s\n", tid, list);
+}
+
+/* Every movable thread not allowed on every online CPU. */
+static int affinity_snapshot(FILE *out)
+{
+	struct aff_snap c = { .out = out };
+	cpu_set_t present;
+	int err = rtv_cpus_read(NULL, &present, &c.online);
+
+	return err < 0 ? err : rtv_proc_each_thread(put_affinity, &c);
+}
+
+static const struct rtv_journal_kind sched_kind = {
+	.name = "sched", .undo = sched_undo, .snapshot = sched_snapshot,
+};
+RTV_JOURNAL_KIND(sched_kind)
+
+static const struct rtv_journal_kind affinity_kind = {
+	.name = "affinity", .undo = affinity_undo, .snapshot = affinity_snapshot,
+};
+RTV_JOURNAL_KIND(affinity_kind)
+
 int rtv_sched_set(pid_t tid, int policy, int prio)
 {
 	struct sched_param sp = { .sched_priority = policy == SCHED_OTHER ? 0 : prio };
-	int err = rtv_journal_save_sched(tid);
+	int err = journal_sched(tid);
 
 	if (err < 0)
 		return err;
@@ -112,7 +285,7 @@ int rtv_sched_set_process(pid_t pid, int policy, int prio)
 
 int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set)
 {
-	int err = rtv_journal_save_affinity(tid);
+	int err = journal_affinity(tid);
 
 	if (err < 0)
 		return err;

@@ -302,20 +302,41 @@ static int undo_feature(int argc, char **argv)
 		return -EINVAL;
 	netns = strcmp(argv[0], "-") ? argv[0] : NULL;
 	if (netns && !rtv_netns_exists(netns))
-		return 0; /* the namespace went, and the device with it */
+		return RTV_JOURNAL_GONE; /* the namespace went, and the device with it */
 	job.dev = argv[1];
 	job.feature = argv[2];
 	job.on = argv[3][0] == '1';
 	err = in_netns(netns, job_set, &job);
-	if (err == -ENODEV)
-		return 0;
-	return err;
+	return err == -ENODEV ? RTV_JOURNAL_GONE : err;
 }
 
-int rtv_ethtool_journal_init(void)
+/* The features rtvnet turns on (methods/rxpath.c): their values on every
+ * device of every namespace. */
+static const char *const watched[] = { "rx-gro", "rx-udp-gro-forwarding", NULL };
+
+static int put_features(const char *ns, unsigned ifindex, const char *dev, void *arg)
 {
-	return rtv_journal_register(JOURNAL_KIND, undo_feature);
+	FILE *out = arg;
+
+	(void)ifindex;
+	for (const char *const *f = watched; *f; f++) {
+		int v = rtv_ethtool_feature_get(dev, *f);
+
+		if (v >= 0)
+			fprintf(out, "%s %s %s %d\n", ns, dev, *f, v);
+	}
+	return 0;
 }
+
+static int feature_snapshot(FILE *out)
+{
+	return rtv_netns_each_dev(put_features, out);
+}
+
+static const struct rtv_journal_kind feature_kind = {
+	.name = JOURNAL_KIND, .undo = undo_feature, .snapshot = feature_snapshot,
+};
+RTV_JOURNAL_KIND(feature_kind)
 
 int rtv_ethtool_feature_set_journaled(const char *netns, const char *dev, const char *feature,
 				      bool on)
@@ -326,9 +347,6 @@ int rtv_ethtool_feature_set_journaled(const char *netns, const char *dev, const 
 
 	if (netns && (!*netns || strchr(netns, '/') || !strcmp(netns, "-")))
 		return -EINVAL;
-	err = rtv_ethtool_journal_init();
-	if (err < 0)
-		return err;
 	old = in_netns(netns, job_get, &job);
 	if (old < 0)
 		return old;

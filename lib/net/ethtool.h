@@ -42,16 +42,12 @@ int rtv_ethtool_driver(const char *dev, char *buf, size_t len);
 /* Journaled: in network namespace netns (NULL: the caller's), record the
  * feature's current value as a "feature" journal entry, then set it. Nothing
  * is recorded when the value is already `on`; nothing is left recorded when
- * setting fails. Registers the kind itself (rtv_ethtool_journal_init()).
+ * setting fails (the module registers the kind).
  * Undo restores the old value and counts a device or namespace that is gone
  * as done; an entry made with netns NULL is undone in the namespace of the
  * thread that undoes it. 0 or -errno; -ENOENT also when netns does not
  * exist, -EBADF when the journal is not open. */
 int rtv_ethtool_feature_set_journaled(const char *netns, const char *dev, const char *feature,
 				      bool on);
-
-/* Register the "feature" journal kind (host/journal.h); call before the
- * journal recovers a dead run's entries. Idempotent. 0 or -errno. */
-int rtv_ethtool_journal_init(void);
 
 #endif

@@ -880,13 +880,58 @@ static int napi_undo(int argc, char **argv)
 		return -EINVAL;
 	err = rtv_netns_run(argv[0], undo_in_ns, &c);
 	/* -ENOENT: the namespace is gone (with its devices), or the NAPI */
-	return err == -ENOENT ? 0 : err;
+	return err == -ENOENT ? RTV_JOURNAL_GONE : err;
 }
 
-int rtv_napi_journal_init(void)
+struct napi_snap {
+	FILE *out;
+	struct rtv_napi n[64];
+};
+
+static int put_napis(const char *ns, unsigned ifindex, const char *dev, void *arg)
 {
-	return rtv_journal_register(NAPI_KIND, napi_undo);
+	struct napi_snap *c = arg;
+	int n = rtv_napi_list((int)ifindex, c->n, 64);
+
+	if (!strcmp(ns, "-")) { /* the device-wide switch, in sysfs for this namespace */
+		int t = rtv_napi_dev_threaded_get("/sys/class/net", dev);
+
+		if (t >= 0)
+			fprintf(c->out, "%s %s threaded %d\n", ns, dev, t);
+	}
+	for (int i = 0; i < n && i < 64; i++)
+		fprintf(c->out,
+			"%s %s napi%d threaded %" PRId32 " defer %" PRIu32 " gro-flush %" PRIu64
+			" irq-suspend %" PRIu64 "\n",
+			ns, dev, i, c->n[i].threaded, c->n[i].defer_hard_irqs,
+			c->n[i].gro_flush_timeout_ns, c->n[i].irq_suspend_timeout_ns);
+	return 0;
 }
+
+/* Every NAPI's settings, in every namespace (none where the kernel has no
+ * netdev family). */
+static int napi_snapshot(FILE *out)
+{
+	struct napi_snap *c = calloc(1, sizeof(*c));
+	int err;
+
+	if (!c)
+		return -ENOMEM;
+	c->out = out;
+	err = rtv_netns_each_dev(put_napis, c);
+	free(c);
+	return err;
+}
+
+static const char *const napi_files[] = {
+	"/sys/class/net/*/threaded", "/sys/class/net/*/napi_defer_hard_irqs",
+	"/sys/class/net/*/gro_flush_timeout", NULL
+};
+
+static const struct rtv_journal_kind napi_kind = {
+	.name = NAPI_KIND, .undo = napi_undo, .snapshot = napi_snapshot, .files = napi_files,
+};
+RTV_JOURNAL_KIND(napi_kind)
 
 /* Record n's current values of what p sets, then set p on it. 0, or -errno
  * with the entry possibly still recorded (the caller rolls back). */
@@ -967,14 +1012,10 @@ int rtv_napi_dev_apply(const char *netns, const char *dev, const struct rtv_napi
 		       struct rtv_napi *out, int max)
 {
 	struct dev_ctx c = { .netns = netns, .dev = dev, .p = p, .out = out, .max = max };
-	int err;
 
 	if (!ifname_valid(dev) || !netns_valid(netns) || !params_valid(p) || max < 0 ||
 	    (max > 0 && !out))
 		return -EINVAL;
-	err = rtv_napi_journal_init();
-	if (err < 0)
-		return err;
 	if (!rtv_journal_is_open())
 		return -EBADF;
 	return in_netns(netns, apply_in_ns, &c);

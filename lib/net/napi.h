@@ -120,18 +120,14 @@ int rtv_napi_params_parse(const char *s, struct rtv_napi_params *p);
 
 /* ---- Journaled settings of a whole device ---- */
 
-/* Register the "napi" journal kind (host/journal.h) so that entries of a run
- * that died can be undone: call it before rtv_journal_recover(). Idempotent.
- * 0 or -errno.
- *
- * An entry is "napi NETNS DEV IFINDEX ID OLD": NETNS the namespace's name or
+/* The "napi" journal kind (host/journal.h, registered by this module): an
+ * entry is "napi NETNS DEV IFINDEX ID OLD": NETNS the namespace's name or
  * "-" for the namespace of the thread that undoes it, DEV the device's name
  * (for reading), IFINDEX and ID the NAPI's, OLD the values before the change
  * of the fields that were set, as rtv_napi_params_format() writes them.
  * Undo enters NETNS and napi-sets OLD on ID. A namespace, device or NAPI
  * that is gone, or an ID that now belongs to another ifindex, counts as done
  * (the kernel forgot the values with the NAPI). */
-int rtv_napi_journal_init(void);
 
 /* The NAPIs of device dev in network namespace netns (NULL: the caller's),
  * as rtv_napi_list() returns them: the count (possibly more than max, only

@@ -1,11 +1,15 @@
 #include "net/netns.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <net/if.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -37,7 +41,7 @@ int rtv_netns_add(const char *name)
 		return -errno;
 	if (rtv_netns_exists(name))
 		return -EEXIST;
-	err = rtv_journal_add_netns(name);
+	err = rtv_journal_add("netns", 1, (const char *const[]){ name });
 	if (err < 0)
 		return err;
 	fd = open(path, O_RDONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0444);
@@ -103,3 +107,107 @@ int rtv_netns_run(const char *name, int (*fn)(void *arg), void *arg)
 	close(self);
 	return ret;
 }
+
+struct each_ctx {
+	const char *ns;
+	int (*fn)(const char *ns, unsigned ifindex, const char *dev, void *arg);
+	void *arg;
+};
+
+static int each_dev_here(void *arg)
+{
+	struct each_ctx *c = arg;
+	struct if_nameindex *ifs = if_nameindex(), *i;
+	int err = 0, e;
+
+	if (!ifs)
+		return -errno;
+	for (i = ifs; i->if_index; i++) {
+		e = c->fn(c->ns, i->if_index, i->if_name, c->arg);
+		if (e < 0 && !err)
+			err = e;
+	}
+	if_freenameindex(ifs);
+	return err;
+}
+
+int rtv_netns_each_dev(int (*fn)(const char *ns, unsigned ifindex, const char *dev, void *arg),
+		       void *arg)
+{
+	struct each_ctx c = { .ns = "-", .fn = fn, .arg = arg };
+	struct dirent *de;
+	DIR *d;
+	int err = each_dev_here(&c), e;
+
+	d = opendir(RTV_NETNS_DIR);
+	if (!d)
+		return err;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.')
+			continue;
+		c.ns = de->d_name;
+		e = rtv_netns_run(de->d_name, each_dev_here, &c);
+		if (e < 0 && e != -EINVAL && e != -ENOENT && !err)
+			err = e;
+	}
+	closedir(d);
+	return err;
+}
+
+/* "netns NAME": delete the namespace (its devices go with it). */
+static int netns_undo(int argc, char **argv)
+{
+	char path[300];
+	int err = 0;
+
+	if (argc < 1 || !*argv[0] || strchr(argv[0], '/'))
+		return -EINVAL;
+	ns_path(argv[0], path, sizeof(path));
+	if (access(path, F_OK))
+		return RTV_JOURNAL_GONE;
+	if (umount2(path, MNT_DETACH) && errno != EINVAL && errno != ENOENT)
+		err = -errno;
+	if (unlink(path) && errno != ENOENT)
+		err = -errno;
+	return err;
+}
+
+static int put_dev(const char *ns, unsigned ifindex, const char *dev, void *arg)
+{
+	struct ifreq ifr;
+	FILE *out = arg;
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), mtu = -1, flags = 0;
+
+	(void)ifindex;
+	if (fd >= 0) {
+		memset(&ifr, 0, sizeof(ifr));
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+		if (!ioctl(fd, SIOCGIFMTU, &ifr))
+			mtu = ifr.ifr_mtu;
+		if (!ioctl(fd, SIOCGIFFLAGS, &ifr))
+			flags = ifr.ifr_flags;
+		close(fd);
+	}
+	fprintf(out, "dev %s %s mtu %d %s\n", ns, dev, mtu, flags & IFF_UP ? "up" : "down");
+	return 0;
+}
+
+/* Every named namespace, and every namespace's devices. */
+static int netns_snapshot(FILE *out)
+{
+	struct dirent *de;
+	DIR *d = opendir(RTV_NETNS_DIR);
+
+	if (d) {
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				fprintf(out, "ns %s\n", de->d_name);
+		closedir(d);
+	}
+	return rtv_netns_each_dev(put_dev, out);
+}
+
+static const struct rtv_journal_kind netns_kind = {
+	.name = "netns", .undo = netns_undo, .snapshot = netns_snapshot,
+};
+RTV_JOURNAL_KIND(netns_kind)

@@ -19,4 +19,12 @@ int rtv_netns_enter(const char *name);
  * value, or -errno if entering or leaving failed. */
 int rtv_netns_run(const char *name, int (*fn)(void *arg), void *arg);
 
+/* For snapshot readers: call fn(ns, ifindex, dev, arg) for every network
+ * device of the root namespace (ns "-") and of every named one, with the
+ * calling thread in the device's namespace. Names are those in
+ * RTV_NETNS_DIR; a namespace that cannot be entered is skipped. 0 or the
+ * first -errno fn returned. */
+int rtv_netns_each_dev(int (*fn)(const char *ns, unsigned ifindex, const char *dev, void *arg),
+		       void *arg);
+
 #endif

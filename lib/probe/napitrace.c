@@ -328,6 +328,49 @@ static int remove_instance(const char *dir)
 	return -EBUSY;
 }
 
+/* ---- the "tracefs" journal kind: an instance made ---- */
+
+static int instance_undo(int argc, char **argv)
+{
+	if (argc < 1 || argv[0][0] != '/')
+		return -EINVAL;
+	if (!rmdir(argv[0]))
+		return 0;
+	return errno == ENOENT ? RTV_JOURNAL_GONE : -errno;
+}
+
+/* Every tracefs mount and the instances under it. */
+static int instance_snapshot(FILE *out)
+{
+	char line[1024], dev[256], mnt[512], type[64], path[600];
+	FILE *m = fopen("/proc/self/mounts", "re");
+	struct dirent *de;
+	DIR *d;
+
+	if (!m)
+		return -errno;
+	while (fgets(line, sizeof(line), m)) {
+		if (sscanf(line, "%255s %511s %63s", dev, mnt, type) != 3 || strcmp(type, "tracefs"))
+			continue;
+		fprintf(out, "mount %s\n", mnt);
+		snprintf(path, sizeof(path), "%s/instances", mnt);
+		d = opendir(path);
+		if (!d)
+			continue;
+		while ((de = readdir(d)))
+			if (de->d_name[0] != '.')
+				fprintf(out, "instance %s/%s\n", path, de->d_name);
+		closedir(d);
+	}
+	fclose(m);
+	return 0;
+}
+
+static const struct rtv_journal_kind instance_kind = {
+	.name = "tracefs", .undo = instance_undo, .snapshot = instance_snapshot,
+};
+RTV_JOURNAL_KIND(instance_kind)
+
 int rtv_napitrace_start(struct rtv_napitrace **tp, const char *tracefs_root, const char *instance,
 			const char *dev_glob)
 {
@@ -366,7 +409,7 @@ int rtv_napitrace_start(struct rtv_napitrace **tp, const char *tracefs_root, con
 		goto fail;
 	}
 	t->mark = rtv_journal_mark();
-	err = rtv_journal_add_dir(path);
+	err = rtv_journal_add("tracefs", 1, (const char *const[]){ path });
 	if (err < 0)
 		goto fail;
 	if (mkdir(path, 0755)) {

@@ -335,7 +335,7 @@ static int dl_undo(int argc, char **argv)
 	tid = (pid_t)atoi(argv[0]);
 	start = strtoull(argv[1], NULL, 10);
 	if (tid <= 0 || !start || rtv_proc_starttime(tid, 0) != start)
-		return 0; /* gone, or its id now belongs to another thread */
+		return RTV_JOURNAL_GONE; /* gone, or its id now belongs to another thread */
 	a.sched_policy = policy;
 	a.sched_flags = flags & FLAGS_KEPT;
 	a.sched_nice = nice;
@@ -344,13 +344,49 @@ static int dl_undo(int argc, char **argv)
 	a.sched_deadline = deadline;
 	a.sched_period = period;
 	err = rtv_sched_setattr(tid, &a);
-	return err == -ESRCH ? 0 : err;
+	return err == -ESRCH ? RTV_JOURNAL_GONE : err;
 }
 
-int rtv_reserve_journal_init(void)
+struct dl_snap {
+	FILE *out;
+	uint64_t slice; /* the default fair slice (kthreadd's) */
+};
+
+static void put_dl(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *arg)
 {
-	return rtv_journal_register(DL_KIND, dl_undo);
+	struct dl_snap *c = arg;
+	struct rtv_sched_attr a;
+
+	(void)pid;
+	if (rtv_sched_getattr(tid, &a))
+		return;
+	if (a.sched_policy == SCHED_DEADLINE)
+		fprintf(c->out, "%s %d deadline runtime %llu deadline %llu period %llu\n", st->comm,
+			tid, (unsigned long long)a.sched_runtime,
+			(unsigned long long)a.sched_deadline, (unsigned long long)a.sched_period);
+	else if ((a.sched_policy == SCHED_OTHER || a.sched_policy == SCHED_BATCH) && c->slice &&
+		 a.sched_runtime && a.sched_runtime != c->slice &&
+		 !((st->flags & RTV_PF_KTHREAD) && !strncmp(st->comm, "kworker/", 8)))
+		fprintf(c->out, "%s %d slice %llu\n", st->comm, tid,
+			(unsigned long long)a.sched_runtime);
 }
+
+/* Every thread at SCHED_DEADLINE, and every fair thread with a custom time
+ * slice (what a reservation sets). */
+static int dl_snapshot(FILE *out)
+{
+	struct dl_snap c = { .out = out };
+	struct rtv_sched_attr k;
+
+	if (!rtv_sched_getattr(2, &k) && k.sched_policy == SCHED_OTHER)
+		c.slice = k.sched_runtime;
+	return rtv_proc_each_thread(put_dl, &c);
+}
+
+static const struct rtv_journal_kind dl_kind = {
+	.name = DL_KIND, .undo = dl_undo, .snapshot = dl_snapshot,
+};
+RTV_JOURNAL_KIND(dl_kind)
 
 /* For a fair-class thread sched_getattr() reports its time slice as
  * sched_runtime (6.12 and later), and sched_setattr() with a nonzero one

@@ -84,10 +84,6 @@ int rtv_reserve_admit_set(const char *root, const struct rtv_reserve *r, int n,
 int rtv_reserve_from_analysis(const char *path, int k, struct rtv_reserve *r, char *err,
 			      size_t errlen);
 
-/* Register the "dl" journal kind (idempotent); call before
- * rtv_journal_recover(). rtv_cli_host_lock() does. */
-int rtv_reserve_journal_init(void);
-
 /* Journal tid's scheduling attributes ("dl": tid, start time, policy, flags,
  * nice, priority, runtime, deadline, period), then give it SCHED_DEADLINE.
  * Undo restores the old attributes exactly, and does nothing when the

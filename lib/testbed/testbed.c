@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "host/journal.h"
+#include "host/proc.h"
 #include "net/netns.h"
 #include "net/rtnl.h"
 #include "util/log.h"
@@ -179,7 +180,7 @@ int rtv_testbed_spawn(const struct rtv_testbed *tb, const struct rtv_tb_host *h,
 		_exit(err < 0 ? 1 : err);
 	}
 	*pidp = pid;
-	return rtv_journal_is_open() ? rtv_journal_add_proc(pid) : 0;
+	return rtv_journal_is_open() ? rtv_proc_journal_add(pid) : 0;
 }
 
 int rtv_testbed_host_streams(const char *name)

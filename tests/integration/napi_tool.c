@@ -190,10 +190,7 @@ static int journal_open(const char *dir)
 	int err;
 
 	rtv_log_set(log_sink);
-	err = rtv_napi_journal_init();
-	if (err < 0)
-		return fail("register journal kind", "napi", err);
-	err = rtv_journal_open(dir);
+	err = rtv_journal_open(dir, NULL);
 	if (err < 0)
 		return fail("open the journal in", dir, err);
 	return 0;
@@ -265,7 +262,7 @@ static int cmd_apply(int argc, char **argv)
 		for (;;)
 			pause();
 	}
-	err = rtv_journal_keep_from(0);
+	err = rtv_journal_keep_from(0, "napi_tool");
 	rtv_journal_close();
 	if (err < 0)
 		return fail("keep the journal entries in", argv[0], err);
@@ -364,7 +361,7 @@ static int cmd_watch(int argc, char **argv)
 	}
 out:
 	rtv_linkwatch_free(lw);
-	err = rtv_journal_keep_from(0);
+	err = rtv_journal_keep_from(0, "napi_tool");
 	rtv_journal_close();
 	if (err < 0 && !ret)
 		ret = fail("keep the journal entries in", argv[0], err);

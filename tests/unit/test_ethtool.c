@@ -135,7 +135,7 @@ static int setup(void **state)
 		goto fail;
 	snprintf(fx->jdir, sizeof(fx->jdir), "%s/journal.d", fx->root);
 	snprintf(fx->ns, sizeof(fx->ns), "rtv-et-%d", (int)getpid());
-	if (rtv_journal_open(fx->jdir) || rtv_ethtool_journal_init())
+	if (rtv_journal_open(fx->jdir, NULL))
 		goto fail;
 	if (rtv_netns_add(fx->ns) || in_ns(fx, &c))
 		goto fail;
@@ -359,13 +359,12 @@ static void journaled_needs_journal(void **state)
 	struct fx *fx = *state;
 
 	SKIP_UNLESS_ROOT();
-	assert_int_equal(rtv_ethtool_journal_init(), 0); /* idempotent */
-	assert_int_equal(rtv_journal_keep_from(0), 0);
+	assert_int_equal(rtv_journal_keep_from(0, "test"), 0);
 	rtv_journal_close();
 	assert_true(rtv_netns_exists(fx->ns));
 	assert_int_equal(rtv_ethtool_feature_set_journaled(fx->ns, DEV, "rx-gro", true), -EBADF);
 	assert_int_equal(get(fx, DEV, "rx-gro"), 0);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_int_equal(rtv_journal_undo_all(), 1);
 	assert_false(rtv_netns_exists(fx->ns));
 	assert_int_equal(warnings, 0);

@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include "host/journal.h"
+#include "host/proc.h"
+#include "host/sched.h"
 #include "util/log.h"
 
 #include "fixture.h"
@@ -139,12 +141,24 @@ static void expect_content(const char *path, const char *want)
 	assert_int_equal(n, (ssize_t)strlen(want)); /* no byte after a NUL */
 }
 
+/* The journal's lines with their time ("since", the second field) as "T". */
 static void expect_journal(const struct fx *fx, const char *want)
 {
-	char path[PATH_LEN];
+	static char buf[16384], got[16384];
+	char path[PATH_LEN], *save = NULL;
+	size_t off = 0;
 
 	snprintf(path, sizeof(path), "%s/journal", fx->jdir);
-	expect_content(path, want);
+	assert_int_not_equal(slurp(path, buf, sizeof(buf)), -1);
+	got[0] = '\0';
+	for (char *l = strtok_r(buf, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		char *t1 = strchr(l, ' '), *t2 = t1 ? strchr(t1 + 1, ' ') : NULL;
+
+		assert_non_null(t2);
+		off += (size_t)snprintf(got + off, sizeof(got) - off, "%.*s T%s\n", (int)(t1 - l), l,
+					t2);
+	}
+	assert_string_equal(got, want);
 }
 
 static bool exists(const char *path)
@@ -213,7 +227,7 @@ static void test_write_undo_exact(void **state)
 	char f[PATH_LEN];
 
 	path_in(fx, "my file", f);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_true(rtv_journal_is_open());
 	for (size_t i = 0; i < sizeof(olds) / sizeof(olds[0]); i++) {
 		for (size_t k = 0; k < sizeof(news) / sizeof(news[0]); k++) {
@@ -244,7 +258,7 @@ static void test_write_same_or_missing(void **state)
 
 	path_in(fx, "f", f);
 	path_in(fx, "missing", missing);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
 
 	/* a sysfs-style value with its newline equals the bare value: no change */
@@ -275,11 +289,12 @@ static void test_journal_line_encoding(void **state)
 	path_in(fx, "g", g);
 	put(f, "a b\n%c");
 	put(g, "");
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_int_equal(rtv_host_write(f, "1"), 0);
 	assert_int_equal(rtv_host_write(g, "2"), 0);
-	snprintf(want, sizeof(want), "0 file %s/my%%20file a%%20b%%0a%%25c\n0 file %s/g %%-\n",
-		 fx->root, fx->root);
+	snprintf(want, sizeof(want),
+		 "- T 0 0 file %s/my%%20file a%%20b%%0a%%25c\n- T 0 0 file %s/g %%-\n", fx->root,
+		 fx->root);
 	expect_journal(fx, want);
 	rtv_journal_close();
 	expect_content(f, "a b\n%c");
@@ -294,7 +309,7 @@ static void test_undo_reverse_order(void **state)
 
 	path_in(fx, "f", f);
 	put(f, "orig\n");
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
 	assert_int_equal(rtv_host_write(f, "A"), 0);
 	assert_int_equal(rtv_host_write(f, "B"), 0);
@@ -319,11 +334,11 @@ static void test_save_file_and_ctl(void **state)
 	path_in(fx, "subtree_control", ctl);
 	put(f, "saved 50%\n");
 	put(ctl, "+cpu +io");
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
 	assert_int_equal(rtv_journal_save_file(f), 0);
 	put(f, "changed behind the journal's back, and longer");
-	assert_int_equal(rtv_journal_add_ctl(ctl, "cpu"), 0);
+	assert_int_equal(rtv_journal_add("cgroupctl", 2, (const char *const[]){ ctl, "cpu" }), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 2);
 	expect_content(f, "saved 50%\n");
 	expect_content(ctl, "-cpu");
@@ -339,7 +354,7 @@ static void test_long_values(void **state)
 	size_t mark;
 
 	path_in(fx, "f", f);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
 
 	/* fits in a journal line: restored whole */
@@ -376,12 +391,17 @@ static void test_not_open(void **state)
 	assert_false(rtv_journal_is_open());
 	assert_int_equal(rtv_host_write(f, "new"), -EBADF);
 	expect_content(f, "orig");
-	assert_int_equal(rtv_journal_add_dir(f), -EBADF);
+	assert_int_equal(rtv_journal_add("cgroup", 1, (const char *const[]){ f }), -EBADF);
 	assert_int_equal(rtv_journal_undo_to(0), 0);
 	assert_int_equal(rtv_journal_undo_all(), 0);
 }
 
 /* ---- directories ---- */
+
+static int add_dir(const char *path)
+{
+	return rtv_journal_add("cgroup", 1, (const char *const[]){ path });
+}
 
 static void test_add_dir(void **state)
 {
@@ -393,16 +413,16 @@ static void test_add_dir(void **state)
 	path_in(fx, "cg", cg);
 	path_in(fx, "cg/cgroup.procs", procs);
 	path_in(fx, "gone", gone);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
 
-	assert_int_equal(rtv_journal_add_dir(d), 0);
+	assert_int_equal(add_dir(d), 0);
 	assert_int_equal(mkdir(d, 0755), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
 	assert_false(exists(d));
 
 	/* a directory already gone is not an error */
-	assert_int_equal(rtv_journal_add_dir(gone), 0);
+	assert_int_equal(add_dir(gone), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
 
 	/* a cgroup-like directory whose cgroup.procs lists no pids: nothing is
@@ -410,15 +430,15 @@ static void test_add_dir(void **state)
 	 * file keeps the directory and undo must say so, never delete files */
 	assert_int_equal(mkdir(cg, 0755), 0);
 	put(procs, "");
-	assert_int_equal(rtv_journal_add_dir(cg), 0);
+	assert_int_equal(add_dir(cg), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), -ENOTEMPTY);
 	assert_true(exists(procs));
 	assert_int_equal(warnings, 1);
-	assert_int_equal(rtv_journal_mark(), mark); /* the entry is dropped all the same */
-	/* once the file is gone the directory can go */
+	assert_int_equal(rtv_journal_mark(), mark + 1); /* kept: the only record of it */
+	/* once the file is gone the kept entry's undo succeeds */
 	assert_int_equal(unlink(procs), 0);
-	assert_int_equal(rtv_journal_add_dir(cg), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_int_equal(rtv_journal_mark(), mark);
 	assert_false(exists(cg));
 	rtv_journal_close();
 }
@@ -435,29 +455,35 @@ static void test_keep_survives_close(void **state)
 	path_in(fx, "kept", kept);
 	put(run, "run-orig");
 	put(kept, "kept-orig");
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_int_equal(rtv_host_write(run, "run-new"), 0);
 	mark = rtv_journal_mark();
 	assert_int_equal(rtv_host_write(kept, "kept-new"), 0);
-	assert_int_equal(rtv_journal_kept(), 0);
-	assert_int_equal(rtv_journal_keep_from(mark), 0);
-	assert_int_equal(rtv_journal_kept(), 1);
+	assert_int_equal(rtv_journal_kept(NULL), 0);
+	assert_int_equal(rtv_journal_keep_from(mark, "two words"), -EINVAL);
+	assert_int_equal(rtv_journal_keep_from(mark, "testbed"), 0);
+	assert_int_equal(rtv_journal_kept(NULL), 1);
+	assert_int_equal(rtv_journal_kept("testbed"), 1);
+	assert_int_equal(rtv_journal_kept("reserve"), 0);
 	rtv_journal_close();
 	assert_false(rtv_journal_is_open());
 	expect_content(run, "run-orig"); /* run entries are undone at close */
 	expect_content(kept, "kept-new");
-	snprintf(want, sizeof(want), "1 file %s kept-orig\n", kept);
+	snprintf(want, sizeof(want), "testbed T 0 0 file %s kept-orig\n", kept);
 	expect_journal(fx, want);
 
-	/* a later rtvnet: recover leaves kept entries, undo_all takes them */
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
-	assert_int_equal(rtv_journal_kept(), 1);
+	/* a later rtvnet: recover leaves kept entries, another owner's undo
+	 * too; the owner's undo takes them */
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
+	assert_int_equal(rtv_journal_kept(NULL), 1);
 	assert_int_equal(rtv_journal_mark(), 1);
 	assert_int_equal(rtv_journal_recover(), 0);
 	expect_content(kept, "kept-new");
-	assert_int_equal(rtv_journal_undo_all(), 1);
+	assert_int_equal(rtv_journal_undo_owner("reserve"), 0);
+	expect_content(kept, "kept-new");
+	assert_int_equal(rtv_journal_undo_owner("testbed"), 1);
 	expect_content(kept, "kept-orig");
-	assert_int_equal(rtv_journal_kept(), 0);
+	assert_int_equal(rtv_journal_kept(NULL), 0);
 	assert_int_equal(rtv_journal_mark(), 0);
 	rtv_journal_close();
 }
@@ -470,7 +496,7 @@ static void test_close_removes_empty_journal(void **state)
 	path_in(fx, "f", f);
 	snprintf(j, sizeof(j), "%s/journal", fx->jdir);
 	put(f, "orig");
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_int_equal(rtv_host_write(f, "new"), 0);
 	assert_true(exists(j));
 	rtv_journal_close();
@@ -490,7 +516,7 @@ static void test_recover_after_crash(void **state)
 	pid = fork();
 	if (pid == 0) {
 		/* dies like kill -9 would leave it: no close, no undo */
-		if (rtv_journal_open(fx->jdir) || rtv_host_write(f, "changed"))
+		if (rtv_journal_open(fx->jdir, NULL) || rtv_host_write(f, "changed"))
 			_exit(1);
 		_exit(0);
 	}
@@ -499,10 +525,10 @@ static void test_recover_after_crash(void **state)
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	expect_content(f, "changed");
-	snprintf(want, sizeof(want), "0 file %s orig%%201%%0a\n", f);
+	snprintf(want, sizeof(want), "- T 0 0 file %s orig%%201%%0a\n", f);
 	expect_journal(fx, want);
 
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_int_equal(rtv_journal_mark(), 1);
 	assert_int_equal(rtv_journal_recover(), 1);
 	expect_content(f, "orig 1\n");
@@ -528,7 +554,7 @@ static void test_lock(void **state)
 
 		close(up[0]);
 		close(down[1]); /* or the child never sees the end of its pipe */
-		r = rtv_journal_open(fx->jdir) ? 'E' : 'L';
+		r = rtv_journal_open(fx->jdir, NULL) ? 'E' : 'L';
 		alarm(10);
 		if (write(up[1], &r, 1) != 1)
 			_exit(2);
@@ -541,14 +567,14 @@ static void test_lock(void **state)
 	close(down[0]);
 	assert_int_equal(read(up[0], &c, 1), 1);
 	assert_int_equal(c, 'L');
-	assert_int_equal(rtv_journal_open(fx->jdir), -EWOULDBLOCK);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), -EWOULDBLOCK);
 	assert_false(rtv_journal_is_open());
 	close(down[1]); /* let the child go; its lock goes with it */
 	st = reap(pid);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
 	close(up[0]);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_true(rtv_journal_is_open());
 	rtv_journal_close();
 }
@@ -644,11 +670,11 @@ static void test_sched_restored(void **state)
 	assert_int_equal(policy0, SCHED_OTHER);
 	if (nice0 > 14 || geteuid() != 0) {
 		close(release);
-		skip(); /* cannot lower a nice value back without privilege */
+		RTV_SKIP("needs root: cannot lower a nice value back without privilege");
 	}
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
-	assert_int_equal(rtv_journal_save_sched(pid), 0);
+	assert_int_equal(rtv_sched_set(pid, SCHED_OTHER, 0), 0); /* journals it */
 	assert_int_equal(sched_setscheduler(pid, SCHED_BATCH, &sp), 0);
 	assert_int_equal(setpriority(PRIO_PROCESS, (id_t)pid, nice0 + 5), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
@@ -677,10 +703,9 @@ static void test_affinity_restored(void **state)
 	assert_true(first >= 0);
 	CPU_ZERO(&one);
 	CPU_SET(first, &one);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
-	assert_int_equal(rtv_journal_save_affinity(pid), 0);
-	assert_int_equal(sched_setaffinity(pid, sizeof(one), &one), 0);
+	assert_int_equal(rtv_sched_set_affinity(pid, &one), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
 	assert_int_equal(sched_getaffinity(pid, sizeof(now), &now), 0);
 	assert_true(CPU_EQUAL(&now, &orig));
@@ -696,12 +721,14 @@ static void test_sched_pid_gone(void **state)
 	int release;
 	size_t mark;
 	pid_t pid = sleeper(fx, &release);
+	cpu_set_t all;
 
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(sched_getaffinity(pid, sizeof(all), &all), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
-	assert_int_equal(rtv_journal_save_sched(pid), 0);
-	assert_int_equal(rtv_journal_save_affinity(pid), 0);
-	assert_int_equal(rtv_journal_add_proc(pid), 0);
+	assert_int_equal(rtv_sched_set(pid, SCHED_OTHER, 0), 0);
+	assert_int_equal(rtv_sched_set_affinity(pid, &all), 0);
+	assert_int_equal(rtv_proc_journal_add(pid), 0);
 	close(release);
 	reap(pid);
 	/* gone (and its pid possibly someone else's): processed, not touched */
@@ -739,9 +766,9 @@ static void test_proc_killed(void **state)
 	track(fx, helper);
 	close(p[1]);
 	assert_int_equal(read(p[0], &victim, sizeof(victim)), sizeof(victim));
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
-	assert_int_equal(rtv_journal_add_proc(victim), 0);
+	assert_int_equal(rtv_proc_journal_add(victim), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
 	assert_int_equal(read(p[0], &st, sizeof(st)), sizeof(st));
 	assert_true(WIFSIGNALED(st));
@@ -760,9 +787,9 @@ static void test_proc_child_killed_and_reaped(void **state)
 	size_t mark;
 	pid_t pid = sleeper(fx, &release);
 
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	mark = rtv_journal_mark();
-	assert_int_equal(rtv_journal_add_proc(pid), 0);
+	assert_int_equal(rtv_proc_journal_add(pid), 0);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
 	/* killed and already reaped by the undo: no zombie left behind */
 	assert_int_equal(waitpid(pid, NULL, WNOHANG), -1);
@@ -775,43 +802,197 @@ static void test_proc_child_killed_and_reaped(void **state)
 
 static char undone[8][64];
 static int nundone;
+static bool failing = true;
 
 static int record_undo(int argc, char **argv)
 {
 	snprintf(undone[nundone++ & 7], sizeof(undone[0]), "%d:%s:%s", argc, argv[0],
 		 argc > 1 ? argv[1] : "");
-	return !strcmp(argv[0], "fail") ? -EIO : 0;
+	return !strcmp(argv[0], "fail") && failing ? -EBUSY : 0;
 }
 
-static int other_undo(int argc, char **argv)
+static int thing_snapshot(FILE *out)
 {
-	(void)argc, (void)argv;
+	fprintf(out, "b\na\n");
 	return 0;
 }
 
-static void test_registered_kind(void **state)
+static const struct rtv_journal_kind thing_kind = {
+	.name = "thing", .undo = record_undo, .snapshot = thing_snapshot,
+};
+RTV_JOURNAL_KIND(thing_kind)
+
+/* A failed undo keeps its entry with its error, for status and for the next
+ * start; it is retried and goes once it succeeds. */
+static void test_failed_undo_kept(void **state)
 {
 	struct fx *fx = *state;
+	struct rtv_journal_state st;
 	size_t mark;
+	pid_t pid;
+	int wst;
 
 	nundone = 0;
-	assert_int_equal(rtv_journal_register("thing", record_undo), 0);
-	assert_int_equal(rtv_journal_register("thing", record_undo), 0); /* idempotent */
-	assert_int_equal(rtv_journal_register("thing", other_undo), -EEXIST);
-	assert_int_equal(rtv_journal_register("two words", other_undo), -EINVAL);
-	assert_int_equal(rtv_journal_open(fx->jdir), 0);
+	failing = true;
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
 	assert_int_equal(rtv_journal_add("unknown", 1, (const char *const[]){ "x" }), -EINVAL);
 	mark = rtv_journal_mark();
 	assert_int_equal(rtv_journal_add("thing", 2, (const char *const[]){ "a b", "1" }), 0);
 	assert_int_equal(rtv_journal_add("thing", 1, (const char *const[]){ "fail" }), 0);
 	warnings = 0;
-	/* newest first; the failure is reported and the rest still undone */
-	assert_int_equal(rtv_journal_undo_to(mark), -EIO);
+	/* newest first; the failure is reported, kept, and the rest undone */
+	assert_int_equal(rtv_journal_undo_to(mark), -EBUSY);
 	assert_int_equal(nundone, 2);
 	assert_string_equal(undone[0], "1:fail:");
 	assert_string_equal(undone[1], "2:a b:1"); /* arguments decoded */
 	assert_int_equal(warnings, 1);
-	assert_int_equal(rtv_journal_mark(), mark);
+	assert_int_equal(rtv_journal_mark(), mark + 1);
+	expect_journal(fx, "- T 16 1 thing fail\n");
+
+	/* status sees it, and who holds the lock */
+	assert_int_equal(rtv_journal_state_read(fx->jdir, &st), 0);
+	assert_int_equal(st.holder, getpid());
+	assert_int_equal(st.n, 1);
+	assert_string_equal(st.e[0].owner, "");
+	assert_int_equal(st.e[0].err, EBUSY);
+	assert_int_equal(st.e[0].fails, 1);
+	assert_string_equal(st.e[0].line, "thing fail");
+	rtv_journal_state_free(&st);
+
+	/* a process that dies with it: the next one retries and succeeds */
+	pid = fork();
+	if (pid == 0)
+		_exit(0); /* the child inherits nothing: the lock is ours */
+	reap(pid);
+	rtv_journal_close(); /* the close's undo fails again: still kept */
+	assert_int_equal(rtv_journal_state_read(fx->jdir, &st), 0);
+	assert_int_equal(st.holder, 0);
+	assert_int_equal(st.n, 1);
+	assert_int_equal(st.e[0].fails, 2);
+	rtv_journal_state_free(&st);
+	failing = false;
+	pid = fork();
+	if (pid == 0) {
+		pid_t holder;
+
+		_exit(rtv_journal_open(fx->jdir, &holder) || rtv_journal_recover() != 1 ? 1 : 0);
+	}
+	wst = reap(pid);
+	assert_true(WIFEXITED(wst));
+	assert_int_equal(WEXITSTATUS(wst), 0);
+	expect_journal(fx, "");
+	failing = true;
+}
+
+/* An unknown kind (a journal from a newer rtvnet) is kept, not dropped. */
+static void test_unknown_kind_kept(void **state)
+{
+	struct fx *fx = *state;
+	char path[PATH_LEN];
+
+	assert_int_equal(mkdir(fx->jdir, 0755), 0);
+	snprintf(path, sizeof(path), "%s/journal", fx->jdir);
+	put(path, "- 5 0 0 martian 1 2\n0 thing old-format\n1 thing kept-old\n");
+	nundone = 0;
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
+	assert_int_equal(rtv_journal_kept("testbed"), 1);
+	assert_int_equal(rtv_journal_recover(), -ENOPROTOOPT);
+	assert_int_equal(nundone, 1);
+	assert_string_equal(undone[0], "1:old-format:");
+	rtv_journal_close();
+	expect_journal(fx, "- T 92 2 martian 1 2\ntestbed T 0 0 thing kept-old\n");
+}
+
+/* The lock names its holder to the process it refuses. */
+static void test_lock_holder(void **state)
+{
+	struct fx *fx = *state;
+	int up[2], down[2];
+	pid_t pid, holder = -1;
+	char c;
+
+	assert_int_equal(pipe2(up, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(down, O_CLOEXEC), 0);
+	pid = fork();
+	if (pid == 0) {
+		close(up[0]);
+		close(down[1]);
+		c = rtv_journal_open(fx->jdir, NULL) ? 'E' : 'L';
+		alarm(10);
+		if (write(up[1], &c, 1) != 1)
+			_exit(2);
+		while (read(down[0], &c, 1) < 0 && errno == EINTR)
+			;
+		_exit(0);
+	}
+	track(fx, pid);
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	assert_int_equal(c, 'L');
+	assert_int_equal(rtv_journal_open(fx->jdir, &holder), -EWOULDBLOCK);
+	assert_int_equal(holder, pid);
+	close(down[1]);
+	reap(pid);
+	close(up[0]);
+}
+
+/* Every kind has a reader; the snapshot prints each kind's lines sorted,
+ * prefixed with its name. A kind without a reader aborts at registration. */
+static void test_every_kind_has_a_snapshot(void **state)
+{
+	static const char *const expected[] = { "affinity", "cgroup", "cgroupctl", "dl", "feature",
+						"file", "napi", "netns", "process", "sched",
+						"thing", "tracefs" };
+	static const struct rtv_journal_kind bad = { .name = "bad", .undo = record_undo };
+	const struct rtv_journal_kind *k;
+	char *buf = NULL;
+	size_t len = 0, i;
+	FILE *m;
+	pid_t pid;
+	int st;
+
+	(void)state;
+	for (i = 0; (k = rtv_journal_kind_at(i)); i++) {
+		assert_true(i < sizeof(expected) / sizeof(expected[0]));
+		assert_string_equal(k->name, expected[i]);
+		assert_non_null(k->undo);
+		assert_non_null(k->snapshot);
+	}
+	assert_int_equal(i, sizeof(expected) / sizeof(expected[0]));
+	m = open_memstream(&buf, &len);
+	assert_non_null(m);
+	assert_int_equal(rtv_journal_snapshot(m), 0);
+	assert_int_equal(fclose(m), 0);
+	assert_non_null(strstr(buf, "\nthing a\nthing b\n"));
+	free(buf);
+
+	pid = fork();
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+
+		dup2(fd, 2); /* its message is expected */
+		rtv_journal_kind_register(&bad);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFSIGNALED(st));
+	assert_int_equal(WTERMSIG(st), SIGABRT);
+}
+
+/* /proc and /sys files no kind reads are refused, and left alone. */
+static void test_uncovered_file_refused(void **state)
+{
+	struct fx *fx = *state;
+	char before[256], after[256];
+
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
+	assert_true(slurp("/proc/sys/kernel/hostname", before, sizeof(before)) > 0);
+	assert_int_equal(rtv_host_write("/proc/sys/kernel/hostname", "rtvnet-test"), -EPERM);
+	assert_int_equal(rtv_journal_save_file("/proc/sys/kernel/hostname"), -EPERM);
+	assert_true(slurp("/proc/sys/kernel/hostname", after, sizeof(after)) > 0);
+	assert_string_equal(before, after);
+	assert_int_equal(rtv_journal_mark(), 0);
 	rtv_journal_close();
 }
 
@@ -838,7 +1019,11 @@ int main(void)
 		T(test_sched_pid_gone),
 		T(test_proc_killed),
 		T(test_proc_child_killed_and_reaped),
-		T(test_registered_kind),
+		T(test_failed_undo_kept),
+		T(test_unknown_kind_kept),
+		T(test_lock_holder),
+		T(test_every_kind_has_a_snapshot),
+		T(test_uncovered_file_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

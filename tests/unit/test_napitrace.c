@@ -350,7 +350,7 @@ static int live_setup(void **state)
 		l->tracefs[0] = '\0'; /* the tests skip */
 		return 0;
 	}
-	if (rtv_journal_open(l->jdir))
+	if (rtv_journal_open(l->jdir, NULL))
 		goto fail;
 	snprintf(l->ns_a, sizeof(l->ns_a), "rtv-et-%d-a", (int)getpid());
 	snprintf(l->ns_b, sizeof(l->ns_b), "rtv-et-%d-b", (int)getpid());
@@ -561,7 +561,7 @@ static void live_free_not_newest(void **state)
 	mark = rtv_journal_mark();
 	assert_int_equal(rtv_napitrace_start(&t, l->tracefs, l->instance, NULL), 0);
 	snprintf(other, sizeof(other), "%s/other", l->root);
-	assert_int_equal(rtv_journal_add_dir(other), 0);
+	assert_int_equal(rtv_journal_add("tracefs", 1, (const char *const[]){ other }), 0);
 	assert_int_equal(mkdir(other, 0755), 0);
 	rtv_napitrace_free(t);
 	assert_int_equal(access(l->inst_dir, F_OK), -1);

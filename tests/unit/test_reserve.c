@@ -58,7 +58,7 @@ static int setup(void **state)
 	}
 	snprintf(fx->fs, sizeof(fx->fs), "%s/fs", fx->root);
 	snprintf(fx->jdir, sizeof(fx->jdir), "%s/journal.d", fx->root);
-	if (mkdir(fx->fs, 0755) || rtv_reserve_journal_init() || rtv_journal_open(fx->jdir)) {
+	if (mkdir(fx->fs, 0755) || rtv_journal_open(fx->jdir, NULL)) {
 		free(fx);
 		return -1;
 	}
