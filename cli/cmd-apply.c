@@ -76,8 +76,12 @@ static void print_plan(const char *method, const struct rtv_rx_plan *p)
 
 static int service_file_write(const char *what, const char *detail)
 {
-	FILE *f = fopen(APPLY_FILE ".tmp", "we");
+	int err = rtv_journal_add_runfile(APPLY_FILE); /* a crash leaves no stale one */
+	FILE *f;
 
+	if (err < 0)
+		return err;
+	f = fopen(APPLY_FILE ".tmp", "we");
 	if (!f)
 		return -errno;
 	fprintf(f, "%d %llu %s %s\n", getpid(), rtv_proc_starttime(getpid(), 0), what, detail);

@@ -2,6 +2,7 @@
 #include "host/proc.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <fnmatch.h>
@@ -437,6 +438,41 @@ static const struct rtv_journal_kind file_kind = {
 };
 RTV_JOURNAL_KIND(file_kind)
 
+int rtv_journal_add_runfile(const char *path)
+{
+	return append("runfile", 1, (const char *const[]){ path });
+}
+
+/* "runfile PATH": remove it. */
+static int runfile_undo(int argc, char **argv)
+{
+	if (argc < 1 || argv[0][0] != '/')
+		return -EINVAL;
+	if (!unlink(argv[0]))
+		return 0;
+	return errno == ENOENT ? RTV_JOURNAL_GONE : -errno;
+}
+
+/* The files in rtvnet's run directory besides the lock and the journal. */
+static int runfile_snapshot(FILE *out)
+{
+	struct dirent *de;
+	DIR *d = opendir(J.dir[0] ? J.dir : RTV_JOURNAL_DIR);
+
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strcmp(de->d_name, "lock") && strcmp(de->d_name, "journal"))
+			fprintf(out, "%s\n", de->d_name);
+	closedir(d);
+	return 0;
+}
+
+static const struct rtv_journal_kind runfile_kind = {
+	.name = "runfile", .undo = runfile_undo, .snapshot = runfile_snapshot,
+};
+RTV_JOURNAL_KIND(runfile_kind)
+
 /* Undo one entry: 0, RTV_JOURNAL_GONE or -errno. */
 static int undo_line(const char *line)
 {
@@ -472,7 +508,7 @@ static bool selected(const struct rtv_journal_entry *e, enum which w, const char
  * stays, with its error; one whose target is gone is dropped and logged. */
 static int undo_range(size_t from, enum which w, const char *owner)
 {
-	int done = 0, first_err = 0, err;
+	int done = 0, gone = 0, first_err = 0, err;
 	size_t i = J.n, o;
 
 	while (i > from) {
@@ -490,8 +526,10 @@ static int undo_range(size_t from, enum which w, const char *owner)
 				first_err = err;
 			continue;
 		}
-		if (err == RTV_JOURNAL_GONE)
-			rtv_info("dropped '%s': its target is gone", e->line);
+		if (err == RTV_JOURNAL_GONE) {
+			rtv_debug("dropped '%s': its target is gone", e->line);
+			gone++;
+		}
 		done++;
 		free(e->line);
 		e->line = NULL;
@@ -500,6 +538,9 @@ static int undo_range(size_t from, enum which w, const char *owner)
 		if (J.e[i].line)
 			J.e[o++] = J.e[i];
 	J.n = o;
+	if (gone)
+		rtv_info("%d change%s dropped, not undone: %s target%s gone (-v lists them)", gone,
+			 gone == 1 ? "" : "s", gone == 1 ? "its" : "their", gone == 1 ? " is" : "s are");
 	err = write_all_entries();
 	if (err && !first_err)
 		first_err = err;

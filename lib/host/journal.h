@@ -85,6 +85,10 @@ int rtv_journal_add(const char *kind, int nargs, const char *const *args);
 int rtv_host_write(const char *path, const char *value);
 int rtv_journal_save_file(const char *path); /* undo: write the current contents back */
 
+/* A file of rtvnet's own in RTV_JOURNAL_DIR (kind "runfile": undo removes
+ * it), recorded before it is made. 0 or -errno. */
+int rtv_journal_add_runfile(const char *path);
+
 /* Entries are numbered in order; a mark is the count at some moment. */
 size_t rtv_journal_mark(void);
 /* Undo entries after mark, newest first. Returns the number undone or the

@@ -34,6 +34,7 @@ int rtv_proc_stat_read(pid_t pid, pid_t tid, struct rtv_proc_stat *st)
 		return -EINVAL;
 	snprintf(st->comm, sizeof(st->comm), "%.*s", (int)(p - open_paren - 1), open_paren + 1);
 	p += 2; /* field 3, the state letter */
+	st->state = *p;
 	p = strchr(p, ' ');
 	for (i = 4; p && i <= 22; i++) /* f[i] holds field i */
 		f[i] = strtoull(p + 1, &p, 10);
@@ -130,7 +131,9 @@ int rtv_proc_each_thread(void (*fn)(pid_t pid, pid_t tid, const struct rtv_proc_
 		while ((te = readdir(td))) {
 			pid_t tid = (pid_t)atoi(te->d_name);
 
-			if (tid > 0 && !rtv_proc_stat_read(pid, tid, &st))
+			/* a zombie is dead: only its parent's wait is missing */
+			if (tid > 0 && !rtv_proc_stat_read(pid, tid, &st) && st.state != 'Z' &&
+			    st.state != 'X')
 				fn(pid, tid, &st, arg);
 		}
 		closedir(td);

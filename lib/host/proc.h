@@ -11,6 +11,7 @@
 
 struct rtv_proc_stat {
 	char comm[32];
+	char state;                       /* R, S, D, Z (zombie)... */
 	pid_t ppid;
 	unsigned long flags;              /* PF_* */
 	unsigned long long utime, stime;  /* clock ticks */
@@ -30,8 +31,9 @@ int rtv_proc_threads(pid_t pid, pid_t *tids, int max);
  * a time), or 0 when it is gone or the kernel has no schedstats. */
 long long rtv_proc_cpu_ns(pid_t pid);
 
-/* Call fn(pid, tid, stat, arg) for every thread of every process (kernel
- * threads too); tasks that go meanwhile are skipped. 0 or -errno. */
+/* Call fn(pid, tid, stat, arg) for every live thread of every process
+ * (kernel threads too; not zombies); tasks that go meanwhile are skipped.
+ * 0 or -errno. */
 int rtv_proc_each_thread(void (*fn)(pid_t pid, pid_t tid, const struct rtv_proc_stat *st,
 				    void *arg),
 			 void *arg);

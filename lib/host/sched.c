@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "host/journal.h"
@@ -137,7 +138,57 @@ static int journal_affinity(pid_t tid)
 	return rtv_journal_add("affinity", 3, (const char *const[]){ a[0], a[1], list });
 }
 
-/* "affinity TID STARTTIME CPULIST" */
+/* Threads born after a move inherit the narrowed mask of the thread that
+ * made them, and no entry records them: "affinity * SINCE AWAY" gives the
+ * AWAY CPUs back to every movable thread started at SINCE (clock ticks since
+ * boot) or later that has none of them. */
+struct born_ctx {
+	unsigned long long since;
+	cpu_set_t away;
+	int err;
+};
+
+static void give_back(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *arg)
+{
+	struct born_ctx *c = arg;
+	cpu_set_t set, both;
+
+	(void)pid;
+	if (st->starttime < c->since || (st->flags & RTV_PF_NO_SETAFFINITY) ||
+	    sched_getaffinity(tid, sizeof(set), &set))
+		return;
+	CPU_AND(&both, &set, &c->away);
+	if (CPU_COUNT(&both))
+		return;
+	CPU_OR(&set, &set, &c->away);
+	if (sched_setaffinity(tid, sizeof(set), &set) && errno != ESRCH && errno != EINVAL &&
+	    !c->err)
+		c->err = -errno;
+}
+
+static int born_undo(const char *since, const char *away)
+{
+	struct born_ctx c = { .since = strtoull(since, NULL, 10) };
+	int err = rtv_parse_cpulist(away, CPU_SETSIZE, &c.away);
+
+	if (err < 0)
+		return err;
+	err = rtv_proc_each_thread(give_back, &c);
+	return err < 0 ? err : c.err;
+}
+
+/* Now in clock ticks since boot, as /proc/PID/stat's start times count. */
+static unsigned long long ticks_now(void)
+{
+	struct timespec ts;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	clock_gettime(CLOCK_BOOTTIME, &ts);
+	return (unsigned long long)ts.tv_sec * (unsigned long long)hz +
+	       (unsigned long long)ts.tv_nsec / (1000000000ULL / (unsigned long long)hz);
+}
+
+/* "affinity TID STARTTIME CPULIST", or "affinity * SINCE AWAY" */
 static int affinity_undo(int argc, char **argv)
 {
 	cpu_set_t set;
@@ -145,6 +196,8 @@ static int affinity_undo(int argc, char **argv)
 
 	if (argc < 3)
 		return -EINVAL;
+	if (!strcmp(argv[0], "*"))
+		return born_undo(argv[1], argv[2]);
 	if (!rtv_journal_same_task(argv[0], argv[1]))
 		return RTV_JOURNAL_GONE;
 	err = rtv_parse_cpulist(argv[2], CPU_SETSIZE, &set);
@@ -301,6 +354,18 @@ int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char
 
 	if (!d)
 		return -errno;
+	/* first, for the threads that will be born from moved ones */
+	{
+		char since[32], list[1024];
+
+		snprintf(since, sizeof(since), "%llu", ticks_now());
+		err = rtv_cpulist_format(away, list, sizeof(list)) < 0 ? -ENOSPC :
+		      rtv_journal_add("affinity", 3, (const char *const[]){ "*", since, list });
+		if (err < 0) {
+			closedir(d);
+			return err;
+		}
+	}
 	while ((de = readdir(d))) {
 		pid_t pid = (pid_t)atoi(de->d_name);
 

@@ -53,7 +53,9 @@ extern const char *const rtv_sched_policy_names[]; /* those names, NULL-terminat
 /* Move every thread that may move (not per-CPU kernel threads), except
  * those of processes in except_cgroup, off the `away` CPUs: each keeps the
  * rest of its affinity, or gets `to` when nothing is left. Journaled per
- * thread. Returns the number moved. */
+ * thread; and threads born from moved ones while the move lasts, which
+ * inherit the narrowed mask, get the `away` CPUs back at undo. Returns the
+ * number moved. */
 int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char *except_cgroup);
 
 /* Kernel threads whose name matches an fnmatch pattern (for irq/N-DEV and

@@ -2,7 +2,7 @@
 # NetRT over the testbed: replies come back, the JSON has the statistics, and
 # killing the server mid-run makes the client count losses.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "jq missing"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
 cleanup() { kill %1 %2 2>/dev/null; wait 2>/dev/null; "$RTVNET" testbed down >/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 expect 0 "$RTVNET" testbed up --streams 1

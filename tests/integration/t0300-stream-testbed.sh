@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The stream generator moves bulk TCP over a testbed link and reports it.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "jq missing"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
 cleanup() { kill %1 2>/dev/null; wait 2>/dev/null; "$RTVNET" testbed down >/dev/null; rm -rf "$TMP"; }
 trap cleanup EXIT
 expect 0 "$RTVNET" testbed up --streams 1

@@ -3,7 +3,7 @@
 # the receive-path methods take the NAPI path, busypoll's poller costs CPU
 # with no traffic, hybrid's does not (generous bounds: the machine is shared).
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "jq missing"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
 expect 0 "$RTVNET" compare --quick --duration 3s --json "$TMP/c.json"
 out_has "^method +load"
 out_has "^dedicated"

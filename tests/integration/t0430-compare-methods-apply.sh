@@ -5,7 +5,7 @@
 # Afterwards the runner checks that all of it was undone.
 . "$(dirname "$0")/lib.sh"
 ncpu=$(nproc)
-[ "$ncpu" -ge 2 ] || skip "needs 2 CPUs"
+[ "$ncpu" -ge 2 ] || skip "needs 2-cpus: an RT CPU and another"
 last=$((ncpu - 1))
 if [ -f /sys/fs/cgroup/cgroup.controllers ]; then cg=/sys/fs/cgroup/rtvnet; else cg=/sys/fs/cgroup/cpuset/rtvnet; fi
 "$RTVNET" compare --quick --duration 4s --methods prio,dedicated --rt-prio 80 \

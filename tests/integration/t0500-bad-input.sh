@@ -31,5 +31,17 @@ if command -v setpriv >/dev/null; then
 	out_has "needs root"
 	expect 2 setpriv --reuid=65534 --regid=65534 --clear-groups "$RTVNET" testbed up
 	out_has "needs root"
+else
+	skip_section "needs setpriv: from util-linux, to run as nobody"
 fi
+# status and revert: bad input exits 2 naming it, and changes nothing (the
+# host state around them is the same; run.sh checks it around the test too)
+before=$("$RTVNET" status --snapshot)
+for args in "status extra" "status --bogus" "status --snapshot=1" "revert now" "revert --bogus" \
+	"revert -d 1"; do
+	read -r -a a <<<"$args"
+	expect 2 "$RTVNET" "${a[@]}"
+	out_has "rtvnet ${a[0]}: .*'(${a[1]}|${a[1]%%=*})'"
+done
+[ "$before" = "$("$RTVNET" status --snapshot)" ] || die "bad input to status or revert changed the host"
 echo ok

@@ -3,7 +3,7 @@
 # makes a deadline that never comes, not one that overflows into the past
 # and ends the run at once.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "needs jq"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
 
 # netrt and stream in a network namespace of their own, on loopback
 unshare -n bash -c '

@@ -31,11 +31,11 @@ trap cleanup EXIT
 [ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
 kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
 # per-NAPI threaded (NETDEV_A_NAPI_THREADED) is in napi-set since 6.17
-[ "$kver" -ge 6017 ] || skip "kernel 6.17 or later needed for per-NAPI threaded"
+[ "$kver" -ge 6017 ] || skip "needs kernel-6.17: per-NAPI threaded"
 "$TOOL" family >"$TMP/out" 2>&1
 st=$?
 if [ "$st" -ne 0 ]; then
-	grep -q EOPNOTSUPP "$TMP/out" && skip "no generic netlink family 'netdev' (kernel too old)"
+	grep -q EOPNOTSUPP "$TMP/out" && skip "needs netdev-genl: no generic netlink family 'netdev' (kernel too old)"
 	cat "$TMP/out" >&2
 	die "napi_tool family exited $st"
 fi

@@ -88,9 +88,9 @@ wait_for() {
 
 [ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
 [ -x "$NAPI_TOOL" ] || die "'$NAPI_TOOL' missing: build the unit tests"
-[ "$(nproc)" -ge 2 ] || skip "needs 2 CPUs"
+[ "$(nproc)" -ge 2 ] || skip "needs 2-cpus: an RT CPU and another"
 "$TOOL" probe >"$TMP/out" 2>&1 ||
-	skip "io_uring static NAPI tracking unavailable (kernel 6.13 or later, io_uring enabled): $(head -n 1 "$TMP/out")"
+	skip "needs io_uring-napi: io_uring static NAPI tracking (kernel 6.13 or later, io_uring enabled): $(head -n 1 "$TMP/out")"
 
 for ns in "$NS_A" "$NS_B"; do
 	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already: remove it first"
@@ -107,7 +107,7 @@ ip -n "$NS_B" addr add 10.213.0.2/24 dev "$DEV_B" || die "addr"
 ip -n "$NS_A" link set "$DEV_A" up || die "link up"
 ip -n "$NS_B" link set "$DEV_B" up || die "link up"
 ip netns exec "$NS_A" ethtool -K "$DEV_A" gro on rx-udp-gro-forwarding on >/dev/null 2>&1 ||
-	skip "cannot turn on GRO and rx-udp-gro-forwarding on veth"
+	skip "needs veth-gro: cannot turn on GRO and rx-udp-gro-forwarding on veth"
 ifindex=$(ip -n "$NS_A" -o link show "$DEV_A" | cut -d: -f1)
 ip netns exec "$NS_A" "$NAPI_TOOL" list "$ifindex" >"$TMP/out" 2>&1 || { cat "$TMP/out" >&2; die "napi_tool list"; }
 napi=$(grep -m 1 '^id=' "$TMP/out" | sed 's/^id=\([0-9]*\).*/\1/')
@@ -117,9 +117,9 @@ info "NAPI of $DEV_A: $napi"
 mkdir -p "$TRACEFS"
 # tracefs is one instance wherever it is mounted: a mount of our own leaves
 # /sys/kernel/tracing as it was
-mount -t tracefs nodev "$TRACEFS" 2>/dev/null || skip "cannot mount tracefs"
+mount -t tracefs nodev "$TRACEFS" 2>/dev/null || skip "needs tracefs: cannot mount it"
 mounted=1
-[ -d "$TRACEFS/events/napi/napi_poll" ] || skip "no napi:napi_poll tracepoint"
+[ -d "$TRACEFS/events/napi/napi_poll" ] || skip "needs tracefs: no napi:napi_poll tracepoint"
 [ -e "$TRACEFS/instances/$INST" ] && die "tracefs instance '$INST' exists already: remove it first"
 mkdir "$TRACEFS/instances/$INST" || die "cannot make tracefs instance '$INST'"
 EV=$TRACEFS/instances/$INST/events/napi/napi_poll

@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
-[ "$kver" -ge 6017 ] || skip "kernel 6.17 or later needed for per-NAPI threaded"
+[ "$kver" -ge 6017 ] || skip "needs kernel-6.17: per-NAPI threaded"
 [ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
 for ns in "$NS_A" "$NS_B"; do
 	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already"
@@ -138,6 +138,8 @@ if grep -q "io_uring-napi" "$TMP/apply.out"; then
 	ptid=$(ps -eLo tid=,comm= | awk '$2 ~ /^rtv-poll/ { print $1; exit }')
 	[ -n "$ptid" ] || die "busypoll: no rtv-poll thread"
 	[ "$(taskset -cp "$ptid" | sed 's/.*: //')" = "$last" ] || die "busypoll: poller not on CPU $last"
+else
+	skip_section "needs io_uring-napi: busypoll fell back to the busy_poll sysctls, no poller to check"
 fi
 stop_apply
 same_as_before "after busypoll"

@@ -5,7 +5,7 @@
 # documented shape; the fair servers of a fake debugfs count against the
 # admission limit; bad input exits 2. Pure computation: no host change.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "jq not installed"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
 DATA="$(cd "$(dirname "$0")/../data" && pwd)/table4.json"
 [ -r "$DATA" ] || die "missing $DATA"
 

@@ -3,7 +3,7 @@
 # its fields and about duration/period jobs per task; the SVG is written; an
 # rt-app taskset runs too; bad input exits 2 with the position.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "needs jq"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
 
 cat >"$TMP/ts.json" <<'JSON'
 {"tasks":[{"name":"fast","wcet_ms":0.5,"period_ms":5},

@@ -6,8 +6,8 @@
 # namespace), and --net-load runs a TCP stream across the testbed. The host
 # is left as found: no testbed, no SCHED_DEADLINE thread, an empty journal.
 . "$(dirname "$0")/lib.sh"
-command -v jq >/dev/null || skip "needs jq"
-command -v chrt >/dev/null || skip "needs chrt"
+command -v jq >/dev/null || skip "needs jq: the results are JSON"
+command -v chrt >/dev/null || skip "needs chrt: from util-linux"
 TS=$(dirname "$0")/../data/table4.json
 
 snapshot() {
@@ -17,7 +17,7 @@ snapshot() {
 	ls /sys/fs/cgroup/cpuset/rtvnet /sys/fs/cgroup/rtvnet 2>/dev/null
 }
 remember_host
-[ -z "$(ip netns list | grep '^rtv-')" ] || skip "a testbed is up"
+[ -z "$(ip netns list | grep '^rtv-')" ] || skip "needs a-clean-host: a testbed is up"
 
 # the interfaces analyze computes (its defaults: least-bw, RM)
 expect 0 "$RTVNET" analyze "$TS" --cpus 2 --json "$TMP/a.json"

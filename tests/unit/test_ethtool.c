@@ -147,10 +147,8 @@ fail:
 
 #define SKIP_UNLESS_ROOT()                                   \
 	do {                                                 \
-		if (!have_root) {                            \
-			print_message("not root: skipped\n"); \
-			skip();                              \
-		}                                            \
+		if (!have_root)                              \
+			RTV_SKIP("needs root: namespaces and devices"); \
 	} while (0)
 
 /* ---- plain calls ---- */

@@ -715,6 +715,46 @@ static void test_affinity_restored(void **state)
 	rtv_journal_close();
 }
 
+/* Threads born while a move lasts inherit the narrowed mask: the "affinity
+ * * SINCE AWAY" entry gives them the AWAY CPUs back, and leaves alone those
+ * born before SINCE. */
+static void test_affinity_born_given_back(void **state)
+{
+	struct fx *fx = *state;
+	cpu_set_t zero, now;
+	int rel_old, rel_new;
+	char since[32], away[16];
+	pid_t old_pid, new_pid;
+	size_t mark;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2)
+		RTV_SKIP("needs 2-cpus: a CPU to take away and one to keep");
+	CPU_ZERO(&zero);
+	CPU_SET(0, &zero);
+	old_pid = sleeper(fx, &rel_old);
+	assert_int_equal(sched_setaffinity(old_pid, sizeof(zero), &zero), 0);
+	usleep(30000); /* start times count 10 ms ticks */
+	snprintf(since, sizeof(since), "%llu", rtv_proc_starttime(old_pid, 0) + 2);
+	usleep(30000);
+	new_pid = sleeper(fx, &rel_new);
+	assert_true(rtv_proc_starttime(new_pid, 0) >= strtoull(since, NULL, 10));
+	assert_int_equal(sched_setaffinity(new_pid, sizeof(zero), &zero), 0);
+	snprintf(away, sizeof(away), "1");
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_journal_add("affinity", 3, (const char *const[]){ "*", since, away }), 0);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_int_equal(sched_getaffinity(new_pid, sizeof(now), &now), 0);
+	assert_true(CPU_ISSET(0, &now) && CPU_ISSET(1, &now));
+	assert_int_equal(sched_getaffinity(old_pid, sizeof(now), &now), 0);
+	assert_true(CPU_EQUAL(&now, &zero)); /* born before: not touched */
+	close(rel_old);
+	close(rel_new);
+	reap(old_pid);
+	reap(new_pid);
+	rtv_journal_close();
+}
+
 static void test_sched_pid_gone(void **state)
 {
 	struct fx *fx = *state;
@@ -942,8 +982,8 @@ static void test_lock_holder(void **state)
 static void test_every_kind_has_a_snapshot(void **state)
 {
 	static const char *const expected[] = { "affinity", "cgroup", "cgroupctl", "dl", "feature",
-						"file", "napi", "netns", "process", "sched",
-						"thing", "tracefs" };
+						"file", "napi", "netns", "process", "runfile",
+						"sched", "thing", "tracefs" };
 	static const struct rtv_journal_kind bad = { .name = "bad", .undo = record_undo };
 	const struct rtv_journal_kind *k;
 	char *buf = NULL;
@@ -1016,6 +1056,7 @@ int main(void)
 		T(test_starttime),
 		T(test_sched_restored),
 		T(test_affinity_restored),
+		T(test_affinity_born_given_back),
 		T(test_sched_pid_gone),
 		T(test_proc_killed),
 		T(test_proc_child_killed_and_reaped),

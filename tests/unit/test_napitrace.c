@@ -397,14 +397,10 @@ static int live_teardown(void **state)
 
 static void skip_unless_live(const struct live *l)
 {
-	if (!have_root) {
-		print_message("not root: skipped\n");
-		skip();
-	}
-	if (!l->tracefs[0]) {
-		print_message("no tracefs: skipped\n");
-		skip();
-	}
+	if (!have_root)
+		RTV_SKIP("needs root: mounting tracefs");
+	if (!l->tracefs[0])
+		RTV_SKIP("needs tracefs: it could not be mounted");
 }
 
 static int open_udp(void *p)

@@ -437,7 +437,7 @@ static void test_busy_lifecycle(void **state)
 
 	(void)state;
 	if (rtv_poller_probe())
-		skip();
+		RTV_SKIP("needs io_uring-napi: io_uring static NAPI tracking (kernel 6.13 or later)");
 	memset(&c, 0, sizeof(c));
 	c.mode = RTV_POLLER_BUSY;
 	c.cpu = 0;
@@ -517,8 +517,10 @@ static void test_hybrid_lifecycle(void **state)
 	char buf[64];
 	int fds, err;
 
-	if (rtv_poller_probe() || unshare(CLONE_NEWNET) || lo_up())
-		skip();
+	if (rtv_poller_probe())
+		RTV_SKIP("needs io_uring-napi: io_uring static NAPI tracking (kernel 6.13 or later)");
+	if (unshare(CLONE_NEWNET) || lo_up())
+		RTV_SKIP("needs root: a network namespace of its own");
 	fds = count_fds();
 	fake_cpu(fx, 0, "userspace");
 	memset(&c, 0, sizeof(c));
@@ -531,7 +533,7 @@ static void test_hybrid_lifecycle(void **state)
 	c.cpufreq_root = fx->root;
 	err = rtv_poller_start(&p, &c);
 	if (err == -EPERM || err == -EACCES)
-		skip();
+		RTV_SKIP("needs root: the poller's priority and affinity");
 	assert_int_equal(err, 0);
 	rtv_poller_stats(p, &s);
 	assert_int_equal(s.cpufreq, 0);
