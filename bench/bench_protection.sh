@@ -27,7 +27,7 @@
 #                grid step misses, on every vCPU: the budgets are not
 #                over-sized (Q = P would pass protection, not this);
 #   consumed:    the CPU time each reserved thread (per-thread and vCPU runs)
-#                consumed between 1.5 s and SECS - 0.5 s, from
+#                consumed between about 1.2 s and its end, from
 #                /proc/TID/sched se.sum_exec_runtime, is at most its runtime
 #                per started period of its reservation (chrt -p), plus one
 #                runtime for the period in progress.
@@ -69,9 +69,8 @@ dl_exec() {
 
 over=0 # reserved threads that consumed more than their reservations allow
 run() { # NAME REPEAT ARGS...: one run, its JSON in $OUT/prot-NAME-REPEAT.json
-	local name=$1 r=$2 pid start t0 t1 rc=0 f; shift 2
+	local name=$1 r=$2 pid t t0 t1 rc=0 f; shift 2
 	f="$OUT/prot-$name-$r"
-	start=$(date +%s%N)
 	"$RTVNET" -q taskset run "$@" --work cpu-time --warmup 1s --duration "${SECS}s" \
 		--json "$f.json" >/dev/null &
 	pid=$!
@@ -79,14 +78,19 @@ run() { # NAME REPEAT ARGS...: one run, its JSON in $OUT/prot-NAME-REPEAT.json
 		sleep 1.2
 		dl_params "$pid" >"$f.dl"
 		t0=$(date +%s%N); dl_exec "$f.dl" >"$f.dl0"
-		sleep "$(awk -v s="$start" -v n="$(date +%s%N)" -v d="$SECS" 'BEGIN { w = (s + (d - 0.5) * 1e9 - n) / 1e9; print (w > 0 ? w : 0) }')"
-		t1=$(date +%s%N); dl_exec "$f.dl" >"$f.dl1"
+		: >"$f.dl1"
+		while kill -0 "$pid" 2>/dev/null; do # the last sample with every thread alive
+			sleep 0.5
+			t=$(date +%s%N); dl_exec "$f.dl" >"$f.dlx"
+			[ "$(wc -l <"$f.dlx")" -ne "$(wc -l <"$f.dl")" ] || { mv "$f.dlx" "$f.dl1"; t1=$t; }
+		done
+		rm -f "$f.dlx"
 	fi
 	wait "$pid" || rc=$?
 	[ "$rc" -eq 0 ] || { echo "FAIL bench_protection: run $name $r failed (exit $rc)"; exit 1; }
 	[[ "$name" == *resv ]] || return 0
 	if [ ! -s "$f.dl" ] || [ "$(wc -l <"$f.dl1")" -ne "$(wc -l <"$f.dl")" ]; then
-		echo "FAIL bench_protection: run $name $r: SCHED_DEADLINE threads not found, or ended before ${SECS} s - 0.5 s"
+		echo "FAIL bench_protection: run $name $r: its SCHED_DEADLINE threads not found, or not sampled twice"
 		exit 1
 	fi
 	# allowed: the runtime per period started in [t0, t1], and one more
