@@ -6,8 +6,10 @@
  *
  * Samples are pre-generated, log-uniform over 10 us .. 10 ms (so they spread
  * over ~1300 buckets, as a real RTT run would), the two loops run
- * interleaved, 5 repeats each. Exits 0 when the median cost per sample
- * (histogram loop, array reading included) is at most 100 ns, else 1. */
+ * interleaved, 5 repeats each. Target: the median cost of what the NetRT
+ * client does per reply (one clock read, a record into its rtt histogram
+ * and one into its service histogram, two separate histograms as the client
+ * has) is at most 100 ns. Exits 0 when met, else 1. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -58,7 +60,8 @@ static int64_t run_hist(struct rtv_hist *h, const int64_t *v, long n)
 
 /* What the NetRT client does per reply: read the clock once, record the
  * latency from the intended send time and the service time from the actual
- * send into their two histograms. */
+ * send into their two histograms (rtt and service: two of them, each
+ * struct rtv_hist, so the cache footprint is the client's). */
 static int64_t run_take(struct rtv_hist *h, struct rtv_hist *h2, const int64_t *v, long n)
 {
 	int64_t t0, now;
@@ -97,7 +100,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	v = malloc(n * sizeof(*v));
-	h = malloc(2 * sizeof(*h));
+	h = malloc(3 * sizeof(*h)); /* hist's, and the client's rtt and service */
 	if (!v || !h) {
 		fprintf(stderr, "cannot allocate %ld samples: %s\n", n, strerror(ENOMEM));
 		return 1;
@@ -115,7 +118,7 @@ int main(int argc, char **argv)
 	for (k = 0; k < REPEATS; k++) {
 		ref_ns[k] = (double)run_reference(v, n) / n;
 		hist_ns[k] = (double)run_hist(h, v, n) / n;
-		take_ns[k] = (double)run_take(h + 1, h + 1, v, n) / n;
+		take_ns[k] = (double)run_take(h + 1, h + 2, v, n) / n;
 		printf("repeat %d: reference %7.3f ns/sample, hist %7.3f ns/sample, "
 		       "clock + 2 records %7.3f ns/sample\n", k + 1, ref_ns[k], hist_ns[k], take_ns[k]);
 	}
@@ -127,6 +130,7 @@ int main(int argc, char **argv)
 	printf("check: count %" PRIu64 ", p50 %" PRId64 " ns, p99 %" PRId64 " ns, "
 	       "mean %.0f ns\n", h->count, rtv_hist_percentile(h, 50),
 	       rtv_hist_percentile(h, 99), rtv_hist_mean_ns(h));
+	printf("check: rtt count %" PRIu64 ", service count %" PRIu64 "\n", h[1].count, h[2].count);
 
 	cost = hist_ns[REPEATS / 2];
 	take = take_ns[REPEATS / 2];
@@ -134,8 +138,9 @@ int main(int argc, char **argv)
 	printf("ratio hist/reference (medians): %.1f; histogram alone: %.3f ns/sample\n", ratio,
 	       cost - ref_ns[REPEATS / 2]);
 	printf("record cost: %.3f ns per sample\n", cost);
-	printf("sample cost (clock read + rtt and service records): %.3f ns (target <= %.0f ns): %s\n",
-	       take, TARGET_NS, take <= TARGET_NS ? "PASS" : "FAIL");
+	printf("%s bench_hist: target clock read + rtt and service records (two histograms) <= %.0f "
+	       "ns per sample: measured %.3f ns\n", take <= TARGET_NS ? "PASS" : "FAIL", TARGET_NS,
+	       take);
 	free(v);
 	free(h);
 	return take <= TARGET_NS ? 0 : 1;

@@ -211,6 +211,9 @@ r99=$(awk -v a="$m_rt99" -v b="$m_sp99" 'BEGIN { printf "%.3f", a / b }')
 v50=$(verdict "$r50" 0.9 1.1)
 v99=$(verdict "$r99" 0.8 1.2)
 echo
-echo "median ratio: $r50 (target 0.9-1.1): $v50"
-echo "p99 ratio: $r99 (target 0.8-1.2): $v99"
-[ "$v50" = PASS ] && [ "$v99" = PASS ]
+echo "$v50 bench_netrt median: target rtvnet/sockperf p50 ratio 0.9-1.1: measured $r50"
+echo "$v99 bench_netrt p99: target rtvnet/sockperf p99 ratio 0.8-1.2: measured $r99"
+missed=0
+[ "$v50" = PASS ] || missed=$((missed + 1))
+[ "$v99" = PASS ] || missed=$((missed + 1))
+exit "$missed"

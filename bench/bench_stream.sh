@@ -19,7 +19,8 @@
 # Needs root, iproute2, iperf3, jq, taskset. Exits 77 (skipped) without them.
 # Creates the namespaces rtvb-a and rtvb-b and a veth pair with
 # 198.18.250.1/24 and .2/24 (RFC 2544 benchmarking range; traffic stays there)
-# and removes them on exit, Ctrl-C included. Exit 0 on PASS, 1 on FAIL.
+# and removes them on exit, Ctrl-C included. Exit 0 on PASS, 1 on FAIL (the
+# verdict line: "PASS|FAIL bench_stream: target ... measured ...").
 set -euo pipefail
 
 RTVNET=${1:-build/cli/rtvnet}
@@ -177,5 +178,5 @@ ratio=$(awk -v a="$m_rtv" -v b="$m_ip3" 'BEGIN { printf "%.3f", (b > 0) ? a / b 
 verdict=$(awk -v r="$ratio" -v t="$TARGET" 'BEGIN { print (r >= t) ? "PASS" : "FAIL" }')
 echo "ratio of medians (rtvnet / iperf3): $ratio"
 echo
-echo "stream vs iperf3: $ratio (target >= $TARGET): $verdict"
+echo "$verdict bench_stream: target rtvnet/iperf3 ratio of medians >= $TARGET: measured $ratio (iperf3 $m_ip3, rtvnet $m_rtv Gbit/s)"
 [ "$verdict" = PASS ]
