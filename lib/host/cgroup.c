@@ -156,13 +156,15 @@ int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name)
 
 int rtv_cgroup_attach(const struct rtv_cgroups *cg, const char *name, pid_t pid)
 {
-	static const char *const v1_ctrls[] = { "cpuset", "cpuacct" };
+	static const char *const v1_ctrls[] = { "cpuset", "cpuacct", "cpu" };
 	char dir[512], path[600], val[32];
 	int err;
 
 	snprintf(val, sizeof(val), "%d", pid);
-	for (size_t i = 0; i < (cg->version == 2 ? 1u : 2u); i++) {
+	for (size_t i = 0; i < (cg->version == 2 ? 1u : 3u); i++) {
 		rtv_cgroup_path(cg, v1_ctrls[i], name, dir, sizeof(dir));
+		if (i == 2 && access(dir, F_OK))
+			break; /* no reservation made a v1 cpu cgroup for it */
 		snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
 		err = write_str(path, val, 0);
 		if (err < 0)

@@ -1,9 +1,11 @@
 /* Container cgroups on either hierarchy. cgroup v2 (most hosts): one tree,
  * controllers enabled through cgroup.subtree_control. cgroup v1 (these
  * development machines): one tree per controller; rtvnet uses cpuset (CPU
- * placement) and cpuacct (CPU accounting) there, and not the v1 cpu
- * controller, whose RT group scheduling would leave SCHED_FIFO threads with
- * no runtime. The root is a parameter so that tests can use a fake tree.
+ * placement) and cpuacct (CPU accounting) there, and the v1 cpu controller
+ * only for a container that `rtvnet reserve --container` gave a cpu cgroup
+ * with RT runtime (without some, RT group scheduling would leave its
+ * SCHED_FIFO threads none). The root is a parameter so that tests can use a
+ * fake tree.
  * Every directory made and every file changed is journaled first. */
 #ifndef RTV_HOST_CGROUP_H
 #define RTV_HOST_CGROUP_H
@@ -23,7 +25,9 @@ struct rtv_cgroups {
 int rtv_cgroup_detect(const char *root, struct rtv_cgroups *cg);
 /* Make NAME ("rtvnet/rts"); its parent must exist or be made first. */
 int rtv_cgroup_create(const struct rtv_cgroups *cg, const char *name);
-/* Move a process into NAME (not journaled: the directory's undo kills it). */
+/* Move a process into NAME (not journaled: the directory's undo kills it);
+ * on v1 into its cpuset and cpuacct cgroups, and its cpu cgroup when one
+ * exists (made by a reservation). */
 int rtv_cgroup_attach(const struct rtv_cgroups *cg, const char *name, pid_t pid);
 /* Restrict NAME to a CPU list ("1", "0-2"): journaled. */
 int rtv_cgroup_set_cpus(const struct rtv_cgroups *cg, const char *name, const char *cpus);

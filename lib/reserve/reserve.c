@@ -1,6 +1,8 @@
 #include "reserve/reserve.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <jansson.h>
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 #include "util/parse.h"
 
 #define DL_KIND "dl"
+#define CGMOVE_KIND "cgmove"
 #define DL_MIN_RUNTIME_NS 1024 /* the kernel's lower bound (1 << DL_SCALE) */
 #define MAX_KTHREADS 256
 #define FLAGS_KEPT (RTV_SCHED_FLAG_RESET_ON_FORK | RTV_SCHED_FLAG_RECLAIM | RTV_SCHED_FLAG_DL_OVERRUN)
@@ -41,7 +44,7 @@ static void say(char *buf, size_t len, const char *fmt, ...)
 
 static int read_ll(const char *root, const char *rel, long long *v)
 {
-	char path[512], line[64];
+	char path[800], line[64];
 	int err;
 
 	snprintf(path, sizeof(path), "%s%s", root, rel);
@@ -615,6 +618,8 @@ int rtv_reserve_kthreads(const char *pattern, const struct rtv_reserve *r, char 
 
 /* ---- groups ---- */
 
+#define BW_SHIFT 20 /* the kernel's fixed point for bandwidth ratios */
+
 static bool name_ok(const char *name)
 {
 	if (!name || !*name || name[0] == '/' || strlen(name) > 200)
@@ -638,6 +643,14 @@ static int write_file(const char *dir, const char *file, const char *value, char
 	return e;
 }
 
+static int write_ll(const char *dir, const char *file, long long v, char *err, size_t errlen)
+{
+	char val[32];
+
+	snprintf(val, sizeof(val), "%lld", v);
+	return write_file(dir, file, val, err, errlen);
+}
+
 static bool is_dir(const char *path)
 {
 	struct stat st;
@@ -645,10 +658,290 @@ static bool is_dir(const char *path)
 	return !stat(path, &st) && S_ISDIR(st.st_mode);
 }
 
+static void dirname_of(const char *dir, char *buf, size_t len)
+{
+	char *slash;
+
+	snprintf(buf, len, "%s", dir);
+	slash = strrchr(buf, '/');
+	if (slash)
+		*slash = '\0';
+}
+
+/* Write a pid to a cgroup.procs file (not journaled). */
+static int put_pid(const char *path, const char *pid)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, pid, strlen(pid)) < 0)
+		e = -errno;
+	close(fd);
+	return e;
+}
+
+/* The "cgmove" kind: processes moved into a cgroup of a v1 controller
+ * (FROM, TO): undo moves every process still in FROM back to TO, the
+ * processes forked there meanwhile too. */
+static int move_procs(const char *from, const char *to)
+{
+	char path[600], dst[600], pid[32];
+	int moved, e = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", from);
+	snprintf(dst, sizeof(dst), "%s/cgroup.procs", to);
+	for (int round = 0; round < 100; round++) {
+		FILE *f = fopen(path, "re");
+
+		if (!f)
+			return errno == ENOENT ? 0 : -errno;
+		moved = 0;
+		while (fgets(pid, sizeof(pid), f)) {
+			pid[strcspn(pid, "\n")] = '\0';
+			e = put_pid(dst, pid);
+			if (!e)
+				moved++;
+			else if (e != -ESRCH)
+				break;
+		}
+		fclose(f);
+		if (e < 0 && e != -ESRCH)
+			return e;
+		if (!moved)
+			return 0;
+	}
+	return -EBUSY;
+}
+
+static int cgmove_undo(int argc, char **argv)
+{
+	return argc < 2 ? -EINVAL : move_procs(argv[0], argv[1]);
+}
+
+static void put_moved(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *arg)
+{
+	char path[64], line[512];
+	FILE *f, *out = arg;
+
+	if (pid != tid || (st->flags & RTV_PF_KTHREAD))
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f))
+		if (strstr(line, "/rtvnet")) {
+			line[strcspn(line, "\n")] = '\0';
+			fprintf(out, "%s %d %s\n", st->comm, pid, line);
+		}
+	fclose(f);
+}
+
+/* Every process in an rtvnet cgroup, with the cgroup (what a move left). */
+static int cgmove_snapshot(FILE *out)
+{
+	return rtv_proc_each_thread(put_moved, out);
+}
+
+static const struct rtv_journal_kind cgmove_kind = {
+	.name = CGMOVE_KIND, .undo = cgmove_undo, .snapshot = cgmove_snapshot,
+};
+RTV_JOURNAL_KIND(cgmove_kind)
+
+/* mkdir, journaled ("cgroup": its undo removes it), unless it exists. */
+static int make_dir(const char *dir, char *err, size_t errlen)
+{
+	int e;
+
+	if (is_dir(dir))
+		return 0;
+	e = rtv_journal_add("cgroup", 1, (const char *const[]){ dir });
+	if (!e && mkdir(dir, 0755))
+		e = -errno;
+	if (e < 0)
+		say(err, errlen, "cannot make cgroup '%s': %s", dir, strerror(-e));
+	return e;
+}
+
+/* Move the processes in cgroup.procs of src into dir (not journaled: the
+ * caller journals one "cgmove" entry for all of them). */
+static int attach_all(const char *src, const char *dir, char *err, size_t errlen)
+{
+	char path[600], dst[600], pid[32];
+	FILE *f;
+	int e = 0;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", src);
+	snprintf(dst, sizeof(dst), "%s/cgroup.procs", dir);
+	f = fopen(path, "re");
+	if (!f) {
+		e = -errno;
+		say(err, errlen, "cannot read '%s': %s", path, strerror(-e));
+		return e;
+	}
+	while (fgets(pid, sizeof(pid), f)) {
+		pid[strcspn(pid, "\n")] = '\0';
+		e = put_pid(dst, pid);
+		if (e == -ESRCH) {
+			e = 0; /* it ended meanwhile */
+			continue;
+		}
+		if (e < 0) {
+			say(err, errlen, "cannot move process %s into '%s': %s", pid, dir, strerror(-e));
+			break;
+		}
+	}
+	fclose(f);
+	return e;
+}
+
+/* v1 RT group scheduling (CONFIG_RT_GROUP_SCHED): a group's RT threads run
+ * at most cpu.rt_runtime_us every cpu.rt_period_us on each CPU, and the
+ * kernel admits a group only while its children's ratios (runtime/period,
+ * in its fixed point) add up to no more than its own. */
+static int rt_read(const char *dir, long long *period_us, long long *runtime_us)
+{
+	int e = read_ll(dir, "/cpu.rt_period_us", period_us);
+
+	return e < 0 ? e : read_ll(dir, "/cpu.rt_runtime_us", runtime_us);
+}
+
+/* The kernel's to_ratio(): runtime -1 is unlimited (the whole period). */
+static uint64_t rt_ratio(long long period_us, long long runtime_us)
+{
+	if (runtime_us < 0)
+		return 1ULL << BW_SHIFT;
+	if (period_us <= 0)
+		return 0;
+	return ((uint64_t)runtime_us * 1000 << BW_SHIFT) / ((uint64_t)period_us * 1000);
+}
+
+/* The ratios held by dir's child groups, but for the one named skip. */
+static uint64_t rt_children(const char *dir, const char *skip)
+{
+	char sub[700];
+	uint64_t sum = 0;
+	struct dirent *d;
+	DIR *dp = opendir(dir);
+
+	if (!dp)
+		return 0;
+	while ((d = readdir(dp))) {
+		long long p, q;
+
+		if (d->d_name[0] == '.' || !strcmp(d->d_name, skip))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", dir, d->d_name);
+		if (is_dir(sub) && !rt_read(sub, &p, &q))
+			sum += rt_ratio(p, q);
+	}
+	closedir(dp);
+	return sum;
+}
+
+/* Make room in dir for its child `child` to hold ratio need: raise dir's
+ * runtime (its period kept), and its ancestors' first, up to the
+ * controller's root (top), whose runtime is the kernel's global limit and
+ * is left alone (the kernel refuses what does not fit). Journaled. */
+static int rt_make_room(const char *top, const char *dir, const char *child, uint64_t need,
+			char *err, size_t errlen)
+{
+	char parent[600];
+	long long period, runtime;
+	uint64_t want;
+	int e;
+
+	if (!strcmp(dir, top) || strlen(dir) <= strlen(top))
+		return 0;
+	e = rt_read(dir, &period, &runtime);
+	if (e < 0) {
+		say(err, errlen, "cannot read the RT bandwidth of '%s': %s", dir, strerror(-e));
+		return e;
+	}
+	want = rt_children(dir, child) + need;
+	if (rt_ratio(period, runtime) >= want)
+		return 0;
+	/* the least whole µs that the kernel's ratio puts at or above want */
+	runtime = (long long)((want * (uint64_t)period * 1000 >> BW_SHIFT) / 1000);
+	while (rt_ratio(period, runtime) < want)
+		runtime++;
+	if (runtime > period) {
+		say(err, errlen, "the RT groups under '%s' would need more than all of its CPU "
+		    "time (%lldus of %lldus): ask for less runtime", dir, runtime, period);
+		return -EBUSY;
+	}
+	dirname_of(dir, parent, sizeof(parent));
+	e = rt_make_room(top, parent, strrchr(dir, '/') + 1, rt_ratio(period, runtime), err, errlen);
+	return e < 0 ? e : write_ll(dir, "cpu.rt_runtime_us", runtime, err, errlen);
+}
+
+/* dir's RT bandwidth: runtime_us every period_us, written in the order that
+ * keeps every step within what the kernel admits. */
+static int rt_set(const char *top, const char *dir, long long period_us, long long runtime_us,
+		  char *err, size_t errlen)
+{
+	char parent[600];
+	long long old_period, old_runtime;
+	int e = rt_read(dir, &old_period, &old_runtime);
+
+	if (e < 0) {
+		say(err, errlen, "cannot read the RT bandwidth of '%s': %s", dir, strerror(-e));
+		return e;
+	}
+	dirname_of(dir, parent, sizeof(parent));
+	e = rt_make_room(top, parent, strrchr(dir, '/') + 1, rt_ratio(period_us, runtime_us), err,
+			 errlen);
+	if (e < 0)
+		return e;
+	if (period_us > old_period) { /* a longer period first lowers the ratio */
+		e = write_ll(dir, "cpu.rt_period_us", period_us, err, errlen);
+		if (!e)
+			e = write_ll(dir, "cpu.rt_runtime_us", runtime_us, err, errlen);
+	} else {
+		e = write_ll(dir, "cpu.rt_runtime_us", runtime_us, err, errlen);
+		if (!e)
+			e = write_ll(dir, "cpu.rt_period_us", period_us, err, errlen);
+	}
+	if (e == -EBUSY || e == -EINVAL) {
+		say(err, errlen, "the kernel refused RT runtime %lldus every %lldus for '%s' (%s): "
+		    "the RT bandwidth of its parent or of the whole system "
+		    "(/proc/sys/kernel/sched_rt_runtime_us) is taken", runtime_us, period_us, dir,
+		    strerror(-e));
+		e = -EBUSY;
+	}
+	return e;
+}
+
+/* v1: make dir and its ancestors below the root cpuset (top, always
+ * exclusive) cpu_exclusive, from the top down: the kernel lets a cpuset be
+ * exclusive only under an exclusive parent and beside no sibling sharing
+ * its CPUs. Journaled. */
+static int v1_exclusive(const char *top, const char *dir, char *err, size_t errlen)
+{
+	char parent[600];
+	long long excl;
+	int e;
+
+	if (strlen(dir) <= strlen(top))
+		return 0;
+	dirname_of(dir, parent, sizeof(parent));
+	e = v1_exclusive(top, parent, err, errlen);
+	if (e < 0 || (!read_ll(dir, "/cpuset.cpu_exclusive", &excl) && excl == 1))
+		return e;
+	e = write_file(dir, "cpuset.cpu_exclusive", "1", err, errlen);
+	if (e == -EINVAL || e == -EACCES) {
+		say(err, errlen, "cannot make cpuset '%s' exclusive (%s): a cpuset beside it shares "
+		    "some of its CPUs; move the others off them first", dir, strerror(-e));
+		e = -EBUSY; /* the host's state, not the request, is in the way */
+	}
+	return e;
+}
+
 static int pin_group(const struct rtv_cgroups *cg, const char *name, const cpu_set_t *cpus,
 		     char *err, size_t errlen)
 {
-	char dir[512], parent[512], list[256], *slash;
+	char dir[512], top[512], parent[600], list[256];
 	int e;
 
 	if (rtv_cpulist_format(cpus, list, sizeof(list)) < 0)
@@ -658,23 +951,32 @@ static int pin_group(const struct rtv_cgroups *cg, const char *name, const cpu_s
 		say(err, errlen, "no cpuset cgroup '%s' to pin to", dir);
 		return -ENOENT;
 	}
-	e = write_file(dir, "cpuset.cpus", list, err, errlen);
-	if (e < 0)
-		return e;
-	if (cg->version == 2)
-		return write_file(dir, "cpuset.cpus.partition", "root", err, errlen);
-	/* v1: an exclusive, load-balanced cpuset under a parent that does not
-	 * balance is a root domain of its own */
-	e = write_file(dir, "cpuset.cpu_exclusive", "1", err, errlen);
+	if (cg->version == 2) {
+		e = write_file(dir, "cpuset.cpus", list, err, errlen);
+		return e < 0 ? e : write_file(dir, "cpuset.cpus.partition", "root", err, errlen);
+	}
+	/* v1: an exclusive, load-balanced cpuset is a root domain of its own
+	 * when none of its ancestors balances, up to the root cpuset */
+	rtv_cgroup_path(cg, "cpuset", "", top, sizeof(top));
+	top[strlen(top) - 1] = '\0'; /* no trailing slash */
+	dirname_of(dir, parent, sizeof(parent));
+	e = v1_exclusive(top, parent, err, errlen);
+	if (!e)
+		e = write_file(dir, "cpuset.cpus", list, err, errlen);
+	if (!e)
+		e = v1_exclusive(top, dir, err, errlen);
 	if (!e)
 		e = write_file(dir, "cpuset.sched_load_balance", "1", err, errlen);
-	if (e < 0)
-		return e;
-	snprintf(parent, sizeof(parent), "%s", dir);
-	slash = strrchr(parent, '/');
-	if (slash)
-		*slash = '\0';
-	return write_file(parent, "cpuset.sched_load_balance", "0", err, errlen);
+	while (!e && strlen(parent) >= strlen(top)) {
+		long long balance;
+
+		if (read_ll(parent, "/cpuset.sched_load_balance", &balance) < 0 || balance)
+			e = write_file(parent, "cpuset.sched_load_balance", "0", err, errlen);
+		if (!strcmp(parent, top))
+			break;
+		*strrchr(parent, '/') = '\0';
+	}
+	return e;
 }
 
 int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const struct rtv_reserve *r,
@@ -682,7 +984,7 @@ int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const str
 {
 	/* whole µs, rounded up: the group gets at least what was asked */
 	long long quota_us = (r->runtime_ns + 999) / 1000, period_us = (r->period_ns + 999) / 1000;
-	char dir[512], val[64], path[600];
+	char dir[512], top[512], val[64], path[600];
 	int e;
 
 	if (!name_ok(name)) {
@@ -710,15 +1012,67 @@ int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const str
 		snprintf(val, sizeof(val), "%lld %lld", quota_us, period_us);
 		e = write_file(dir, "cpu.max", val, err, errlen);
 	} else {
-		snprintf(val, sizeof(val), "%lld", period_us);
-		e = write_file(dir, "cpu.cfs_period_us", val, err, errlen);
-		snprintf(val, sizeof(val), "%lld", quota_us);
+		e = write_ll(dir, "cpu.cfs_period_us", period_us, err, errlen);
 		if (!e)
-			e = write_file(dir, "cpu.cfs_quota_us", val, err, errlen);
+			e = write_ll(dir, "cpu.cfs_quota_us", quota_us, err, errlen);
+		snprintf(path, sizeof(path), "%s/cpu.rt_runtime_us", dir);
+		if (!e && !access(path, F_OK)) { /* CONFIG_RT_GROUP_SCHED */
+			rtv_cgroup_path(cg, "cpu", "", top, sizeof(top));
+			top[strlen(top) - 1] = '\0';
+			e = rt_set(top, dir, period_us, quota_us, err, errlen);
+		}
 	}
 	if (!e && CPU_COUNT(&r->cpus))
 		e = pin_group(cg, name, &r->cpus, err, errlen);
 	return e;
+}
+
+/* v1: the container's processes, in the cpuset and cpuacct cgroups
+ * rtvnet/HOST, get a cpu cgroup of the same name (made, journaled, when
+ * missing) with the reservation, and are moved into it (one "cgmove"
+ * entry, undone first: back to the root cpu cgroup, where the testbed keeps
+ * them). */
+static int container_v1(const struct rtv_cgroups *cg, const char *name,
+			const struct rtv_reserve *r, char *err, size_t errlen)
+{
+	char cpuset[512], dir[512], top[512], sub[600];
+	const char *args[2];
+	int e;
+
+	rtv_cgroup_path(cg, "cpuset", name, cpuset, sizeof(cpuset));
+	if (!is_dir(cpuset)) {
+		say(err, errlen, "no testbed container '%s' (no cgroup '%s'): bring the testbed up "
+		    "first ('rtvnet testbed up')", strrchr(name, '/') + 1, cpuset);
+		return -ENOENT;
+	}
+	rtv_cgroup_path(cg, "cpu", "", top, sizeof(top));
+	snprintf(sub, sizeof(sub), "%s/cpu.cfs_quota_us", top);
+	if (access(sub, F_OK)) {
+		say(err, errlen, "no cgroup v1 cpu controller under '%s'", cg->root);
+		return -ENOTSUP;
+	}
+	/* each level of name, from the top */
+	for (const char *p = strchr(name, '/'); ; p = strchr(p + 1, '/')) {
+		snprintf(sub, sizeof(sub), "%.*s", p ? (int)(p - name) : (int)strlen(name), name);
+		rtv_cgroup_path(cg, "cpu", sub, dir, sizeof(dir));
+		e = make_dir(dir, err, errlen);
+		if (e < 0 || !p)
+			break;
+	}
+	if (e < 0)
+		return e;
+	e = rtv_reserve_cgroup(cg, name, r, err, errlen);
+	if (e < 0)
+		return e;
+	top[strlen(top) - 1] = '\0';
+	args[0] = dir;
+	args[1] = top;
+	e = rtv_journal_add(CGMOVE_KIND, 2, args);
+	if (e < 0) {
+		say(err, errlen, "cannot journal the move into '%s': %s", dir, strerror(-e));
+		return e;
+	}
+	return attach_all(cpuset, dir, err, errlen);
 }
 
 int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const char *pattern,
@@ -734,13 +1088,6 @@ int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const 
 		    host ? host : "");
 		return -EINVAL;
 	}
-	if (cg->version == 1) {
-		say(err, errlen, "on cgroup v1 the testbed's containers have no cpu cgroup (rtvnet "
-		    "keeps them out of the v1 cpu controller, whose RT group scheduling would leave "
-		    "their SCHED_FIFO threads no runtime); reserve their threads with --pid, or a "
-		    "cpu cgroup of your own with --cgroup");
-		return -ENOTSUP;
-	}
 	CPU_ZERO(&kr.cpus); /* the kernel threads are not in the container's cpuset */
 	if (pattern) {
 		n = rtv_kthreads_find(pattern, tids, MAX_KTHREADS);
@@ -755,7 +1102,10 @@ int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const 
 		}
 	}
 	snprintf(name, sizeof(name), "%s/%s", RTV_TESTBED_CGROUP, host);
-	e = rtv_reserve_cgroup(cg, name, r, err, errlen);
+	if (cg->version == 1)
+		e = container_v1(cg, name, r, err, errlen);
+	else
+		e = rtv_reserve_cgroup(cg, name, r, err, errlen);
 	if (e < 0)
 		return e;
 	return n ? reserve_many(tids, n, &kr, err, errlen) : 0;

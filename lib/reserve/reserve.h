@@ -99,19 +99,33 @@ int rtv_reserve_kthreads(const char *pattern, const struct rtv_reserve *r, char 
 
 /* A cgroup NAME (relative to the hierarchy: "rtvnet/rts"): CFS bandwidth
  * runtime every period (v2 cpu.max "QUOTA PERIOD" in µs, v1 cpu/NAME's
- * cpu.cfs_period_us then cpu.cfs_quota_us), and when r->cpus is nonempty an
- * exclusive cpuset on them (v2: cpuset.cpus, then cpuset.cpus.partition =
- * "root"; v1: cpuset/NAME's cpuset.cpus, cpuset.cpu_exclusive = 1, its
- * cpuset.sched_load_balance = 1 and its parent's = 0, which makes it a root
- * domain). Deadline is not used (CFS has none). Each file is journaled. */
+ * cpu.cfs_period_us then cpu.cfs_quota_us; the quota is for all CPUs
+ * together). On v1 with RT group scheduling (CONFIG_RT_GROUP_SCHED: the
+ * group has cpu.rt_runtime_us) also the RT bandwidth of its SCHED_FIFO/RR
+ * threads: cpu.rt_runtime_us every cpu.rt_period_us, the same runtime and
+ * period (the kernel applies it on each CPU), after raising the RT runtime
+ * of ancestors below the root that lack room for it (the kernel admits a
+ * group only while its children's runtime/period ratios add up to no more
+ * than its own). When r->cpus is nonempty, an exclusive cpuset on them (v2:
+ * cpuset.cpus, then cpuset.cpus.partition = "root"; v1: cpuset/NAME's
+ * cpuset.cpus, cpuset.cpu_exclusive = 1, its cpuset.sched_load_balance = 1
+ * and every ancestor's = 0 up to the root cpuset, which makes it a root
+ * domain: a SCHED_DEADLINE thread in it may then have exactly those CPUs).
+ * Deadline is not used (CFS has none). Each file is journaled. */
 int rtv_reserve_cgroup(const struct rtv_cgroups *cg, const char *name, const struct rtv_reserve *r,
 		       char *err, size_t errlen);
 
 /* A testbed container (cgroup rtvnet/HOST) and, when pattern is non-NULL,
  * the kernel threads matching it (e.g. "napi/rtvs0-*"), each given r as
- * SCHED_DEADLINE. On cgroup v1 the testbed's containers have no cpu cgroup
- * (see host/cgroup.h): -ENOTSUP, explained. Returns the number of kernel
- * threads reserved. */
+ * SCHED_DEADLINE. v2: rtv_reserve_cgroup() on rtvnet/HOST. v1, where the
+ * testbed keeps its containers in the root cpu cgroup: the cpu cgroups
+ * rtvnet and rtvnet/HOST are made (journaled) when missing, reserved with
+ * rtv_reserve_cgroup(), and the processes of the container's cpuset cgroup
+ * are moved into it ("cgmove" entry: its undo moves whatever is in it back
+ * to the root cpu cgroup, before the directory is removed); processes
+ * started in the container later join it too (rtv_cgroup_attach). -ENOENT
+ * when the container does not exist. Returns the number of kernel threads
+ * reserved. */
 int rtv_reserve_container(const struct rtv_cgroups *cg, const char *host, const char *pattern,
 			  const struct rtv_reserve *r, char *err, size_t errlen);
 

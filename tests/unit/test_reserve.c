@@ -632,66 +632,124 @@ static void test_cgroup_v1_fake(void **state)
 	put(fx, "cpuset/cpuset.cpus", "0-1\n");
 	put(fx, "cpuset/cpuset.sched_load_balance", "1\n");
 	put(fx, "cpuacct/cpuacct.usage", "0\n");
+	put(fx, "cpu/cpu.rt_runtime_us", "950000\n");
+	put(fx, "cpu/cpu.rt_period_us", "1000000\n");
 	put(fx, "cpu/grp/cpu.cfs_period_us", "100000\n");
 	put(fx, "cpu/grp/cpu.cfs_quota_us", "-1\n");
+	put(fx, "cpu/grp/cpu.rt_runtime_us", "0\n");
+	put(fx, "cpu/grp/cpu.rt_period_us", "1000000\n");
 	put(fx, "cpuset/grp/cpuset.cpus", "0-1\n");
 	put(fx, "cpuset/grp/cpuset.cpu_exclusive", "0\n");
 	put(fx, "cpuset/grp/cpuset.sched_load_balance", "1\n");
 	assert_int_equal(rtv_cgroup_detect(fx->fs, &cg), 0);
 	assert_int_equal(cg.version, 1);
 
+	/* CFS and RT bandwidth (a shorter period: runtime first), an
+	 * exclusive cpuset under a root that no longer balances */
 	CPU_SET(1, &r.cpus);
 	assert_int_equal(rtv_reserve_cgroup(&cg, "grp", &r, err, sizeof(err)), 0);
 	expect_in(fx, "cpu/grp/cpu.cfs_period_us", "20000");
 	expect_in(fx, "cpu/grp/cpu.cfs_quota_us", "3000");
+	expect_in(fx, "cpu/grp/cpu.rt_runtime_us", "3000");
+	expect_in(fx, "cpu/grp/cpu.rt_period_us", "20000");
+	expect_in(fx, "cpu/cpu.rt_runtime_us", "950000\n"); /* the root is the kernel's */
 	expect_in(fx, "cpuset/grp/cpuset.cpus", "1");
 	expect_in(fx, "cpuset/grp/cpuset.cpu_exclusive", "1");
 	expect_in(fx, "cpuset/grp/cpuset.sched_load_balance", "1\n"); /* unchanged */
 	expect_in(fx, "cpuset/cpuset.sched_load_balance", "0");
-	assert_int_equal(rtv_journal_mark(), 5);
-	assert_int_equal(rtv_journal_undo_to(0), 5);
+	assert_int_equal(rtv_journal_mark(), 7);
+	assert_int_equal(rtv_journal_undo_to(0), 7);
 	expect_in(fx, "cpu/grp/cpu.cfs_period_us", "100000\n");
 	expect_in(fx, "cpu/grp/cpu.cfs_quota_us", "-1\n");
+	expect_in(fx, "cpu/grp/cpu.rt_runtime_us", "0\n");
+	expect_in(fx, "cpu/grp/cpu.rt_period_us", "1000000\n");
 	expect_in(fx, "cpuset/grp/cpuset.cpus", "0-1\n");
 	expect_in(fx, "cpuset/grp/cpuset.cpu_exclusive", "0\n");
 	expect_in(fx, "cpuset/cpuset.sched_load_balance", "1\n");
 
-	/* the testbed's containers have no v1 cpu cgroup */
-	assert_int_equal(rtv_reserve_container(&cg, "rts", NULL, &r, err, sizeof(err)), -ENOTSUP);
-	assert_non_null(strstr(err, "on cgroup v1 the testbed's containers have no cpu cgroup"));
+	/* nested: the parent's RT runtime is raised to hold its children,
+	 * in the kernel's fixed point: 1/10 + 3/20 of 1s is 250000us */
+	put(fx, "cpu/par/cpu.rt_runtime_us", "0\n");
+	put(fx, "cpu/par/cpu.rt_period_us", "1000000\n");
+	put(fx, "cpu/par/other/cpu.rt_runtime_us", "1000\n");
+	put(fx, "cpu/par/other/cpu.rt_period_us", "10000\n");
+	put(fx, "cpu/par/kid/cpu.cfs_period_us", "100000\n");
+	put(fx, "cpu/par/kid/cpu.cfs_quota_us", "-1\n");
+	put(fx, "cpu/par/kid/cpu.rt_runtime_us", "0\n");
+	put(fx, "cpu/par/kid/cpu.rt_period_us", "1000000\n");
+	CPU_ZERO(&r.cpus);
+	assert_int_equal(rtv_reserve_cgroup(&cg, "par/kid", &r, err, sizeof(err)), 0);
+	expect_in(fx, "cpu/par/cpu.rt_runtime_us", "250000");
+	expect_in(fx, "cpu/par/kid/cpu.rt_runtime_us", "3000");
+	expect_in(fx, "cpu/par/other/cpu.rt_runtime_us", "1000\n");
+	assert_int_equal(rtv_journal_undo_to(0), 5);
+	expect_in(fx, "cpu/par/cpu.rt_runtime_us", "0\n");
+	expect_in(fx, "cpu/par/kid/cpu.rt_runtime_us", "0\n");
+	/* more than the parent's whole period: refused, nothing changed */
+	put(fx, "cpu/par/other/cpu.rt_runtime_us", "9000\n");
+	r = res(3 * MS, 0, 10 * MS);
+	assert_int_equal(rtv_reserve_cgroup(&cg, "par/kid", &r, err, sizeof(err)), -EBUSY);
+	assert_non_null(strstr(err, "would need more than all of its CPU time"));
+	rtv_journal_undo_to(0);
+	expect_in(fx, "cpu/par/kid/cpu.rt_runtime_us", "0\n");
+	expect_in(fx, "cpu/par/cpu.rt_runtime_us", "0\n");
+
+	/* a container that the testbed did not make */
+	assert_int_equal(rtv_reserve_container(&cg, "rts", NULL, &r, err, sizeof(err)), -ENOENT);
+	assert_non_null(strstr(err, "no testbed container 'rts'"));
 	assert_int_equal(rtv_journal_mark(), 0);
 }
 
-/* The real v1 cpu hierarchy, under a throwaway cgroup removed at the end. */
+/* The real v1 cpu hierarchy, under a throwaway cgroup removed at the end:
+ * CFS and RT bandwidth read back from the kernel's files, then restored. */
 static void test_cgroup_v1_real(void **state)
 {
 	struct rtv_cgroups cg;
 	struct rtv_reserve r = res(2 * MS, 0, 10 * MS);
 	char err[512] = "", name[64], dir[PATH_LEN], p[PATH_LEN + 32];
+	bool rt;
+	int e, n;
 
 	(void)state;
-	NEED_ROOT();
+	if (geteuid() != 0)
+		RTV_SKIP("needs root: to make a cgroup");
 	if (rtv_cgroup_detect(RTV_CGROUP_ROOT, &cg) || cg.version != 1 ||
 	    access(RTV_CGROUP_ROOT "/cpu/cpu.cfs_quota_us", F_OK))
-		skip();
+		RTV_SKIP("needs cgroup v1 cpu controller: none under " RTV_CGROUP_ROOT
+			 " (cgroup v2 is tested on a fake tree)");
+	rt = !access(RTV_CGROUP_ROOT "/cpu/cpu.rt_runtime_us", F_OK);
 	snprintf(name, sizeof(name), "rtvnet-test-reserve-%d", getpid());
 	rtv_cgroup_path(&cg, "cpu", name, dir, sizeof(dir));
 	assert_int_equal(mkdir(dir, 0755), 0);
-	int e = rtv_reserve_cgroup(&cg, name, &r, err, sizeof(err));
-
+	e = rtv_reserve_cgroup(&cg, name, &r, err, sizeof(err));
 	if (e == 0) {
 		snprintf(p, sizeof(p), "%s/cpu.cfs_quota_us", dir);
 		expect_file(p, "2000\n");
 		snprintf(p, sizeof(p), "%s/cpu.cfs_period_us", dir);
 		expect_file(p, "10000\n");
-		e = rtv_journal_undo_to(0);
+		if (rt) {
+			snprintf(p, sizeof(p), "%s/cpu.rt_runtime_us", dir);
+			expect_file(p, "2000\n");
+			snprintf(p, sizeof(p), "%s/cpu.rt_period_us", dir);
+			expect_file(p, "10000\n");
+		}
+		n = rtv_journal_undo_to(0);
 		snprintf(p, sizeof(p), "%s/cpu.cfs_quota_us", dir);
 		expect_file(p, "-1\n");
 		snprintf(p, sizeof(p), "%s/cpu.cfs_period_us", dir);
 		expect_file(p, "100000\n");
+		if (rt) {
+			snprintf(p, sizeof(p), "%s/cpu.rt_runtime_us", dir);
+			expect_file(p, "0\n");
+			snprintf(p, sizeof(p), "%s/cpu.rt_period_us", dir);
+			expect_file(p, "1000000\n");
+		}
+		e = n;
 	}
 	rmdir(dir);
-	assert_int_equal(e, 2);
+	if (e < 0)
+		print_message("%s\n", err);
+	assert_int_equal(e, rt ? 4 : 2);
 	assert_int_equal(access(dir, F_OK), -1);
 }
 
