@@ -102,9 +102,10 @@ int rtv_cli_service_write(const char *what, const char *detail)
 
 int rtv_cli_service_end(size_t mark)
 {
-	int err = rtv_journal_undo_to(mark);
+	int err;
 
-	unlink(APPLY_FILE);
+	unlink(APPLY_FILE); /* first: revert no longer finds this process */
+	err = rtv_journal_undo_to(mark);
 	if (err < 0) {
 		rtv_cli_error("could not undo every change: %s", strerror(-err));
 		return RTV_EXIT_FAIL;

@@ -72,7 +72,7 @@ wait_gone() {
 fault_cmd() {
 	case $1 in
 	compare:* | any:compare:*)
-		echo "$RTVNET -v compare --methods ${1##*:} --repeats 1 --duration 3s --warmup 0.2s --idle-phase 0.3s --json $TMP/fault.json" ;;
+		echo "$RTVNET -v compare --methods ${1##*:} --repeats 1 --duration 5s --warmup 0.2s --idle-phase 0.3s --json $TMP/fault.json" ;;
 	apply:*)
 		echo "$RTVNET apply ${1#apply:} --rt-dev $FAULT_DEV@$FAULT_NS_A --duration 4s --cpufreq-root $TMP/cpu" ;;
 	reserve)
@@ -108,6 +108,16 @@ fault_teardown() {
 	fault_devs_down
 }
 
+# Says how the host differs from $TMP/fault-before, if it does, and then
+# leaves it as found all the same for the next fault.
+host_differs() {
+	host_state >"$TMP/fault-after"
+	if ! diff -u "$TMP/fault-before" "$TMP/fault-after" >"$TMP/fault.diff"; then
+		echo "; the host differs: $(grep '^[-+][^-+]' "$TMP/fault.diff" | head -n 6 | tr '\n' '|')"
+		"$RTVNET" -q revert >/dev/null 2>&1
+	fi
+}
+
 # fault_one SEED TARGET SIGNAL DELAY_MS: run TARGET, deliver SIGNAL DELAY_MS
 # after it is ready, let `rtvnet testbed down` (any command taking the lock)
 # recover, compare with $TMP/fault-before. Prints the fault's line; returns
@@ -134,12 +144,7 @@ fault_one() {
 	wait "$spid" 2>/dev/null
 	# the next command recovers what a dead run left
 	"$RTVNET" testbed down >"$TMP/fault.next" 2>&1 || why="$why; the next command failed: $(tail -n 2 "$TMP/fault.next")"
-	host_state >"$TMP/fault-after"
-	if ! diff -u "$TMP/fault-before" "$TMP/fault-after" >"$TMP/fault.diff"; then
-		why="$why; the host differs: $(grep '^[-+][^-+]' "$TMP/fault.diff" | head -n 6 | tr '\n' '|')"
-		# leave the host as found for the next fault all the same
-		"$RTVNET" -q revert >/dev/null 2>&1
-	fi
+	why="$why$(host_differs)"
 	if [ -n "$why" ]; then
 		echo "fault $seed $target SIG$sig ${delay}ms: FAIL${why}"
 		sed 's/^/    | /' "$TMP/fault.out" | tail -n 8
@@ -166,11 +171,7 @@ fault_in_recovery() {
 	kill -KILL "$rpid" 2>/dev/null
 	wait "$rpid" 2>/dev/null
 	"$RTVNET" testbed down >"$TMP/fault.next2" 2>&1 || why="$why; the second recovery failed"
-	host_state >"$TMP/fault-after"
-	if ! diff -u "$TMP/fault-before" "$TMP/fault-after" >"$TMP/fault.diff"; then
-		why="$why; the host differs: $(grep '^[-+][^-+]' "$TMP/fault.diff" | head -n 6 | tr '\n' '|')"
-		"$RTVNET" -q revert >/dev/null 2>&1
-	fi
+	why="$why$(host_differs)"
 	if [ -n "$why" ]; then
 		echo "fault $seed recovery:$method SIGKILL ${delay_us}us: FAIL$why"
 		return 1

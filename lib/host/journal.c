@@ -529,8 +529,9 @@ static int undo_range(size_t from, enum which w, const char *owner)
 		if (err == RTV_JOURNAL_GONE) {
 			rtv_debug("dropped '%s': its target is gone", e->line);
 			gone++;
+		} else {
+			done++;
 		}
-		done++;
 		free(e->line);
 		e->line = NULL;
 	}

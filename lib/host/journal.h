@@ -91,8 +91,10 @@ int rtv_journal_add_runfile(const char *path);
 
 /* Entries are numbered in order; a mark is the count at some moment. */
 size_t rtv_journal_mark(void);
-/* Undo entries after mark, newest first. Returns the number undone or the
- * first -errno (it still undoes the rest; the failed ones stay). */
+/* Undo entries after mark, newest first. Returns the number undone (not
+ * counting those dropped because their target is gone) or the first -errno
+ * (it still undoes the rest; the failed ones stay). The same for the undo
+ * and recover calls below. */
 int rtv_journal_undo_to(size_t mark);
 /* Undo everything, kept entries of every owner too (`rtvnet revert`). */
 int rtv_journal_undo_all(void);

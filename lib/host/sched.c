@@ -345,62 +345,54 @@ int rtv_sched_set_affinity(pid_t tid, const cpu_set_t *set)
 	return sched_setaffinity(tid, sizeof(*set), set) ? -errno : 0;
 }
 
+struct move_ctx {
+	const cpu_set_t *away, *to;
+	const char *except_cgroup;
+	pid_t skip_pid; /* the last process found in except_cgroup */
+	int moved;
+};
+
+static void move_one(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *arg)
+{
+	struct move_ctx *c = arg;
+	cpu_set_t cur, both, next;
+	int err;
+
+	if (pid == c->skip_pid || (st->flags & RTV_PF_NO_SETAFFINITY))
+		return;
+	if (pid == tid && rtv_proc_in_cgroup(pid, c->except_cgroup)) {
+		c->skip_pid = pid; /* its threads follow it in the walk */
+		return;
+	}
+	if (sched_getaffinity(tid, sizeof(cur), &cur))
+		return;
+	CPU_AND(&both, &cur, c->away);
+	if (!CPU_COUNT(&both))
+		return;
+	CPU_XOR(&next, &cur, &both); /* cur without the away CPUs */
+	if (!CPU_COUNT(&next))
+		next = *c->to;
+	err = rtv_sched_set_affinity(tid, &next);
+	if (!err)
+		c->moved++;
+	else if (err != -EINVAL && err != -ESRCH)
+		rtv_debug("cannot move thread %d off the RT CPUs: %s", tid, strerror(-err));
+}
+
 int rtv_sched_move_others(const cpu_set_t *away, const cpu_set_t *to, const char *except_cgroup)
 {
-	char path[96];
-	struct dirent *de, *te;
-	DIR *d = opendir("/proc"), *td;
-	int moved = 0, err;
+	struct move_ctx c = { .away = away, .to = to, .except_cgroup = except_cgroup };
+	char since[32], list[1024];
+	int err;
 
-	if (!d)
-		return -errno;
 	/* first, for the threads that will be born from moved ones */
-	{
-		char since[32], list[1024];
-
-		snprintf(since, sizeof(since), "%llu", ticks_now());
-		err = rtv_cpulist_format(away, list, sizeof(list)) < 0 ? -ENOSPC :
-		      rtv_journal_add("affinity", 3, (const char *const[]){ "*", since, list });
-		if (err < 0) {
-			closedir(d);
-			return err;
-		}
-	}
-	while ((de = readdir(d))) {
-		pid_t pid = (pid_t)atoi(de->d_name);
-
-		if (pid <= 0 || rtv_proc_in_cgroup(pid, except_cgroup))
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task", pid);
-		td = opendir(path);
-		if (!td)
-			continue;
-		while ((te = readdir(td))) {
-			pid_t tid = (pid_t)atoi(te->d_name);
-			struct rtv_proc_stat st;
-			cpu_set_t cur, both, next;
-
-			if (tid <= 0 || rtv_proc_stat_read(pid, tid, &st) ||
-			    (st.flags & RTV_PF_NO_SETAFFINITY))
-				continue;
-			if (sched_getaffinity(tid, sizeof(cur), &cur))
-				continue;
-			CPU_AND(&both, &cur, away);
-			if (!CPU_COUNT(&both))
-				continue;
-			CPU_XOR(&next, &cur, &both); /* cur without the away CPUs */
-			if (!CPU_COUNT(&next))
-				next = *to;
-			err = rtv_sched_set_affinity(tid, &next);
-			if (!err)
-				moved++;
-			else if (err != -EINVAL && err != -ESRCH)
-				rtv_debug("cannot move thread %d off the RT CPUs: %s", tid, strerror(-err));
-		}
-		closedir(td);
-	}
-	closedir(d);
-	return moved;
+	snprintf(since, sizeof(since), "%llu", ticks_now());
+	err = rtv_cpulist_format(away, list, sizeof(list)) < 0 ? -ENOSPC :
+	      rtv_journal_add("affinity", 3, (const char *const[]){ "*", since, list });
+	if (err < 0)
+		return err;
+	err = rtv_proc_each_thread(move_one, &c);
+	return err < 0 ? err : c.moved;
 }
 
 int rtv_kthreads_find(const char *pattern, pid_t *tids, int max)
