@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "net/sockaddr.h"
 #include "probe/probe.h"
 #include "probe/netrt.h"
 #include "report/histjson.h"
@@ -61,28 +61,19 @@ static bool is_path_error(int e)
 
 int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
-	struct addrinfo *ai = NULL;
 	struct sockaddr_storage ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	socklen_t sslen;
 	int fd = -1, one = 1, zero = 0, err;
-	char port[8];
 
 	if (!cfg)
 		return -EINVAL;
 	memset(&ss, 0, sizeof(ss));
 	if (cfg->bind_addr) {
-		snprintf(port, sizeof(port), "%u", (unsigned)cfg->port);
-		err = getaddrinfo(cfg->bind_addr, port, &hints, &ai);
-		if (err) {
-			err = err == EAI_SYSTEM ? -errno : err == EAI_MEMORY ? -ENOMEM : -EINVAL;
-			goto out;
-		}
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		sslen = ai->ai_addrlen;
+		err = rtv_sockaddr_parse(cfg->bind_addr, cfg->port, &ss, &sslen);
+		if (err < 0)
+			return err;
 	} else {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_addr = in6addr_any;
@@ -100,10 +91,8 @@ int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
 		sslen = sizeof(*a4);
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	}
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
 		err = -errno;
 		goto out;
@@ -120,8 +109,6 @@ int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
 	err = fd;
 	fd = -1;
 out:
-	if (ai)
-		freeaddrinfo(ai);
 	if (fd >= 0)
 		close(fd);
 	return err;
@@ -298,36 +285,23 @@ static uint64_t run_tag(uint64_t seed)
 
 static int client_connect(const struct rtv_netrt_client_cfg *cfg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	int fd = -1, err;
-	char port[8];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err;
 
-	snprintf(port, sizeof(port), "%u", (unsigned)(cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT));
-	err = getaddrinfo(cfg->addr, port, &hints, &ai);
-	if (err) {
-		err = err == EAI_SYSTEM ? -errno : err == EAI_MEMORY ? -ENOMEM : -EINVAL;
-		goto out;
-	}
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
+	err = rtv_sockaddr_parse(cfg->addr, cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT, &ss, &len);
+	if (err < 0)
+		return err;
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
 	/* connected: the kernel filters other senders, send/recv need no address */
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
-		goto out;
-	}
-	err = fd;
-	fd = -1;
-out:
-	if (ai)
-		freeaddrinfo(ai);
-	if (fd >= 0)
 		close(fd);
-	return err;
+		return err;
+	}
+	return fd;
 }
 
 static void put_u64(unsigned char *p, uint64_t v)
