@@ -444,6 +444,43 @@ static void test_stop(void **state)
 	free(r);
 }
 
+/* A server on any address replies from the address each request was sent
+ * to: a client connected to 127.0.0.2 takes no reply from 127.0.0.1, the
+ * source the kernel picks by itself (lo's route says src 127.0.0.1). The
+ * same server answers IPv6 (::1) on its dual-stack socket. */
+static void test_any_replies_from_dest(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	static const char *const targets[] = { "127.0.0.2", "127.0.0.1", "::1" };
+	struct rtv_netrt_server_cfg scfg = { .bind_addr = NULL, .port = 0 };
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	struct srv s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.mode = SRV_ECHO;
+	s.fd = rtv_netrt_server_open(&scfg);
+	assert_true(s.fd >= 0);
+	s.port = rtv_netrt_sock_port(s.fd);
+	assert_true(s.port > 0);
+	assert_int_equal(pthread_create(&s.th, NULL, srv_main, &s), 0);
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		client_cfg(&cfg, s.port);
+		cfg.addr = targets[i];
+		cfg.count = 20;
+		cfg.timeout_ns = 200 * RTV_NS_PER_MS;
+		assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+		if (r->received != 20)
+			fail_msg("to %s: %llu of 20 answered, %llu stray", targets[i],
+				 (unsigned long long)r->received, (unsigned long long)r->stray);
+		assert_int_equal(r->stray, 0);
+	}
+	srv_stop(&s);
+	assert_int_equal(s.st.requests, 60);
+	free(r);
+}
+
 static void test_bad_cfg(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
@@ -548,6 +585,7 @@ int main(void)
 		cmocka_unit_test(test_stray_and_duplicates),
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_any_replies_from_dest),
 		cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_hist_json),
 	};
