@@ -1,6 +1,5 @@
 /* rtvnet netrt server|client: the RT UDP echo service and its open-loop
  * latency client (lib/probe/netrt.h). */
-#include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <jansson.h>
@@ -23,6 +22,8 @@
 #include "util/banned.h"
 
 #define DEFAULT_PRIO 50
+/* why bind() says EADDRNOTAVAIL for an address that is there */
+#define ADDR_HINT " (or an IPv6 one still in duplicate address detection)"
 
 static const char usage_str[] =
 	"rtvnet netrt server [OPTIONS] | client --target ADDR [OPTIONS]\n\n"
@@ -70,8 +71,8 @@ static struct server_values {
 
 static const struct rtv_opt server_opts[] = {
 	RTV_OPT_INT_DEF("port", 'p', &server_opt.port, "P", 1, 65535, "UDP port to listen on"),
-	RTV_OPT_STRING_DEF("bind", 'b', &server_opt.bind_addr, "ADDR",
-			   "numeric address to listen on (default: any, IPv6 and IPv4)"),
+	RTV_OPT_ADDR_DEF("bind", 'b', &server_opt.bind_addr, "ADDR",
+			 "numeric address to listen on (default: any, IPv6 and IPv4)"),
 	SCHED_OPT_ROWS(&server_opt.so),
 	RTV_OPT_END_DEF,
 };
@@ -93,8 +94,8 @@ static struct client_values {
 };
 
 static const struct rtv_opt client_opts[] = {
-	RTV_OPT_STRING_DEF("target", 't', &client_opt.target, "ADDR",
-			   "the server's numeric IPv4 or IPv6 address"),
+	RTV_OPT_ADDR_DEF("target", 't', &client_opt.target, "ADDR",
+			 "the server's numeric IPv4 or IPv6 address (link-local: fe80::1%eth0)"),
 	RTV_OPT_INT_DEF("port", 'p', &client_opt.port, "P", 1, 65535, "the server's UDP port"),
 	RTV_OPT_INT_DEF("size", 's', &client_opt.size, "BYTES", RTV_NETRT_MIN_PAYLOAD,
 			RTV_NETRT_MAX_PAYLOAD, "UDP payload per request"),
@@ -202,24 +203,28 @@ static int netrt_server(int argc, char **argv)
 	err = sched_check(so, &policy, &prio);
 	if (err)
 		return err;
-	err = sched_apply(so, policy, prio);
-	if (err)
-		return err;
-	err = rtv_cli_catch_signals();
-	if (err)
-		return err;
 
+	/* bound before anything else is done, so that an address that is not
+	 * this host's is refused as bad input */
 	cfg.bind_addr = bind_addr;
 	cfg.port = (uint16_t)port;
 	fd = rtv_netrt_server_open(&cfg);
+	if (fd == -EADDRNOTAVAIL) {
+		rtv_cli_error("option '--bind': '%s' is not an address of this host%s", bind_addr,
+			      ADDR_HINT);
+		return RTV_EXIT_USAGE;
+	}
 	if (fd < 0) {
-		if (fd == -EINVAL)
-			rtv_cli_error("option '--bind': '%s' is not a numeric IPv4 or IPv6 address",
-				      bind_addr);
-		else
-			rtv_cli_error("cannot listen on UDP port %lld%s%s: %s", port,
-				      bind_addr ? " of " : "", bind_addr ? bind_addr : "", strerror(-fd));
-		return fd == -EINVAL ? RTV_EXIT_USAGE : RTV_EXIT_FAIL;
+		rtv_cli_error("cannot listen on UDP port %lld%s%s: %s", port, bind_addr ? " of " : "",
+			      bind_addr ? bind_addr : "", strerror(-fd));
+		return RTV_EXIT_FAIL;
+	}
+	err = sched_apply(so, policy, prio);
+	if (!err)
+		err = rtv_cli_catch_signals();
+	if (err) {
+		close(fd);
+		return err;
 	}
 	rtv_cli_info("listening on UDP %s port %lld", bind_addr ? bind_addr : "any", port);
 	err = rtv_netrt_server_serve(fd, &rtv_cli_stop, &st);
@@ -349,17 +354,12 @@ static json_t *client_json(const struct rtv_netrt_client_cfg *cfg,
 static int client_cfg(struct rtv_netrt_client_cfg *cfg, int *policy, int *prio)
 {
 	const struct client_values *o = &client_opt;
-	unsigned char addrbuf[sizeof(struct in6_addr)];
 	int64_t duration_ns = o->duration_ns;
 	char a[32], b[32];
 	int err;
 
 	if (!o->target) {
 		rtv_cli_error("option '--target' is required: the server's address");
-		return RTV_EXIT_USAGE;
-	}
-	if (inet_pton(AF_INET, o->target, addrbuf) != 1 && inet_pton(AF_INET6, o->target, addrbuf) != 1) {
-		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address", o->target);
 		return RTV_EXIT_USAGE;
 	}
 	if (!duration_ns && !o->count)

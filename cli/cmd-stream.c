@@ -5,7 +5,6 @@
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -72,10 +71,10 @@ static struct stream_opts source_opt = {
 static const struct rtv_opt sink_opts[] = {
 	RTV_OPT_CHOICE_DEF("proto", 0, &sink_opt.proto, "PROTO", proto_names, "transport"),
 	RTV_OPT_INT_DEF("port", 'p', &sink_opt.port, "P", 1, 65535, "port to listen on"),
-	RTV_OPT_STRING_DEF("bind", 'b', &sink_opt.bind_addr, "ADDR",
-			   "numeric address to listen on (default: any, IPv6 and IPv4)"),
+	RTV_OPT_ADDR_DEF("bind", 'b', &sink_opt.bind_addr, "ADDR",
+			 "numeric address to listen on (default: any, IPv6 and IPv4)"),
 	RTV_OPT_INT_DEF("size", 's', &sink_opt.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
-			"bytes per read (TCP) or largest datagram (UDP); 0: 128 KiB, 1472"),
+			"bytes per read (TCP) or largest datagram (UDP); 0: 128 KiB, 1472 (IPv6: 1452)"),
 	RTV_OPT_DURATION_DEF("duration", 'd', &sink_opt.duration_ns, "S", RTV_NS_PER_S,
 			     "stop this long after the first connection or datagram "
 			     "(default: at Ctrl-C)"),
@@ -86,15 +85,15 @@ static const struct rtv_opt sink_opts[] = {
 };
 
 static const struct rtv_opt source_opts[] = {
-	RTV_OPT_STRING_DEF("target", 't', &source_opt.target, "ADDR",
-			   "the sink's numeric IPv4 or IPv6 address"),
+	RTV_OPT_ADDR_DEF("target", 't', &source_opt.target, "ADDR",
+			 "the sink's numeric IPv4 or IPv6 address (link-local: fe80::1%eth0)"),
 	RTV_OPT_CHOICE_DEF("proto", 0, &source_opt.proto, "PROTO", proto_names, "transport"),
 	RTV_OPT_INT_DEF("port", 'p', &source_opt.port, "P", 1, 65535, "the sink's port"),
 	RTV_OPT_RATE_DEF("rate", 'r', &source_opt.rate, "BITS",
 			 "UDP payload bits/s, e.g. 500M; 0: as fast as possible", .set = &source_opt.rate_set,
 			 .what = "a rate in bits/s (use e.g. 500M, 1.5G, 800k, or 0 for as fast as possible)"),
 	RTV_OPT_INT_DEF("size", 's', &source_opt.size, "BYTES", 0, RTV_STREAM_TCP_MAX_SIZE,
-			"bytes per write (TCP) or UDP payload (8-65507); 0: 128 KiB, 1472"),
+			"bytes per write (TCP) or UDP payload (8-65507); 0: 128 KiB, 1472 (IPv6: 1452)"),
 	RTV_OPT_DURATION_DEF("duration", 'd', &source_opt.duration_ns, "S", RTV_NS_PER_S,
 			     "send for this long"),
 	RTV_OPT_DURATION_DEF("interval", 'i', &source_opt.interval_ns, "S", RTV_NS_PER_S,
@@ -109,18 +108,6 @@ const struct rtv_cmd_mode cmd_stream_modes[] = {
 	{ "source", source_usage, source_opts },
 	{ NULL, NULL, NULL },
 };
-
-/* A numeric IPv4 or IPv6 address, as the library takes it (with %scope). */
-static bool is_numeric_addr(const char *s)
-{
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_flags = AI_NUMERICHOST };
-	struct addrinfo *ai = NULL;
-
-	if (getaddrinfo(s, NULL, &hints, &ai))
-		return false;
-	freeaddrinfo(ai);
-	return true;
-}
 
 /* "'198.18.2.2:5301'", "'[fe80::1]:5301'", or "port 5301" for any address. */
 static void fmt_endpoint(const char *addr, long long port, char *buf, size_t len)
@@ -230,16 +217,6 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 		rtv_cli_error("option '--target' is required: the sink's address");
 		return RTV_EXIT_USAGE;
 	}
-	if (!sink && !is_numeric_addr(o->target)) {
-		rtv_cli_error("option '--target': '%s' is not a numeric IPv4 or IPv6 address",
-			      o->target);
-		return RTV_EXIT_USAGE;
-	}
-	if (sink && o->bind_addr && !is_numeric_addr(o->bind_addr)) {
-		rtv_cli_error("option '--bind': '%s' is not a numeric IPv4 or IPv6 address",
-			      o->bind_addr);
-		return RTV_EXIT_USAGE;
-	}
 	if (o->rate_set && !udp) {
 		rtv_cli_error("option '--rate': needs --proto udp (TCP always sends as fast as it can)");
 		return RTV_EXIT_USAGE;
@@ -253,10 +230,8 @@ static int stream_cfg(const struct stream_opts *o, bool sink, struct rtv_stream_
 	cfg->proto = udp ? IPPROTO_UDP : IPPROTO_TCP;
 	cfg->addr = sink ? o->bind_addr : o->target;
 	cfg->port = (uint16_t)o->port;
-	if (o->size)
-		cfg->msg_size = (size_t)o->size;
-	else
-		cfg->msg_size = udp ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
+	cfg->msg_size = (size_t)o->size;
+	cfg->msg_size = rtv_stream_msg_size(cfg); /* 0: the default for proto and address */
 	cfg->rate_bit_s = o->rate;
 	cfg->duration_ns = o->duration_ns;
 	cfg->interval_ns = o->interval_ns;
@@ -326,6 +301,12 @@ static int stream_run(int argc, char **argv, bool sink)
 	else
 		err = rtv_stream_source_run(&cfg, &rtv_cli_stop, on_interval, &ctx, &res);
 	end_rt = rtv_realtime_ns();
+	if (sink && err == -EADDRNOTAVAIL) {
+		rtv_cli_error("option '--bind': '%s' is not an address of this host (or an IPv6 one "
+			      "still in duplicate address detection)", cfg.addr);
+		ret = RTV_EXIT_USAGE;
+		goto out;
+	}
 	if (err < 0 && !res.start_ns) {
 		report_failure(&cfg, &res, sink, err);
 		goto out;

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "host/sched.h"
+#include "net/sockaddr.h"
 #include "opts.h"
 #include "util/parse.h"
 #include "util/banned.h"
@@ -334,6 +335,32 @@ static int set_rate(const struct rtv_opt *o, const char *name, const char *arg,
 	return 0;
 }
 
+static int set_addr(const struct rtv_opt *o, const char *name, const char *arg,
+		    char *err, size_t errlen)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int ret;
+
+	ret = rtv_sockaddr_parse(arg, 0, &ss, &len);
+	if (ret == -ENODEV) {
+		set_err(err, errlen, "option '%s': '%s': no network interface '%s' here", name, arg,
+			strchr(arg, '%') + 1);
+		return ERR_NOT_THERE;
+	}
+	if (ret == -EDESTADDRREQ) {
+		set_err(err, errlen, "option '%s': '%s' is link-local: add its interface, e.g. '%s%%eth0'",
+			name, arg, arg);
+		return ERR_NOT_THERE;
+	}
+	if (ret < 0) {
+		set_err(err, errlen, "option '%s': '%s' is not a numeric IPv4 or IPv6 address", name, arg);
+		return -EINVAL;
+	}
+	*(const char **)o->value = arg;
+	return 0;
+}
+
 /* "builtin, iperf3", truncated to fit */
 static void choices_join(const char *const *choices, char *buf, size_t len)
 {
@@ -401,6 +428,9 @@ static int set_value(const struct rtv_opt *o, const char *arg, char *err, size_t
 		break;
 	case RTV_OPT_CHOICE:
 		ret = set_choice(o, name, arg, err, errlen);
+		break;
+	case RTV_OPT_ADDR:
+		ret = set_addr(o, name, arg, err, errlen);
 		break;
 	case RTV_OPT_FLAG:
 	case RTV_OPT_END:
@@ -535,6 +565,7 @@ static void format_default(const struct rtv_opt *o, char *buf, size_t len)
 		break;
 	case RTV_OPT_STRING:
 	case RTV_OPT_CHOICE:
+	case RTV_OPT_ADDR:
 		if (*(const char *const *)o->value)
 			snprintf(buf, len, "%s", *(const char *const *)o->value);
 		break;

@@ -23,6 +23,8 @@ enum rtv_opt_type {
 	RTV_OPT_CHOICE,   /* const char **: one of the NULL-terminated `choices` */
 	RTV_OPT_RATE,     /* double * bits/s: "500M", "1.5G", "800k", "2000000", "0" (rtv_parse_rate) */
 	RTV_OPT_CPU,      /* int *: one CPU number, present and online; a negative value means none */
+	RTV_OPT_ADDR,     /* const char **: a numeric IPv4 or IPv6 address (IPv6 with %SCOPE), points
+			     into argv; checked with rtv_sockaddr_parse() in the namespace parsing runs in */
 };
 
 /* rtv_opt.flags */
@@ -82,6 +84,9 @@ struct rtv_opt {
 	  .help = __VA_ARGS__ }
 #define RTV_OPT_CPU_DEF(l, s, v, a, ...) \
 	{ .long_name = (l), .short_name = (s), .type = RTV_OPT_CPU, .value = (v), .arg_name = (a), \
+	  .help = __VA_ARGS__ }
+#define RTV_OPT_ADDR_DEF(l, s, v, a, ...) \
+	{ .long_name = (l), .short_name = (s), .type = RTV_OPT_ADDR, .value = (v), .arg_name = (a), \
 	  .help = __VA_ARGS__ }
 #define RTV_OPT_END_DEF { .type = RTV_OPT_END }
 

@@ -2,7 +2,6 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -15,6 +14,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "net/sockaddr.h"
 #include "probe/probe.h"
 #include "probe/netrt.h"
 #include "report/histjson.h"
@@ -61,28 +61,19 @@ static bool is_path_error(int e)
 
 int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE };
-	struct addrinfo *ai = NULL;
 	struct sockaddr_storage ss;
 	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
 	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
 	socklen_t sslen;
 	int fd = -1, one = 1, zero = 0, err;
-	char port[8];
 
 	if (!cfg)
 		return -EINVAL;
 	memset(&ss, 0, sizeof(ss));
 	if (cfg->bind_addr) {
-		snprintf(port, sizeof(port), "%u", (unsigned)cfg->port);
-		err = getaddrinfo(cfg->bind_addr, port, &hints, &ai);
-		if (err) {
-			err = err == EAI_SYSTEM ? -errno : err == EAI_MEMORY ? -ENOMEM : -EINVAL;
-			goto out;
-		}
-		memcpy(&ss, ai->ai_addr, ai->ai_addrlen);
-		sslen = ai->ai_addrlen;
+		err = rtv_sockaddr_parse(cfg->bind_addr, cfg->port, &ss, &sslen);
+		if (err < 0)
+			return err;
 	} else {
 		a6->sin6_family = AF_INET6;
 		a6->sin6_addr = in6addr_any;
@@ -100,16 +91,28 @@ int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
 		sslen = sizeof(*a4);
 		fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	}
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
+	if (fd < 0)
+		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0) {
 		err = -errno;
 		goto out;
 	}
 	if (!cfg->bind_addr && ss.ss_family == AF_INET6 &&
 	    setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	/* On any address, each request's own destination address comes with
+	 * it, so that the reply leaves from it: a connected client takes
+	 * replies from the address it sent to only, and the kernel's choice of
+	 * source may differ (a host's other IPv6 link-local address, an IPv4
+	 * secondary address). IPv4 on a dual-stack socket too. */
+	if (!cfg->bind_addr && ss.ss_family == AF_INET6 &&
+	    setsockopt(fd, IPPROTO_IPV6, IPV6_RECVPKTINFO, &one, sizeof(one)) < 0) {
+		err = -errno;
+		goto out;
+	}
+	if (!cfg->bind_addr && setsockopt(fd, IPPROTO_IP, IP_PKTINFO, &one, sizeof(one)) < 0) {
 		err = -errno;
 		goto out;
 	}
@@ -120,8 +123,6 @@ int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg)
 	err = fd;
 	fd = -1;
 out:
-	if (ai)
-		freeaddrinfo(ai);
 	if (fd >= 0)
 		close(fd);
 	return err;
@@ -141,13 +142,49 @@ int rtv_netrt_sock_port(int fd)
 	return -EAFNOSUPPORT;
 }
 
+/* The control message a request came with, turned into the one that sends
+ * its reply from the address the request was sent to: IPv6 keeps the
+ * interface (a link-local address needs it); IPv4 gives the local address
+ * in ipi_spec_dst and leaves the interface to routing. Returns the length
+ * of the reply's control data, 0 for none (a socket bound to one address). */
+static size_t reply_pktinfo(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	size_t len;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
+			break;
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			pi.ipi_ifindex = 0;
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			break;
+		}
+	}
+	if (!cm)
+		return 0;
+	len = CMSG_SPACE(cm->cmsg_len - CMSG_LEN(0));
+	if ((void *)cm != mh->msg_control) /* the reply's control data holds it alone */
+		memmove(mh->msg_control, cm, cm->cmsg_len);
+	return len;
+}
+
 int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 			   struct rtv_netrt_server_stats *st)
 {
 	struct timeval tv = { .tv_sec = 0, .tv_usec = RTV_NETRT_STOP_CHECK_NS / RTV_NS_PER_US };
 	struct rtv_netrt_server_stats dummy = { 0 };
 	struct sockaddr_storage from;
-	socklen_t fromlen;
+	union { /* aligned for cmsghdr */
+		struct cmsghdr align;
+		unsigned char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) +
+				  CMSG_SPACE(sizeof(struct in_pktinfo))];
+	} ctl;
+	struct iovec iov;
+	struct msghdr mh;
 	unsigned char *buf;
 	ssize_t n;
 	int err = 0;
@@ -163,8 +200,11 @@ int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 		return -ENOMEM;
 
 	while (!*stop) {
-		fromlen = sizeof(from);
-		n = recvfrom(fd, buf, SERVER_BUF_SIZE, 0, (struct sockaddr *)&from, &fromlen);
+		iov = (struct iovec){ .iov_base = buf, .iov_len = SERVER_BUF_SIZE };
+		mh = (struct msghdr){ .msg_name = &from, .msg_namelen = sizeof(from),
+				      .msg_iov = &iov, .msg_iovlen = 1,
+				      .msg_control = ctl.buf, .msg_controllen = sizeof(ctl.buf) };
+		n = recvmsg(fd, &mh, 0);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ||
 			    is_path_error(errno))
@@ -173,8 +213,14 @@ int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 			break;
 		}
 		count_inc(&st->requests);
+		/* the same datagram back, from the address it came to */
+		iov.iov_len = (size_t)n;
+		mh.msg_controllen = reply_pktinfo(&mh);
+		if (!mh.msg_controllen)
+			mh.msg_control = NULL;
+		mh.msg_flags = 0;
 		/* a failure concerns this reply only: the client sees it lost */
-		(void)sendto(fd, buf, (size_t)n, 0, (struct sockaddr *)&from, fromlen);
+		(void)sendmsg(fd, &mh, 0);
 		if (st->requests % RTV_NETRT_NAPI_SAMPLE == 1) { /* after the reply: off its path */
 			unsigned int id = 0;
 			socklen_t len = sizeof(id);
@@ -298,36 +344,23 @@ static uint64_t run_tag(uint64_t seed)
 
 static int client_connect(const struct rtv_netrt_client_cfg *cfg)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_DGRAM,
-				  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV };
-	struct addrinfo *ai = NULL;
-	int fd = -1, err;
-	char port[8];
+	struct sockaddr_storage ss;
+	socklen_t len;
+	int fd, err;
 
-	snprintf(port, sizeof(port), "%u", (unsigned)(cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT));
-	err = getaddrinfo(cfg->addr, port, &hints, &ai);
-	if (err) {
-		err = err == EAI_SYSTEM ? -errno : err == EAI_MEMORY ? -ENOMEM : -EINVAL;
-		goto out;
-	}
-	fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
+	err = rtv_sockaddr_parse(cfg->addr, cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT, &ss, &len);
+	if (err < 0)
+		return err;
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
 	/* connected: the kernel filters other senders, send/recv need no address */
-	if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0) {
+	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
 		err = -errno;
-		goto out;
-	}
-	err = fd;
-	fd = -1;
-out:
-	if (ai)
-		freeaddrinfo(ai);
-	if (fd >= 0)
 		close(fd);
-	return err;
+		return err;
+	}
+	return fd;
 }
 
 static void put_u64(unsigned char *p, uint64_t v)

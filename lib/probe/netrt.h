@@ -76,7 +76,9 @@ struct rtv_netrt_server_stats {
 int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg);
 
 /* Echo datagrams on fd (from rtv_netrt_server_open()) with blocking
- * recvfrom()/sendto() until *stop becomes nonzero; *stop is checked at least
+ * recvmsg()/sendmsg() until *stop becomes nonzero; each reply leaves from the
+ * address its request was sent to (on a socket bound to any address, from
+ * IP_PKTINFO/IPV6_PKTINFO: a connected client takes no other); *stop is checked at least
  * every 100 ms (a receive timeout is set on fd) and after any signal. No
  * allocation after start. st may be NULL. Does not close fd.
  * Returns 0 when stopped, or -errno on a receive error. A failing sendto()

@@ -5,7 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -16,6 +15,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "net/sockaddr.h"
 #include "probe/probe.h"
 #include "util/time.h"
 #include "util/banned.h"
@@ -116,11 +116,19 @@ static void res_reset(struct rtv_stream_result *res)
 	res->lost = 0;
 }
 
-static size_t msg_size_of(const struct rtv_stream_cfg *cfg)
+size_t rtv_stream_msg_size(const struct rtv_stream_cfg *cfg)
 {
 	if (cfg->msg_size)
 		return cfg->msg_size;
-	return cfg->proto == IPPROTO_UDP ? RTV_STREAM_UDP_MSG_SIZE : RTV_STREAM_TCP_MSG_SIZE;
+	if (cfg->proto != IPPROTO_UDP)
+		return RTV_STREAM_TCP_MSG_SIZE;
+	/* numeric addresses only: IPv6 ones, and only they, hold a colon */
+	return cfg->addr && strchr(cfg->addr, ':') ? RTV_STREAM_UDP6_MSG_SIZE : RTV_STREAM_UDP_MSG_SIZE;
+}
+
+static size_t msg_size_of(const struct rtv_stream_cfg *cfg)
+{
+	return rtv_stream_msg_size(cfg);
 }
 
 static int check_cfg(const struct rtv_stream_cfg *cfg, bool source)
@@ -141,43 +149,19 @@ static int check_cfg(const struct rtv_stream_cfg *cfg, bool source)
 	return 0;
 }
 
-/* A numeric IPv4/IPv6 address (with %scope) and port; NULL: any, IPv6 when
- * the kernel has it (dual stack), else IPv4. */
-static int stream_addr(const char *addr, uint16_t port, int socktype, struct sockaddr_storage *ss,
-		       socklen_t *len)
+/* A numeric IPv4/IPv6 address (with %scope) and port (rtv_sockaddr_parse);
+ * NULL: any, IPv6 when the kernel has it (dual stack), else IPv4. */
+static int stream_addr(const char *addr, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
 {
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = socktype,
-				  .ai_flags = AI_NUMERICHOST };
-	struct addrinfo *ai = NULL;
-	int err;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
 
+	if (addr)
+		return rtv_sockaddr_parse(addr, port, ss, len);
 	memset(ss, 0, sizeof(*ss));
-	if (!addr) {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_addr = in6addr_any;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	err = getaddrinfo(addr, NULL, &hints, &ai);
-	if (err) {
-		if (err == EAI_SYSTEM)
-			return -errno;
-		return err == EAI_MEMORY ? -ENOMEM : -EINVAL;
-	}
-	if (ai->ai_addrlen > sizeof(*ss)) {
-		freeaddrinfo(ai);
-		return -EINVAL;
-	}
-	memcpy(ss, ai->ai_addr, ai->ai_addrlen);
-	*len = ai->ai_addrlen;
-	freeaddrinfo(ai);
-	if (ss->ss_family == AF_INET6)
-		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
-	else
-		((struct sockaddr_in *)ss)->sin_port = htons(port);
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_addr = in6addr_any;
+	sin6->sin6_port = htons(port);
+	*len = sizeof(*sin6);
 	return 0;
 }
 
@@ -189,7 +173,7 @@ static int sink_socket(const struct rtv_stream_cfg *cfg)
 	socklen_t len;
 	int fd, one = 1, zero = 0, err;
 
-	err = stream_addr(cfg->addr, cfg->port, type, &ss, &len);
+	err = stream_addr(cfg->addr, cfg->port, &ss, &len);
 	if (err < 0)
 		return err;
 	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -628,7 +612,7 @@ static int tcp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 	socklen_t len;
 	int fd = -1, err, flags;
 
-	err = stream_addr(cfg->addr, cfg->port, SOCK_STREAM, &ss, &len);
+	err = stream_addr(cfg->addr, cfg->port, &ss, &len);
 	if (err < 0)
 		return err;
 	buf = malloc(size);
@@ -692,7 +676,7 @@ static int udp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 	socklen_t len;
 	int fd, err;
 
-	err = stream_addr(cfg->addr, cfg->port, SOCK_DGRAM, &ss, &len);
+	err = stream_addr(cfg->addr, cfg->port, &ss, &len);
 	if (err < 0)
 		return err;
 	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);

@@ -14,6 +14,7 @@
 
 #define RTV_STREAM_TCP_MSG_SIZE  (128u * 1024u) /* default TCP write size, bytes */
 #define RTV_STREAM_UDP_MSG_SIZE  1472u          /* default UDP payload: 1500 MTU - IPv4 - UDP */
+#define RTV_STREAM_UDP6_MSG_SIZE 1452u          /* the same to an IPv6 address: 1500 - IPv6 - UDP */
 #define RTV_STREAM_UDP_MAX_SIZE  65507u         /* largest IPv4 UDP payload */
 #define RTV_STREAM_UDP_MIN_SIZE  8u             /* the sequence number */
 #define RTV_STREAM_TCP_MAX_SIZE  (16u * 1024u * 1024u)
@@ -30,7 +31,8 @@ struct rtv_stream_cfg {
 	size_t msg_size;     /* source: bytes per write (TCP) or UDP payload including
 			      * the 8-byte sequence number; sink: bytes per read (TCP,
 			      * at most 1 MiB) or the largest datagram copied in full
-			      * (UDP; longer ones are counted whole); 0: RTV_STREAM_*_MSG_SIZE */
+			      * (UDP; longer ones are counted whole); 0: the default,
+			      * rtv_stream_msg_size() */
 	double rate_bit_s;   /* UDP source: target payload rate in bits/s, 0 = as
 			      * fast as possible; ignored for TCP and by sinks */
 	int64_t duration_ns; /* 0 = until *stop; see the functions for when it starts */
@@ -101,6 +103,12 @@ static inline int rtv_stream_probe_pairs(const struct rtv_stream_probe_cfg *cfg)
 /* The metric both measure, the receivers' throughput "stream_gbit_s"
  * (Gbit/s, a double at the start of their states). */
 extern const struct rtv_metric rtv_stream_metrics[1];
+
+/* The bytes per write or datagram cfg asks for: msg_size, or when that is 0
+ * RTV_STREAM_TCP_MSG_SIZE for TCP, and for UDP the payload that fills one
+ * 1500-byte packet to cfg->addr: RTV_STREAM_UDP6_MSG_SIZE to an IPv6
+ * address, RTV_STREAM_UDP_MSG_SIZE otherwise (IPv4, or a sink on any). */
+size_t rtv_stream_msg_size(const struct rtv_stream_cfg *cfg);
 
 /* Payload throughput of a result in Gbit/s (10^9 bit/s); 0 when it spans no time. */
 double rtv_stream_gbit_s(const struct rtv_stream_result *r);

@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "probe/netrt.h"
@@ -373,6 +375,99 @@ static void test_open_loop(void **state)
 	free(c.r);
 }
 
+/* Coordinated omission, from the client's side: the client itself stalls
+ * (SIGSTOP for STALL_MS while it runs in a child process), as a client
+ * descheduled by a higher-priority task would. The requests scheduled during
+ * the stall go out late, in a burst when it resumes, and each is measured
+ * from its own S_i: about STALL_MS of them are counted late, their rtt falls
+ * from about STALL_MS to 0 in 1 ms steps, and the rtt tail shows the stall.
+ * The service time, from the actual send, shows it only for the one or two
+ * requests in flight when the client stopped, as a closed-loop tool would. */
+#define STALL_MS 200
+
+static void test_client_stalled(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct timespec step = { .tv_sec = 0, .tv_nsec = 100000 };
+	struct timespec stall = { .tv_sec = 0, .tv_nsec = STALL_MS * RTV_NS_PER_MS };
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r;
+	char *path = samples_tmp(), line[128];
+	int64_t t_stop, t_cont, stall_ns, at, lat, svc;
+	uint64_t seq, slow_rtt = 0, slow_svc = 0, in_stall = 0, late = 0;
+	int status;
+	FILE *f;
+	pid_t pid;
+	struct srv s;
+
+	(void)state;
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(r != MAP_FAILED);
+	memset(r, 0, sizeof(*r));
+	srv_start(&s, SRV_ECHO);
+	client_cfg(&cfg, s.port);
+	cfg.duration_ns = 800 * RTV_NS_PER_MS; /* 800 requests, 1 ms apart */
+	cfg.samples_path = path;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(rtv_netrt_client_run(&cfg, &no_stop, r) == 0 ? 0 : 1);
+	/* stop it 200 requests in, for STALL_MS */
+	while (__atomic_load_n(&r->sent, __ATOMIC_RELAXED) < 200)
+		nanosleep(&step, NULL);
+	t_stop = rtv_now_ns();
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	nanosleep(&stall, NULL);
+	assert_int_equal(kill(pid, SIGCONT), 0);
+	t_cont = rtv_now_ns();
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	srv_stop(&s);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	stall_ns = t_cont - t_stop;
+
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		assert_int_equal(sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at,
+					&lat, &svc), 4);
+		/* scheduled while the client was stopped: answered after it resumed */
+		/* lat - svc is the actual send time - S_i: what `late` counts */
+		late += lat - svc > RTV_NETRT_LATE_NS;
+		if (r->start_ns + at > t_stop + RTV_NS_PER_MS && r->start_ns + at < t_cont - RTV_NS_PER_MS) {
+			/* scheduled while the client was stopped: sent after it resumed */
+			in_stall++;
+			assert_true(r->start_ns + at + (lat - svc) >= t_cont - RTV_NS_PER_MS);
+		}
+		slow_rtt += lat >= STALL_MS / 2 * RTV_NS_PER_MS;
+		slow_svc += svc >= STALL_MS / 2 * RTV_NS_PER_MS;
+	}
+	fclose(f);
+	unlink(path);
+	free(path);
+	print_message("stalled %.1f ms: late %llu, %llu scheduled in the stall, rtt >= %d ms: %llu, "
+		      "service >= %d ms: %llu; rtt max %.1f ms p99 %.1f ms, service max %.1f ms\n",
+		      (double)stall_ns / 1e6, (unsigned long long)r->late, (unsigned long long)in_stall,
+		      STALL_MS / 2, (unsigned long long)slow_rtt, STALL_MS / 2,
+		      (unsigned long long)slow_svc, (double)r->rtt.max_ns / 1e6,
+		      (double)rtv_hist_percentile(&r->rtt, 99) / 1e6, (double)r->service.max_ns / 1e6);
+	assert_int_equal(r->sent, 800);
+	assert_int_equal(r->received, 800);
+	/* every request scheduled in the stall went out late and was measured
+	 * from S_i; nothing was shifted or skipped */
+	assert_true(in_stall >= (uint64_t)(stall_ns / RTV_NS_PER_MS) - 3);
+	assert_int_equal(r->late, late);
+	assert_true(late >= in_stall);
+	/* the stall is in the tail: max >= stall - 1 ms, and with 800 samples
+	 * p99 is the 8th largest, scheduled about 8 ms into the stall */
+	assert_true(r->rtt.max_ns >= stall_ns - RTV_NS_PER_MS);
+	assert_true(rtv_hist_percentile(&r->rtt, 99) >= stall_ns - 20 * RTV_NS_PER_MS);
+	/* half the stall or more: the requests of its first half */
+	assert_true(slow_rtt >= (uint64_t)(stall_ns / 2 / RTV_NS_PER_MS) - 3);
+	/* closed-loop view: only requests in flight at the stop */
+	assert_true(slow_svc <= 2);
+	assert_int_equal(munmap(r, sizeof(*r)), 0);
+}
+
 static void test_stray_and_duplicates(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
@@ -441,6 +536,43 @@ static void test_stop(void **state)
 	srv_stop(&s);
 	assert_int_equal(r->sent, 0);
 	assert_true(r->end_ns - r->start_ns < 100 * RTV_NS_PER_MS);
+	free(r);
+}
+
+/* A server on any address replies from the address each request was sent
+ * to: a client connected to 127.0.0.2 takes no reply from 127.0.0.1, the
+ * source the kernel picks by itself (lo's route says src 127.0.0.1). The
+ * same server answers IPv6 (::1) on its dual-stack socket. */
+static void test_any_replies_from_dest(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	static const char *const targets[] = { "127.0.0.2", "127.0.0.1", "::1" };
+	struct rtv_netrt_server_cfg scfg = { .bind_addr = NULL, .port = 0 };
+	struct rtv_netrt_client_cfg cfg;
+	struct rtv_netrt_result *r = result_new();
+	struct srv s;
+
+	(void)state;
+	memset(&s, 0, sizeof(s));
+	s.mode = SRV_ECHO;
+	s.fd = rtv_netrt_server_open(&scfg);
+	assert_true(s.fd >= 0);
+	s.port = rtv_netrt_sock_port(s.fd);
+	assert_true(s.port > 0);
+	assert_int_equal(pthread_create(&s.th, NULL, srv_main, &s), 0);
+	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+		client_cfg(&cfg, s.port);
+		cfg.addr = targets[i];
+		cfg.count = 20;
+		cfg.timeout_ns = 200 * RTV_NS_PER_MS;
+		assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
+		if (r->received != 20)
+			fail_msg("to %s: %llu of 20 answered, %llu stray", targets[i],
+				 (unsigned long long)r->received, (unsigned long long)r->stray);
+		assert_int_equal(r->stray, 0);
+	}
+	srv_stop(&s);
+	assert_int_equal(s.st.requests, 60);
 	free(r);
 }
 
@@ -545,9 +677,11 @@ int main(void)
 		cmocka_unit_test(test_samples_many),
 		cmocka_unit_test(test_server_down),
 		cmocka_unit_test(test_open_loop),
+		cmocka_unit_test(test_client_stalled),
 		cmocka_unit_test(test_stray_and_duplicates),
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_stop),
+		cmocka_unit_test(test_any_replies_from_dest),
 		cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_hist_json),
 	};

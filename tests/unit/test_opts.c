@@ -439,6 +439,7 @@ static bool vcpu_set, warmup_set, rate_set, cpu_set_given;
 static int64_t warmup;
 static double rate;
 static int one_cpu;
+static const char *target;
 
 static const struct rtv_opt more[] = {
 	RTV_OPT_INT_DEF("vcpu", 0, &vcpu, "K", 0, 1000, "the vCPU", .set = &vcpu_set,
@@ -449,6 +450,7 @@ static const struct rtv_opt more[] = {
 	RTV_OPT_CPU_DEF("cpu", 'c', &one_cpu, "N", "run on CPU N", .set = &cpu_set_given),
 	RTV_OPT_DURATION_DEF("spin", 0, &duration, "T", RTV_NS_PER_S, "spin",
 			     .what = "a spin time", .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_ADDR_DEF("target", 't', &target, "ADDR", "the server"),
 	RTV_OPT_END_DEF,
 };
 
@@ -461,6 +463,7 @@ static int reset_more(void **state)
 	warmup = RTV_NS_PER_S;
 	rate = 0;
 	one_cpu = -1;
+	target = NULL;
 	vcpu_set = warmup_set = rate_set = cpu_set_given = false;
 	rtv_opts_set_sys_root("");
 	return 0;
@@ -545,6 +548,40 @@ static void test_zero_ok(void **state)
 	EXPECT_MORE_ERROR("option '--warmup': 'x' is not a duration (use e.g. 20s, 500ms, 100us or 250ns)",
 			  "--warmup", "x");
 	assert_int_equal(warmup, 1500 * RTV_NS_PER_MS);
+}
+
+/* Addresses: numeric IPv4 and IPv6 only, a link-local one with its
+ * interface (lo is in every network namespace, index 1); the value points
+ * into argv. */
+static void test_addr_opt(void **state)
+{
+	char *av[] = { "x", "--target", "fd00::2", NULL };
+
+	(void)state;
+	assert_int_equal(parse_more(av), 0);
+	assert_ptr_equal(target, av[2]);
+	assert_int_equal(PARSE_MORE("-t198.18.0.2"), 0);
+	assert_string_equal(target, "198.18.0.2");
+	assert_int_equal(PARSE_MORE("--target=::ffff:198.18.0.2"), 0);
+	assert_int_equal(PARSE_MORE("--target", "fe80::1%lo"), 0);
+	assert_int_equal(PARSE_MORE("--target", "fe80::1%1"), 0);
+	assert_string_equal(target, "fe80::1%1");
+	EXPECT_MORE_ERROR("option '--target': 'server' is not a numeric IPv4 or IPv6 address",
+			  "--target", "server");
+	/* inet_aton's shorthands are not addresses here */
+	EXPECT_MORE_ERROR("option '--target': '127.1' is not a numeric IPv4 or IPv6 address",
+			  "--target", "127.1");
+	EXPECT_MORE_ERROR("option '--target': '198.18.0.2%lo' is not a numeric IPv4 or IPv6 address",
+			  "--target", "198.18.0.2%lo");
+	EXPECT_MORE_ERROR("option '--target': '' is not a numeric IPv4 or IPv6 address", "--target=");
+	EXPECT_MORE_ERROR("option '--target': 'fe80::1%' is not a numeric IPv4 or IPv6 address",
+			  "--target", "fe80::1%");
+	EXPECT_MORE_ERROR("option '--target': 'fe80::1%rtvnope0': no network interface 'rtvnope0' here",
+			  "--target", "fe80::1%rtvnope0");
+	EXPECT_MORE_ERROR("option '--target': 'fe80::1' is link-local: add its interface, e.g. "
+			  "'fe80::1%eth0'", "--target", "fe80::1");
+	EXPECT_MORE_ERROR("option '--target' needs a value", "--target");
+	assert_string_equal(target, "fe80::1%1");
 }
 
 static void test_rate_opt(void **state)
@@ -653,12 +690,13 @@ static void test_usage_more(void **state)
 	assert_string_equal(text,
 		"usage: x\n"
 		"\n"
-		"      --vcpu K      the vCPU\n"
-		"  -w, --warmup T    not measured (default: 1s)\n"
-		"  -r, --rate BITS   bits/s (default: 0)\n"
-		"  -c, --cpu N       run on CPU N\n"
-		"      --spin T      spin (default: 20s)\n"
-		"  -h, --help        show this help\n");
+		"      --vcpu K        the vCPU\n"
+		"  -w, --warmup T      not measured (default: 1s)\n"
+		"  -r, --rate BITS     bits/s (default: 0)\n"
+		"  -c, --cpu N         run on CPU N\n"
+		"      --spin T        spin (default: 20s)\n"
+		"  -t, --target ADDR   the server\n"
+		"  -h, --help          show this help\n");
 	free(text);
 
 	/* zero is shown where it is a value; set values as they are typed */
@@ -741,6 +779,7 @@ int main(void)
 		cmocka_unit_test_setup(test_what, reset_more),
 		cmocka_unit_test_setup(test_zero_ok, reset_more),
 		cmocka_unit_test_setup(test_rate_opt, reset_more),
+		cmocka_unit_test_setup(test_addr_opt, reset_more),
 		cmocka_unit_test_setup(test_cpu_checks, reset_more),
 		cmocka_unit_test_setup(test_cpus_host, reset_more),
 		cmocka_unit_test_setup(test_usage_more, reset_more),

@@ -49,20 +49,25 @@ static uint16_t free_port(int type)
 	return ntohs(sin.sin_port);
 }
 
-/* Whether a UDP socket is bound to this local port, from /proc/net/udp:
- * looking does not disturb the sink, as binding the port ourselves would. */
+/* Whether a UDP socket is bound to this local port, from /proc/net/udp and
+ * udp6: looking does not disturb the sink, as binding the port ourselves
+ * would. */
 static int udp_port_bound(uint16_t port)
 {
+	static const char *const files[] = { "/proc/net/udp", "/proc/net/udp6" };
 	char line[512];
 	unsigned lport;
 	int found = 0;
-	FILE *f = fopen("/proc/net/udp", "r");
 
-	assert_non_null(f);
-	while (!found && fgets(line, sizeof(line), f))
-		if (sscanf(line, " %*u: %*x:%x", &lport) == 1 && lport == port)
-			found = 1;
-	fclose(f);
+	for (int i = 0; i < 2 && !found; i++) {
+		FILE *f = fopen(files[i], "r");
+
+		assert_non_null(f);
+		while (!found && fgets(line, sizeof(line), f))
+			if (sscanf(line, " %*u: %*x:%x", &lport) == 1 && lport == port)
+				found = 1;
+		fclose(f);
+	}
 	return found;
 }
 
@@ -95,11 +100,12 @@ static void *sink_main(void *arg)
  * datagram, so a sink thread starved on a busy machine could reach its
  * deadline before it has read everything; stopping it only once it has
  * counted what the source sent (or after WAIT_NS) keeps the counts exact. */
-static void sink_start(struct sink *s, int proto, uint16_t port, size_t msg_size)
+static void sink_start_at(struct sink *s, const char *addr, int proto, uint16_t port,
+			  size_t msg_size)
 {
 	memset(s, 0, sizeof(*s));
 	s->cfg.proto = proto;
-	s->cfg.addr = LOOPBACK;
+	s->cfg.addr = addr;
 	s->cfg.port = port;
 	s->cfg.msg_size = msg_size;
 	assert_int_equal(pthread_create(&s->th, NULL, sink_main, s), 0);
@@ -112,6 +118,11 @@ static void sink_start(struct sink *s, int proto, uint16_t port, size_t msg_size
 			nap_ms(1);
 		assert_true(udp_port_bound(port));
 	}
+}
+
+static void sink_start(struct sink *s, int proto, uint16_t port, size_t msg_size)
+{
+	sink_start_at(s, LOOPBACK, proto, port, msg_size);
 }
 
 /* Wait until the sink has counted at least `bytes`, or WAIT_NS. */
@@ -392,6 +403,65 @@ static void assert_refused(const struct rtv_stream_cfg *cfg, int want_source, in
 	assert_int_equal(r.lost, 0);
 }
 
+/* The default UDP payload fills one 1500-byte packet of the address's
+ * family; TCP's and a size given do not depend on it. */
+static void test_msg_size(void **state)
+{
+	struct rtv_stream_cfg cfg = { .proto = IPPROTO_UDP, .addr = "198.18.1.2" };
+
+	(void)state;
+	assert_int_equal(rtv_stream_msg_size(&cfg), 1500 - 20 - 8);
+	cfg.addr = "fd00::2";
+	assert_int_equal(rtv_stream_msg_size(&cfg), 1500 - 40 - 8);
+	cfg.addr = "fe80::1%lo";
+	assert_int_equal(rtv_stream_msg_size(&cfg), RTV_STREAM_UDP6_MSG_SIZE);
+	cfg.addr = NULL; /* a sink on any address: room for either */
+	assert_int_equal(rtv_stream_msg_size(&cfg), RTV_STREAM_UDP_MSG_SIZE);
+	cfg.addr = "fd00::2";
+	cfg.msg_size = 9000;
+	assert_int_equal(rtv_stream_msg_size(&cfg), 9000);
+	cfg.msg_size = 0;
+	cfg.proto = IPPROTO_TCP;
+	assert_int_equal(rtv_stream_msg_size(&cfg), RTV_STREAM_TCP_MSG_SIZE);
+}
+
+/* IPv6: UDP to ::1 with the default size sends IPv6's datagrams, all
+ * received; TCP to ::1 arrives whole. */
+static void test_ipv6_loopback(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_stream_result r;
+	struct rtv_stream_cfg cfg;
+	uint16_t port = free_port(SOCK_DGRAM);
+	struct sink s;
+
+	(void)state;
+	sink_start_at(&s, "::1", IPPROTO_UDP, port, 0);
+	source_cfg(&cfg, IPPROTO_UDP, port);
+	cfg.addr = "::1";
+	cfg.rate_bit_s = 50e6;
+	cfg.duration_ns = 200 * RTV_NS_PER_MS;
+	assert_int_equal(rtv_stream_source_run(&cfg, &no_stop, NULL, NULL, &r), 0);
+	assert_true(r.datagrams > 100);
+	assert_int_equal(r.bytes, r.datagrams * RTV_STREAM_UDP6_MSG_SIZE);
+	sink_wait_bytes(&s, r.bytes);
+	sink_stop(&s);
+	assert_int_equal(s.res.datagrams, r.datagrams);
+	assert_int_equal(s.res.bytes, r.bytes);
+	assert_int_equal(s.res.lost, 0);
+
+	port = free_port(SOCK_STREAM);
+	sink_start_at(&s, "::1", IPPROTO_TCP, port, 0);
+	source_cfg(&cfg, IPPROTO_TCP, port);
+	cfg.addr = "::1";
+	cfg.duration_ns = 100 * RTV_NS_PER_MS;
+	assert_int_equal(rtv_stream_source_run(&cfg, &no_stop, NULL, NULL, &r), 0);
+	assert_true(r.bytes > 0);
+	sink_wait_bytes(&s, r.bytes);
+	sink_stop(&s);
+	assert_int_equal(s.res.bytes, r.bytes);
+}
+
 static void test_bad_cfg(void **state)
 {
 	static const volatile sig_atomic_t stopped = 1;
@@ -459,6 +529,8 @@ int main(void)
 		cmocka_unit_test(test_udp_loss),
 		cmocka_unit_test(test_tcp_refused),
 		cmocka_unit_test(test_tcp_refused_stop),
+		cmocka_unit_test(test_msg_size),
+		cmocka_unit_test(test_ipv6_loopback),
 		cmocka_unit_test(test_bad_cfg),
 	};
 

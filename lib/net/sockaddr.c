@@ -1,0 +1,68 @@
+/* Socket addresses from what users type; see sockaddr.h. */
+#include "net/sockaddr.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include "util/parse.h"
+#include "util/banned.h"
+
+/* "veth0" or "3": an interface of this network namespace, by name or index. */
+static int scope_id(const char *s, uint32_t *id)
+{
+	char name[IF_NAMESIZE];
+	long long idx;
+
+	if (!*s)
+		return -EINVAL;
+	*id = if_nametoindex(s);
+	if (*id)
+		return 0;
+	if (rtv_parse_ll(s, 1, UINT32_MAX, &idx) == 0 && if_indextoname((unsigned)idx, name)) {
+		*id = (uint32_t)idx;
+		return 0;
+	}
+	return -ENODEV;
+}
+
+int rtv_sockaddr_parse(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len)
+{
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+	char host[INET6_ADDRSTRLEN];
+	const char *pct;
+	size_t n;
+	int err;
+
+	if (!s || !ss || !len)
+		return -EINVAL;
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, s, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(port);
+		*len = sizeof(*a4);
+		return 0;
+	}
+	pct = strchr(s, '%');
+	n = pct ? (size_t)(pct - s) : strlen(s);
+	if (n >= sizeof(host))
+		return -EINVAL;
+	memcpy(host, s, n);
+	host[n] = '\0';
+	if (inet_pton(AF_INET6, host, &a6->sin6_addr) != 1)
+		return -EINVAL;
+	a6->sin6_family = AF_INET6;
+	a6->sin6_port = htons(port);
+	*len = sizeof(*a6);
+	if (pct) {
+		err = scope_id(pct + 1, &a6->sin6_scope_id);
+		if (err < 0)
+			return err;
+	} else if (IN6_IS_ADDR_LINKLOCAL(&a6->sin6_addr)) {
+		return -EDESTADDRREQ;
+	}
+	return 0;
+}
