@@ -19,6 +19,7 @@
 #include "util/json.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/stop.h"
 #include "util/time.h"
 
 #define KIDS_MAX 64
@@ -425,7 +426,7 @@ static bool wait_until(struct ctx *r, int64_t until_ns, const volatile sig_atomi
 	for (;;) {
 		int64_t left = until_ns - rtv_now_ns();
 
-		if (stop && *stop)
+		if (stop && rtv_stop_read(stop))
 			return false;
 		if (left <= 0)
 			return true;
@@ -727,7 +728,7 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 			x->probe[i].probe->mark(&r.pc[i]);
 	}
 	while (!service_ended(&r, &ok)) {
-		if (stop && *stop) {
+		if (stop && rtv_stop_read(stop)) {
 			err = -EINTR;
 			break;
 		}

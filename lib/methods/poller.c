@@ -144,7 +144,7 @@ struct rtv_poller {
 	_Atomic int64_t asleep_ns;       /* finished sleeps */
 	_Atomic int64_t asleep_since_ns; /* 0 while awake */
 	_Atomic int64_t started_ns, ended_ns, cpu_ns_final;
-	struct rtv_hist wake; /* written by the thread only */
+	struct rtv_hist wake; /* recorded by the thread; copied with rtv_hist_load() */
 };
 
 /* ---- raw io_uring ---- */
@@ -866,7 +866,7 @@ void rtv_poller_stats(const struct rtv_poller *cp, struct rtv_poller_stats *out)
 		out->cpu_ns = rtv_ts_to_ns(&ts);
 	else
 		out->cpu_ns = atomic_load(&p->cpu_ns_final);
-	out->wake = p->wake;
+	out->wake_torn = rtv_hist_load(&out->wake, &p->wake) < 0;
 }
 
 void rtv_poller_stop(struct rtv_poller *p)

@@ -112,7 +112,8 @@ struct rtv_poller_cfg {
 
 /* A snapshot of a poller's counters. Counters are read while the thread
  * runs (each is atomic; together they may be a few events apart); after the
- * thread has ended they are final. */
+ * thread has ended they are final. The wake histogram is a consistent copy
+ * (see rtv_hist_load()), or empty with wake_torn set. */
 struct rtv_poller_stats {
 	pid_t tid;              /* the thread's id (for affinity, tracing) */
 	enum rtv_poller_mode mode;
@@ -133,6 +134,9 @@ struct rtv_poller_stats {
 	int64_t cpu_ns;         /* CPU time of the thread */
 	int64_t wall_ns;        /* time since the thread started (to its end) */
 	struct rtv_hist wake;   /* wake-up latency: frame timestamp to running */
+	/* no consistent copy of wake could be taken (the thread stayed inside
+	 * a record through all of rtv_hist_load()'s attempts): wake is empty */
+	bool wake_torn;
 };
 
 struct rtv_poller;

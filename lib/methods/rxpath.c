@@ -617,6 +617,8 @@ int64_t rtv_rx_cpu_ns(const struct rtv_rx *rx)
 
 void rtv_rx_stats(const struct rtv_rx *rx, struct rtv_rx_stats *out)
 {
+	bool torn = false;
+
 	memset(out, 0, sizeof(*out));
 	rtv_hist_init(&out->wake);
 	if (!rx)
@@ -636,7 +638,11 @@ void rtv_rx_stats(const struct rtv_rx *rx, struct rtv_rx_stats *out)
 		out->wakeups += st.wakeups;
 		out->sleeps += st.sleeps;
 		rtv_hist_merge(&out->wake, &st.wake);
+		torn |= st.wake_torn;
 	}
+	/* all the pollers' wake-ups or none, never a part taken for the whole */
+	if (torn)
+		rtv_hist_init(&out->wake);
 }
 
 void rtv_rx_free(struct rtv_rx *rx)

@@ -97,7 +97,9 @@ struct rtv_rx_stats {
 	enum rtv_rx_variant variant;
 	int npollers, nkthreads, reapplied;
 	uint64_t polls, wakeups, sleeps;
-	struct rtv_hist wake; /* hybrid: packet timestamp to poller awake */
+	/* hybrid: packet timestamp to poller awake, all pollers merged; empty
+	 * when a poller's copy was torn (rtv_poller_stats' wake_torn) */
+	struct rtv_hist wake;
 	bool cpufreq;         /* hybrid: frequency steps taken */
 };
 void rtv_rx_stats(const struct rtv_rx *rx, struct rtv_rx_stats *out);

@@ -19,6 +19,7 @@
 #include "probe/netrt.h"
 #include "report/histjson.h"
 #include "util/json.h"
+#include "util/stop.h"
 #include "util/time.h"
 #include "util/banned.h"
 
@@ -199,7 +200,7 @@ int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 	if (!buf)
 		return -ENOMEM;
 
-	while (!*stop) {
+	while (!rtv_stop_read(stop)) {
 		iov = (struct iovec){ .iov_base = buf, .iov_len = SERVER_BUF_SIZE };
 		mh = (struct msghdr){ .msg_name = &from, .msg_namelen = sizeof(from),
 				      .msg_iov = &iov, .msg_iovlen = 1,
@@ -562,9 +563,14 @@ static int client_check(const struct rtv_netrt_client_cfg *cfg)
 
 static void result_init(struct rtv_netrt_result *res)
 {
+	uint64_t *counter[] = { &res->sent, &res->received, &res->lost,
+				&res->late, &res->warmup, &res->stray };
+
 	rtv_hist_init(&res->rtt);
 	rtv_hist_init(&res->service);
-	res->sent = res->received = res->lost = res->late = res->warmup = res->stray = 0;
+	/* read meanwhile for a progress line, like every later update */
+	for (size_t i = 0; i < sizeof(counter) / sizeof(counter[0]); i++)
+		__atomic_store_n(counter[i], 0, __ATOMIC_RELAXED);
 	res->start_ns = res->end_ns = 0;
 }
 
@@ -587,7 +593,7 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 	for (;;) {
 		now = rtv_now_ns();
 		expire(c, now);
-		if (sending && (*stop || (cfg->duration_ns && intended - t0 >= cfg->duration_ns) ||
+		if (sending && (rtv_stop_read(stop) || (cfg->duration_ns && intended - t0 >= cfg->duration_ns) ||
 				(cfg->count && c->measured >= cfg->count)))
 			sending = false;
 		if (!sending && c->tail == c->next_seq)
@@ -843,7 +849,7 @@ static void netrt_collect(struct rtv_pctx *c)
 
 static void netrt_stop(struct rtv_pctx *c)
 {
-	((struct netrt_state *)c->state)->stop = 1;
+	rtv_stop_set(&((struct netrt_state *)c->state)->stop);
 }
 
 static void netrt_live(const struct rtv_pctx *c, char *buf, size_t len)

@@ -17,6 +17,7 @@
 
 #include "net/sockaddr.h"
 #include "probe/probe.h"
+#include "util/stop.h"
 #include "util/time.h"
 #include "util/banned.h"
 
@@ -28,9 +29,10 @@
 #define UDP_RCVBUF         (8 * 1024 * 1024)     /* sink receive buffer, bytes */
 #define MAX_EVENTS         64
 
-/* Sinks read into this and throw the data away. Only the kernel writes it and
- * only the sequence numbers are read, so sinks in several threads may share it. */
-static unsigned char sink_buf[1024 * 1024];
+/* A sink reads into a buffer of its own, of at most this many bytes, and
+ * throws the data away (a UDP sink reads the sequence numbers first). It is
+ * allocated before the sink's loop, never in it. */
+#define SINK_BUF_MAX (1024u * 1024u)
 
 /* Interval reporting: boundaries at start + k * interval_ns. */
 struct meter {
@@ -289,13 +291,13 @@ static int sink_accept(int lfd, int ep, struct conns *c)
  * holds the socket the kernel leaves new segments for it to process rather
  * than doing it on the sender's CPU, which is the bottleneck on veth.
  * Returns the bytes read; *closed when it ended. */
-static uint64_t sink_read(int fd, size_t chunk, bool *closed)
+static uint64_t sink_read(int fd, unsigned char *buf, size_t chunk, bool *closed)
 {
 	uint64_t got = 0;
 
 	*closed = false;
 	for (int i = 0; i < SINK_READS; i++) {
-		ssize_t n = read(fd, sink_buf, chunk);
+		ssize_t n = read(fd, buf, chunk);
 
 		if (n > 0) {
 			got += (uint64_t)n;
@@ -322,13 +324,19 @@ static int tcp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 	struct conns conns = { 0 };
 	int64_t deadline = 0, now;
 	uint64_t bytes = 0;
+	unsigned char *buf = NULL;
 	int lfd, ep = -1, err = 0, n;
 
-	if (chunk > sizeof(sink_buf))
-		chunk = sizeof(sink_buf);
+	if (chunk > SINK_BUF_MAX)
+		chunk = SINK_BUF_MAX;
 	lfd = sink_socket(cfg);
 	if (lfd < 0)
 		return lfd;
+	buf = malloc(chunk);
+	if (!buf) {
+		err = -ENOMEM;
+		goto out;
+	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
 		err = -errno;
@@ -342,7 +350,7 @@ static int tcp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 	for (;;) {
 		now = rtv_now_ns();
 		meter_tick(m, now, bytes);
-		if (*stop || (deadline && now >= deadline))
+		if (rtv_stop_read(stop) || (deadline && now >= deadline))
 			break;
 		n = epoll_wait(ep, evs, MAX_EVENTS, wait_ms(m, deadline, now));
 		if (n < 0) {
@@ -370,7 +378,7 @@ static int tcp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 				}
 				continue;
 			}
-			got = sink_read(fd, chunk, &closed);
+			got = sink_read(fd, buf, chunk, &closed);
 			if (got) {
 				bytes += got;
 				res_set_bytes(res, bytes);
@@ -386,6 +394,7 @@ out:
 	if (ep >= 0)
 		close(ep);
 	close(lfd);
+	free(buf);
 	return err;
 }
 
@@ -419,21 +428,27 @@ static int udp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 	struct seq_track track = { 0 };
 	int64_t deadline = 0, now;
 	uint64_t bytes = 0;
+	unsigned char *buf;
 	int fd, ep = -1, err = 0, n, batch;
 
-	batch = (int)(sizeof(sink_buf) / slot);
+	batch = (int)(SINK_BUF_MAX / slot);
 	if (batch > UDP_BATCH)
 		batch = UDP_BATCH;
+	buf = malloc((size_t)batch * slot);
+	if (!buf)
+		return -ENOMEM;
 	memset(msgs, 0, sizeof(msgs));
 	for (int i = 0; i < batch; i++) {
-		iov[i].iov_base = sink_buf + (size_t)i * slot;
+		iov[i].iov_base = buf + (size_t)i * slot;
 		iov[i].iov_len = slot;
 		msgs[i].msg_hdr.msg_iov = &iov[i];
 		msgs[i].msg_hdr.msg_iovlen = 1;
 	}
 	fd = sink_socket(cfg);
-	if (fd < 0)
+	if (fd < 0) {
+		free(buf);
 		return fd;
+	}
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
 		err = -errno;
@@ -447,7 +462,7 @@ static int udp_sink(const struct rtv_stream_cfg *cfg, const volatile sig_atomic_
 	for (;;) {
 		now = rtv_now_ns();
 		meter_tick(m, now, bytes);
-		if (*stop || (deadline && now >= deadline))
+		if (rtv_stop_read(stop) || (deadline && now >= deadline))
 			break;
 		n = epoll_wait(ep, &ev, 1, wait_ms(m, deadline, now));
 		if (n < 0 && errno != EINTR) {
@@ -497,6 +512,7 @@ out:
 	if (ep >= 0)
 		close(ep);
 	close(fd);
+	free(buf);
 	return err;
 }
 
@@ -546,7 +562,7 @@ static int tcp_connect_once(const struct sockaddr_storage *ss, socklen_t len,
 		struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 		int n;
 
-		if (*stop) {
+		if (rtv_stop_read(stop)) {
 			close(fd);
 			return 0;
 		}
@@ -592,10 +608,10 @@ static int tcp_connect(const struct sockaddr_storage *ss, socklen_t len,
 		err = tcp_connect_once(ss, len, stop, fdp);
 		if (err >= 0)
 			return 0;
-		if (err != -ECONNREFUSED || *stop || rtv_now_ns() + RETRY_PAUSE_NS > retry_until)
+		if (err != -ECONNREFUSED || rtv_stop_read(stop) || rtv_now_ns() + RETRY_PAUSE_NS > retry_until)
 			return err;
 		nap_until(rtv_now_ns() + RETRY_PAUSE_NS);
-		if (*stop)
+		if (rtv_stop_read(stop))
 			return 0;
 	}
 }
@@ -636,7 +652,7 @@ static int tcp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 	res->end_ns = now;
 	if (cfg->duration_ns)
 		deadline = rtv_ns_add_sat(now, cfg->duration_ns);
-	while (!*stop) {
+	while (!rtv_stop_read(stop)) {
 		ssize_t n = send(fd, buf, size, MSG_NOSIGNAL);
 
 		if (n < 0 && errno != EINTR && errno != EAGAIN && errno != EWOULDBLOCK) {
@@ -715,7 +731,7 @@ static int udp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 
 		now = rtv_now_ns();
 		meter_tick(m, now, bytes);
-		if (*stop || (deadline && now >= deadline))
+		if (rtv_stop_read(stop) || (deadline && now >= deadline))
 			break;
 		if (gap_ns > 0) {
 			/* datagram k is due at start + k * gap_ns (absolute schedule,
@@ -878,7 +894,7 @@ static void stream_collect(struct rtv_pctx *c)
 
 static void stream_stop(struct rtv_pctx *c)
 {
-	((struct stream_state *)c->state)->stop = 1;
+	rtv_stop_set(&((struct stream_state *)c->state)->stop);
 }
 
 _Static_assert(offsetof(struct stream_state, gbit_s) == 0, "the throughput comes first");

@@ -65,8 +65,9 @@ typedef void (*rtv_stream_report_fn)(void *arg, int64_t t_ns, uint64_t interval_
 /* Receive and count. TCP: listen (SO_REUSEADDR, backlog 64) and accept any
  * number of sources, reading each at full speed; UDP: receive datagrams (with
  * an 8 MiB receive buffer when allowed) and count gaps in their sequence
- * numbers. With addr NULL it listens on IPv6 and IPv4. Data is read into one
- * static buffer and discarded, so sinks may run in several threads. Intervals
+ * numbers. With addr NULL it listens on IPv6 and IPv4. Data is read into a
+ * buffer of the sink's own (allocated before it listens; -ENOMEM) and
+ * discarded, so sinks may run in several threads. Intervals
  * and duration_ns start at the first connection (TCP) or datagram (UDP);
  * before that the sink waits until *stop. A source that disconnects or
  * resets ends its connection, not the sink. *stop is checked at least every

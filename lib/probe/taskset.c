@@ -29,6 +29,7 @@
 #include "reserve/reserve.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/stop.h"
 #include "util/time.h"
 
 struct ts_state;
@@ -302,7 +303,7 @@ static void ts_stop(struct rtv_pctx *c)
 	struct ts_state *st = c->state;
 	int64_t deadline = rtv_now_ns() + 2 * RTV_NS_PER_S;
 
-	st->stop = 1;
+	rtv_stop_set(&st->stop);
 	while (rtv_now_ns() < deadline &&
 	       (st->thread ? !__atomic_load_n(&st->ended, __ATOMIC_ACQUIRE) :
 			     c->client > 0 && rtv_probe_wait(c, c->client, NULL) == 0))

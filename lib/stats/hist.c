@@ -3,6 +3,7 @@
 #include <float.h>
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "stats/hist.h"
 
@@ -17,6 +18,60 @@ void rtv_hist_init(struct rtv_hist *h)
 	memset(h, 0, sizeof(*h));
 	h->min_ns = INT64_MAX;
 	h->max_ns = INT64_MIN;
+}
+
+static uint64_t load_u64(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static int64_t load_i64(const int64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static double load_double(const double *p)
+{
+	double v;
+
+	__atomic_load(p, &v, __ATOMIC_ACQUIRE);
+	return v;
+}
+
+/* A reader's half of the sequence count (the writer's is rtv_hist_record()):
+ * seq even before and unchanged after the fields are read means no record
+ * overlapped the copy. The acquire loads of the fields keep the second read
+ * of seq after them, and a field stored by a record (a release store after
+ * seq went odd) makes that odd seq visible to it. */
+int rtv_hist_load(struct rtv_hist *dst, const struct rtv_hist *src)
+{
+	struct timespec pause = { .tv_sec = 0, .tv_nsec = 1000 };
+
+	for (int t = 0; t < RTV_HIST_LOAD_TRIES; t++) {
+		uint64_t seq = __atomic_load_n(&src->seq, __ATOMIC_ACQUIRE);
+
+		if (!(seq & 1)) {
+			dst->seq = 0;
+			dst->count = load_u64(&src->count);
+			dst->min_ns = load_i64(&src->min_ns);
+			dst->max_ns = load_i64(&src->max_ns);
+			dst->mean_ns = load_double(&src->mean_ns);
+			dst->m2 = load_double(&src->m2);
+			dst->underflow = load_u64(&src->underflow);
+			dst->overflow = load_u64(&src->overflow);
+			for (int i = 0; i < RTV_HIST_NBUCKETS; i++)
+				dst->buckets[i] = load_u64(&src->buckets[i]);
+			if (__atomic_load_n(&src->seq, __ATOMIC_RELAXED) == seq)
+				return 0;
+		}
+		if (t < RTV_HIST_LOAD_SPINS)
+			continue;
+		nanosleep(&pause, NULL);
+		if (pause.tv_nsec < 1000000)
+			pause.tv_nsec *= 2;
+	}
+	rtv_hist_init(dst);
+	return -EAGAIN;
 }
 
 /* Bucket i holds the integers [*lo, *lo + *w - 1]; i must be in range. The

@@ -11,10 +11,15 @@
  *
  * struct rtv_hist is plain old data with no pointers and a fixed size
  * (about 30 KiB), whatever the run length, so it can be placed in MAP_SHARED
- * memory and written by one process while another reads it. It has no locks:
- * give each writer its own histogram and merge them with rtv_hist_merge();
- * a reader that does not stop the writer sees a snapshot whose fields may be
- * a few samples apart.
+ * memory. It has no locks: give each writer its own histogram and merge them
+ * with rtv_hist_merge(). Another thread (or process) may copy a histogram
+ * while its one writer records into it: rtv_hist_record() is a write section
+ * of a sequence count (seq odd while it stores), and rtv_hist_load() copies
+ * until it has read all fields between the same two even values of seq, so
+ * the copy is a state the histogram really was in (count = underflow +
+ * overflow + the buckets' sum). Fields are stored and loaded as atomics
+ * (release stores, acquire loads: plain moves on x86-64), so neither side
+ * takes a lock or makes a system call, and there is no data race.
  */
 #ifndef RTV_STATS_HIST_H
 #define RTV_STATS_HIST_H
@@ -27,6 +32,7 @@
 #define RTV_HIST_NBUCKETS 3799                  /* rtv_hist_bucket_index(RTV_HIST_MAX_NS) + 1 */
 
 struct rtv_hist {
+	uint64_t seq;       /* odd while rtv_hist_record() runs (see above) */
 	uint64_t count;     /* all samples, underflow and overflow included */
 	int64_t min_ns;     /* INT64_MAX while empty */
 	int64_t max_ns;     /* INT64_MIN while empty */
@@ -38,7 +44,7 @@ struct rtv_hist {
 };
 
 /* Empty h. Needed before first use; a zeroed struct is not an empty one
- * (min/max start at INT64_MAX/INT64_MIN). */
+ * (min/max start at INT64_MAX/INT64_MIN). Not while h is read. */
 void rtv_hist_init(struct rtv_hist *h);
 
 /* Index of the bucket holding ns; ns must lie within
@@ -54,27 +60,60 @@ static inline int rtv_hist_bucket_index(int64_t ns)
 	       (int)RTV_HIST_MIN_NS;
 }
 
-/* Record one sample: no allocation, no system call, no lock; a few ns. */
+/* The stores of a record: atomic, so that rtv_hist_load() may read them
+ * meanwhile; release, so that a reader that sees one also sees seq odd. */
+static inline void rtv_hist_store_u64(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void rtv_hist_store_i64(int64_t *p, int64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+static inline void rtv_hist_store_double(double *p, double v)
+{
+	__atomic_store(p, &v, __ATOMIC_RELEASE);
+}
+
+/* Record one sample: no allocation, no system call, no lock; a few ns. One
+ * writer at a time (its own reads of h are then plain); readers copy with
+ * rtv_hist_load(). */
 static inline void rtv_hist_record(struct rtv_hist *h, int64_t ns)
 {
-	uint64_t n = h->count + 1;
+	uint64_t seq = h->seq, n = h->count + 1;
 	double x = (double)ns;
 	double d = x - h->mean_ns;
+	double mean = h->mean_ns + d / (double)n;
+	uint64_t *b = ns < RTV_HIST_MIN_NS ? &h->underflow :
+		      ns > RTV_HIST_MAX_NS ? &h->overflow : &h->buckets[rtv_hist_bucket_index(ns)];
 
-	h->count = n;
-	h->mean_ns += d / (double)n;
-	h->m2 += d * (x - h->mean_ns);
+	__atomic_store_n(&h->seq, seq + 1, __ATOMIC_RELAXED);
+	rtv_hist_store_u64(&h->count, n);
+	rtv_hist_store_double(&h->mean_ns, mean);
+	rtv_hist_store_double(&h->m2, h->m2 + d * (x - mean));
 	if (ns < h->min_ns)
-		h->min_ns = ns;
+		rtv_hist_store_i64(&h->min_ns, ns);
 	if (ns > h->max_ns)
-		h->max_ns = ns;
-	if (ns < RTV_HIST_MIN_NS)
-		h->underflow++;
-	else if (ns > RTV_HIST_MAX_NS)
-		h->overflow++;
-	else
-		h->buckets[rtv_hist_bucket_index(ns)]++;
+		rtv_hist_store_i64(&h->max_ns, ns);
+	rtv_hist_store_u64(b, *b + 1);
+	__atomic_store_n(&h->seq, seq + 2, __ATOMIC_RELEASE);
 }
+
+/* Attempts rtv_hist_load() makes before it gives up: the first
+ * RTV_HIST_LOAD_SPINS at once, then each after a pause of 1 µs, twice as
+ * long each time up to 1 ms, so that it waits about 90 ms in all for a
+ * writer preempted in the middle of a record. */
+#define RTV_HIST_LOAD_TRIES 110
+#define RTV_HIST_LOAD_SPINS 10
+
+/* Copy src into dst while src's writer may be recording (see the top): no
+ * lock; each attempt reads src once (1-2 µs), and an attempt that overlaps a
+ * record is made again after a pause. Returns 0 with dst a consistent copy,
+ * or -EAGAIN when all RTV_HIST_LOAD_TRIES attempts overlapped a record (the
+ * writer stayed in one, or records without a pause), with dst empty. */
+int rtv_hist_load(struct rtv_hist *dst, const struct rtv_hist *src);
 
 /* The smallest and largest value bucket i (0 <= i < RTV_HIST_NBUCKETS) holds,
  * in ns; the last bucket's upper bound is RTV_HIST_MAX_NS. -EINVAL for an i
@@ -104,7 +143,8 @@ double rtv_hist_fraction_above(const struct rtv_hist *h, int64_t ns);
 
 /* Add src into dst: counts add, min/max combine, mean and sd combine exactly
  * (Chan et al.'s parallel formula), as if all of src's samples had been
- * recorded into dst. */
+ * recorded into dst. src must not be recording meanwhile (merge a copy
+ * from rtv_hist_load()), nor dst be read. */
 void rtv_hist_merge(struct rtv_hist *dst, const struct rtv_hist *src);
 
 /* The empirical CDF as points (x_ns[k], y[k]): one point per non-empty

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "host/sched.h"
+#include "util/stop.h"
 #include "util/time.h"
 #include "util/banned.h"
 
@@ -98,8 +99,6 @@ double rtv_runner_calibrate(uint64_t loops, int trials)
 	}
 	return best > 0 ? best : 1;
 }
-
-static volatile uint64_t sink;
 
 /* Wait for the go; 0 to run, -1 to abort. Publishes the thread's tid. */
 static int worker_ready(struct shared *sh, struct rtv_runner_stats *st)
@@ -244,7 +243,7 @@ static void *worker_main(void *arg)
 				if (until < n)
 					n = until > 0 ? until : 1;
 			}
-			sink = work_loop((uint64_t)n);
+			work_loop((uint64_t)n);
 			v->left -= n;
 			used = thread_cpu_ns() - c0;
 		} else { /* spin on the CPU clock until done or the next release */
@@ -389,7 +388,7 @@ start:
 	if (!err) {
 		/* wait for the end, watching for a stop request */
 		while (rtv_now_ns() < sh.end_ns) {
-			if (cfg->stop && *cfg->stop) {
+			if (cfg->stop && rtv_stop_read(cfg->stop)) {
 				atomic_store(&sh.quit, 1);
 				err = -EINTR;
 				break;

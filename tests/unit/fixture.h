@@ -7,6 +7,7 @@
 
 #include <fcntl.h>
 #include <ftw.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,21 @@ static inline void rtv_test_hist_record(struct rtv_hist *h, int64_t ns, int n)
 {
 	while (n-- > 0)
 		rtv_hist_record(h, ns);
+}
+
+/* Whether a copy of a histogram is a state it was in: every sample in
+ * exactly one of underflow, overflow and the buckets, min <= max, the mean
+ * within them (a copy torn by a concurrent record breaks these). */
+static inline bool rtv_test_hist_whole(const struct rtv_hist *h)
+{
+	uint64_t sum = h->underflow + h->overflow;
+
+	for (int i = 0; i < RTV_HIST_NBUCKETS; i++)
+		sum += h->buckets[i];
+	if (sum != h->count)
+		return false;
+	return !h->count || (h->min_ns <= h->max_ns && h->mean_ns >= (double)h->min_ns - 1 &&
+			     h->mean_ns <= (double)h->max_ns + 1 && h->m2 >= 0);
 }
 
 /* Skip the current test case, saying why in a line tests/run.sh reads:

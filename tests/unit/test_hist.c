@@ -8,12 +8,16 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "stats/hist.h"
 #include "stats/interval.h"
+#include "util/time.h"
+
+#include "fixture.h"
 
 #define NSAMPLES 200000
 
@@ -545,6 +549,86 @@ static void test_cdf(void **state)
 	free(h);
 }
 
+/* ---- a reader copying while the writer records ---- */
+
+struct writer {
+	struct rtv_hist *h;
+	int64_t gap_ns; /* between two records, spent spinning (no system call) */
+	int stop;
+	uint64_t n;     /* samples recorded so far */
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+	uint64_t x = 1;
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_RELAXED)) {
+		int64_t until = rtv_now_ns() + w->gap_ns;
+
+		/* values from 1 ns to about 275 s: underflow, buckets, overflow */
+		x = x * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+		rtv_hist_record(w->h, (int64_t)((x >> 24) >> (x >> 59)) + 1);
+		__atomic_store_n(&w->n, w->n + 1, __ATOMIC_RELAXED);
+		while (rtv_now_ns() < until)
+			;
+	}
+	return NULL;
+}
+
+#define LOAD_CHANGES 200 /* the reader copies until it saw this many counts */
+
+/* Every copy rtv_hist_load() returns while a record may be under way is a
+ * state the histogram was in (count = underflow + overflow + buckets), and
+ * the counts never go back. The writer records every ten copy-times, so
+ * about one attempt in ten overlaps a record: a copy that ignored the
+ * sequence count would be torn in a good share of those (it reads count
+ * first, the buckets last). */
+static void test_concurrent_load(void **state)
+{
+	struct rtv_hist *h = hist_new(), *c = hist_new();
+	struct writer w = { .h = h };
+	int64_t copy_ns = INT64_MAX, give_up;
+	uint64_t last = 0, seen = 0, loads = 0;
+	pthread_t th;
+
+	(void)state;
+	for (int i = 0; i < 20; i++) {
+		int64_t t0 = rtv_now_ns();
+
+		assert_int_equal(rtv_hist_load(c, h), 0);
+		if (rtv_now_ns() - t0 < copy_ns)
+			copy_ns = rtv_now_ns() - t0;
+	}
+	w.gap_ns = 10 * copy_ns;
+	give_up = rtv_now_ns() + 20 * RTV_NS_PER_S;
+	assert_int_equal(pthread_create(&th, NULL, writer_main, &w), 0);
+	while (seen < LOAD_CHANGES && rtv_now_ns() < give_up) {
+		assert_int_equal(rtv_hist_load(c, h), 0);
+		if (!rtv_test_hist_whole(c))
+			fail_msg("copy %llu torn: count %llu", (unsigned long long)loads,
+				 (unsigned long long)c->count);
+		assert_true(c->count >= last);
+		seen += c->count != last;
+		last = c->count;
+		loads++;
+	}
+	__atomic_store_n(&w.stop, 1, __ATOMIC_RELAXED);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	print_message("copy %lld ns; %llu samples, %llu copies, %llu counts seen\n",
+		      (long long)copy_ns, (unsigned long long)w.n, (unsigned long long)loads,
+		      (unsigned long long)seen);
+	/* the copies followed the writer, and the last one is all of it */
+	assert_true(seen >= LOAD_CHANGES);
+	assert_int_equal(rtv_hist_load(c, h), 0);
+	assert_int_equal(c->count, w.n);
+	assert_true(rtv_test_hist_whole(c));
+	assert_memory_equal(c->buckets, h->buckets, sizeof(h->buckets));
+	assert_true(c->mean_ns == h->mean_ns && c->m2 == h->m2);
+	free(c);
+	free(h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -563,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_fraction_above_exact),
 		cmocka_unit_test(test_fraction_above_interpolated),
 		cmocka_unit_test(test_cdf),
+		cmocka_unit_test(test_concurrent_load),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

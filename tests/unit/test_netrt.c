@@ -24,6 +24,7 @@
 
 #include "probe/netrt.h"
 #include "util/json.h"
+#include "util/stop.h"
 #include "util/time.h"
 
 #define LOOPBACK "127.0.0.1"
@@ -60,7 +61,7 @@ static void *srv_main(void *arg)
 		return NULL;
 	}
 	setsockopt(s->fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-	while (!s->stop) {
+	while (!rtv_stop_read(&s->stop)) {
 		fromlen = sizeof(from);
 		n = recvfrom(s->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &fromlen);
 		if (n < 0)
@@ -96,7 +97,7 @@ static void srv_start(struct srv *s, enum srv_mode mode)
 
 static void srv_stop(struct srv *s)
 {
-	s->stop = 1;
+	rtv_stop_set(&s->stop);
 	assert_int_equal(pthread_join(s->th, NULL), 0);
 	close(s->fd);
 	assert_int_equal(s->err, 0);

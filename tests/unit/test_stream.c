@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "probe/stream.h"
+#include "util/stop.h"
 #include "util/time.h"
 
 #define LOOPBACK "127.0.0.1"
@@ -136,7 +137,7 @@ static void sink_wait_bytes(struct sink *s, uint64_t bytes)
 
 static void sink_stop(struct sink *s)
 {
-	s->stop = 1;
+	rtv_stop_set(&s->stop);
 	assert_int_equal(pthread_join(s->th, NULL), 0);
 	assert_int_equal(s->err, 0);
 }
@@ -319,6 +320,51 @@ static void test_udp_loss(void **state)
 	assert_true(s.res.start_ns > 0 && s.res.end_ns >= s.res.start_ns);
 }
 
+/* Two UDP sinks in two threads of one process, each reading the sequence
+ * numbers of its own stream: A gets 0, 1, 2, ... (nothing lost), B gets 0,
+ * 1000, 2000, ... (999 lost per datagram). A sink that read another's
+ * buffer would count the other's gaps (and ThreadSanitizer sees the two
+ * threads write one buffer). */
+static void test_udp_two_sinks(void **state)
+{
+	enum { N = 2000, STEP = 1000 };
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	unsigned char buf[64];
+	struct sink s[2];
+	int fd[2];
+
+	(void)state;
+	memset(buf, 0x5a, sizeof(buf));
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	for (int k = 0; k < 2; k++) {
+		uint16_t port = free_port(SOCK_DGRAM);
+
+		sink_start(&s[k], IPPROTO_UDP, port, 0);
+		sin.sin_port = htons(port);
+		fd[k] = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+		assert_true(fd[k] >= 0);
+		assert_int_equal(connect(fd[k], (struct sockaddr *)&sin, sizeof(sin)), 0);
+	}
+	for (uint64_t i = 0; i < N; i++) {
+		for (int k = 0; k < 2; k++) {
+			uint64_t be = htobe64(k ? i * STEP : i);
+
+			memcpy(buf, &be, sizeof(be));
+			assert_int_equal(send(fd[k], buf, sizeof(buf), 0), (ssize_t)sizeof(buf));
+		}
+		if (i % 64 == 63) /* within the sinks' receive buffers */
+			nap_ms(1);
+	}
+	for (int k = 0; k < 2; k++) {
+		close(fd[k]);
+		sink_wait_bytes(&s[k], N * sizeof(buf));
+		sink_stop(&s[k]);
+		assert_int_equal(s[k].res.datagrams, N);
+	}
+	assert_int_equal(s[0].res.lost, 0);
+	assert_int_equal(s[1].res.lost, (uint64_t)(N - 1) * (STEP - 1));
+}
+
 static void test_tcp_refused(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
@@ -352,7 +398,7 @@ static void *stopper_main(void *arg)
 	struct stopper *st = arg;
 
 	rtv_sleep_until_ns(rtv_now_ns() + st->after_ns);
-	*st->stop = 1;
+	rtv_stop_set(st->stop);
 	return NULL;
 }
 
@@ -527,6 +573,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_reports),
 		cmocka_unit_test(test_udp_rate),
 		cmocka_unit_test(test_udp_loss),
+		cmocka_unit_test(test_udp_two_sinks),
 		cmocka_unit_test(test_tcp_refused),
 		cmocka_unit_test(test_tcp_refused_stop),
 		cmocka_unit_test(test_msg_size),
