@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test and ends with one line: "N passed, N failed, N skipped".
-#  - unit tests (cmocka) through meson, also built with ASan/UBSan;
+#  - unit tests (cmocka) through meson, also built with ASan/UBSan, and with
+#    ThreadSanitizer together with the poller's and the stream's integration
+#    tests (tests/tsan.sh);
 #  - integration tests tests/integration/tNNNN-*.sh: exit 0 pass, 77 skip,
 #    anything else fail.
 # Around every test, unit or integration, passed or skipped, the host must
@@ -115,6 +117,17 @@ for variant in plain asan; do
 			meson test -C "$dir" --suite unit "$name" --print-errorlogs --verbose --no-rebuild
 	done < <(meson test -C "$dir" --suite unit --list --no-rebuild 2>/dev/null | grep -v '^ninja' | sed 's|^.* / ||')
 done
+
+# unit tests and the threaded code's integration tests under ThreadSanitizer
+# (tests/tsan.sh sets up BUILD-tsan; a report of it fails the test)
+if bash tests/tsan.sh "$BUILD-tsan" list >"$LOGS/tsan-list" 2>&1; then
+	while read -r kind name; do
+		run_one "$kind/$name (tsan)" "$LOGS/tsan-$name.log" bash tests/tsan.sh "$BUILD-tsan" "$kind" "$name"
+	done <"$LOGS/tsan-list"
+else
+	cat "$LOGS/tsan-list"
+	result "build-tsan" 1
+fi
 
 # integration tests
 for t in tests/integration/t[0-9]*.sh; do

@@ -5,6 +5,10 @@
 # "skip NAME"; exits 1 when anything failed.
 #
 #   tests/tsan.sh [BUILD_DIR]   (default build-tsan; set up when missing)
+#   tests/tsan.sh BUILD_DIR list          the tests, "unit NAME" or "integration tNNNN-x.sh"
+#   tests/tsan.sh BUILD_DIR unit NAME     one of them (tests/run.sh runs them so,
+#   tests/tsan.sh BUILD_DIR integration T   each with the host snapshot around it):
+#                                          exit 0, 77 (skipped) or another status
 #
 # A test fails when it fails, or when ThreadSanitizer reported anything in
 # any process it ran (each report goes to a log file under BUILD_DIR/tsan,
@@ -13,22 +17,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 BUILD=${1:-build-tsan}
+ONLY=${2:-}
 INTEGRATION="t0620-poller-veth.sh t0300-stream-testbed.sh"
 fail=0
 
-result() { # name status log-prefix
-	local logs
-	logs=$(ls "$3".* 2>/dev/null)
-	if [ -n "$logs" ]; then
-		cat $logs | head -60
-		[ "$2" -eq 0 ] || [ "$2" -eq 77 ] && set -- "$1" 66 "$3"
-	fi
-	case $2 in
-	0) echo "ok $1" ;;
-	77) echo "skip $1" ;;
-	*) fail=1; echo "FAIL $1 (exit $2)" ;;
-	esac
-}
 
 if [ ! -f "$BUILD/build.ninja" ]; then
 	meson setup "$BUILD" -Db_sanitize=thread -Db_lundef=false >/dev/null || { echo "FAIL build-tsan"; exit 1; }
@@ -44,29 +36,59 @@ RUN=(setarch "$(uname -m)" -R)
 "${RUN[@]}" true 2>/dev/null || RUN=()
 
 logs=$PWD/$BUILD/tsan
-rm -rf "$logs"
+[ -n "$ONLY" ] || rm -rf "$logs"
 mkdir -p "$logs"
 tsan_options() { # log prefix
 	echo "log_path=$1 exitcode=66 halt_on_error=0 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
 }
 
-while read -r name; do
-	[ -n "$name" ] || continue
-	TSAN_OPTIONS=$(tsan_options "$logs/report-$name") "${RUN[@]}" \
-		meson test -C "$BUILD" --suite unit "$name" --no-rebuild --print-errorlogs \
-		>"$logs/test-$name.out" 2>&1
-	st=$?
-	[ "$st" -ne 0 ] && tail -30 "$logs/test-$name.out"
-	result "unit/$name (tsan)" "$st" "$logs/report-$name"
-done < <(meson test -C "$BUILD" --suite unit --list --no-rebuild 2>/dev/null | grep -v '^ninja' | sed 's|^.* / ||')
+unit_tests() {
+	meson test -C "$BUILD" --suite unit --list --no-rebuild 2>/dev/null | grep -v '^ninja' | sed 's|^.* / ||'
+}
 
-for t in $INTEGRATION; do
-	out=$logs/$t.out
-	RTVNET="$PWD/$BUILD/cli/rtvnet" TSAN_OPTIONS=$(tsan_options "$logs/report-$t") \
-		"${RUN[@]}" bash "tests/integration/$t" >"$out" 2>&1
+# one_unit NAME / one_integration T: run it, its output in $logs; the status
+one_unit() {
+	TSAN_OPTIONS=$(tsan_options "$logs/report-$1") "${RUN[@]}" \
+		meson test -C "$BUILD" --suite unit "$1" --no-rebuild --print-errorlogs --verbose \
+		>"$logs/test-$1.out" 2>&1
+}
+one_integration() {
+	RTVNET="$PWD/$BUILD/cli/rtvnet" TSAN_OPTIONS=$(tsan_options "$logs/report-$1") \
+		"${RUN[@]}" bash "tests/integration/$1" >"$logs/$1.out" 2>&1
+}
+# the status of one test, with any report of ThreadSanitizer a failure (66)
+one() { # unit|integration NAME
+	local st
+	rm -f "$logs/report-$2".*
+	"one_$1" "$2"
 	st=$?
-	[ "$st" -ne 0 ] && [ "$st" -ne 77 ] && tail -40 "$out"
-	[ "$st" -eq 77 ] && sed -n '1,3p' "$out"
-	result "$t (tsan)" "$st" "$logs/report-$t"
-done
+	if ls "$logs/report-$2".* >/dev/null 2>&1; then
+		cat "$logs/report-$2".* | head -60
+		[ "$st" -eq 0 ] || [ "$st" -eq 77 ] && st=66
+	fi
+	return "$st"
+}
+
+case $ONLY in
+list)
+	unit_tests | sed 's/^/unit /'
+	printf 'integration %s\n' $INTEGRATION
+	exit 0 ;;
+unit | integration)
+	one "$ONLY" "$3"
+	st=$?
+	[ "$ONLY" = unit ] && cat "$logs/test-$3.out" || cat "$logs/$3.out"
+	exit "$st" ;;
+esac
+
+while read -r kind name; do
+	one "$kind" "$name"
+	st=$?
+	[ "$st" -ne 0 ] && [ "$st" -ne 77 ] && { [ "$kind" = unit ] && tail -30 "$logs/test-$name.out" || tail -40 "$logs/$name.out"; }
+	case $st in
+	0) echo "ok $kind/$name (tsan)" ;;
+	77) echo "skip $kind/$name (tsan)" ;;
+	*) fail=1; echo "FAIL $kind/$name (tsan) (exit $st)" ;;
+	esac
+done < <(unit_tests | sed 's/^/unit /'; printf 'integration %s\n' $INTEGRATION)
 exit "$fail"
