@@ -20,6 +20,7 @@
 #include "builtin.h"
 #include "host/cpufreq.h"
 #include "host/journal.h"
+#include "host/proc.h"
 #include "methods/method.h"
 #include "methods/rxpath.h"
 #include "util/parse.h"
@@ -302,11 +303,17 @@ int rtv_cli_stop_apply(void)
 		unlink(APPLY_FILE); /* left by one that was killed, if any */
 		return 0;
 	}
+	unsigned long long start = rtv_proc_starttime(pid, 0);
+
 	rtv_cli_info("stopping 'rtvnet apply %s' (pid %d)", desc, pid);
 	if (kill(pid, SIGTERM) && errno != ESRCH)
 		return -errno;
+	/* until it has exited (a zombie has released the host lock), not only
+	 * removed its service file, which it does before undoing */
 	for (int i = 0; i < 300; i++) {
-		if (!running_apply(NULL, 0))
+		struct rtv_proc_stat st;
+
+		if (rtv_proc_stat_read(pid, 0, &st) || st.state == 'Z' || st.starttime != start)
 			return 0;
 		usleep(50000);
 	}

@@ -43,8 +43,8 @@ int rtv_ethtool_driver(const char *dev, char *buf, size_t len);
  * feature's current value as a "feature" journal entry, then set it. Nothing
  * is recorded when the value is already `on`; nothing is left recorded when
  * setting fails (the module registers the kind).
- * Undo restores the old value and counts a device or namespace that is gone
- * as done; an entry made with netns NULL is undone in the namespace of the
+ * Undo restores the old value; a device or namespace that is gone is a
+ * target gone (RTV_JOURNAL_GONE); an entry made with netns NULL is undone in the namespace of the
  * thread that undoes it. 0 or -errno; -ENOENT also when netns does not
  * exist, -EBADF when the journal is not open. */
 int rtv_ethtool_feature_set_journaled(const char *netns, const char *dev, const char *feature,

@@ -848,13 +848,13 @@ static int undo_in_ns(void *arg)
 
 	err = rtv_napi_get(c->id, &n);
 	if (err == -ENOENT)
-		return 0; /* destroyed: the kernel dropped the values with it */
+		return RTV_JOURNAL_GONE; /* destroyed: the kernel dropped the values with it */
 	if (err < 0)
 		return err;
 	if (n.ifindex != c->ifindex)
-		return 0; /* the id names another device's NAPI now */
+		return RTV_JOURNAL_GONE; /* the id names another device's NAPI now */
 	err = rtv_napi_set(c->id, &c->old);
-	return err == -ENOENT || err == -ENODEV ? 0 : err;
+	return err == -ENOENT || err == -ENODEV ? RTV_JOURNAL_GONE : err;
 }
 
 /* undo of a "napi" entry: NETNS DEV IFINDEX ID OLD. */

@@ -126,8 +126,8 @@ int rtv_napi_params_parse(const char *s, struct rtv_napi_params *p);
  * (for reading), IFINDEX and ID the NAPI's, OLD the values before the change
  * of the fields that were set, as rtv_napi_params_format() writes them.
  * Undo enters NETNS and napi-sets OLD on ID. A namespace, device or NAPI
- * that is gone, or an ID that now belongs to another ifindex, counts as done
- * (the kernel forgot the values with the NAPI). */
+ * that is gone, or an ID that now belongs to another ifindex, is a target
+ * gone (RTV_JOURNAL_GONE: the kernel forgot the values with the NAPI). */
 
 /* The NAPIs of device dev in network namespace netns (NULL: the caller's),
  * as rtv_napi_list() returns them: the count (possibly more than max, only

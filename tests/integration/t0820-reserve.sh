@@ -306,7 +306,7 @@ if [ "$rtgroup" = 1 ]; then
 		{ cat "$TMP/grp" >&2; die "--cgroup: RT bandwidth not 3000us every 20000us"; }
 fi
 dl_ok "$s3" || die "--cpus: the exclusive cpuset is not a root domain (SCHED_DEADLINE refused)"
-grep -q "^1 file $CG/cpuset/cpuset.sched_load_balance " /run/rtvnet/journal || die "not kept"
+grep -qE "^reserve [0-9]+ 0 0 file $CG/cpuset/cpuset.sched_load_balance " /run/rtvnet/journal || die "not kept"
 expect 0 "$RTVNET" revert
 same_as_before "after --cgroup --cpus and revert"
 dl_ok "$s3" && die "SCHED_DEADLINE still allowed after revert: the root domain is left"
@@ -412,7 +412,7 @@ tb_snapshot | diff -u "$TMP/tb.before" - >&2 || die "container not restored afte
 expect 0 "$RTVNET" reserve --container rts --runtime 2 --period 10
 out_has "kept until 'rtvnet revert'"
 grep -q ':cpu:/rtvnet/rts$' "/proc/$c1/cgroup" || die "--container: not moved"
-grep -q "^1 cgmove $CG/cpu/rtvnet/rts $CG/cpu\$" /run/rtvnet/journal || die "the move is not kept"
+grep -qE "^reserve [0-9]+ 0 0 cgmove $CG/cpu/rtvnet/rts $CG/cpu\$" /run/rtvnet/journal || die "the move is not kept"
 expect 0 "$RTVNET" revert
 for _ in $(seq 50); do ip netns list | grep -q '^rtv-' || break; sleep 0.1; done
 same_as_before "after --container and revert"
