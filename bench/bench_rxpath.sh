@@ -75,7 +75,7 @@ echo "busypoll, poller apart (KBP):   RT polls in softirq $(f "$A" busypoll rt_p
 pp=$(v "$A" busypoll rt_polls_poller_pct); nr=$(v "$A" busypoll rt_cpu_net_rx_per_s)
 hi=$(v "$J" hybrid poller_idle_cpu_pct); hp=$(v "$J" hybrid p99_us); bp=$(v "$J" busypoll p99_us)
 echo "hybrid poller CPU with no traffic: $(f "$J" hybrid poller_idle_cpu_pct)% of a core (busypoll: $(f "$J" busypoll poller_idle_cpu_pct)%)"
-hr=$(awk -v h="$hp" -v b="$bp" 'BEGIN { printf "%.2f", b > 0 ? h / b : -1 }')
+hr=$(awk -v h="$hp" -v b="$bp" 'BEGIN { printf "%.2f", (b > 0 ? h / b : -1) }')
 echo
 verdict "$(is "$bl >= 80 && $bi >= 80")" "busypoll cost: target poller >= 80% of a core under load and idle" \
 	"under load $bl%, idle $bi%"

@@ -39,11 +39,12 @@ fault_devs_down() {
 	ip netns del "$FAULT_NS_B" 2>/dev/null
 }
 
-# The holder of the host lock: the rtvnet that runs the command.
-lock_holder() {
+# The rtvnet that script(1) runs (its child: the shell execs a single
+# command), once it holds the host lock, which names its holder.
+cmd_pid() {
 	local p
-	p=$(cat /run/rtvnet/lock 2>/dev/null)
-	[ -n "$p" ] && [ -d "/proc/$p" ] && echo "$p"
+	p=$(pgrep -P "$1" -x rtvnet | head -n 1)
+	[ -n "$p" ] && [ "$(cat /run/rtvnet/lock 2>/dev/null)" = "$p" ] && echo "$p"
 }
 
 # wait_for FILE REGEX SECONDS: until the file matches
@@ -93,12 +94,16 @@ fault_ready() {
 }
 
 fault_setup() {
+	# The harness at SCHED_FIFO 1 (the commands it starts at SCHED_OTHER):
+	# under dedicated, every movable thread shares the non-RT CPU with the
+	# bulk stream, and a starved harness would fire its faults seconds late.
+	chrt -f -p 1 $$ >/dev/null || die "cannot give the harness SCHED_FIFO"
 	mkdir -p "$TMP/cpu"
 	cat >"$TMP/fault-ts.json" <<'JSON'
 {"tasks":[{"name":"fast","wcet_ms":0.5,"period_ms":5},
           {"name":"slow","wcet_ms":2,"period_ms":20,"deadline_ms":15}]}
 JSON
-	sleep 600 &
+	chrt -o 0 sleep 600 &
 	FAULT_SLEEPER=$!
 	fault_devs_up
 }
@@ -123,23 +128,25 @@ host_differs() {
 # recover, compare with $TMP/fault-before. Prints the fault's line; returns
 # 1 on a difference or a hang.
 fault_one() {
-	local seed=$1 target=$2 sig=$3 delay=$4 cmd ready pid spid st why=""
+	local seed=$1 target=$2 sig=$3 delay=$4 cmd ready pid spid st t0 why=""
 	cmd=$(fault_cmd "$target")
 	ready=$(fault_ready "$target")
 	: >"$TMP/fault.out"
 	# a pseudo-terminal: compare shows its progress line only to one
-	script -qfec "$cmd" /dev/null >"$TMP/fault.out" 2>&1 &
+	chrt -o 0 script -qfec "$cmd" /dev/null >"$TMP/fault.out" 2>&1 &
 	spid=$!
 	if [ -n "$ready" ] && ! wait_for "$TMP/fault.out" "$ready" 60; then
 		why="never ready ('$ready')"
 	fi
+	# the command that holds the host lock: once ready, or at the instant
+	[ -n "$ready" ] && pid=$(cmd_pid "$spid")
+	t0=$(date +%s%N)
 	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
-	pid=$(lock_holder)
-	if [ -n "$pid" ]; then
-		kill -s "$sig" "$pid" 2>/dev/null
+	[ -n "$ready" ] || pid=$(cmd_pid "$spid")
+	if [ -n "$pid" ] && kill -s "$sig" "$pid" 2>/dev/null; then
 		wait_gone "$pid" 60 || why="$why; pid $pid still runs 60 s after SIG$sig"
 	elif [ -z "$why" ] && [ -n "$ready" ]; then
-		why="the command had ended before the fault"
+		why="the command ${pid:+(pid $pid) }was not running $(( ($(date +%s%N) - t0) / 1000000 )) ms after it was ready, at the fault: $(ps -o pid=,stat=,args= --ppid "$spid" | head -n 2 | tr '\n' '|')"
 	fi
 	wait "$spid" 2>/dev/null
 	# the next command recovers what a dead run left
@@ -159,13 +166,13 @@ fault_one() {
 # recovering command DELAY_US into its run, then recover again.
 fault_in_recovery() {
 	local seed=$1 method=$2 delay_us=$3 why="" pid rpid
-	script -qfec "$(fault_cmd "compare:$method")" /dev/null >"$TMP/fault.out" 2>&1 &
+	chrt -o 0 script -qfec "$(fault_cmd "compare:$method")" /dev/null >"$TMP/fault.out" 2>&1 &
 	local spid=$!
 	wait_for "$TMP/fault.out" "$(fault_ready "compare:$method")" 60 || why="never ready"
-	pid=$(lock_holder)
+	pid=$(cmd_pid "$spid")
 	[ -n "$pid" ] && kill -KILL "$pid" && wait_gone "$pid" 30
 	wait "$spid" 2>/dev/null
-	"$RTVNET" testbed down >"$TMP/fault.next" 2>&1 &
+	chrt -o 0 "$RTVNET" testbed down >"$TMP/fault.next" 2>&1 &
 	rpid=$!
 	sleep "$(printf '0.%06d' "$delay_us")"
 	kill -KILL "$rpid" 2>/dev/null

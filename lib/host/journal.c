@@ -539,9 +539,9 @@ static int undo_range(size_t from, enum which w, const char *owner)
 		if (J.e[i].line)
 			J.e[o++] = J.e[i];
 	J.n = o;
-	if (gone)
-		rtv_info("%d change%s dropped, not undone: %s target%s gone (-v lists them)", gone,
-			 gone == 1 ? "" : "s", gone == 1 ? "its" : "their", gone == 1 ? " is" : "s are");
+	if (gone) /* a process that exited, a namespace deleted: usual, said at -v */
+		rtv_debug("%d change%s dropped, not undone: %s target%s gone", gone,
+			  gone == 1 ? "" : "s", gone == 1 ? "its" : "their", gone == 1 ? " is" : "s are");
 	err = write_all_entries();
 	if (err && !first_err)
 		first_err = err;

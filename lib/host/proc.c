@@ -174,10 +174,26 @@ static const char *const started[] = {
 	"podman", "poller_tool", "napi_tool", NULL
 };
 
+bool rtv_proc_is_self_or_ancestor(pid_t pid)
+{
+	static pid_t chain[64];
+	static int n;
+	struct rtv_proc_stat st;
+
+	if (!n)
+		for (pid_t p = getpid(); p > 1 && n < 64; p = st.ppid) {
+			chain[n++] = p;
+			if (rtv_proc_stat_read(p, 0, &st))
+				break;
+		}
+	for (int i = 0; i < n; i++)
+		if (chain[i] == pid)
+			return true;
+	return false;
+}
+
 struct proc_snap {
 	FILE *out;
-	pid_t self[64]; /* this process and its ancestors: the reader itself */
-	int nself;
 	unsigned long long ns[256]; /* inodes of the named network namespaces */
 	int nns;
 };
@@ -194,11 +210,8 @@ static void put_proc(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void 
 	struct proc_snap *c = arg;
 	char path[64], why[64] = "";
 
-	if (pid != tid || (st->flags & RTV_PF_KTHREAD))
+	if (pid != tid || (st->flags & RTV_PF_KTHREAD) || rtv_proc_is_self_or_ancestor(pid))
 		return;
-	for (int i = 0; i < c->nself; i++)
-		if (c->self[i] == pid)
-			return;
 	for (const char *const *s = started; *s; s++)
 		if (!strcmp(st->comm, *s))
 			snprintf(why, sizeof(why), "program");
@@ -219,15 +232,9 @@ static void put_proc(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void 
 static int proc_snapshot(FILE *out)
 {
 	struct proc_snap c = { .out = out };
-	struct rtv_proc_stat st;
 	struct dirent *de;
 	DIR *d;
 
-	for (pid_t p = getpid(); p > 1 && c.nself < 64; p = st.ppid) {
-		c.self[c.nself++] = p;
-		if (rtv_proc_stat_read(p, 0, &st))
-			break;
-	}
 	d = opendir("/run/netns");
 	if (d) {
 		char path[300];

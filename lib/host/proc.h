@@ -38,6 +38,10 @@ int rtv_proc_each_thread(void (*fn)(pid_t pid, pid_t tid, const struct rtv_proc_
 				    void *arg),
 			 void *arg);
 
+/* Whether pid is this process or one of its ancestors: a snapshot reader
+ * leaves them out (their state is the caller's, a new pid each time). */
+bool rtv_proc_is_self_or_ancestor(pid_t pid);
+
 /* Journal a process started by rtvnet (kind "process": undo kills it if it
  * is still the same process). 0 or -errno. */
 int rtv_proc_journal_add(pid_t pid);

@@ -209,7 +209,8 @@ static int affinity_undo(int argc, char **argv)
 }
 
 /* Threads the snapshots leave out: kernel workers come and go by
- * themselves (rtvnet moves them through the workqueue mask, a file). */
+ * themselves (rtvnet moves them through the workqueue mask, a file); and
+ * the reader's own process and its ancestors are left out by the readers. */
 static bool transient(const struct rtv_proc_stat *st)
 {
 	return (st->flags & RTV_PF_KTHREAD) && !strncmp(st->comm, "kworker/", 8);
@@ -245,7 +246,7 @@ static void put_sched(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void
 	FILE *out = arg;
 	int v[3], lead[3];
 
-	if (transient(st) || get_sched(tid, v))
+	if (transient(st) || rtv_proc_is_self_or_ancestor(pid) || get_sched(tid, v))
 		return;
 	if (v[0] == SCHED_OTHER && !v[2])
 		return;
@@ -273,7 +274,7 @@ static void put_affinity(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, v
 	char list[1024];
 
 	if (transient(st) || (st->flags & RTV_PF_NO_SETAFFINITY) ||
-	    sched_getaffinity(tid, sizeof(set), &set))
+	    rtv_proc_is_self_or_ancestor(pid) || sched_getaffinity(tid, sizeof(set), &set))
 		return;
 	CPU_AND(&both, &c->online, &set);
 	if (tid != pid && !sched_getaffinity(pid, sizeof(lead), &lead) && CPU_EQUAL(&lead, &set))

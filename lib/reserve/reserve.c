@@ -360,8 +360,7 @@ static void put_dl(pid_t pid, pid_t tid, const struct rtv_proc_stat *st, void *a
 	struct dl_snap *c = arg;
 	struct rtv_sched_attr a;
 
-	(void)pid;
-	if (rtv_sched_getattr(tid, &a))
+	if (rtv_proc_is_self_or_ancestor(pid) || rtv_sched_getattr(tid, &a))
 		return;
 	if (a.sched_policy == SCHED_DEADLINE)
 		fprintf(c->out, "%s %d deadline runtime %llu deadline %llu period %llu\n", st->comm,

@@ -20,10 +20,26 @@ expect() {
 }
 # out_has REGEX: the last command's output matches
 out_has() { grep -Eq -- "$1" "$TMP/out" || { cat "$TMP/out" >&2; die "output lacks /$1/"; }; }
-# A test that changes the host defines snapshot(), the state it may change as
-# text; remember_host records it, same_as_before LABEL checks it is back.
+# snapshot: the host as rtvnet sees it (every journal kind's reader) and the
+# journal; a test may define its own, narrower or with more. remember_host
+# records it, same_as_before LABEL checks it is back.
+snapshot() {
+	"$RTVNET" status --snapshot
+	cat /run/rtvnet/journal 2>/dev/null
+}
 remember_host() { snapshot >"$TMP/before"; }
 same_as_before() {
 	snapshot >"$TMP/after"
 	diff -u "$TMP/before" "$TMP/after" >&2 || die "host not restored $1"
+}
+# netns_add NS...: make throwaway namespaces (refusing ones that exist),
+# each added to the array `created` for the test's cleanup
+created=()
+netns_add() {
+	local ns
+	for ns in "$@"; do
+		ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already: remove it first"
+		ip netns add "$ns" || die "cannot add namespace '$ns'"
+		created+=("$ns")
+	done
 }

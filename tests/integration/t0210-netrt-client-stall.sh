@@ -14,10 +14,6 @@ PORT=7411
 created=()
 pids=()
 
-snapshot() {
-	ip netns list | awk '{print $1}' | grep '^rtv-' | sort
-	cat /run/rtvnet/journal 2>/dev/null
-}
 cleanup() {
 	local p
 	for p in "${pids[@]}"; do kill -CONT "$p" 2>/dev/null; kill "$p" 2>/dev/null; done
@@ -28,9 +24,7 @@ cleanup() {
 trap cleanup EXIT
 remember_host
 
-ip netns list | grep -qw "^$NS" && die "namespace '$NS' exists already: remove it first"
-ip netns add "$NS" || die "cannot add namespace '$NS'"
-created+=("$NS")
+netns_add "$NS"
 ip -n "$NS" link set lo up || die "lo up"
 now_ns() { date +%s%N; }
 

@@ -16,10 +16,6 @@ B=fd00:7274::2
 created=()
 pids=()
 
-snapshot() {
-	ip netns list | awk '{print $1}' | grep '^rtv-' | sort
-	cat /run/rtvnet/journal 2>/dev/null
-}
 cleanup() {
 	local p ns
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -31,11 +27,7 @@ trap cleanup EXIT
 remember_host
 
 [ -e /proc/net/if_inet6 ] || skip "needs IPv6: the kernel has it disabled"
-for ns in "$NS_A" "$NS_B"; do
-	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already: remove it first"
-	ip netns add "$ns" || die "cannot add namespace '$ns'"
-	created+=("$ns")
-done
+netns_add "$NS_A" "$NS_B"
 ip -n "$NS_A" link add "$DEV_A" type veth peer name "$DEV_B" netns "$NS_B" || die "cannot add veth"
 for x in "$NS_A $DEV_A $A fe80::1" "$NS_B $DEV_B $B fe80::2"; do
 	set -- $x

@@ -38,8 +38,8 @@ fault_in_recovery "t0415-$i" dedicated 3000 || bad=$((bad + 1))
 "$RTVNET" reserve --pid "$FAULT_SLEEPER" --runtime 2 --period 10 --duration 3s >"$TMP/first" 2>&1 &
 first=$!
 wait_for "$TMP/first" "holding" 30 || die "the first rtvnet did not start: $(cat "$TMP/first")"
-holder=$(lock_holder)
-[ -n "$holder" ] || die "no lock holder while reserve holds"
+holder=$(cat /run/rtvnet/lock)
+[ "$holder" = "$first" ] || die "the lock names '$holder', not the holding reserve ($first)"
 host_state >"$TMP/during"
 expect 1 "$RTVNET" compare --quick --methods prio
 out_has "another rtvnet \(pid $holder\) is changing this host"

@@ -40,11 +40,7 @@ if [ "$st" -ne 0 ]; then
 	die "napi_tool family exited $st"
 fi
 
-for ns in "$NS_A" "$NS_B"; do
-	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already: remove it first"
-	ip netns add "$ns" || die "cannot add namespace '$ns'"
-	created+=("$ns")
-done
+netns_add "$NS_A" "$NS_B"
 ip -n "$NS_A" link add "$DEV_A" type veth peer name "$DEV_B" netns "$NS_B" || die "cannot add veth"
 ip -n "$NS_A" link set "$DEV_A" up || die "link up"
 ip -n "$NS_B" link set "$DEV_B" up || die "link up"

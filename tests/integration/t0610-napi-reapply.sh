@@ -57,11 +57,7 @@ if [ "$st" -ne 0 ]; then
 fi
 command -v ethtool >/dev/null || skip "needs ethtool: to turn GRO on"
 
-for ns in "$NS_A" "$NS_B"; do
-	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already: remove it first"
-	ip netns add "$ns" || die "cannot add namespace '$ns'"
-	created+=("$ns")
-done
+netns_add "$NS_A" "$NS_B"
 ip -n "$NS_A" link add "$DEV_A" numtxqueues 2 numrxqueues 2 type veth \
 	peer name "$DEV_B" netns "$NS_B" || die "cannot add veth"
 ip -n "$NS_A" link set "$DEV_A" up || die "link up"

@@ -92,11 +92,7 @@ wait_for() {
 "$TOOL" probe >"$TMP/out" 2>&1 ||
 	skip "needs io_uring-napi: io_uring static NAPI tracking (kernel 6.13 or later, io_uring enabled): $(head -n 1 "$TMP/out")"
 
-for ns in "$NS_A" "$NS_B"; do
-	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already: remove it first"
-	ip netns add "$ns" || die "cannot add namespace '$ns'"
-	created+=("$ns")
-done
+netns_add "$NS_A" "$NS_B"
 ip -n "$NS_A" link add "$DEV_A" type veth peer name "$DEV_B" netns "$NS_B" || die "cannot add veth"
 for ns in "$NS_A" "$NS_B"; do
 	# no IPv6 chatter (DAD, MLD, RS) to wake the hybrid poller

@@ -28,11 +28,7 @@ trap cleanup EXIT
 kver=$(uname -r | awk -F. '{ print $1 * 1000 + $2 }')
 [ "$kver" -ge 6017 ] || skip "needs kernel-6.17: per-NAPI threaded"
 [ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
-for ns in "$NS_A" "$NS_B"; do
-	ip netns list | grep -qw "^$ns" && die "namespace '$ns' exists already"
-	ip netns add "$ns" || die "cannot add namespace '$ns'"
-	created+=("$ns")
-done
+netns_add "$NS_A" "$NS_B"
 ip -n "$NS_A" link add "$DEV_A" type veth peer name "$DEV_B" netns "$NS_B" || die "veth"
 ip -n "$NS_A" addr add 198.19.77.1/24 dev "$DEV_A"
 ip -n "$NS_B" addr add 198.19.77.2/24 dev "$DEV_B"

@@ -394,7 +394,7 @@ static void test_client_stalled(void **state)
 	struct rtv_netrt_client_cfg cfg;
 	struct rtv_netrt_result *r;
 	char *path = samples_tmp(), line[128];
-	int64_t t_stop, t_cont, stall_ns, at, lat, svc;
+	int64_t t_stop, t_stopped, t_cont, stall_ns, at, lat, svc;
 	uint64_t seq, slow_rtt = 0, slow_svc = 0, in_stall = 0, late = 0;
 	int status;
 	FILE *f;
@@ -418,6 +418,10 @@ static void test_client_stalled(void **state)
 		nanosleep(&step, NULL);
 	t_stop = rtv_now_ns();
 	assert_int_equal(kill(pid, SIGSTOP), 0);
+	/* stopped for sure from here (a loaded machine may take a while) */
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	assert_true(WIFSTOPPED(status));
+	t_stopped = rtv_now_ns();
 	nanosleep(&stall, NULL);
 	assert_int_equal(kill(pid, SIGCONT), 0);
 	t_cont = rtv_now_ns();
@@ -434,7 +438,7 @@ static void test_client_stalled(void **state)
 		/* scheduled while the client was stopped: answered after it resumed */
 		/* lat - svc is the actual send time - S_i: what `late` counts */
 		late += lat - svc > RTV_NETRT_LATE_NS;
-		if (r->start_ns + at > t_stop + RTV_NS_PER_MS && r->start_ns + at < t_cont - RTV_NS_PER_MS) {
+		if (r->start_ns + at > t_stopped && r->start_ns + at < t_cont - RTV_NS_PER_MS) {
 			/* scheduled while the client was stopped: sent after it resumed */
 			in_stall++;
 			assert_true(r->start_ns + at + (lat - svc) >= t_cont - RTV_NS_PER_MS);
