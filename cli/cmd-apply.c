@@ -346,6 +346,15 @@ static void print_entry(const struct rtv_journal_entry *e)
 	printf("\n");
 }
 
+/* Whether entry i is the first kept by its owner (to name each owner once). */
+static bool first_of_owner(const struct rtv_journal_state *st, size_t i)
+{
+	for (size_t j = 0; j < i; j++)
+		if (!strcmp(st->e[j].owner, st->e[i].owner))
+			return false;
+	return true;
+}
+
 int cmd_status(int argc, char **argv)
 {
 	struct rtv_journal_state st;
@@ -379,7 +388,7 @@ int cmd_status(int argc, char **argv)
 			continue;
 		}
 		kept++;
-		if (!strstr(owners, e->owner) && off < sizeof(owners) - 20)
+		if (first_of_owner(&st, i) && off < sizeof(owners) - 20)
 			off += (size_t)snprintf(owners + off, sizeof(owners) - off, "%s%s",
 						off ? ", " : " by ", e->owner);
 	}

@@ -685,9 +685,8 @@ void rtv_journal_close(void)
 	J.n = J.cap = 0;
 	if (!stat(J.path, &st) && st.st_size == 0)
 		unlink(J.path);
-	if (ftruncate(J.lock_fd, 0)) {
-		/* the lock is released below; a stale pid is only a hint */
-	}
+	if (ftruncate(J.lock_fd, 0) < 0) /* a stale pid would only be a hint */
+		rtv_debug("cannot clear the lock's pid: %s", strerror(errno));
 	close(J.lock_fd);
 	J.lock_fd = -1;
 }

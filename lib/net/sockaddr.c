@@ -6,6 +6,7 @@
 #include <net/if.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/parse.h"
 #include "util/banned.h"
@@ -65,4 +66,18 @@ int rtv_sockaddr_parse(const char *s, uint16_t port, struct sockaddr_storage *ss
 		return -EDESTADDRREQ;
 	}
 	return 0;
+}
+
+int rtv_sockaddr_udp_connect(const struct sockaddr_storage *ss, socklen_t len)
+{
+	int err, fd = socket(ss->ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)ss, len) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
 }

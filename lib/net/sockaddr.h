@@ -17,4 +17,8 @@
  * address (fe80::/10) without a scope, which no socket can use. */
 int rtv_sockaddr_parse(const char *s, uint16_t port, struct sockaddr_storage *ss, socklen_t *len);
 
+/* A UDP socket connected to *ss (the kernel then filters other senders, and
+ * send and recv need no address). Returns the fd or -errno. */
+int rtv_sockaddr_udp_connect(const struct sockaddr_storage *ss, socklen_t len);
+
 #endif

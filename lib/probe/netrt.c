@@ -347,21 +347,10 @@ static int client_connect(const struct rtv_netrt_client_cfg *cfg)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
-	int fd, err;
+	int err;
 
 	err = rtv_sockaddr_parse(cfg->addr, cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT, &ss, &len);
-	if (err < 0)
-		return err;
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* connected: the kernel filters other senders, send/recv need no address */
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
+	return err < 0 ? err : rtv_sockaddr_udp_connect(&ss, len);
 }
 
 static void put_u64(unsigned char *p, uint64_t v)

@@ -695,13 +695,9 @@ static int udp_source(const struct rtv_stream_cfg *cfg, const volatile sig_atomi
 	err = stream_addr(cfg->addr, cfg->port, &ss, &len);
 	if (err < 0)
 		return err;
-	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	fd = rtv_sockaddr_udp_connect(&ss, len);
 	if (fd < 0)
-		return -errno;
-	if (connect(fd, (struct sockaddr *)&ss, len) < 0) {
-		err = -errno;
-		goto out;
-	}
+		return fd;
 	payload = calloc(1, size - sizeof(uint64_t) + 1);
 	if (!payload) {
 		err = -ENOMEM;
