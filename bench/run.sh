@@ -8,6 +8,9 @@
 # that fails without a verdict line counts as one; a skip counts as one,
 # since the benches are run to be judged).
 #
+# A target is never loosened after a run misses it: a verdict or threshold
+# that changes says why in its commit.
+#
 # usage: bench/run.sh [BUILD]    (default build)
 set -uo pipefail
 cd "$(dirname "$0")/.."

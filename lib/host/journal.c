@@ -8,22 +8,16 @@
 #include <fnmatch.h>
 #include <glob.h>
 #include <linux/magic.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "util/log.h"
-#include "util/parse.h"
 
 /* One entry per line: "<owner> <since> <err> <fails> <kind> <arg>...", the
  * owner "-" for the running process's entries, arguments %-encoded. */
