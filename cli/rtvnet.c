@@ -190,7 +190,10 @@ int rtv_cli_catch_signals(void)
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_stop_signal;
-	sa.sa_flags = SA_RESETHAND; /* no SA_RESTART: blocking calls return EINTR at once */
+	/* no SA_RESTART: blocking calls return EINTR at once; no SA_RESETHAND: a
+	 * second signal (timeout(1) signals the child, then its group; systemd
+	 * the whole cgroup) must not kill the run before it undoes its changes */
+	sa.sa_flags = 0;
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGINT, &sa, NULL) || sigaction(SIGTERM, &sa, NULL) ||
 	    sigaction(SIGHUP, &sa, NULL)) {

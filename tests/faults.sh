@@ -39,12 +39,17 @@ fault_devs_down() {
 	ip netns del "$FAULT_NS_B" 2>/dev/null
 }
 
-# The rtvnet that script(1) runs (its child: the shell execs a single
-# command), once it holds the host lock, which names its holder.
+# The rtvnet that script(1) runs (its child: script runs "$SHELL -c 'exec
+# CMD'", and with SHELL unset /bin/sh, which without the exec would fork),
+# once it holds the host lock, which names its holder. With "any", the child
+# whatever it is doing: a fault at any instant may land before the lock.
 cmd_pid() {
 	local p
-	p=$(pgrep -P "$1" -x rtvnet | head -n 1)
-	[ -n "$p" ] && [ "$(cat /run/rtvnet/lock 2>/dev/null)" = "$p" ] && echo "$p"
+	p=$(pgrep -P "$1" | head -n 1)
+	[ -n "$p" ] || return 0
+	if [ "${2:-}" = any ] || [ "$(cat /run/rtvnet/lock 2>/dev/null)" = "$p" ]; then
+		echo "$p"
+	fi
 }
 
 # wait_for FILE REGEX SECONDS: until the file matches
@@ -123,6 +128,24 @@ host_differs() {
 	fi
 }
 
+# fault_kill SIGNAL PID: SIGNAL is one name or several joined by '+', each
+# sent once the one before was delivered (no longer pending: two pending
+# signals of a kind merge), as timeout(1) signals its child, then the
+# child's group.
+fault_kill() {
+	local s i pnd n=0
+	for s in ${1//+/ }; do
+		for ((i = 0; i < 1000; i++)); do
+			pnd=$(awk '/^(SigPnd|ShdPnd):/ { printf "%s", $2 }' "/proc/$2/status" 2>/dev/null)
+			[[ "$pnd" =~ ^0*$ ]] && break
+			sleep 0.001
+		done
+		# the first must land; a later one may find the command done
+		kill -s "$s" "$2" 2>/dev/null || [ "$n" -gt 0 ] || return 1
+		n=$((n + 1))
+	done
+}
+
 # fault_one SEED TARGET SIGNAL DELAY_MS: run TARGET, deliver SIGNAL DELAY_MS
 # after it is ready, let `rtvnet testbed down` (any command taking the lock)
 # recover, compare with $TMP/fault-before. Prints the fault's line; returns
@@ -133,7 +156,7 @@ fault_one() {
 	ready=$(fault_ready "$target")
 	: >"$TMP/fault.out"
 	# a pseudo-terminal: compare shows its progress line only to one
-	chrt -o 0 script -qfec "$cmd" /dev/null >"$TMP/fault.out" 2>&1 &
+	chrt -o 0 script -qfec "exec $cmd" /dev/null >"$TMP/fault.out" 2>&1 &
 	spid=$!
 	if [ -n "$ready" ] && ! wait_for "$TMP/fault.out" "$ready" 60; then
 		why="never ready ('$ready')"
@@ -142,15 +165,19 @@ fault_one() {
 	[ -n "$ready" ] && pid=$(cmd_pid "$spid")
 	t0=$(date +%s%N)
 	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
-	[ -n "$ready" ] || pid=$(cmd_pid "$spid")
-	if [ -n "$pid" ] && kill -s "$sig" "$pid" 2>/dev/null; then
+	[ -n "$ready" ] || pid=$(cmd_pid "$spid" any)
+	if [ -n "$pid" ] && fault_kill "$sig" "$pid"; then
 		wait_gone "$pid" 60 || why="$why; pid $pid still runs 60 s after SIG$sig"
-	elif [ -z "$why" ] && [ -n "$ready" ]; then
-		why="the command ${pid:+(pid $pid) }was not running $(( ($(date +%s%N) - t0) / 1000000 )) ms after it was ready, at the fault: $(ps -o pid=,stat=,args= --ppid "$spid" | head -n 2 | tr '\n' '|')"
+	elif [ -z "$why" ]; then
+		why="the command ${pid:+(pid $pid) }was not running $(( ($(date +%s%N) - t0) / 1000000 )) ms after it was $([ -n "$ready" ] && echo ready || echo started), at the fault: $(ps -o pid=,stat=,args= --ppid "$spid" | head -n 2 | tr '\n' '|')"
 	fi
 	wait "$spid" 2>/dev/null
 	# the next command recovers what a dead run left
 	"$RTVNET" testbed down >"$TMP/fault.next" 2>&1 || why="$why; the next command failed: $(tail -n 2 "$TMP/fault.next")"
+	# a caught signal once the command is ready: it undoes its own changes
+	if [ -n "$ready" ] && [ "$sig" != KILL ] && grep -q "recovered from an earlier run" "$TMP/fault.next"; then
+		why="$why; SIG$sig is caught, yet the next command recovered: $(sed -n 's/.*undid //p' "$TMP/fault.next")"
+	fi
 	why="$why$(host_differs)"
 	if [ -n "$why" ]; then
 		echo "fault $seed $target SIG$sig ${delay}ms: FAIL${why}"
@@ -166,11 +193,15 @@ fault_one() {
 # recovering command DELAY_US into its run, then recover again.
 fault_in_recovery() {
 	local seed=$1 method=$2 delay_us=$3 why="" pid rpid
-	chrt -o 0 script -qfec "$(fault_cmd "compare:$method")" /dev/null >"$TMP/fault.out" 2>&1 &
+	chrt -o 0 script -qfec "exec $(fault_cmd "compare:$method")" /dev/null >"$TMP/fault.out" 2>&1 &
 	local spid=$!
 	wait_for "$TMP/fault.out" "$(fault_ready "compare:$method")" 60 || why="never ready"
 	pid=$(cmd_pid "$spid")
-	[ -n "$pid" ] && kill -KILL "$pid" && wait_gone "$pid" 30
+	if [ -n "$pid" ]; then
+		kill -KILL "$pid" && wait_gone "$pid" 30
+	elif [ -z "$why" ]; then
+		why="the command was not running when it was ready"
+	fi
 	wait "$spid" 2>/dev/null
 	chrt -o 0 "$RTVNET" testbed down >"$TMP/fault.next" 2>&1 &
 	rpid=$!

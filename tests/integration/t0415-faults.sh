@@ -2,8 +2,9 @@
 # Faults with every method in force: for each method compare knows
 # (rtv_methods[], read from compare itself), a compare run is hit by kill -9,
 # SIGINT, SIGTERM or SIGHUP (in turn) while the method's run measures; so are
-# apply (separate, busypoll, hybrid), reserve and taskset run --reserve, and
-# a recovery is itself killed half-way. After each fault the next rtvnet
+# apply (separate, busypoll, hybrid), reserve and taskset run --reserve; two
+# signals back to back hit compare and apply, and a recovery is itself
+# killed half-way. A caught signal must be undone by the run itself. After each fault the next rtvnet
 # command recovers and the host is exactly as before (rtvnet status
 # --snapshot and the journal). Two rtvnet started together: one runs, the
 # other is refused naming the holder's pid, and changes nothing.
@@ -31,6 +32,12 @@ for t in apply:separate apply:busypoll apply:hybrid reserve taskset; do
 	fault_one "t0415-$i" "$t" "$sig" $((500 + 300 * (i % 3))) || bad=$((bad + 1))
 	i=$((i + 1))
 done
+# two signals back to back, as timeout(1) and systemd send them: the second
+# must not kill the run before it undoes its changes
+fault_one "t0415-$i" compare:dedicated INT+INT 700 || bad=$((bad + 1))
+i=$((i + 1))
+fault_one "t0415-$i" apply:busypoll TERM+HUP 500 || bad=$((bad + 1))
+i=$((i + 1))
 fault_in_recovery "t0415-$i" dedicated 3000 || bad=$((bad + 1))
 [ "$bad" -eq 0 ] || die "$bad fault(s) left the host changed or hung"
 
