@@ -24,6 +24,9 @@ static const char usage_str[] =
 
 /* The options, at file scope so that the man page is made from them. */
 static const char *const loads[] = { "builtin", "iperf3", NULL };
+static const char *const topologies[] = { "host", "direct", NULL };
+static const char *topology = "host", *peer_cpus = NULL;
+static bool nat = false;
 static const char *methods, *json_path = NULL, *svg_path = NULL;
 static const char *load = "builtin", *dist = "uniform";
 static long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
@@ -44,6 +47,9 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_INT_DEF("size", 's', &size, "BYTES", 32, 65000, "NetRT payload size"),
 	RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
 	RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
+	RTV_OPT_CHOICE_DEF("topology", 0, &topology, "SHAPE", topologies, "testbed shape: host (peers reach containers on a bridge through rtv-host's NICs) or direct (a veth pair from each client to its server)"),
+	RTV_OPT_FLAG_DEF("nat", 0, &nat, "host topology: publish the containers by DNAT on rtv-host, as podman run -p does"),
+	RTV_OPT_STRING_DEF("peer-cpus", 0, &peer_cpus, "CPUS", "CPUs of the external peers (stream sources, the RT client unless a method steers it), the same for every method; 'any' lets them float (default: the non-RT CPUs)"),
 	RTV_OPT_INT_DEF("rt-prio", 0, &rt_prio, "PRIO", 1, 99, "SCHED_FIFO priority of the RT path"),
 	RTV_OPT_CPUS_DEF("rt-cpu", 0, &rt_cpus, "CPUS", "RT CPU set for dedicated, the last CPU unless given"),
 	RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000, "hold /dev/cpu_dma_latency at US for every run (-1: leave)"),
@@ -95,6 +101,9 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 	p->warmup_ns = warmup;
 	p->idle_phase_ns = quick ? RTV_NS_PER_S : idle_phase;
 	p->nstreams = (int)streams;
+	p->topology = strcmp(topology, "direct") ? RTV_TB_HOST : RTV_TB_DIRECT;
+	p->nat = nat;
+	snprintf(p->peer_cpus, sizeof(p->peer_cpus), "%s", peer_cpus ? peer_cpus : "");
 	p->mcfg.rt_prio = (int)rt_prio;
 	rtv_method_cfg_cpus(&p->mcfg, &rt_cpus);
 	p->mcfg.idle_ns = hybrid_idle;

@@ -19,6 +19,7 @@
 #include "util/json.h"
 #include "util/file.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "util/stop.h"
 #include "util/time.h"
 
@@ -172,6 +173,43 @@ static int add_metrics(struct rtv_exp *x, char *err, size_t len)
 	return 0;
 }
 
+/* The testbed's shape: nat needs the host topology; peers on a CPU list of
+ * online CPUs, and off the RT CPUs when a method partitions them (the
+ * peers' NIC work would land on the CPU kept for the RT path). */
+static int check_shape(const struct rtv_plan *p, char *err, size_t len)
+{
+	cpu_set_t peers, online, both;
+
+	if (p->nat && p->topology != RTV_TB_HOST) {
+		snprintf(err, len, "option '--nat': needs the host topology (there is no host to "
+			 "publish on in the direct one)");
+		return -EINVAL;
+	}
+	if (!p->peer_cpus[0] || !strcmp(p->peer_cpus, "any"))
+		return 0;
+	if (rtv_parse_cpulist(p->peer_cpus, CPU_SETSIZE, &peers) < 0 || !CPU_COUNT(&peers)) {
+		snprintf(err, len, "option '--peer-cpus': '%s' is not a CPU list (e.g. 0 or 0-2,5) "
+			 "or 'any'", p->peer_cpus);
+		return -EINVAL;
+	}
+	if (!rtv_file_read_cpulist("/sys/devices/system/cpu/online", &online)) {
+		CPU_AND(&both, &peers, &online);
+		if (!CPU_EQUAL(&both, &peers)) {
+			snprintf(err, len, "option '--peer-cpus': '%s' names a CPU that is not online",
+				 p->peer_cpus);
+			return -EINVAL;
+		}
+	}
+	CPU_AND(&both, &peers, &p->mcfg.rt_cpus);
+	for (int i = 0; i < p->narms && CPU_COUNT(&both); i++)
+		if (p->arm[i].method.needs & RTV_NEED_PARTITION) {
+			snprintf(err, len, "option '--peer-cpus': '%s' includes an RT CPU, which method "
+				 "'%s' keeps for the RT path alone", p->peer_cpus, p->arm[i].name);
+			return -EINVAL;
+		}
+	return 0;
+}
+
 static int check_plan(const struct rtv_plan *p, char *err, size_t len)
 {
 	if (!p->service.probe || p->service.probe->role != RTV_PROBE_SERVICE) {
@@ -215,7 +253,7 @@ static int check_plan(const struct rtv_plan *p, char *err, size_t len)
 		if (m->nparts && rtv_combo_check(m, &p->mcfg, err, len) < 0)
 			return -EINVAL;
 	}
-	return 0;
+	return p->testbed == RTV_TESTBED_NONE ? 0 : check_shape(p, err, len);
 }
 
 int rtv_exp_init(struct rtv_exp *x, const struct rtv_plan *plan, char *err, size_t errlen)
@@ -772,9 +810,23 @@ out:
 
 /* ---- the whole experiment ---- */
 
+/* The plan's testbed shape: peers on the non-RT CPUs unless told. */
+static void plan_shape(const struct rtv_plan *p, struct rtv_tb_shape *shape)
+{
+	rtv_testbed_shape_default(shape, p->nstreams);
+	shape->topology = p->topology;
+	shape->nat = p->nat;
+	if (!p->peer_cpus[0])
+		rtv_cpulist_format(&p->mcfg.nonrt_cpus, shape->peer_cpus, sizeof(shape->peer_cpus));
+	else if (strcmp(p->peer_cpus, "any"))
+		snprintf(shape->peer_cpus, sizeof(shape->peer_cpus), "%s", p->peer_cpus);
+}
+
 static int testbed_get(struct rtv_exp *x)
 {
-	int n = 0, err;
+	struct rtv_tb_shape shape, want;
+	char d[160];
+	int err;
 
 	err = rtv_cgroup_detect(RTV_CGROUP_ROOT, &x->tb.cg);
 	if (err < 0) {
@@ -783,29 +835,36 @@ static int testbed_get(struct rtv_exp *x)
 		return err;
 	}
 	x->cgroup_version = x->tb.cg.version;
-	if (rtv_testbed_exists(&n)) {
+	plan_shape(&x->plan, &want);
+	if (rtv_testbed_exists(&shape)) {
 		if (x->plan.testbed == RTV_TESTBED_OWN) {
 			rtv_err("a testbed is already up: run 'rtvnet testbed down' first");
 			return -EEXIST;
 		}
 		struct rtv_cgroups cg = x->tb.cg;
 
-		rtv_testbed_init(&x->tb, n, &cg);
-		if (n < x->plan.nstreams) {
+		if (shape.nstreams < x->plan.nstreams) {
 			rtv_err("the testbed that is up has %d stream pair%s, and this run needs %d "
-				"(bring it down, or up with --streams %d)", n, n == 1 ? "" : "s",
-				x->plan.nstreams, x->plan.nstreams);
+				"(bring it down, or up with --streams %d)", shape.nstreams,
+				shape.nstreams == 1 ? "" : "s", x->plan.nstreams, x->plan.nstreams);
 			return -ENOENT;
 		}
+		err = rtv_testbed_init(&x->tb, &shape, &cg);
+		if (err < 0)
+			return err;
 		x->have_tb = true;
 		return 0;
 	}
 	struct rtv_cgroups cg = x->tb.cg;
 
-	rtv_testbed_init(&x->tb, x->plan.nstreams, &cg);
+	err = rtv_testbed_init(&x->tb, &want, &cg);
+	if (err < 0) {
+		rtv_err("the testbed's shape is not valid (peer CPUs '%s')", want.peer_cpus);
+		return err;
+	}
+	rtv_testbed_shape_describe(&want, d, sizeof(d));
 	if (x->plan.testbed == RTV_TESTBED_ANY)
-		rtv_info("bringing up a testbed for the run (%d stream pair%s)", x->plan.nstreams,
-			 x->plan.nstreams == 1 ? "" : "s");
+		rtv_info("bringing up a testbed for the run (%s)", d);
 	err = rtv_testbed_up(&x->tb);
 	if (err < 0 && err != -EEXIST)
 		rtv_err("cannot bring the testbed up: %s", strerror(-err));

@@ -77,6 +77,10 @@ struct rtv_plan {
 	int64_t idle_phase_ns; /* per run with a method: its pollers' CPU with no traffic first */
 	enum rtv_plan_testbed testbed;
 	int nstreams;          /* the testbed's stream pairs */
+	enum rtv_tb_topology topology; /* the testbed's shape (testbed/testbed.h) */
+	bool nat;
+	char peer_cpus[64];    /* the external peers' CPU list; "" for the non-RT CPUs,
+				* "any" for anywhere */
 	struct rtv_method_cfg mcfg;
 	uint64_t seed;         /* run r of every arm gets seed + r */
 	int cpu_dma_latency_us;   /* held for every run; -1 leaves it alone */

@@ -81,7 +81,8 @@ int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *t
 			 size_t len)
 {
 	char rt[256], nonrt[256];
-	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
+	struct rtv_tb_dev devs[4];
+	int ndevs = rtv_testbed_path_devs(tb, 0, devs);
 	pid_t tids[64];
 	int err, n = 0;
 
@@ -93,7 +94,9 @@ int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *t
 	if (!err)
 		err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_server.cgroup, rt);
 	for (int i = 0; i < tb->nstreams && !err; i++) {
-		err = rtv_cgroup_set_cpus(&tb->cg, tb->stream_client[i].cgroup, nonrt);
+		/* peers placed by the testbed stay where they are, for every method */
+		if (!tb->shape.peer_cpus[0])
+			err = rtv_cgroup_set_cpus(&tb->cg, tb->stream_client[i].cgroup, nonrt);
 		if (!err)
 			err = rtv_cgroup_set_cpus(&tb->cg, tb->stream_server[i].cgroup, nonrt);
 	}
@@ -101,8 +104,8 @@ int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *t
 		rtv_err("cannot set the cpusets of the testbed's cgroups: %s", strerror(-err));
 		return err;
 	}
-	for (int d = 0; d < 2; d++) {
-		int k = rtv_kthreads_of_dev(devs[d], tids + n, 64 - n);
+	for (int d = 0; d < ndevs; d++) {
+		int k = rtv_kthreads_of_dev(devs[d].name, tids + n, 64 - n);
 
 		if (k > 0)
 			n += k;

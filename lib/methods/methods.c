@@ -172,20 +172,25 @@ static bool poller_apart(const struct rtv_combo *c, const struct rtv_method_cfg 
 	return cfg->poller_apart && (c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID);
 }
 
-/* The receive path's scope on the testbed: the RT service's device, the
- * server's, as on a real host (the client stands for the remote peer; with
- * two NAPIs one poller cannot hold either continuously: io_uring polls each
- * once per round and releases it); separate threads both. */
+/* The receive path's scope on the testbed: busypoll and hybrid poll the RT
+ * container's device, as a poller on a real host polls the RT service's
+ * (with two NAPIs one poller cannot hold either continuously: io_uring
+ * polls each once per round and releases it); separate threads every device
+ * of the RT path (host topology: the peer's, the host's NIC and bridge port,
+ * the container's). */
 static void rx_devices(const struct rtv_combo *c, const struct rtv_testbed *tb,
 		       struct rtv_method_cfg *out)
 {
-	const struct rtv_tb_host *h[2] = { &tb->rt_server, &tb->rt_client };
+	struct rtv_tb_dev d[4];
+	int n = rtv_testbed_path_devs(tb, 0, d), first = c->rx == RTV_RX_SEPARATE ? 0 : n - 1;
 
-	out->nrt_devs = c->rx == RTV_RX_SEPARATE ? 2 : 1;
+	out->nrt_devs = 0;
 	out->nnonrt_devs = 0;
-	for (int i = 0; i < out->nrt_devs; i++) {
-		snprintf(out->rt_dev[i].netns, sizeof(out->rt_dev[i].netns), "%s", h[i]->ns);
-		snprintf(out->rt_dev[i].name, sizeof(out->rt_dev[i].name), "%s", h[i]->dev);
+	for (int i = n - 1; i >= first; i--) { /* the container's first */
+		struct rtv_dev *r = &out->rt_dev[out->nrt_devs++];
+
+		snprintf(r->netns, sizeof(r->netns), "%s", d[i].ns);
+		snprintf(r->name, sizeof(r->name), "%s", d[i].name);
 	}
 }
 
@@ -260,6 +265,19 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		if (err < 0)
 			goto out;
 		note_add(run->note, sizeof(run->note), text);
+	}
+	if (tb && (c->needs & RTV_NEED_RT_PIN) && !poller_apart(c, cfg) &&
+	    !(c->needs & RTV_NEED_PARTITION)) {
+		char rt[128];
+
+		/* the RT client runs on the peer CPUs until a method steers it, as
+		 * it would the RT NIC's interrupt (testbed/testbed.h) */
+		rtv_cpulist_format(&cfg->rt_cpus, rt, sizeof(rt));
+		err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_client.cgroup, rt);
+		if (!err)
+			err = rtv_cgroup_set_cpus(&tb->cg, tb->rt_server.cgroup, rt);
+		if (err < 0)
+			goto out;
 	}
 	if (tb && poller_apart(c, cfg)) {
 		char nonrt[128];

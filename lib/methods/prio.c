@@ -19,10 +19,11 @@ static int prio_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 
 	if (!tb)
 		return 0;
-	const char *devs[2] = { tb->rt_client.dev, tb->rt_server.dev };
+	struct rtv_tb_dev devs[4];
+	int ndevs = rtv_testbed_path_devs(tb, 0, devs);
 
-	for (int d = 0; d < 2; d++) {
-		int k = rtv_kthreads_of_dev(devs[d], tids + n, 64 - n);
+	for (int d = 0; d < ndevs; d++) {
+		int k = rtv_kthreads_of_dev(devs[d].name, tids + n, 64 - n);
 
 		if (k > 0)
 			n += k;
