@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "host/cgroup.h"
+#include "net/ethtool.h"
 #include "host/sched.h"
 #include "methods/rxpath.h"
 #include "util/log.h"
@@ -194,6 +195,34 @@ static void rx_devices(const struct rtv_combo *c, const struct rtv_testbed *tb,
 	}
 }
 
+/* The host topology's RT path forwards: veth_xmit hands a packet to the
+ * receiver's NAPI only when it is GRO-eligible, and a forwarded one is only
+ * when the sending end has TSO off (kernel-interfaces notes). The forwarding
+ * ends of the RT path (rtv-host's NIC and bridge port) get TSO off, so that
+ * the requests reach the container's NAPI and the replies the peer's;
+ * journaled. Features this kernel lacks are skipped. */
+static int forward_tso_off(const struct rtv_testbed *tb, char *note, size_t len)
+{
+	static const char *const tso[] = { "tx-tcp-segmentation", "tx-tcp-ecn-segmentation",
+					   "tx-tcp-mangleid-segmentation", "tx-tcp6-segmentation",
+					   "tx-tcp-accecn-segmentation" };
+	const char *devs[2] = { tb->rt_client.hdev, tb->rt_server.hdev };
+	int err;
+
+	for (int d = 0; d < 2; d++)
+		for (size_t i = 0; i < sizeof(tso) / sizeof(tso[0]); i++) {
+			err = rtv_ethtool_feature_set_journaled(tb->host.ns, devs[d], tso[i], false);
+			if (err < 0 && err != -ENOENT && err != -EOPNOTSUPP) {
+				rtv_err("cannot turn '%s' off on '%s' in '%s': %s", tso[i], devs[d],
+					tb->host.ns, strerror(-err));
+				return err;
+			}
+		}
+	snprintf(note, len, "%s, %s: TSO off, so forwarded RT packets take the receiver's NAPI",
+		 devs[0], devs[1]);
+	return 0;
+}
+
 int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg, char *why,
 		    size_t len)
 {
@@ -301,6 +330,12 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		note_add(run->note, sizeof(run->note), part.note);
 		if (err < 0)
 			goto out;
+	}
+	if (plan && tb && tb->shape.topology == RTV_TB_HOST) {
+		err = forward_tso_off(tb, text, sizeof(text));
+		if (err < 0)
+			goto out;
+		note_add(run->note, sizeof(run->note), text);
 	}
 	if (plan) {
 		err = rtv_rx_apply(plan, &rcfg, &run->rx);

@@ -7,7 +7,7 @@ trap cleanup EXIT
 expect 0 "$RTVNET" testbed up --streams 1
 ip netns exec rtv-s1s "$RTVNET" stream sink --json "$TMP/sink.json" --duration 4s >/dev/null &
 sleep 0.3
-expect 0 ip netns exec rtv-s1c "$RTVNET" stream source --target 198.18.1.2 --duration 2s
+expect 0 ip netns exec rtv-s1c "$RTVNET" stream source --target 198.19.0.3 --duration 2s
 out_has "Gbit/s"
 wait %1
 jq -e '.total.gbit_s > 0.1' "$TMP/sink.json" >/dev/null || { cat "$TMP/sink.json"; die "sink saw no stream"; }
