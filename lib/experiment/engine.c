@@ -372,6 +372,29 @@ struct ctx {
 	bool started[RTV_PLAN_MAX_PROBES]; /* its start was called: it is polled, stopped, finished */
 };
 
+/* A process of a run whose method wraps it (outsource): the method's child
+ * hook, then the program. */
+struct wrapped {
+	int (*fn)(void *);
+	void *arg;
+	const struct rtv_combo *m;
+	const struct rtv_method_cfg *cfg;
+	struct rtv_method_run *mrun;
+	enum rtv_role role;
+};
+
+static int wrapped_main(void *arg)
+{
+	struct wrapped *w = arg;
+	int err = rtv_combo_child(w->m, w->cfg, w->mrun, w->role);
+
+	if (err < 0) {
+		rtv_err("the method cannot wrap this process: %s", strerror(-err));
+		return err;
+	}
+	return w->fn(w->arg);
+}
+
 static int spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role role,
 		 int (*fn)(void *), void *arg, pid_t *pidp)
 {
@@ -385,7 +408,9 @@ static int spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role 
 		return -E2BIG;
 	if (h && !x->have_tb)
 		return -ENOENT;
-	err = rtv_testbed_spawn(x->have_tb ? &x->tb : NULL, h, fn, arg, &pid);
+	struct wrapped w = { fn, arg, &arm->method, &x->plan.mcfg, &r->mrun, role };
+
+	err = rtv_testbed_spawn(x->have_tb ? &x->tb : NULL, h, wrapped_main, &w, &pid);
 	if (err < 0 && pid <= 0)
 		return err;
 	r->kids.pid[r->kids.n++] = pid;
@@ -398,6 +423,9 @@ static int spawn(struct rtv_pctx *c, const struct rtv_tb_host *h, enum rtv_role 
 		if (err < 0)
 			rtv_err("method '%s' cannot place process %d: %s", arm->name, pid,
 				strerror(-err));
+		if (!err)
+			err = rtv_combo_started(&arm->method, &x->plan.mcfg,
+						x->have_tb ? &x->tb : NULL, &r->mrun, role, pid);
 	}
 	return err;
 }
@@ -725,6 +753,8 @@ static int one_run(struct rtv_exp *x, int index, const volatile sig_atomic_t *st
 		snprintf(run->note, sizeof(run->note), "%s", r.mrun.note);
 		if (err < 0)
 			goto out;
+		for (int i = 0; i < x->nprobes && r.mrun.service_addr[0]; i++)
+			r.pc[i].rt_service_addr = r.mrun.service_addr;
 	}
 	err = start_role(&r, RTV_PROBE_EVIDENCE);
 	if (err < 0)

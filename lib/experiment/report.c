@@ -26,8 +26,16 @@ void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 	rtv_json_set_int(conf, "repeats", p->repeats);
 	rtv_json_set_num(conf, "duration_s", (double)p->duration_ns / 1e9);
 	rtv_json_set_num(conf, "warmup_s", (double)p->warmup_ns / 1e9);
-	if (p->testbed != RTV_TESTBED_NONE)
+	if (p->testbed != RTV_TESTBED_NONE) {
 		rtv_json_set_int(conf, "streams", p->nstreams);
+		if (x->have_tb) { /* the shape it ran on (one that was up keeps its own) */
+			const struct rtv_tb_shape *sh = &x->tb.shape;
+
+			rtv_json_set_str(conf, "topology", sh->topology == RTV_TB_HOST ? "host" : "direct");
+			json_object_set_new(conf, "nat", json_boolean(sh->nat));
+			rtv_json_set_str(conf, "peer_cpus", sh->peer_cpus[0] ? sh->peer_cpus : "any");
+		}
+	}
 	rtv_json_set_str(conf, "load", rtv_exp_load_name(x, true, buf, sizeof(buf)));
 	rtv_json_set_int(conf, "rt_prio", p->mcfg.rt_prio);
 	rtv_json_set_int(conf, "seed", (int64_t)p->seed);

@@ -72,6 +72,16 @@ struct rtv_rx;
 struct rtv_method_run {
 	char note[RTV_METHOD_NOTE_LEN];
 	struct rtv_rx *rx;
+	/* A method's own processes and fds for the run (outsource: the channel
+	 * that hands the RT server's seccomp listener over, and the supervisor
+	 * process), ended by rtv_method_run_stop. */
+	int chan[2];
+	bool chan_open;
+	pid_t helper;          /* 0: none */
+	/* Where the RT service binds and is reached in this run when a method
+	 * moves it (outsource: the RT NIC's address in rtv-host); "": the
+	 * testbed's addresses. */
+	char service_addr[24];
 };
 
 /* What a method needs done, carried out by the combination engine in this
@@ -108,6 +118,13 @@ struct rtv_method {
 	 * (or could not do) into run->note. NULL: nothing beyond its needs. */
 	int (*setup)(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb,
 		     struct rtv_method_run *run);
+	/* A method that wraps a process of the run (outsource): in the child,
+	 * right before its program runs (role as in rtv_combo_place), and in
+	 * the parent once the child is started. NULL: nothing. */
+	int (*child)(const struct rtv_method_cfg *cfg, struct rtv_method_run *run,
+		     enum rtv_role role);
+	int (*started)(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
+		       struct rtv_method_run *run, enum rtv_role role, pid_t pid);
 	bool in_default;         /* compare runs it when no --methods is given */
 	struct rtv_expect expect[RTV_EXPECT_MAX]; /* ends at a row with no name */
 };
@@ -176,6 +193,15 @@ int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
  * off the RT CPUs; journaled. Writes what it did into note. */
 int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
 			 size_t len);
+
+/* Each part's child hook, in the child a run starts for role, right before
+ * its program; then, in the parent, each part's started hook. 0 or the
+ * first -errno. */
+int rtv_combo_child(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    struct rtv_method_run *run, enum rtv_role role);
+int rtv_combo_started(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		      const struct rtv_testbed *tb, struct rtv_method_run *run, enum rtv_role role,
+		      pid_t pid);
 
 /* The part of a run a method leaves running (NULL-safe): handle link
  * events (re-apply what the kernel lost), waiting at most timeout_ms; CPU

@@ -3,9 +3,11 @@
 #include "methods/method.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "host/cgroup.h"
@@ -379,10 +381,46 @@ int64_t rtv_method_run_cpu_ns(const struct rtv_method_run *run)
 	return run ? rtv_rx_cpu_ns(run->rx) : 0;
 }
 
+int rtv_combo_child(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		    struct rtv_method_run *run, enum rtv_role role)
+{
+	int err = 0;
+
+	for (int i = 0; i < c->nparts && !err; i++)
+		if (c->part[i]->child)
+			err = c->part[i]->child(cfg, run, role);
+	return err;
+}
+
+int rtv_combo_started(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+		      const struct rtv_testbed *tb, struct rtv_method_run *run, enum rtv_role role,
+		      pid_t pid)
+{
+	int err = 0;
+
+	for (int i = 0; i < c->nparts && !err; i++)
+		if (c->part[i]->started)
+			err = c->part[i]->started(cfg, tb, run, role, pid);
+	return err;
+}
+
 void rtv_method_run_stop(struct rtv_method_run *run)
 {
 	if (!run)
 		return;
 	rtv_rx_free(run->rx);
 	run->rx = NULL;
+	if (run->chan_open) {
+		close(run->chan[0]);
+		close(run->chan[1]);
+		run->chan_open = false;
+	}
+	if (run->helper > 0) { /* journaled: a crash leaves it to the next start */
+		kill(run->helper, SIGTERM);
+		for (int i = 0; i < 300 && waitpid(run->helper, NULL, WNOHANG) == 0; i++)
+			usleep(10000);
+		if (!kill(run->helper, SIGKILL))
+			waitpid(run->helper, NULL, 0);
+		run->helper = 0;
+	}
 }

@@ -789,8 +789,9 @@ static int server_main(void *arg)
 	struct rtv_pctx *c = arg;
 	struct netrt_state *st = c->state;
 	const struct rtv_netrt_probe_cfg *cfg = c->cfg;
-	struct rtv_netrt_server_cfg sc = { .bind_addr = c->tb->rt_server.addr,
-					   .port = cfg->port };
+	struct rtv_netrt_server_cfg sc = {
+		.bind_addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_server.addr,
+		.port = cfg->port };
 
 	return rtv_netrt_server_run(&sc, &st->stop, &st->srv);
 }
@@ -801,7 +802,7 @@ static int client_main(void *arg)
 	struct netrt_state *st = c->state;
 	const struct rtv_netrt_probe_cfg *cfg = c->cfg;
 	struct rtv_netrt_client_cfg cc = {
-		.addr = c->tb->rt_client.peer,
+		.addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_client.peer,
 		.port = cfg->port,
 		.payload = cfg->payload,
 		.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns),

@@ -52,6 +52,8 @@ struct rtv_pctx {
 	void *state;                   /* its state: shared memory, zeroed for the run */
 	const struct rtv_testbed *tb;  /* the experiment's testbed, NULL: none */
 	const char *arm;               /* what the run compares: "idle", "vanilla", ... */
+	const char *rt_service_addr;   /* where the RT service binds and is reached when the
+					* run's method moved it (outsource); NULL: the testbed's */
 	int run, repeat;               /* the run's index; its repeat, 1.. */
 	uint64_t seed;                 /* the same for every arm of a repeat */
 	int64_t duration_ns;           /* the measured window's length ... */
