@@ -26,6 +26,8 @@
 #include "outsource/policy_bpf.h"
 #include "util/log.h"
 
+#include "util/banned.h" /* last: after every header that may use what it bans */
+
 _Static_assert((int)RTV_POLICY_OPS == (int)RTV_PP_N, "one counter pair per program");
 _Static_assert(RTV_POLICY_BIND + 1 == RTV_PL_BIND && RTV_POLICY_SENDMSG + 1 == RTV_PL_SENDMSG,
 	       "the BPF list is the list + 1");
@@ -267,8 +269,9 @@ static int parse_prefix(const char *s, size_t n, int family, struct rtv_policy_r
 		size_t ln = n - alen - 1;
 
 		len = 0;
-		if (!ln || ln > 3 || !only_chars(slash + 1, ln, "0123456789") ||
-		    (len = (unsigned)atoi(slash + 1)) > max) {
+		for (size_t i = 0; i < ln && i < 3; i++)
+			len = len * 10 + (unsigned)(slash[1 + i] - '0');
+		if (!ln || ln > 3 || !only_chars(slash + 1, ln, "0123456789") || len > max) {
 			snprintf(why, wlen, "bad prefix length '%.*s' (0 to %u)", (int)(ln > 8 ? 8 : ln),
 				 slash + 1, max);
 			return -1;
@@ -349,6 +352,7 @@ static int parse_entry(const char *s, struct rtv_policy_rule *r, char *why, size
 		}
 		memcpy(buf, t + 1, an);
 		memcpy(buf + an, p, ln);
+		buf[an + ln] = '\0';
 		if (parse_prefix(buf, an + ln, AF_INET6, r, why, wlen) < 0)
 			return -1;
 		p += ln;
