@@ -105,7 +105,8 @@ static bool rule_covers(const struct rtv_policy_rule *q, enum rtv_policy_list li
 		return false;
 	if (q->family == AF_UNSPEC)
 		return true;
-	return q->family == family && q->prefix_len <= len && prefix_match(q->addr, addr, q->prefix_len);
+	return q->family == family && q->prefix_len <= len &&
+	       prefix_match(q->addr, addr, q->prefix_len);
 }
 
 /* The distinct prefixes of a family: rules of that family and, as /0, the
@@ -203,12 +204,14 @@ static int parse_port(const char *s, size_t n, uint16_t *port, char *why, size_t
 	unsigned long v = 0;
 
 	if (!n || n > 5) {
-		snprintf(why, wlen, "bad port '%.*s' (a number from 0 to 65535)", (int)(n > 12 ? 12 : n), s);
+		snprintf(why, wlen, "bad port '%.*s' (a number from 0 to 65535)",
+			 (int)(n > 12 ? 12 : n), s);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] < '0' || s[i] > '9') {
-			snprintf(why, wlen, "bad port '%.*s' (a number from 0 to 65535)", (int)n, s);
+			snprintf(why, wlen, "bad port '%.*s' (a number from 0 to 65535)", (int)n,
+				 s);
 			return -1;
 		}
 		v = v * 10 + (unsigned long)(s[i] - '0');
@@ -272,8 +275,8 @@ static int parse_prefix(const char *s, size_t n, int family, struct rtv_policy_r
 		for (size_t i = 0; i < ln && i < 3; i++)
 			len = len * 10 + (unsigned)(slash[1 + i] - '0');
 		if (!ln || ln > 3 || !only_chars(slash + 1, ln, "0123456789") || len > max) {
-			snprintf(why, wlen, "bad prefix length '%.*s' (0 to %u)", (int)(ln > 8 ? 8 : ln),
-				 slash + 1, max);
+			snprintf(why, wlen, "bad prefix length '%.*s' (0 to %u)",
+				 (int)(ln > 8 ? 8 : ln), slash + 1, max);
 			return -1;
 		}
 	}
@@ -323,8 +326,11 @@ static int parse_entry(const char *s, struct rtv_policy_rule *r, char *why, size
 				return -1;
 			}
 		} else if (hn && (hn > 4 || !only_chars(s, hn, "0123456789abcdefABCDEF")) &&
-			   only_chars(s, hn, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")) {
-			snprintf(why, wlen, "unknown protocol '%.*s' (udp or tcp)", (int)(hn > 16 ? 16 : hn), s);
+			   only_chars(
+			       s, hn,
+			       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")) {
+			snprintf(why, wlen, "unknown protocol '%.*s' (udp or tcp)",
+				 (int)(hn > 16 ? 16 : hn), s);
 			return -1;
 		}
 	}
@@ -347,7 +353,8 @@ static int parse_entry(const char *s, struct rtv_policy_rule *r, char *why, size
 		if (*p == '/')
 			ln = strcspn(p, ":");
 		if (an + ln >= sizeof(buf)) {
-			snprintf(why, wlen, "bad IPv6 address '%.*s'", (int)(an > 46 ? 46 : an), t + 1);
+			snprintf(why, wlen, "bad IPv6 address '%.*s'", (int)(an > 46 ? 46 : an),
+				 t + 1);
 			return -1;
 		}
 		memcpy(buf, t + 1, an);
@@ -429,9 +436,11 @@ static int check_limits(const struct rtv_policy *p, const char *name, const size
 
 				rtv_policy_rule_format(r, t, sizeof(t));
 				errf(err, errlen, name,
-				     "%s[%zu] \"%s\": %zu entries apply to its %s addresses, more than %d",
-				     rtv_policy_list_names[r->list], idx ? idx[v[k].first] : v[k].first, t, c,
-				     f ? "IPv6" : "IPv4", RTV_POLICY_RULES_MAX);
+				     "%s[%zu] \"%s\": %zu entries apply to its %s addresses, more "
+				     "than %d",
+				     rtv_policy_list_names[r->list],
+				     idx ? idx[v[k].first] : v[k].first, t, c, f ? "IPv6" : "IPv4",
+				     RTV_POLICY_RULES_MAX);
 				free(v);
 				return -EINVAL;
 			}
@@ -459,8 +468,8 @@ static int parse_doc(json_t *root, const char *name, struct rtv_policy *p, char 
 			if (!strcmp(key, rtv_policy_list_names[l]))
 				break;
 		if (l == RTV_POLICY_LISTS) {
-			errf(err, errlen, name, "unknown key \"%s\" (bind, connect and sendmsg are known)",
-			     key);
+			errf(err, errlen, name,
+			     "unknown key \"%s\" (bind, connect and sendmsg are known)", key);
 			return -EINVAL;
 		}
 		if (!json_is_array(v)) {
@@ -478,7 +487,8 @@ static int parse_doc(json_t *root, const char *name, struct rtv_policy *p, char 
 			if (l == RTV_POLICY_BIND)
 				continue;
 			/* connect, or sendmsg without connect: anywhere */
-			struct rtv_policy_rule any = { .list = (enum rtv_policy_list)l, .port_hi = 65535 };
+			struct rtv_policy_rule any = { .list = (enum rtv_policy_list)l,
+						       .port_hi = 65535 };
 			size_t *t = realloc(idx, (p->n + 1) * sizeof(*idx));
 
 			if (!t)
@@ -495,13 +505,14 @@ static int parse_doc(json_t *root, const char *name, struct rtv_policy *p, char 
 			size_t *t;
 
 			if (!json_is_string(v)) {
-				errf(err, errlen, name, "%s[%zu]: not a string", rtv_policy_list_names[l], i);
+				errf(err, errlen, name, "%s[%zu]: not a string",
+				     rtv_policy_list_names[l], i);
 				e = -EINVAL;
 				goto out;
 			}
 			if (parse_entry(json_string_value(v), &r, why, sizeof(why)) < 0) {
-				errf(err, errlen, name, "%s[%zu] \"%.80s\": %s", rtv_policy_list_names[l], i,
-				     json_string_value(v), why);
+				errf(err, errlen, name, "%s[%zu] \"%.80s\": %s",
+				     rtv_policy_list_names[l], i, json_string_value(v), why);
 				e = -EINVAL;
 				goto out;
 			}
@@ -533,7 +544,8 @@ static int parse_root(json_t *root, const json_error_t *jerr, const char *name,
 	if (!root) {
 		if (json_error_code(jerr) == json_error_out_of_memory)
 			return -ENOMEM;
-		errf(err, errlen, name, "%d:%d: JSON syntax: %s", jerr->line, jerr->column, jerr->text);
+		errf(err, errlen, name, "%d:%d: JSON syntax: %s", jerr->line, jerr->column,
+		     jerr->text);
 		/* "name: L:C:" reads better as "name:L:C:" */
 		if (err && errlen) {
 			char *sp = strchr(err + strlen(name), ' ');
@@ -962,8 +974,8 @@ static void cgroup_path(unsigned long long id, char *buf, size_t len)
 	find.want = id;
 	find.path[0] = '\0';
 	while (fgets(line, sizeof(line), m))
-		if (sscanf(line, "%255s %511s %63s", dev, mnt, type) == 3 && !strcmp(type, "cgroup2") &&
-		    nftw(mnt, find_dir, 16, FTW_PHYS | FTW_MOUNT) == 1)
+		if (sscanf(line, "%255s %511s %63s", dev, mnt, type) == 3 &&
+		    !strcmp(type, "cgroup2") && nftw(mnt, find_dir, 16, FTW_PHYS | FTW_MOUNT) == 1)
 			break;
 	fclose(m);
 	if (find.path[0])
@@ -982,11 +994,17 @@ static int snap_one(int fd, const struct bpf_link_info *li, const char *prog, vo
 }
 
 /* Every rtvnet policy program (rtv_*) linked to a cgroup, with the
- * cgroup's path: a leftover attachment shows. */
+ * cgroup's path: a leftover attachment shows. Unprivileged (or without
+ * BPF), one line says the links could not be read: the same before and
+ * after, and such a caller cannot have attached any. */
 static int bpf_snapshot(FILE *out)
 {
 	int e = each_rtv_link(snap_one, out);
 
+	if (e == -EPERM || e == -ENOSYS) {
+		fprintf(out, "links unreadable: %s\n", strerror(-e));
+		return 0;
+	}
 	return e < 0 ? e : 0;
 }
 

@@ -31,17 +31,19 @@
  * opens IPv4. A prefix must have no bit set past its length
  * ("198.18.0.1/15" is refused: write 198.18.0.0/15).
  * Binding port 0 (the kernel picks an ephemeral port) needs an entry
- * allowing port 0, such as "udp:0"; the implicit binding a connect() or a
- * first sendto() of an unbound socket makes is not a bind() and is always
- * allowed.
+ * allowing port 0, such as "udp:0"; the implicit binding a connect(), a
+ * first sendto() or a listen() of an unbound socket makes is not a bind()
+ * (no program runs) and is always allowed: it takes a free port of the
+ * ephemeral range (net.ipv4.ip_local_port_range).
  * "sendmsg" applies to datagrams sent with an address (sendto, sendmsg with
  * msg_name; UDP); a connected socket's sends were checked at connect().
  * A missing key: "bind" none allowed, "connect" ["any"], "sendmsg" the same
  * entries as "connect". An empty list allows nothing. Other keys are
  * refused (a typo would otherwise loosen a policy).
  * Limits: at most RTV_POLICY_RULES_MAX (32) entries may apply to one prefix
- * of one list (its own and those of the prefixes containing it), at most
- * 1024 distinct prefixes per address family.
+ * of one list (its own and those of the prefixes containing it; an entry
+ * without an address applies to every prefix of its list), at most
+ * RTV_POLICY_PREFIXES_MAX (1024) distinct prefixes per address family.
  *
  * The default policy (rtv_policy_default): bind only the ports the
  * container declared, connect and send anywhere.
@@ -57,6 +59,11 @@
 #include <stdint.h>
 
 enum rtv_policy_list { RTV_POLICY_BIND, RTV_POLICY_CONNECT, RTV_POLICY_SENDMSG, RTV_POLICY_LISTS };
+
+/* Entries that may apply to one prefix of one list, and distinct prefixes
+ * per family (the BPF maps' sizes; policy_bpf.h has the same values). */
+#define RTV_POLICY_RULES_MAX 32
+#define RTV_POLICY_PREFIXES_MAX 1024
 
 /* One entry, parsed. */
 struct rtv_policy_rule {

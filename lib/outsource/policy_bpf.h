@@ -15,7 +15,9 @@
 #include <linux/types.h>
 
 /* Rules (protocol and port range) one prefix may carry, its covering
- * prefixes' included; the BPF loop is bounded by it. */
+ * prefixes' included; the BPF loop is bounded by it. The same values as
+ * policy.h's (an identical redefinition where both are included; policy.c
+ * checks). */
 #define RTV_POLICY_RULES_MAX 32
 /* Distinct prefixes per family, over the three lists. */
 #define RTV_POLICY_PREFIXES_MAX 1024

@@ -37,20 +37,24 @@ static void check_rule(const struct rtv_policy_rule *r, const char *text)
 
 	check(r->list < RTV_POLICY_LISTS, "list", text);
 	check(!r->proto || r->proto == IPPROTO_UDP || r->proto == IPPROTO_TCP, "proto", text);
-	check(r->family == AF_UNSPEC || r->family == AF_INET || r->family == AF_INET6, "family", text);
+	check(r->family == AF_UNSPEC || r->family == AF_INET || r->family == AF_INET6, "family",
+	      text);
 	check(r->port_lo <= r->port_hi, "port range", text);
 	if (r->family == AF_UNSPEC) {
 		static const uint8_t zero[16];
 
-		check(!r->prefix_len && !memcmp(r->addr, zero, 16), "AF_UNSPEC has no address", text);
+		check(!r->prefix_len && !memcmp(r->addr, zero, 16), "AF_UNSPEC has no address",
+		      text);
 	} else {
 		check(r->prefix_len <= max, "prefix length", text);
 		for (unsigned i = r->prefix_len; i < 128; i++)
-			check(!(r->addr[i / 8] & (0x80 >> (i % 8))), "no bit past the prefix", text);
+			check(!(r->addr[i / 8] & (0x80 >> (i % 8))), "no bit past the prefix",
+			      text);
 	}
 	check(rtv_policy_rule_format(r, t, sizeof(t)) > 0, "format", text);
 	snprintf(json, sizeof(json), "{\"%s\": [\"%s\"]}", rtv_policy_list_names[r->list], t);
-	check(rtv_policy_parse(json, "again", &q, err, sizeof(err)) == 0, "canonical text parses", text);
+	check(rtv_policy_parse(json, "again", &q, err, sizeof(err)) == 0, "canonical text parses",
+	      text);
 	for (size_t i = 0; i < rtv_policy_count(q); i++) {
 		const struct rtv_policy_rule *s = rtv_policy_rule_at(q, i);
 
@@ -80,7 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		check(ret == -EINVAL || ret == -ENOMEM, "return value", text);
 		check(p == NULL, "nothing on error", text);
-		check(ret == -ENOMEM || !strncmp(err, "fuzz:", 5), "message names the origin", text);
+		check(ret == -ENOMEM || !strncmp(err, "fuzz:", 5), "message names the origin",
+		      text);
 	}
 	rtv_policy_free(p);
 	free(text);

@@ -22,6 +22,11 @@
  *             ADDR's family (IPv6 when it has a colon), non-blocking, do
  *             it and print "OP PROTO ADDR PORT RESULT", RESULT "ok" or the
  *             errno's name (EPERM: refused by the policy)
+ *   policy_tool bench CGROUP ADDR PORT N
+ *             move into CGROUP ("-": stay), send N one-byte datagrams from
+ *             one unconnected UDP socket with sendto() (the sendmsg
+ *             program's path) in 10 rounds: "bench sendto n=N
+ *             ns_min=X ns_median=Y" (per call, over the rounds)
  *
  * On failure prints "policy_tool: cannot ...: MESSAGE" to stderr and exits
  * 1; exits 2 on a usage error. */
@@ -41,13 +46,15 @@
 #include "net/sockaddr.h"
 #include "outsource/policy.h"
 #include "util/log.h"
+#include "util/time.h"
 
 static int usage(void)
 {
 	fprintf(stderr, "usage: policy_tool check FILE\n"
 			"       policy_tool hold|undo-live DIR CGROUP FILE\n"
 			"       policy_tool recover DIR\n"
-			"       policy_tool try CGROUP OP PROTO ADDR PORT...\n");
+			"       policy_tool try CGROUP OP PROTO ADDR PORT...\n"
+			"       policy_tool bench CGROUP ADDR PORT N\n");
 	return 2;
 }
 
@@ -251,21 +258,73 @@ static int try_one(const char *op, const char *proto, const char *addr, const ch
 	return 0;
 }
 
-static int cmd_try(const char *cg, int argc, char **argv)
+static int join(const char *cg)
 {
 	char path[600], pid[24];
+	int fd;
+
+	if (!strcmp(cg, "-"))
+		return 0;
+	snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+	snprintf(pid, sizeof(pid), "%d", getpid());
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
+		return fail("join the cgroup", cg, -errno);
+	close(fd);
+	return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x > y) - (x < y);
+}
+
+static int cmd_bench(const char *cg, const char *addr, const char *port, const char *count)
+{
+	enum { ROUNDS = 10 };
+	struct sockaddr_storage ss;
+	long long per[ROUNDS];
+	long n = strtol(count, NULL, 10), pn = strtol(port, NULL, 10);
+	socklen_t len;
 	int fd, e;
+
+	if (n < ROUNDS || pn < 1 || pn > 65535)
+		return usage();
+	if (join(cg))
+		return 1;
+	e = rtv_sockaddr_parse(addr, (uint16_t)pn, &ss, &len);
+	if (e < 0)
+		return fail("parse", addr, e);
+	fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return fail("make a socket for", addr, -errno);
+	for (int r = 0; r < ROUNDS; r++) {
+		int64_t t0 = rtv_now_ns();
+
+		for (long i = 0; i < n / ROUNDS; i++)
+			if (sendto(fd, "x", 1, 0, (struct sockaddr *)&ss, len) < 0) {
+				e = -errno;
+				close(fd);
+				return fail("send to", addr, e);
+			}
+		per[r] = (rtv_now_ns() - t0) / (n / ROUNDS);
+	}
+	close(fd);
+	qsort(per, ROUNDS, sizeof(per[0]), cmp_ll);
+	printf("bench sendto n=%ld ns_min=%lld ns_median=%lld\n", n, per[0], per[ROUNDS / 2]);
+	return 0;
+}
+
+static int cmd_try(const char *cg, int argc, char **argv)
+{
+	int e;
 
 	if (argc % 4)
 		return usage();
-	if (strcmp(cg, "-")) {
-		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
-		snprintf(pid, sizeof(pid), "%d", getpid());
-		fd = open(path, O_WRONLY | O_CLOEXEC);
-		if (fd < 0 || write(fd, pid, strlen(pid)) < 0)
-			return fail("join the cgroup", cg, -errno);
-		close(fd);
-	}
+	if (join(cg))
+		return 1;
 	for (int i = 0; i < argc; i += 4) {
 		e = try_one(argv[i], argv[i + 1], argv[i + 2], argv[i + 3]);
 		if (e == -EINVAL)
@@ -288,6 +347,8 @@ int main(int argc, char **argv)
 		return cmd_undo_live(argv[2], argv[3], argv[4]);
 	if (!strcmp(argv[1], "recover") && argc == 3)
 		return cmd_recover(argv[2]);
+	if (!strcmp(argv[1], "bench") && argc == 6)
+		return cmd_bench(argv[2], argv[3], argv[4], argv[5]);
 	if (!strcmp(argv[1], "try"))
 		return cmd_try(argv[2], argc - 3, argv + 3);
 	return usage();

@@ -76,9 +76,10 @@ static void test_entry_values(void **state)
 	static const uint8_t one6[16] = { [15] = 1 };
 
 	(void)state;
-	p = parse_ok("{\"bind\": [\"udp:7000\", \"tcp:8080-8089\", \"0\", \"udp:198.18.0.1:53\"],"
-		     " \"connect\": [\"198.18.0.0/15\", \"tcp:[2001:db8::]/32:443\", \"::1\", \"any\"],"
-		     " \"sendmsg\": [\"udp:any\", \"[::1]:9-10\", \"::ffff:198.18.0.0/111\"]}");
+	p = parse_ok(
+	    "{\"bind\": [\"udp:7000\", \"tcp:8080-8089\", \"0\", \"udp:198.18.0.1:53\"],"
+	    " \"connect\": [\"198.18.0.0/15\", \"tcp:[2001:db8::]/32:443\", \"::1\", \"any\"],"
+	    " \"sendmsg\": [\"udp:any\", \"[::1]:9-10\", \"::ffff:198.18.0.0/111\"]}");
 	assert_int_equal(rtv_policy_count(p), 11);
 
 	r = rtv_policy_rule_at(p, 0); /* udp:7000 */
@@ -153,9 +154,10 @@ static void test_entry_values(void **state)
 	assert_memory_equal(r->addr, ((uint8_t[16]){ 198, 18 }), 16);
 	assert_null(rtv_policy_rule_at(p, 11));
 
-	rules_are(p, "bind udp:7000|bind tcp:8080-8089|bind 0|bind udp:198.18.0.1:53|"
-		     "connect 198.18.0.0/15|connect tcp:[2001:db8::]/32:443|connect ::1|connect any|"
-		     "sendmsg udp:any|sendmsg [::1]:9-10|sendmsg 198.18.0.0/15");
+	rules_are(p,
+		  "bind udp:7000|bind tcp:8080-8089|bind 0|bind udp:198.18.0.1:53|"
+		  "connect 198.18.0.0/15|connect tcp:[2001:db8::]/32:443|connect ::1|connect any|"
+		  "sendmsg udp:any|sendmsg [::1]:9-10|sendmsg 198.18.0.0/15");
 	rtv_policy_free(p);
 }
 
@@ -166,14 +168,16 @@ static void test_more_forms(void **state)
 	(void)state;
 	/* hex-looking heads are addresses, not protocols; /0 prefixes; ports
 	 * 0 and 65535; prefixes of every length keep their bits */
-	p = parse_ok("{\"connect\": [\"dead:beef::/32\", \"0.0.0.0/0\", \"::/0\", \"udp:10.1.2.128/25:0\","
-		     " \"tcp:65535\", \"[fd00::]/8:1-65535\", \"tcp:[::ffff:10.0.0.1]:80\", \"1.2.3.4/32\"],"
-		     " \"bind\": []}");
-	rules_are(p, "connect dead:beef::/32|connect 0.0.0.0/0|connect ::/0|connect udp:10.1.2.128/25:0|"
-		     "connect tcp:65535|connect [fd00::]/8:1-65535|connect tcp:10.0.0.1:80|"
-		     "connect 1.2.3.4|sendmsg dead:beef::/32|sendmsg 0.0.0.0/0|sendmsg ::/0|"
-		     "sendmsg udp:10.1.2.128/25:0|sendmsg tcp:65535|sendmsg [fd00::]/8:1-65535|"
-		     "sendmsg tcp:10.0.0.1:80|sendmsg 1.2.3.4");
+	p = parse_ok(
+	    "{\"connect\": [\"dead:beef::/32\", \"0.0.0.0/0\", \"::/0\", \"udp:10.1.2.128/25:0\","
+	    " \"tcp:65535\", \"[fd00::]/8:1-65535\", \"tcp:[::ffff:10.0.0.1]:80\", \"1.2.3.4/32\"],"
+	    " \"bind\": []}");
+	rules_are(
+	    p, "connect dead:beef::/32|connect 0.0.0.0/0|connect ::/0|connect udp:10.1.2.128/25:0|"
+	       "connect tcp:65535|connect [fd00::]/8:1-65535|connect tcp:10.0.0.1:80|"
+	       "connect 1.2.3.4|sendmsg dead:beef::/32|sendmsg 0.0.0.0/0|sendmsg ::/0|"
+	       "sendmsg udp:10.1.2.128/25:0|sendmsg tcp:65535|sendmsg [fd00::]/8:1-65535|"
+	       "sendmsg tcp:10.0.0.1:80|sendmsg 1.2.3.4");
 	rtv_policy_free(p);
 }
 
@@ -270,7 +274,8 @@ static void test_doc_errors(void **state)
 {
 	(void)state;
 	parse_err("[]", "p.json: not a JSON object");
-	parse_err("{\"bnd\": []}", "p.json: unknown key \"bnd\" (bind, connect and sendmsg are known)");
+	parse_err("{\"bnd\": []}",
+		  "p.json: unknown key \"bnd\" (bind, connect and sendmsg are known)");
 	parse_err("{\"bind\": \"udp:1\"}", "p.json: \"bind\" is not an array");
 	parse_err("{\"connect\": [\"any\", 5]}", "p.json: connect[1]: not a string");
 	parse_err("{\"sendmsg\": [null]}", "p.json: sendmsg[0]: not a string");
@@ -314,7 +319,9 @@ static void test_limits(void **state)
 	rtv_policy_free(p);
 	m = n;
 	app(&m, ", \"tcp:33\"]}");
-	parse_err(json, "p.json: bind[0] \"udp:1\": 33 entries apply to its IPv4 addresses, more than 32");
+	parse_err(
+	    json,
+	    "p.json: bind[0] \"udp:1\": 33 entries apply to its IPv4 addresses, more than 32");
 	/* a longer prefix inherits the rules of those containing it */
 	n = 0;
 	app(&n, "{\"connect\": [\"10.0.0.0/8\"");
@@ -322,8 +329,9 @@ static void test_limits(void **state)
 		app(&n, ", \"10.0.0.0/8:%d\"", i);
 	m = n;
 	app(&m, ", \"10.1.0.0/16\"]}");
-	parse_err(json, "p.json: connect[32] \"10.1.0.0/16\": 33 entries apply to its IPv4 addresses, "
-			"more than 32");
+	parse_err(json,
+		  "p.json: connect[32] \"10.1.0.0/16\": 33 entries apply to its IPv4 addresses, "
+		  "more than 32");
 	/* a /0 rule of both families counts for IPv6 too */
 	n = 0;
 	app(&n, "{\"connect\": [\"::/0\"");
@@ -331,7 +339,9 @@ static void test_limits(void **state)
 		app(&n, ", \"%d\"", i);
 	m = n;
 	app(&m, "]}");
-	parse_err(json, "p.json: connect[0] \"::/0\": 33 entries apply to its IPv6 addresses, more than 32");
+	parse_err(
+	    json,
+	    "p.json: connect[0] \"::/0\": 33 entries apply to its IPv6 addresses, more than 32");
 	/* 1024 prefixes per family fit, 1025 do not */
 	n = 0;
 	app(&n, "{\"connect\": [\"10.0.0.0\"");
@@ -368,7 +378,8 @@ static void test_load(void **state)
 	close(fd);
 	assert_int_equal(rtv_policy_load(path, &p, err, sizeof(err)), -EINVAL);
 	assert_null(p);
-	snprintf(want, sizeof(want), "%s: bind[0] \"udp:y\": not an address, a port or 'any'", path);
+	snprintf(want, sizeof(want), "%s: bind[0] \"udp:y\": not an address, a port or 'any'",
+		 path);
 	assert_string_equal(err, want);
 	unlink(path);
 	assert_int_equal(rtv_policy_load(path, &p, err, sizeof(err)), -ENOENT);
