@@ -22,6 +22,10 @@
  *             ADDR's family (IPv6 when it has a colon), non-blocking, do
  *             it and print "OP PROTO ADDR PORT RESULT", RESULT "ok" or the
  *             errno's name (EPERM: refused by the policy)
+ *   policy_tool try-moved MAKE_CG USE_CG OP PROTO ADDR PORT...
+ *             the same, each socket made while the tool is in MAKE_CG and
+ *             used after it moved to USE_CG: the programs of the cgroup
+ *             the socket was made in decide, wherever it is used from
  *   policy_tool bench CGROUP ADDR PORT N
  *             move into CGROUP ("-": stay), send N one-byte datagrams from
  *             one unconnected UDP socket with sendto() (the sendmsg
@@ -54,6 +58,7 @@ static int usage(void)
 			"       policy_tool hold|undo-live DIR CGROUP FILE\n"
 			"       policy_tool recover DIR\n"
 			"       policy_tool try CGROUP OP PROTO ADDR PORT...\n"
+			"       policy_tool try-moved MAKE_CG USE_CG OP PROTO ADDR PORT...\n"
 			"       policy_tool bench CGROUP ADDR PORT N\n");
 	return 2;
 }
@@ -218,6 +223,10 @@ static int cmd_recover(const char *dir)
 	return n < 0;
 }
 
+static int join(const char *cg);
+/* try-moved: the cgroups a socket is made in and used from */
+static const char *make_cg, *use_cg;
+
 static int try_one(const char *op, const char *proto, const char *addr, const char *port)
 {
 	struct sockaddr_storage ss;
@@ -238,9 +247,15 @@ static int try_one(const char *op, const char *proto, const char *addr, const ch
 	e = rtv_sockaddr_parse(addr, (uint16_t)pn, &ss, &len);
 	if (e < 0)
 		return e;
+	if (make_cg && join(make_cg))
+		return -EIO;
 	fd = socket(ss.ss_family, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
+	if (use_cg && join(use_cg)) {
+		close(fd);
+		return -EIO;
+	}
 	if (!strcmp(op, "bind"))
 		e = bind(fd, (struct sockaddr *)&ss, len);
 	else if (!strcmp(op, "connect"))
@@ -329,6 +344,8 @@ static int cmd_try(const char *cg, int argc, char **argv)
 		e = try_one(argv[i], argv[i + 1], argv[i + 2], argv[i + 3]);
 		if (e == -EINVAL)
 			return usage();
+		if (e == -EIO)
+			return 1;
 		if (e < 0)
 			return fail("make a socket for", argv[i + 2], e);
 	}
@@ -351,5 +368,10 @@ int main(int argc, char **argv)
 		return cmd_bench(argv[2], argv[3], argv[4], argv[5]);
 	if (!strcmp(argv[1], "try"))
 		return cmd_try(argv[2], argc - 3, argv + 3);
+	if (!strcmp(argv[1], "try-moved") && argc >= 4) {
+		make_cg = argv[2];
+		use_cg = argv[3];
+		return cmd_try("-", argc - 4, argv + 4);
+	}
 	return usage();
 }

@@ -3,7 +3,8 @@
 # tests/unit/policy_tool: the policy's BPF programs attached to a test
 # cgroup refuse (EPERM) exactly the binds, connects and sends the policy
 # does not allow, for sockets made by a process of that cgroup, IPv4, IPv6
-# and IPv4-mapped alike; the same operations from outside the cgroup, and
+# and IPv4-mapped alike, and wherever the socket is used from later (the
+# cgroup it was made in decides); the same operations from outside, and
 # from inside it after detaching, are all allowed; the refusal counters
 # count what was refused; a journal undo detaches links still open; a
 # holder killed -9 leaves nothing attached and its journal entry is
@@ -161,14 +162,32 @@ info "$(grep -c ' EPERM$' "$TMP/res") of $(wc -l <"$TMP/table") operations refus
 # outside the cgroup, still nothing refused
 try -
 check_all_allowed "outside the cgroup with the policy attached"
+# the cgroup a socket was made in decides, not the user's (why rtvnet makes
+# a container's sockets from a helper in the container's cgroup): made
+# inside and used from the root cgroup, refused; made in the root cgroup
+# and used from inside, allowed
+nsenter --net="/run/netns/$NS" "$TOOL" try-moved "$CG" "$V2" connect udp 10.77.0.9 1 \
+	sendto udp 2001:db9::9 9000 bind udp 0.0.0.0 7002 >"$TMP/res" 2>&1 ||
+	{ cat "$TMP/res" >&2; die "policy_tool try-moved"; }
+[ "$(grep -c ' EPERM$' "$TMP/res")" -eq 3 ] ||
+	{ cat "$TMP/res" >&2; die "a socket made in the cgroup escaped its policy once moved out"; }
+nsenter --net="/run/netns/$NS" "$TOOL" try-moved "$V2" "$CG" connect udp 10.77.0.9 1 \
+	sendto udp 2001:db9::9 9000 bind udp 0.0.0.0 7002 >"$TMP/res" 2>&1 ||
+	{ cat "$TMP/res" >&2; die "policy_tool try-moved"; }
+check_all_allowed "for sockets made outside the cgroup, used inside"
 
 kill -USR1 "$holder"
 wait_for "$TMP/hold" '^counts'
 counts=$(grep -m 1 '^counts' "$TMP/hold")
 info "$counts"
 for prog in bind4 bind6 connect4 connect6 sendmsg4 sendmsg6; do
+	# the table's operations, and the three refusals of sockets made
+	# inside and used outside (connect4, sendmsg6, bind4)
 	calls=$(awk -v p="$prog" '$6 == p' "$TMP/table" | wc -l)
 	refused=$(awk -v p="$prog" '$6 == p && $5 == "EPERM"' "$TMP/table" | wc -l)
+	case $prog in
+	connect4 | sendmsg6 | bind4) calls=$((calls + 1)) refused=$((refused + 1)) ;;
+	esac
 	got=$(tr ' ' '\n' <<<"$counts" | sed -n "s/^$prog=//p")
 	[ "$got" = "$calls/$refused" ] || die "$prog counted $got (calls/refused), expected $calls/$refused"
 done
