@@ -31,6 +31,11 @@
 _Static_assert((int)RTV_POLICY_OPS == (int)RTV_PP_N, "one counter pair per program");
 _Static_assert(RTV_POLICY_BIND + 1 == RTV_PL_BIND && RTV_POLICY_SENDMSG + 1 == RTV_PL_SENDMSG,
 	       "the BPF list is the list + 1");
+_Static_assert(RTV_POLICY_OP_CONNECT4 / 2 == RTV_POLICY_CONNECT &&
+		       RTV_POLICY_OP_SENDMSG6 / 2 == RTV_POLICY_SENDMSG,
+	       "an operation's list is its index / 2");
+_Static_assert(RTV_POLICY_RULES_MAX == 32 && RTV_POLICY_PREFIXES_MAX == 1024,
+	       "policy.h and policy_bpf.h agree");
 
 const char *const rtv_policy_list_names[RTV_POLICY_LISTS] = { "bind", "connect", "sendmsg" };
 const char *const rtv_policy_op_names[RTV_POLICY_OPS] = {
@@ -724,6 +729,20 @@ static int prog_id(int fd, uint32_t *id)
 	return 0;
 }
 
+/* Whether a list allows every protocol, address and port: its programs
+ * would allow every call, so they are not attached and cost nothing. */
+static bool allows_all(const struct rtv_policy *p, enum rtv_policy_list list)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct rtv_policy_rule *r = &p->r[i];
+
+		if (r->list == list && !r->proto && r->family == AF_UNSPEC && !r->port_lo &&
+		    r->port_hi == 65535)
+			return true;
+	}
+	return false;
+}
+
 void rtv_policy_detach(struct rtv_policy_link *l)
 {
 	if (!l)
@@ -802,6 +821,8 @@ int rtv_policy_attach(const struct rtv_policy *p, const char *cgroup_v2_dir,
 		goto out;
 	l->journaled = true;
 	for (int i = 0; i < RTV_POLICY_OPS; i++) {
+		if (allows_all(p, (enum rtv_policy_list)(i / 2)))
+			continue; /* bind4, bind6: bind; connect4, 6: connect... */
 		l->links[i] = bpf_program__attach_cgroup(prog_of(l->skel, i), cg);
 		if (!l->links[i]) {
 			e = -errno ? -errno : -EINVAL;

@@ -112,7 +112,10 @@ struct rtv_policy_link;
 
 /* Load the programs with p's rules and attach them to cgroup_v2_dir (a
  * cgroup v2 directory, such as /sys/fs/cgroup/unified/rtvnet/rts), through
- * bpf_links: they stay attached while the link's fds are open, so a crash
+ * bpf_links. The programs of a list that allows everything (an entry
+ * "any") are not attached, so they cost nothing: with the default policy
+ * only bind4 and bind6 run, and sends (the hot path) meet no program. They
+ * stay attached while the link's fds are open, so a crash
  * (even kill -9) detaches them. The attachment is journaled first (kind
  * "bpf": the cgroup's path and id and the program ids; its undo detaches
  * the links still there), so the journal must be open. The fds (links,
@@ -137,7 +140,7 @@ enum rtv_policy_op {
 };
 extern const char *const rtv_policy_op_names[RTV_POLICY_OPS]; /* "bind4", ... */
 struct rtv_policy_counts {
-	uint64_t calls[RTV_POLICY_OPS];   /* times the program ran */
+	uint64_t calls[RTV_POLICY_OPS];   /* times the program ran (0: not attached) */
 	uint64_t refused[RTV_POLICY_OPS]; /* of which refused (EPERM) */
 };
 int rtv_policy_counts_read(const struct rtv_policy_link *l, struct rtv_policy_counts *c);

@@ -206,6 +206,24 @@ out_has '^attached links=6$'
 out_has '^undone 1 links=0$'
 [ "$(links)" -eq 0 ] || die "programs left after undo-live"
 
+# a list allowing everything has its programs left unattached (nothing to
+# refuse, no cost): the default policy's shape, bind only port 7000
+echo '{"bind": ["udp:7000"]}' >"$TMP/open.json"
+"$TOOL" hold "$JDIR" "$CG" "$TMP/open.json" >"$TMP/hold" 2>&1 &
+holder=$!
+wait_for "$TMP/hold" '^attached'
+grep -q '^attached links=2$' "$TMP/hold" || { cat "$TMP/hold" >&2; die "not 2 links for a bind-only policy"; }
+[ "$(bpftool cgroup show "$CG" | awk '/rtv_/ { print $NF }' | sort | tr '\n' ' ')" = "rtv_bind4 rtv_bind6 " ] ||
+	{ bpftool cgroup show "$CG" >&2; die "programs other than bind4/bind6 attached for a bind-only policy"; }
+try "$CG"
+awk '{ print $1, $2, $3, $4, ($1 == "bind" && !($2 == "udp" && $4 == 7000)) ? "EPERM" : "-" }' "$TMP/table" |
+	paste -d ' ' - <(awk '{ print $5 }' "$TMP/res") |
+	awk '($5 == "EPERM") != ($6 == "EPERM") { bad = 1; print "expected " $5 ", got " $6 ": " $1, $2, $3, $4 }
+	     END { exit bad }' >&2 || die "bind-only policy not enforced as written"
+kill -TERM "$holder"
+wait "$holder" || die "policy_tool hold exited $?"
+holder=
+
 # kill -9 while attached: the link fds close, nothing stays attached; the
 # journal entry left is dropped on recovery (its target is gone)
 "$TOOL" hold "$JDIR" "$CG" "$TMP/policy.json" >"$TMP/hold" 2>&1 &
