@@ -41,8 +41,8 @@ trap cleanup EXIT
 info() { echo "info: $*"; }
 # wait_for FILE REGEX: up to 10 s
 wait_for() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		grep -Eq "$2" "$1" 2>/dev/null && return 0
 		sleep 0.1
 	done
@@ -232,7 +232,7 @@ wait_for "$TMP/hold" '^attached links=6$'
 kill -9 "$holder"
 wait "$holder" 2>/dev/null
 holder=
-for i in $(seq 50); do
+for _ in $(seq 50); do
 	[ "$(links)" -eq 0 ] && break
 	sleep 0.1
 done
@@ -243,7 +243,8 @@ grep -Eq '^- [0-9]+ 0 0 bpf ' "$JDIR/journal" || die "no journal entry left by t
 expect 0 "$TOOL" recover "$JDIR"
 out_has '^recovered 0 left 0$'
 
-[ -z "$(bpftool cgroup tree "$CG" 2>/dev/null | grep rtv_)" ] || die "bpftool cgroup tree shows programs"
+bpftool cgroup tree "$CG" >"$TMP/tree" 2>&1 || die "bpftool cgroup tree '$CG' failed"
+! grep rtv_ "$TMP/tree" >&2 || die "bpftool cgroup tree shows programs on '$CG'"
 rmdir "$CG" || die "cannot remove cgroup '$CG'"
 for ns in "${created[@]}"; do
 	ip netns del "$ns"
