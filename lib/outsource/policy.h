@@ -119,9 +119,9 @@ struct rtv_policy_link;
  * (even kill -9) detaches them. The attachment is journaled first (kind
  * "bpf": the cgroup's path and id and the program ids; its undo detaches
  * the links still there), so the journal must be open. The fds (links,
- * programs, maps, the cgroup directory) are the link's, close-on-exec, and
- * not inherited usefully by a fork: the attachment lives as long as the
- * process that made it holds them. p may be freed afterwards.
+ * programs, maps) are the link's, close-on-exec: a forked child shares
+ * them (the programs then stay attached until every holder closed them or
+ * exited; an exec closes them). p may be freed afterwards.
  * Returns 0, -EBADF (journal not open), -ENOTSUP (not a cgroup v2
  * directory), -EPERM (not privileged), -ENOENT, -ENOMEM, or another -errno
  * from loading (-EINVAL: the verifier refused them; the log goes to
@@ -143,6 +143,7 @@ struct rtv_policy_counts {
 	uint64_t calls[RTV_POLICY_OPS];   /* times the program ran (0: not attached) */
 	uint64_t refused[RTV_POLICY_OPS]; /* of which refused (EPERM) */
 };
+/* 0 or -errno (c zeroed). Not for a hot path: one system call per counter. */
 int rtv_policy_counts_read(const struct rtv_policy_link *l, struct rtv_policy_counts *c);
 
 /* How many rtvnet policy programs (named rtv_*) are linked to the cgroup
