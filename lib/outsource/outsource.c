@@ -183,16 +183,31 @@ int rtv_outsource_channel(int chan[2])
 	return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, chan) ? -errno : 0;
 }
 
+/* What rtv_outsource_child_enter sends with the listener: the child's own
+ * namespace, read before its filter was in place (the parent cannot read it
+ * from /proc once the child has exited, which it may do at once). */
+struct child_msg {
+	int32_t err;
+	uint32_t features;
+	uint64_t ns_dev, ns_ino;
+};
+
 int rtv_outsource_child_enter(int chan)
 {
-	unsigned features = 0;
-	int32_t msg[2];
+	struct child_msg m = { 0 };
+	struct stat st;
 	int fd, err;
 
-	fd = rtv_outsource_filter_install(&features);
-	msg[0] = fd < 0 ? fd : 0;
-	msg[1] = (int32_t)features;
-	err = send_with_fd(chan, msg, sizeof(msg), fd);
+	if (stat("/proc/self/ns/net", &st)) {
+		m.err = -errno;
+		fd = -1;
+	} else {
+		m.ns_dev = st.st_dev;
+		m.ns_ino = st.st_ino;
+		fd = rtv_outsource_filter_install(&m.features);
+		m.err = fd < 0 ? fd : 0;
+	}
+	err = send_with_fd(chan, &m, sizeof(m), fd);
 	if (fd >= 0)
 		close(fd);
 	close(chan);
@@ -413,11 +428,12 @@ static int ns_of(pid_t pid, dev_t *dev, ino_t *ino)
 	return 0;
 }
 
-int rtv_outsource_add_listener(struct rtv_outsource *o, int listener_fd, pid_t pid)
+static int add_listener(struct rtv_outsource *o, int listener_fd, pid_t pid, const dev_t *dev,
+			const ino_t *ino)
 {
 	struct epoll_event ev = { .events = EPOLLIN };
 	struct listener *l;
-	int err;
+	int err = 0;
 
 	if (o->nl == o->cap) {
 		size_t cap = o->cap ? 2 * o->cap : 4;
@@ -433,7 +449,12 @@ int rtv_outsource_add_listener(struct rtv_outsource *o, int listener_fd, pid_t p
 	l = &o->l[o->nl];
 	l->fd = listener_fd;
 	l->pid = pid;
-	err = ns_of(pid, &l->ns_dev, &l->ns_ino);
+	if (dev) {
+		l->ns_dev = *dev;
+		l->ns_ino = *ino;
+	} else {
+		err = ns_of(pid, &l->ns_dev, &l->ns_ino);
+	}
 	if (err < 0)
 		goto fail;
 	if (o->sync_wakeup) {
@@ -455,21 +476,30 @@ fail:
 	return err;
 }
 
+int rtv_outsource_add_listener(struct rtv_outsource *o, int listener_fd, pid_t pid)
+{
+	return add_listener(o, listener_fd, pid, NULL, NULL);
+}
+
 int rtv_outsource_add_child(struct rtv_outsource *o, int chan, pid_t pid)
 {
-	int32_t msg[2];
+	struct child_msg m;
+	dev_t dev;
+	ino_t ino;
 	int fd, err;
 
-	err = recv_with_fd(chan, msg, sizeof(msg), &fd);
+	err = recv_with_fd(chan, &m, sizeof(m), &fd);
 	close(chan);
 	if (err < 0)
 		goto out;
-	if (msg[0] < 0 || fd < 0) {
-		err = msg[0] < 0 ? msg[0] : -EPROTO;
+	if (m.err < 0 || fd < 0) {
+		err = m.err < 0 ? m.err : -EPROTO;
 		goto out;
 	}
-	rtv_outsource_note_features(o, (unsigned)msg[1]);
-	err = rtv_outsource_add_listener(o, fd, pid);
+	rtv_outsource_note_features(o, m.features);
+	dev = (dev_t)m.ns_dev;
+	ino = (ino_t)m.ns_ino;
+	err = add_listener(o, fd, pid, &dev, &ino);
 	fd = -1;
 out:
 	if (fd >= 0)

@@ -14,6 +14,7 @@
  *                                      fds_before=A fds_after=B"
  *   loop N MS                          N UDP sockets MS ms apart, one result line each
  *   echo PORT                          UDP echo on [::]:PORT until SIGTERM ("listening ns=INO")
+ *   ping ADDR PORT                     one UDP datagram to ADDR:PORT, then "reply" or "timeout" (1 s)
  *   packet S                           an AF_PACKET socket that counts frames for S seconds:
  *                                      "packet ns=INO frames=N udp_to_PORT=M" (PORT from env
  *                                      RTV_PORT)
@@ -298,6 +299,42 @@ static int do_packet(int seconds)
 	return 0;
 }
 
+static int do_ping(const char *addr, int port)
+{
+	struct sockaddr_storage ss;
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+	struct timeval tv = { .tv_sec = 1 };
+	socklen_t len;
+	char buf[64] = "rtv-ping";
+	int fd;
+
+	memset(&ss, 0, sizeof(ss));
+	if (inet_pton(AF_INET, addr, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons((uint16_t)port);
+		len = sizeof(*a4);
+	} else if (inet_pton(AF_INET6, addr, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons((uint16_t)port);
+		len = sizeof(*a6);
+	} else {
+		return 2;
+	}
+	fd = socket(ss.ss_family, SOCK_DGRAM, 0);
+	if (fd < 0) {
+		printf("err %s\n", ename(errno));
+		return 1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	if (sendto(fd, buf, 8, 0, (struct sockaddr *)&ss, len) != 8 || recv(fd, buf, sizeof(buf), 0) != 8) {
+		printf("timeout\n");
+		return 1;
+	}
+	printf("reply\n");
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -376,6 +413,8 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(argv[1], "echo") && argc > 2)
 		return do_echo(atoi(argv[2]));
+	if (!strcmp(argv[1], "ping") && argc > 3)
+		return do_ping(argv[2], atoi(argv[3]));
 	if (!strcmp(argv[1], "packet") && argc > 2)
 		return do_packet(atoi(argv[2]));
 	if (!strcmp(argv[1], "fds")) {
