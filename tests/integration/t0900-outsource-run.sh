@@ -55,24 +55,25 @@ c_ino=$(stat -L -c %i "/run/netns/$NS_C")
 remember_host
 
 # -- flags pass through, the socket is T's --
-expect 0 ip netns exec "$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- \
+expect 0 nsenter --net="/run/netns/$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- \
 	"$TOOL" socket inet dgram nonblock cloexec
 out_has "^ok ns=$t_ino nonblock=1 cloexec=1$"
-expect 0 ip netns exec "$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- "$TOOL" socket inet6 stream
+expect 0 nsenter --net="/run/netns/$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- "$TOOL" socket inet6 stream
 out_has "^ok ns=$t_ino nonblock=0 cloexec=0$"
 # without --netns: rtvnet's own namespace (C)
-expect 0 ip netns exec "$NS_C" "$RTVNET" outsource run -- "$TOOL" socket inet dgram
+expect 0 nsenter --net="/run/netns/$NS_C" "$RTVNET" outsource run -- "$TOOL" socket inet dgram
 out_has "^ok ns=$c_ino "
 # an AF_UNIX socket is never outsourced
-expect 0 ip netns exec "$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- "$TOOL" socket unix dgram
+expect 0 nsenter --net="/run/netns/$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- "$TOOL" socket unix dgram
 out_has "^ok ns=$c_ino "
 
 # -- a UDP echo server started in C, its socket in T --
-ip netns exec "$NS_C" "$RTVNET" -v outsource run --netns "$NS_T" -- "$TOOL" echo "$PORT" \
+nsenter --net="/run/netns/$NS_C" "$RTVNET" -v outsource run --netns "$NS_T" -- "$TOOL" echo "$PORT" \
 	>"$TMP/echo.log" 2>&1 &
 spid=$!
 for _ in $(seq 50); do grep -q listening "$TMP/echo.log" && break; sleep 0.1; done
 grep -q "^listening ns=$t_ino$" "$TMP/echo.log" || { cat "$TMP/echo.log" >&2; die "echo server not in T"; }
+grep -q "warning" "$TMP/echo.log" && { cat "$TMP/echo.log" >&2; die "warnings"; }
 grep -q "features: wait-killable" "$TMP/echo.log" || die "WAIT_KILLABLE_RECV not in force on $(uname -r)"
 ss -N "$NS_T" -uln | grep -q ":$PORT\b" || die "ss -N $NS_T does not list port $PORT"
 ss -N "$NS_C" -uln | grep -q ":$PORT\b" && die "ss -N $NS_C lists port $PORT"
@@ -92,7 +93,7 @@ grep -Eq "1 notifications: 1 sockets made, 0 refused" "$TMP/echo.log" ||
 same_as_before "after the echo server"
 
 # -- a dynamically linked program: rtvnet's own netrt server --
-ip netns exec "$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- "$RTVNET" netrt server \
+nsenter --net="/run/netns/$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- "$RTVNET" netrt server \
 	--port $((PORT + 1)) >"$TMP/netrt.log" 2>&1 &
 spid=$!
 for _ in $(seq 50); do grep -q listening "$TMP/netrt.log" && break; sleep 0.1; done
