@@ -213,7 +213,11 @@ int main(int argc, char **argv)
 			}
 		}
 	for (int v = 0; v < NV; v++) {
-		close(cmd[v][1]); /* EOF: the caller exits, its supervisor follows */
+		int32_t quit = -1; /* the caller exits, its supervisor follows (no EOF: the
+				      later callers hold copies of the earlier pipes) */
+
+		if (write(cmd[v][1], &quit, sizeof(quit)) != (ssize_t)sizeof(quit))
+			return 1;
 		if (waitpid(pid[v], &st, 0) != pid[v] || !WIFEXITED(st) || WEXITSTATUS(st)) {
 			fprintf(stderr, "bench_outsource: %s ended badly (status %d)\n", names[v], st);
 			return 1;

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -299,6 +300,7 @@ struct listener {
 
 struct rtv_outsource {
 	int epfd;
+	int wakefd; /* eventfd: rtv_outsource_wake */
 	int helper_sock; /* -1 once the helper is gone */
 	pid_t helper_pid;
 	unsigned features;
@@ -329,7 +331,7 @@ int rtv_outsource_new(const struct rtv_outsource_cfg *cfg, struct rtv_outsource 
 	o = calloc(1, sizeof(*o));
 	if (!o)
 		return -ENOMEM;
-	o->epfd = o->helper_sock = -1;
+	o->epfd = o->helper_sock = o->wakefd = -1;
 	o->sync_wakeup = cfg->sync_wakeup;
 	o->req_size = sizes.seccomp_notif > sizeof(*o->req) ? sizes.seccomp_notif : sizeof(*o->req);
 	o->resp_size = sizes.seccomp_notif_resp > sizeof(*o->resp) ? sizes.seccomp_notif_resp
@@ -343,6 +345,12 @@ int rtv_outsource_new(const struct rtv_outsource_cfg *cfg, struct rtv_outsource 
 		goto fail;
 	o->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (o->epfd < 0)
+		goto fail_errno;
+	o->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (o->wakefd < 0)
+		goto fail_errno;
+	if (epoll_ctl(o->epfd, EPOLL_CTL_ADD, o->wakefd,
+		      &(struct epoll_event){ .events = EPOLLIN, .data.fd = o->wakefd }))
 		goto fail_errno;
 	if (cfg->target_netns) {
 		char p[300];
@@ -671,9 +679,18 @@ int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop
 			ret = -errno;
 			break;
 		}
+		ret = 0;
 		for (int i = 0; i < n; i++) {
 			struct listener *l = NULL;
 
+			if (ev[i].data.fd == o->wakefd) {
+				uint64_t v;
+
+				if (read(o->wakefd, &v, sizeof(v)) < 0)
+					v = 0; /* drained already */
+				ret = -EINTR;
+				continue;
+			}
 			for (size_t k = 0; k < o->nl; k++)
 				if (o->l[k].fd == ev[i].data.fd)
 					l = &o->l[k];
@@ -684,9 +701,19 @@ int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop
 			else if (ev[i].events & (EPOLLHUP | EPOLLERR))
 				drop_listener(o, ev[i].data.fd); /* every process under it exited */
 		}
+		if (ret == -EINTR) /* woken: the caller checks its flags */
+			break;
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
 	return ret;
+}
+
+void rtv_outsource_wake(struct rtv_outsource *o)
+{
+	uint64_t one = 1;
+
+	if (write(o->wakefd, &one, sizeof(one)) < 0)
+		one = 0; /* the counter is full: it is woken anyway */
 }
 
 unsigned rtv_outsource_features(const struct rtv_outsource *o)
@@ -726,6 +753,8 @@ void rtv_outsource_free(struct rtv_outsource *o)
 		close(o->l[i].fd);
 	if (o->epfd >= 0)
 		close(o->epfd);
+	if (o->wakefd >= 0)
+		close(o->wakefd);
 	if (o->helper_sock >= 0)
 		close(o->helper_sock); /* the helper reads EOF and exits */
 	if (o->helper_pid > 0) {

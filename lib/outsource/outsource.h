@@ -145,16 +145,24 @@ int rtv_outsource_add_listener(struct rtv_outsource *o, int listener_fd, pid_t p
 
 /* Parent side of rtv_outsource_child_enter: receive the listener of child
  * pid on chan (the parent's end; closed here, also on error) and supervise
- * it. Waits until the child sends it. 0 or -errno (-EPIPE: the child exited
- * or failed before sending). */
+ * it; the container's namespace is the one the child reported it was in when
+ * it entered (it may have exited since). Waits until the child sends it. 0
+ * or -errno (-EPIPE: the child exited or failed before sending; the error
+ * the child's filter_install met). */
 int rtv_outsource_add_child(struct rtv_outsource *o, int chan, pid_t pid);
 
 /* Serve notifications until *stop is set (0), until no listener is left
- * (every process under them exited: 1), or until a signal handler ran (-EINTR:
- * the caller checks its flags and calls again). Signals are delivered only
- * while it waits (epoll_pwait), so a handler that sets *stop is never missed.
- * stop may be NULL. -errno when epoll fails. */
+ * (every process under them exited: 1), or until a signal handler ran or
+ * rtv_outsource_wake was called (-EINTR: the caller checks its flags and
+ * calls again). The calling thread's signals are blocked except while it
+ * waits (epoll_pwait), so a handler that sets *stop is never missed. stop
+ * may be NULL. -errno when epoll fails. Run it in the thread that owns o: a
+ * forked-child user (compare) runs it in its own thread or loop and stops it
+ * with rtv_outsource_wake. */
 int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop);
+/* Make a running (or the next) rtv_outsource_run return -EINTR; from any
+ * thread or a signal handler (one write to an eventfd). */
+void rtv_outsource_wake(struct rtv_outsource *o);
 
 /* RTV_OUTSOURCE_* features in force: WAIT_KILLABLE as the caller reported
  * it (rtv_outsource_note_features), SYNC_WAKEUP when every listener took it. */

@@ -88,7 +88,7 @@ out_has "1 skipped"
 
 # -- 64 threads at once, callers killed mid-request: no leak, still serving --
 mkfifo "$TMP/go1" "$TMP/go2"
-nsenter --net="/run/netns/$NS_C" "$RTVNET" -v outsource run --netns "$NS_T" -- sh -c "echo before; read x <'$TMP/go1'
+nsenter --net="/run/netns/$NS_C" "$RTVNET" -v outsource run --netns "$NS_T" -- sh -c "'$TOOL' socket inet dgram >/dev/null; echo before; read x <'$TMP/go1'
 	'$TOOL' threads 64
 	for i in \$(seq 20); do '$TOOL' threads 64 >/dev/null & sleep 0.0\$((i % 10)); kill -9 \$! 2>/dev/null; wait \$! 2>/dev/null; done
 	echo after; read x <'$TMP/go2'; '$TOOL' socket inet dgram" >"$TMP/threads" 2>&1 &

@@ -25,6 +25,8 @@ trap cleanup EXIT
 netns_add "$NS_C" "$NS_T"
 t_ino=$(stat -L -c %i "/run/netns/$NS_T")
 remember_host
+# alive PID: running and not a zombie (CMD's new parent may reap it late)
+alive() { [ -r "/proc/$1/stat" ] && ! awk '{ sub(/.*\) /, ""); exit $1 != "Z" }' "/proc/$1/stat"; }
 
 nsenter --net="/run/netns/$NS_C" "$RTVNET" outsource run --netns "$NS_T" -- \
 	"$TOOL" loop 60 100 >"$TMP/loop" 2>&1 &
@@ -48,14 +50,14 @@ grep -q "^loop [0-9]* err ENOSYS$" "$TMP/loop" || die "no ENOSYS after the super
 grep -Ev "^loop [0-9]+ (ok ns=$t_ino|err ENOSYS)$" "$TMP/loop" && die "a socket() result other than T's or ENOSYS"
 # once ENOSYS, always ENOSYS
 awk '/ENOSYS/ { e = 1 } e && /ok/ { exit 1 }' "$TMP/loop" || die "a socket after ENOSYS"
-for _ in $(seq 20); do kill -0 "$helper" 2>/dev/null || break; sleep 0.1; done
-kill -0 "$helper" 2>/dev/null && die "the helper outlived the supervisor"
-kill -0 "$cmdpid" 2>/dev/null || die "CMD ended with the supervisor (the test cannot see the recovery)"
+for _ in $(seq 20); do alive "$helper" || break; sleep 0.1; done
+alive "$helper" && die "the helper outlived the supervisor"
+alive "$cmdpid" || die "CMD ended with the supervisor (the test cannot see the recovery)"
 # the next start ends CMD and removes the cgroup
 expect 0 "$RTVNET" revert
 out_has "recovered from an earlier run that did not finish"
 sleep 0.2
-kill -0 "$cmdpid" 2>/dev/null && die "CMD survived the recovery"
+alive "$cmdpid" && die "CMD survived the recovery"
 [ -d "$cg" ] && die "cgroup '$cg' left"
 same_as_before "after kill -9 and recovery"
 echo ok

@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -276,6 +277,59 @@ static void test_policy_needs_module(void **state)
 	rtv_outsource_free(NULL);
 }
 
+struct run_arg {
+	struct rtv_outsource *o;
+	int ret;
+};
+
+static void *run_thread(void *p)
+{
+	struct run_arg *a = p;
+
+	a->ret = rtv_outsource_run(a->o, NULL);
+	return NULL;
+}
+
+/* rtv_outsource_wake from another thread ends a run that waits (-EINTR). */
+static void test_wake(void **state)
+{
+	struct rtv_outsource_cfg cfg = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
+	struct run_arg a = { 0 };
+	pthread_t th;
+	int chan[2], p[2], status;
+	char c;
+	pid_t pid;
+
+	(void)state;
+	assert_int_equal(rtv_outsource_new(&cfg, &a.o), 0);
+	assert_int_equal(rtv_outsource_channel(chan), 0);
+	assert_int_equal(pipe(p), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(chan[0]);
+		close(p[1]);
+		if (rtv_outsource_child_enter(chan[1]) < 0)
+			_exit(1);
+		_exit(read(p[0], &c, 1) == 0 ? 0 : 2); /* until the parent closes */
+	}
+	close(chan[1]);
+	close(p[0]);
+	assert_int_equal(rtv_outsource_add_child(a.o, chan[0], pid), 0);
+	assert_int_equal(pthread_create(&th, NULL, run_thread, &a), 0);
+	usleep(50 * 1000);
+	rtv_outsource_wake(a.o);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_int_equal(a.ret, -EINTR);
+	close(p[1]);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* the child is gone: its listener hangs up, run says none is left */
+	assert_int_equal(rtv_outsource_run(a.o, NULL), 1);
+	rtv_outsource_free(a.o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -283,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_forged_id_and_caller_gone),
 		cmocka_unit_test(test_closed_listener_fails_closed),
 		cmocka_unit_test(test_policy_needs_module),
+		cmocka_unit_test(test_wake),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
