@@ -1,6 +1,7 @@
 #include "outsource/outsource.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/audit.h>
@@ -664,7 +665,7 @@ int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop
 
 	/* signals only inside epoll_pwait: a handler's flag is seen at once */
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &old);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (;;) {
 		if (stop && *stop) {
 			ret = 0;
@@ -704,7 +705,7 @@ int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop
 		if (ret == -EINTR) /* woken: the caller checks its flags */
 			break;
 	}
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
 }
 

@@ -63,7 +63,40 @@
  * Journal: when the host journal is open (rtv_journal_open), the helper is
  * journaled (kind "process") before it may change anything; without an open
  * journal (unit tests, benches) it is not, and dies with its parent. The
- * cgroup directory is the caller's to make (rtv_cgroup_v2_dir). */
+ * cgroup directory is the caller's to make (rtv_cgroup_v2_dir).
+ *
+ * Use from a forked child that runs a server function (compare's testbed),
+ * in the parent, with the journal open:
+ *
+ *	char dir[512];
+ *	rtv_cgroup_v2_dir(RTV_CGROUP_ROOT, "rtvnet/rts", true, dir, sizeof(dir));
+ *	struct rtv_outsource_cfg cfg = { .target_netns = "rtv-host", .cgroup_v2_dir = dir,
+ *		.uid = (uid_t)-1, .gid = (gid_t)-1, .sync_wakeup = true };
+ *	struct rtv_outsource *o;
+ *	int chan[2];
+ *	rtv_outsource_new(&cfg, &o);          // forks and journals the helper
+ *	rtv_outsource_channel(chan);
+ *	pid_t pid = fork();
+ *	if (pid == 0) {                       // the RT service
+ *		close(chan[0]);
+ *		// setns into the container's netns, join its cgroups, set its
+ *		// scheduling; sockets made before the next line stay its own
+ *		if (rtv_outsource_child_enter(chan[1]) < 0)
+ *			_exit(127);
+ *		_exit(server_fn(arg));        // its AF_INET/6 socket() calls are made in rtv-host
+ *	}
+ *	close(chan[1]);
+ *	rtv_proc_journal_add(pid);
+ *	rtv_outsource_add_child(o, chan[0], pid);
+ *	// a thread (or the engine's loop) serves until the child exits:
+ *	//	while (rtv_outsource_run(o, &stop) == -EINTR) ;
+ *	// stop it from elsewhere with rtv_stop_set(&stop); rtv_outsource_wake(o);
+ *	// then, after the thread is joined: rtv_outsource_free(o);
+ *
+ * The server function must not start threads before rtv_outsource_child_enter
+ * (threads that exist then are not under the filter), and must bind to an
+ * address of the target namespace (rtv-host's) or to any: its sockets live
+ * there. */
 #ifndef RTV_OUTSOURCE_OUTSOURCE_H
 #define RTV_OUTSOURCE_OUTSOURCE_H
 
