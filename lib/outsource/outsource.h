@@ -166,7 +166,9 @@ int rtv_outsource_child_enter(int chan);
 int rtv_outsource_channel(int chan[2]);
 
 /* Make a supervisor and its helper (forked now, from the calling thread;
- * cfg's strings are copied). 0 and *out, or -errno (-ENOENT: no such netns or
+ * cfg's strings are copied). The helper dies with that thread
+ * (PR_SET_PDEATHSIG follows the forking thread, not the process): call it
+ * from a thread that outlives o, or every later call is answered -ENETDOWN. 0 and *out, or -errno (-ENOENT: no such netns or
  * cgroup directory; -EPERM: credentials refused), with nothing left. */
 int rtv_outsource_new(const struct rtv_outsource_cfg *cfg, struct rtv_outsource **out);
 
