@@ -75,6 +75,8 @@ bench bench_taskset "rtvnet taskset run vs rt-app 1.0 on the same taskset (inter
 	bash bench/bench_taskset.sh "$RTVNET" 5 8
 bench bench_protection "a taskset under CPU hogs, without and with reservations" \
 	bash bench/bench_protection.sh "$RTVNET"
+bench bench_outsource "socket() through the outsourcing supervisor vs plain; NetRT RTT outsourced vs direct (interleaved)" \
+	bash bench/bench_outsource.sh "$RTVNET"
 bench bench_faults "100 random faults (kill -9, INT, TERM, HUP) with methods in force: the host as found" \
 	bash bench/bench_faults.sh "$RTVNET" 100
 

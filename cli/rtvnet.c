@@ -22,6 +22,8 @@ static const struct rtv_cmd commands[] = {
 	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL, cmd_compare_modes },
 	{ "testbed", cmd_testbed, "bring the built-in testbed of namespaces and veth pairs up or down",
 	  RTV_CMD_NEEDS_ROOT, cmd_testbed_modes },
+	{ "outsource", cmd_outsource, "run a program with its IPv4/IPv6 sockets made in another network namespace",
+	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL, cmd_outsource_modes },
 	{ "netrt", cmd_netrt, "the RT UDP echo service and its open-loop latency client", 0, cmd_netrt_modes },
 	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0, cmd_stream_modes },
 	{ "reserve", cmd_reserve, "reserve CPU time for threads or groups (SCHED_DEADLINE, cpu.max)",

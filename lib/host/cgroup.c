@@ -216,6 +216,44 @@ int rtv_cgroup_usage_ns(const struct rtv_cgroups *cg, const char *name, uint64_t
 	return err;
 }
 
+int rtv_cgroup_v2_dir(const char *root, const char *name, bool create, char *buf, size_t len)
+{
+	char base[300], dir[512];
+	int err;
+
+	if (!name[0] || name[0] == '/' || strstr(name, "..") || strstr(name, "//") ||
+	    name[strlen(name) - 1] == '/')
+		return -EINVAL;
+	if (exists(root, "cgroup.controllers"))
+		snprintf(base, sizeof(base), "%s", root);
+	else if (snprintf(base, sizeof(base), "%s/unified", root), exists(base, "cgroup.controllers"))
+		;
+	else
+		return -ENOTSUP;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", base, name) >= sizeof(dir) ||
+	    strlen(dir) >= len)
+		return -ENAMETOOLONG;
+	snprintf(buf, len, "%s", dir);
+	if (!access(dir, F_OK))
+		return 0;
+	if (!create)
+		return -ENOENT;
+	/* each missing level, top down */
+	for (char *p = dir + strlen(base) + 1;; p++) {
+		char c = *p;
+
+		if (c != '/' && c != '\0')
+			continue;
+		*p = '\0';
+		err = access(dir, F_OK) ? make_dir(dir) : 0;
+		*p = c;
+		if (err < 0)
+			return err;
+		if (!c)
+			return 0;
+	}
+}
+
 /* ---- journal kinds ---- */
 
 static int kill_tasks(const char *dir)

@@ -10,6 +10,7 @@
 #ifndef RTV_HOST_CGROUP_H
 #define RTV_HOST_CGROUP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,5 +37,17 @@ int rtv_cgroup_usage_ns(const struct rtv_cgroups *cg, const char *name, uint64_t
 /* Path of NAME's directory for a controller ("cpuset", "cpuacct"; ignored on v2). */
 void rtv_cgroup_path(const struct rtv_cgroups *cg, const char *ctrl, const char *name,
 		     char *buf, size_t len);
+
+/* The cgroup v2 directory of a container NAME ("rtvnet/rts"), for what
+ * only v2 offers (cgroup BPF programs, socket accounting): on a v2 host
+ * ROOT/NAME, the container's own cgroup; on a hybrid host (v1 at ROOT, the
+ * unified tree at ROOT/unified, as on these machines) ROOT/unified/NAME, a
+ * cgroup of its own beside the v1 ones. When it is missing and create is
+ * true, it and its missing parents are made, each journaled first (kind
+ * "cgroup": the undo kills its tasks and removes it). The path goes to buf.
+ * 0 when found or made; -ENOENT when missing and !create; -ENOTSUP when there
+ * is no v2 hierarchy; -EINVAL for a NAME with "..", an empty part or a
+ * leading '/'. */
+int rtv_cgroup_v2_dir(const char *root, const char *name, bool create, char *buf, size_t len);
 
 #endif

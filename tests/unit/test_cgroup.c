@@ -467,6 +467,47 @@ static void test_v1_usage_root(void **state)
 	assert_int_equal(rtv_cgroup_usage_ns(&fx->cg, "nope", &ns), -ENOENT);
 }
 
+/* rtv_cgroup_v2_dir: the v2 tree at the root (pure v2) or at ROOT/unified
+ * (hybrid); missing levels made, each journaled and undone. */
+static void test_v2_dir(void **state)
+{
+	struct fx *fx = *state;
+	char buf[PATH_LEN], want[PATH_LEN];
+	size_t mark;
+
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "rtvnet/rts", true, buf, sizeof(buf)), -ENOTSUP);
+	/* hybrid: v1 at the root, v2 at unified */
+	mkdir_in(fx, "unified");
+	rtv_test_put_in(fx->fs, "unified/cgroup.controllers", "\n");
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "rtvnet/rts", false, buf, sizeof(buf)), -ENOENT);
+	assert_int_equal(rtv_journal_mark(), 0);
+	mark = rtv_journal_mark();
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "rtvnet/rts", true, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "%s/unified/rtvnet/rts", fx->fs);
+	assert_string_equal(buf, want);
+	assert_true(exists_in(fx, "unified/rtvnet/rts"));
+	assert_int_equal(rtv_journal_mark(), mark + 2); /* rtvnet, then rtvnet/rts */
+	/* found again: nothing more journaled */
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "rtvnet/rts", true, buf, sizeof(buf)), 0);
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "rtvnet/rts", false, buf, sizeof(buf)), 0);
+	assert_int_equal(rtv_journal_mark(), mark + 2);
+	assert_int_equal(rtv_journal_undo_to(mark), 2);
+	assert_false(exists_in(fx, "unified/rtvnet"));
+	/* bad names change nothing */
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "../x", true, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "/x", true, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "a//b", true, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "", true, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(rtv_journal_mark(), mark);
+	/* pure v2: the root itself */
+	rtv_test_put_in(fx->fs, "cgroup.controllers", "cpuset cpu\n");
+	assert_int_equal(rtv_cgroup_v2_dir(fx->fs, "rtvnet", true, buf, sizeof(buf)), 0);
+	snprintf(want, sizeof(want), "%s/rtvnet", fx->fs);
+	assert_string_equal(buf, want);
+	assert_int_equal(rtv_journal_undo_to(mark), 1);
+	assert_false(exists_in(fx, "rtvnet"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -481,6 +522,7 @@ int main(void)
 		T(test_v2_set_cpus_and_usage),
 		T(test_v1_create),
 		T(test_v1_usage_root),
+		T(test_v2_dir),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
