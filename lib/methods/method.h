@@ -135,6 +135,7 @@ extern const struct rtv_method rtv_method_dedicated;
 extern const struct rtv_method rtv_method_separate;
 extern const struct rtv_method rtv_method_busypoll;
 extern const struct rtv_method rtv_method_hybrid;
+extern const struct rtv_method rtv_method_outsource;
 
 /* NULL-terminated, in the order compare runs them. */
 extern const struct rtv_method *const rtv_methods[];

@@ -24,6 +24,7 @@ const struct rtv_method *const rtv_methods[] = {
 	&rtv_method_separate,
 	&rtv_method_busypoll,
 	&rtv_method_hybrid,
+	&rtv_method_outsource,
 	NULL,
 };
 

@@ -10,6 +10,10 @@
  * in rtv-host (where a host-networked service would be). The supervisor is a
  * journaled process of the run, ended with it.
  *
+ * The RT client and server run at SCHED_FIFO, as every method after prio
+ * does in the paper, so that prio is the reference that isolates what
+ * outsourcing itself changes.
+ *
  * Testbed only, host topology without --nat (the DNAT rule would take the
  * service's packets to the container before the host's socket saw them). */
 #include "methods/method.h"
@@ -96,7 +100,7 @@ static int outsource_setup(const struct rtv_method_cfg *cfg, struct rtv_testbed 
 		return err;
 	run->chan_open = true;
 	snprintf(run->service_addr, sizeof(run->service_addr), "%s", tb->rt_client.gw);
-	snprintf(run->note, sizeof(run->note), "RT server's sockets made in %s by a helper in %s "
+	snprintf(run->note, sizeof(run->note), "RT server's sockets made in %s by a helper in %.200s "
 		 "(seccomp user notification); the service reached at %s", tb->host.ns,
 		 err == -ENOTSUP ? "its parent's cgroup (no cgroup v2 here)" : dir, run->service_addr);
 	return 0;
@@ -144,6 +148,7 @@ const struct rtv_method rtv_method_outsource = {
 	.name = "outsource",
 	.summary = "RT server's sockets made in the container host's namespace (seccomp user "
 		   "notification): its packets never cross the bridge or the container's veth",
+	.needs = RTV_NEED_RT_FIFO, /* the paper outsources on its RT-priority kernel */
 	.setup = outsource_setup,
 	.child = outsource_child,
 	.started = outsource_started,

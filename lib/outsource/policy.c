@@ -22,6 +22,7 @@
 #include <linux/magic.h>
 
 #include "host/journal.h"
+#include "outsource/outsource.h"
 #include "outsource/policy.skel.h"
 #include "outsource/policy_bpf.h"
 #include "util/log.h"
@@ -1033,6 +1034,42 @@ static const struct rtv_journal_kind bpf_kind = {
 	.name = "bpf", .undo = bpf_undo, .snapshot = bpf_snapshot,
 };
 RTV_JOURNAL_KIND(bpf_kind)
+
+/* The supervisor's hook (outsource/outsource.h): load the policy file and
+ * attach it to the helper's cgroup for the rest of this process's life (the
+ * links close, and so detach, when it ends however it ends; the journal
+ * entry covers a crash). */
+static struct rtv_policy_link *kept_links[16];
+
+static int attach_for_supervisor(const char *path, const char *cgroup_v2_dir)
+{
+	struct rtv_policy *p = NULL;
+	struct rtv_policy_link *l = NULL;
+	char err[256];
+	size_t i;
+	int e;
+
+	for (i = 0; i < sizeof(kept_links) / sizeof(kept_links[0]) && kept_links[i]; i++)
+		;
+	if (i == sizeof(kept_links) / sizeof(kept_links[0]))
+		return -E2BIG;
+	e = rtv_policy_load(path, &p, err, sizeof(err));
+	if (e < 0) {
+		rtv_err("%s", err);
+		return e;
+	}
+	e = rtv_policy_attach(p, cgroup_v2_dir, &l);
+	rtv_policy_free(p);
+	if (e < 0)
+		return e;
+	kept_links[i] = l;
+	return 0;
+}
+
+__attribute__((constructor)) static void policy_hook_register(void)
+{
+	rtv_outsource_policy_attach = attach_for_supervisor;
+}
 
 struct count_arg {
 	unsigned long long cgid;

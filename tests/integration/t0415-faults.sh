@@ -20,7 +20,7 @@ fault_setup
 host_state >"$TMP/fault-before"
 
 read -r -a methods <<<"$(fault_methods)"
-[ "${#methods[@]}" -ge 6 ] || die "compare knows only '${methods[*]}'"
+[ "${#methods[@]}" -ge 7 ] || die "compare knows only '${methods[*]}'"
 bad=0 i=0
 for m in "${methods[@]}"; do
 	sig=${FAULT_SIGS[i % ${#FAULT_SIGS[@]}]}
