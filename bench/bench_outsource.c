@@ -9,7 +9,11 @@
  * of their own supervisor (forked, as `rtvnet outsource run` is; its helper
  * makes sockets in this namespace: the cost is the same in any other).
  * Blocks of N calls are interleaved, the first caller rotating every block,
- * so that drift and noise fall on all three alike. Reported per caller: p50
+ * so that drift and noise fall on all alike. Two more callers split the
+ * cost: "kernel" and "kernel+sync" are answered by a bare loop (poll, RECV,
+ * socket() in the supervisor itself, ADDFD + SEND), without rtvnet's helper
+ * hop and namespace check: the kernel's own notification round trip, the
+ * figure the patch notes give. Reported per caller: p50
  * and p99 over all calls, the spread of the per-block p50s (min..max), and
  * the ratios to plain's. No CPU pinning: the supervisor and the caller go
  * where the scheduler puts them, as in use.
@@ -26,6 +30,11 @@
  * Exits with the number of targets missed; 77 when seccomp notification is
  * unavailable. */
 #include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,8 +48,8 @@
 #include "outsource/outsource.h"
 #include "util/time.h"
 
-enum { PLAIN, NOTIFY, SYNC, NV };
-static const char *const names[NV] = { "plain", "notify", "notify+sync" };
+enum { PLAIN, NOTIFY, SYNC, RAW, RAW_SYNC, NV };
+static const char *const names[NV] = { "plain", "notify", "notify+sync", "kernel", "kernel+sync" };
 
 static int64_t *samples; /* [NV][blocks * n], shared with the callers */
 static int blocks = 30, n = 400;
@@ -75,6 +84,78 @@ static void on_chld(int sig)
 {
 	(void)sig;
 	child_gone = 1;
+}
+
+#ifndef SECCOMP_IOCTL_NOTIF_SET_FLAGS
+#define SECCOMP_IOCTL_NOTIF_SET_FLAGS SECCOMP_IOW(4, __u64)
+#endif
+
+/* The bare supervisor of "kernel" and "kernel+sync": the listener taken
+ * from the caller with pidfd_getfd, each notification answered with a
+ * socket made here. */
+static void raw_main(int v, int cmd, int done, int fpipe)
+{
+	struct sigaction sa = { .sa_handler = on_chld };
+	struct seccomp_notif_sizes sz;
+	struct seccomp_notif *rq;
+	int p[2], fd, lfd, pidfd, st;
+	unsigned f = 0;
+	sigset_t all, old;
+	pid_t pid;
+
+	sigaction(SIGCHLD, &sa, NULL);
+	if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sz) || pipe(p))
+		_exit(20);
+	rq = calloc(1, sz.seccomp_notif > sizeof(*rq) ? sz.seccomp_notif : sizeof(*rq));
+	pid = fork();
+	if (pid < 0 || !rq)
+		_exit(21);
+	if (pid == 0) {
+		close(p[0]);
+		close(fpipe);
+		fd = rtv_outsource_filter_install(NULL);
+		if (fd < 0 || write(p[1], &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
+			_exit(22);
+		close(p[1]);
+		/* the listener stays open here too: the parent holds its own copy */
+		caller_loop(v, cmd, done);
+	}
+	close(p[1]);
+	close(cmd);
+	close(done);
+	if (read(p[0], &fd, sizeof(fd)) != (ssize_t)sizeof(fd))
+		_exit(23);
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	lfd = pidfd < 0 ? -1 : (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	if (lfd < 0)
+		_exit(24);
+	if (v == RAW_SYNC && !ioctl(lfd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, 1UL))
+		f |= RTV_OUTSOURCE_SYNC_WAKEUP;
+	if (write(fpipe, &f, sizeof(f)) != (ssize_t)sizeof(f))
+		_exit(25);
+	close(fpipe);
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &old);
+	while (!child_gone) {
+		struct pollfd pf = { .fd = lfd, .events = POLLIN };
+
+		if (ppoll(&pf, 1, NULL, &old) <= 0)
+			continue;
+		if (!(pf.revents & POLLIN))
+			break; /* hung up: the caller is gone (a ready fd hides signals from ppoll) */
+		memset(rq, 0, sz.seccomp_notif > sizeof(*rq) ? sz.seccomp_notif : sizeof(*rq));
+		if (ioctl(lfd, SECCOMP_IOCTL_NOTIF_RECV, rq))
+			continue;
+		fd = socket((int)rq->data.args[0], (int)rq->data.args[1] | SOCK_CLOEXEC,
+			    (int)rq->data.args[2]);
+		if (fd >= 0) {
+			rtv_outsource_install_fd(lfd, rq->id, fd, false);
+			close(fd);
+		}
+	}
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st) || WEXITSTATUS(st))
+		_exit(26);
+	_exit(0);
 }
 
 /* A supervisor process with a caller under its filter; exits with 0 when
@@ -226,6 +307,8 @@ int main(int argc, char **argv)
 			if (v == PLAIN)
 				caller_loop(v, cmd[v][0], done[v][1]);
 			close(fp[0]);
+			if (v >= RAW)
+				raw_main(v, cmd[v][0], done[v][1], fp[1]);
 			supervisor_main(v, cmd[v][0], done[v][1], fp[1]);
 		}
 		close(cmd[v][0]);
@@ -270,7 +353,7 @@ int main(int argc, char **argv)
 	       "features:%s%s\n",
 	       blocks, n, features & RTV_OUTSOURCE_WAIT_KILLABLE ? " wait-killable" : "",
 	       features & RTV_OUTSOURCE_SYNC_WAKEUP ? " sync-wakeup" : " (no sync-wakeup)");
-	printf("%-12s %9s %9s %19s %9s %9s\n", "caller", "p50_us", "p99_us", "block_p50_us",
+	printf("%-12s %9s %9s %21s %9s %9s\n", "caller", "p50_us", "p99_us", "block_p50_us",
 	       "x_p50", "x_p99");
 	for (int v = 0; v < NV; v++) {
 		int64_t *s = samples + (size_t)v * per;
@@ -293,8 +376,10 @@ int main(int argc, char **argv)
 	for (int v = 0; v < NV; v++)
 		printf("%-12s %9.2f %9.2f %9.2f..%-9.2f %8.1fx %8.1fx\n", names[v], p50[v], p99[v], lo[v],
 		       hi[v], p50[v] / p50[PLAIN], p99[v] / p99[PLAIN]);
-	printf("added by outsourcing (p50 minus plain's): notify %.2f us, notify+sync %.2f us\n",
-	       p50[NOTIFY] - p50[PLAIN], p50[SYNC] - p50[PLAIN]);
+	printf("added (p50 minus plain's): notify %.2f us, notify+sync %.2f us; the kernel's round "
+	       "trip alone (no helper): %.2f us, %.2f us with sync\n",
+	       p50[NOTIFY] - p50[PLAIN], p50[SYNC] - p50[PLAIN], p50[RAW] - p50[PLAIN],
+	       p50[RAW_SYNC] - p50[PLAIN]);
 	double pp = pingpong_p50_us();
 
 	printf("reference: a process-to-process round trip over a pipe, p50 %.2f us; outsourcing "
