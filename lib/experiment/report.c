@@ -28,7 +28,8 @@ void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 	rtv_json_set_num(conf, "warmup_s", (double)p->warmup_ns / 1e9);
 	if (p->testbed != RTV_TESTBED_NONE) {
 		rtv_json_set_int(conf, "streams", p->nstreams);
-		if (x->have_tb) { /* the shape it ran on (one that was up keeps its own) */
+		if (x->tb.shape.nstreams || x->tb.nstreams || x->cgroup_version) {
+			/* the shape it ran on (one that was up keeps its own) */
 			const struct rtv_tb_shape *sh = &x->tb.shape;
 
 			rtv_json_set_str(conf, "topology", sh->topology == RTV_TB_HOST ? "host" : "direct");
