@@ -67,6 +67,20 @@ bool rtv_journal_is_open(void)
 	return J.lock_fd >= 0;
 }
 
+void rtv_journal_forget(void)
+{
+	/* the lock is flock(2)'s, held by the open file description the parent
+	 * shares: closing this copy releases nothing */
+	if (J.lock_fd >= 0)
+		close(J.lock_fd);
+	J.lock_fd = -1;
+	for (size_t i = 0; i < J.n; i++)
+		free(J.e[i].line);
+	free(J.e);
+	J.e = NULL;
+	J.n = J.cap = 0;
+}
+
 /* -E2BIG when `in` does not fit: a value cut short could not be restored. */
 static int encode(const char *in, char *out, size_t len)
 {

@@ -71,6 +71,10 @@ int rtv_journal_open(const char *dir, pid_t *holder);
  * opened. */
 void rtv_journal_close(void);
 bool rtv_journal_is_open(void);
+/* In a forked child: this process stops writing the journal (its parent,
+ * which holds the lock, journals what the child makes, e.g. from a pid the
+ * child reports); the lock stays the parent's and nothing is undone. */
+void rtv_journal_forget(void);
 /* Undo entries left by a dead process; returns how many were undone, or the
  * first -errno (the failed ones stay). */
 int rtv_journal_recover(void);

@@ -19,12 +19,16 @@
 #include "methods/method.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "host/cgroup.h"
+#include "host/journal.h"
+#include "host/proc.h"
 #include "outsource/outsource.h"
 #include "util/log.h"
 
@@ -40,6 +44,7 @@ struct sup_arg {
 	const struct rtv_testbed *tb;
 	struct rtv_method_run *run;
 	pid_t server;
+	int report;   /* where the supervisor writes its helper's pid */
 };
 
 /* The supervisor process: serve the server's listener until SIGTERM. */
@@ -54,11 +59,19 @@ static int sup_main(void *p)
 	int err;
 
 	close(a->run->chan[1]);
+	rtv_journal_forget(); /* the run journals the helper, from its pid */
 	sigaction(SIGTERM, &sa, NULL);
 	err = rtv_cgroup_v2_dir(a->tb->cg.root, a->tb->rt_server.cgroup, false, dir, sizeof(dir));
 	if (!err)
 		cfg.cgroup_v2_dir = dir;
 	err = rtv_outsource_new(&cfg, &o);
+	if (!err) {
+		pid_t h = rtv_outsource_helper_pid(o);
+
+		if (write(a->report, &h, sizeof(h)) != (ssize_t)sizeof(h))
+			err = -EPIPE;
+	}
+	close(a->report);
 	if (!err)
 		err = rtv_outsource_add_child(o, a->run->chan[0], a->server);
 	else
@@ -124,16 +137,29 @@ static int outsource_child(const struct rtv_method_cfg *cfg, struct rtv_method_r
 static int outsource_started(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
 			     struct rtv_method_run *run, enum rtv_role role, pid_t pid)
 {
-	struct sup_arg a = { tb, run, pid };
-	pid_t sup = 0;
-	int err;
+	struct sup_arg a = { tb, run, pid, -1 };
+	struct pollfd pfd;
+	pid_t sup = 0, h = 0;
+	int err, rep[2];
 
 	(void)cfg;
 	if (role != RTV_ROLE_RT_SERVER || !run->chan_open)
 		return 0;
+	if (pipe2(rep, O_CLOEXEC))
+		return -errno;
+	a.report = rep[1];
 	err = rtv_testbed_spawn(tb, NULL, sup_main, &a, &sup);
+	close(rep[1]);
 	if (sup > 0)
 		run->helper = sup;
+	/* the helper, journaled here: the journal is written by its holder only */
+	pfd = (struct pollfd){ .fd = rep[0], .events = POLLIN };
+	if (!err && poll(&pfd, 1, 5000) == 1 && read(rep[0], &h, sizeof(h)) == (ssize_t)sizeof(h) &&
+	    h > 0 && rtv_journal_is_open())
+		err = rtv_proc_journal_add(h);
+	else if (!err && h <= 0)
+		err = -ECHILD; /* the supervisor could not start its helper */
+	close(rep[0]);
 	/* ours closed: the supervisor sees the end when the server dies unsent */
 	close(run->chan[0]);
 	close(run->chan[1]);

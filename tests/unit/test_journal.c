@@ -301,6 +301,44 @@ static void test_journal_line_encoding(void **state)
 	expect_content(g, "");
 }
 
+/* A forked child that forgets the journal writes nothing to it and undoes
+ * nothing; the parent keeps its entries and its lock. */
+static void test_forget_in_child(void **state)
+{
+	struct fx *fx = *state;
+	char f[PATH_LEN], want[1024];
+	pid_t pid, holder = 0;
+	int st;
+
+	path_in(fx, "f", f);
+	put(f, "orig");
+	assert_int_equal(rtv_journal_open(fx->jdir, NULL), 0);
+	assert_int_equal(rtv_host_write(f, "A"), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		rtv_journal_forget();
+		_exit(rtv_journal_is_open() || rtv_journal_mark() != 0 ||
+		      rtv_host_write(f, "B") != -EBADF ? 1 : 0);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	expect_content(f, "A");
+	snprintf(want, sizeof(want), "- T 0 0 file %s/f orig\n", fx->root);
+	expect_journal(fx, want);
+	pid = fork(); /* the lock is still the parent's */
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		rtv_journal_forget();
+		_exit(rtv_journal_open(fx->jdir, &holder) == -EWOULDBLOCK ? 0 : 1);
+	}
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	assert_int_equal(rtv_journal_mark(), 1);
+	rtv_journal_close();
+	expect_content(f, "orig");
+}
+
 static void test_undo_reverse_order(void **state)
 {
 	struct fx *fx = *state;
@@ -1015,6 +1053,7 @@ int main(void)
 		T(test_write_same_or_missing),
 		T(test_journal_line_encoding),
 		T(test_undo_reverse_order),
+		T(test_forget_in_child),
 		T(test_save_file_and_ctl),
 		T(test_long_values),
 		T(test_not_open),
