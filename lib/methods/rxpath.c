@@ -19,6 +19,7 @@
 #include "net/netns.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/kernel.h"
 
 #define POLLERS_MAX 8
 
@@ -47,16 +48,6 @@ const char *rtv_rx_variant_name(enum rtv_rx_variant v)
 					 "socket-busy-poll-sysctl" };
 
 	return (unsigned)v < 4 ? n[v] : "?";
-}
-
-static bool kernel_at_least(int major, int minor)
-{
-	struct utsname u;
-	int a = 0, b = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
-		return false;
-	return a > major || (a == major && b >= minor);
 }
 
 static const char *ns_of(const struct rtv_dev *d)
@@ -126,7 +117,7 @@ static int choose_variant(struct rtv_rx_plan *p, char *why, size_t len)
 		snprintf(p->variant_why, sizeof(p->variant_why), "threaded NAPI");
 		return 0;
 	}
-	if (p->mode == RTV_RX_BUSYPOLL && kernel_at_least(6, 19)) {
+	if (p->mode == RTV_RX_BUSYPOLL && rtv_kernel_at_least(6, 19)) {
 		p->variant = RTV_RX_KTHREAD_BUSY;
 		snprintf(p->variant_why, sizeof(p->variant_why),
 			 "kernel 6.19 or later: the NAPI kthread busy-polls (threaded=busy-poll)");
@@ -233,7 +224,7 @@ int rtv_rx_plan(const struct rtv_method_cfg *cfg, enum rtv_rx_mode mode, struct 
 				 "namespace, where /sys/class/net/DEV/threaded is not reachable)", label);
 			return -EOPNOTSUPP;
 		}
-		if (!d->nnapi && !kernel_at_least(6, 17) && threaded && d->dev.netns[0]) {
+		if (!d->nnapi && !rtv_kernel_at_least(6, 17) && threaded && d->dev.netns[0]) {
 			snprintf(why, len, "per-NAPI threaded needs kernel 6.17 for '%s'", label);
 			return -EOPNOTSUPP;
 		}

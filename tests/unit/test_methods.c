@@ -41,9 +41,9 @@ static void test_table(void **state)
 	}
 	assert_null(rtv_method_find("frob"));
 	assert_true(rtv_methods_default(buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "vanilla,prio,dedicated,separate,busypoll,hybrid");
+	assert_string_equal(buf, "vanilla,prio,dedicated,separate,busypoll,hybrid,outsource");
 	assert_true(rtv_methods_known(buf, sizeof(buf)) > 0);
-	assert_string_equal(buf, "vanilla, prio, dedicated, separate, busypoll, hybrid");
+	assert_string_equal(buf, "vanilla, prio, dedicated, separate, busypoll, hybrid, outsource");
 	assert_int_equal(rtv_methods_default(buf, 8), -ENOSPC);
 	/* what each declares */
 	assert_int_equal(rtv_method_dedicated.needs, RTV_NEED_PARTITION);

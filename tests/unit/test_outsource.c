@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "outsource/outsource.h"
+#include "util/kernel.h"
 
 static int count_fds(void)
 {
@@ -42,16 +43,6 @@ static int count_fds(void)
 			n++;
 	closedir(d);
 	return n - 1;
-}
-
-static bool kernel_at_least(int major, int minor)
-{
-	struct utsname u;
-	int a = 0, b = 0;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &a, &b) != 2)
-		return false;
-	return a > major || (a == major && b >= minor);
 }
 
 /* What a child under the filter saw, written to a pipe. */
@@ -136,9 +127,9 @@ static void test_supervised_child(void **state)
 	close(chan[1]);
 	close(p[1]);
 	assert_int_equal(rtv_outsource_add_child(o, chan[0], pid), 0);
-	if (kernel_at_least(5, 19)) /* the flag is dropped before, and that is recorded */
+	if (rtv_kernel_at_least(5, 19)) /* the flag is dropped before, and that is recorded */
 		assert_true(rtv_outsource_features(o) & RTV_OUTSOURCE_WAIT_KILLABLE);
-	if (kernel_at_least(6, 6))
+	if (rtv_kernel_at_least(6, 6))
 		assert_true(rtv_outsource_features(o) & RTV_OUTSOURCE_SYNC_WAKEUP);
 	do
 		r = rtv_outsource_run(o, &child_done);
@@ -271,18 +262,25 @@ static void test_closed_listener_fails_closed(void **state)
 	assert_int_equal(res[2], -EBUSY);
 }
 
-/* A policy without the policy module, or without a cgroup: refused before
+/* A policy without a cgroup, or without the policy module: refused before
  * anything starts. */
 static void test_policy_needs_module(void **state)
 {
 	struct rtv_outsource_cfg cfg = { .uid = (uid_t)-1, .gid = (gid_t)-1,
 					 .policy_path = "/dev/null" };
 	struct rtv_outsource *o = (struct rtv_outsource *)&cfg;
+	int (*hook)(const char *, const char *) = rtv_outsource_policy_attach;
 
 	(void)state;
-	assert_null(rtv_outsource_policy_attach);
+	assert_non_null(hook); /* the policy module, linked in, set it */
+	assert_int_equal(rtv_outsource_new(&cfg, &o), -EOPNOTSUPP); /* no cgroup given */
+	assert_null(o);
+	rtv_outsource_policy_attach = NULL; /* a build without the module */
+	cfg.cgroup_v2_dir = "/sys/fs/cgroup";
 	assert_int_equal(rtv_outsource_new(&cfg, &o), -EOPNOTSUPP);
 	assert_null(o);
+	rtv_outsource_policy_attach = hook;
+	cfg.cgroup_v2_dir = NULL;
 	cfg.policy_path = NULL;
 	cfg.target_netns = "no/such";
 	assert_int_equal(rtv_outsource_new(&cfg, &o), -EINVAL);

@@ -32,6 +32,7 @@
 #include "reserve/reserve.h"
 
 #include "fixture.h"
+#include "util/kernel.h"
 
 #define PATH_LEN 400
 #define MS 1000000LL
@@ -237,12 +238,8 @@ static void test_thread_fifo(void **state)
 
 static void test_thread_custom_slice(void **state)
 {
-	struct utsname u;
-	int major = 0, minor = 0;
-
 	NEED_ROOT();
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2 ||
-	    major * 1000 + minor < 6012)
+	if (!rtv_kernel_at_least(6, 12))
 		skip(); /* no custom slices before 6.12 */
 	check_roundtrip(*state, SCHED_OTHER, 0, -2, 3 * MS);
 }
