@@ -222,7 +222,7 @@ static int ns_ino(pid_t pid, const char *ns, ino_t *ino)
 
 /* The container's cgroup v2 directory when it is its own: 1 (dir set), 0
  * (not its own or none), -errno. */
-static int own_cgroup(pid_t pid, char *dir, size_t len)
+static int own_cgroup(const char *root, pid_t pid, char *dir, size_t len)
 {
 	char p[64], line[600], *rel = NULL;
 	ino_t cns = 0, myns = 0, x = 0;
@@ -243,7 +243,7 @@ static int own_cgroup(pid_t pid, char *dir, size_t len)
 	if (!rel || !strcmp(rel, "/") || rel[0] != '/')
 		return 0;
 	/* strip " (deleted)" and the like: such a cgroup is not usable */
-	err = rtv_cgroup_v2_dir(RTV_CGROUP_ROOT, rel + 1, false, dir, len);
+	err = rtv_cgroup_v2_dir(root, rel + 1, false, dir, len);
 	if (err < 0)
 		return err == -ENOENT || err == -ENOTSUP || err == -EINVAL ? 0 : err;
 	if ((err = ns_ino(pid, "pid", &cns)) < 0 || (err = ns_ino(getpid(), "pid", &myns)) < 0)
@@ -380,6 +380,7 @@ static int container_add(struct serve *s, struct rtv_oci_state *st)
 					.policy_path = s->cfg->policy_path,
 					.sync_wakeup = s->cfg->sync_wakeup };
 	struct src *x = calloc(1, sizeof(*x));
+	const char *root = s->cfg->cgroup_root ? s->cfg->cgroup_root : RTV_CGROUP_ROOT;
 	char name[128];
 	int err, fd = st->seccomp_fd, probe;
 
@@ -395,21 +396,23 @@ static int container_add(struct serve *s, struct rtv_oci_state *st)
 	err = creds_of(st->pid, &x->c.uid, &x->c.gid);
 	if (err < 0)
 		goto fail;
-	err = own_cgroup(st->pid, x->c.cgroup, sizeof(x->c.cgroup));
+	err = own_cgroup(root, st->pid, x->c.cgroup, sizeof(x->c.cgroup));
 	if (err < 0)
 		goto fail;
 	x->c.own_cgroup = err == 1;
 	if (!x->c.own_cgroup) {
 		cgroup_name(s, st->id, name, sizeof(name));
-		err = rtv_cgroup_v2_dir(RTV_CGROUP_ROOT, name, true, x->c.cgroup, sizeof(x->c.cgroup));
+		err = rtv_cgroup_v2_dir(root, name, true, x->c.cgroup, sizeof(x->c.cgroup));
 		if (err == -ENOTSUP && !oc.policy_path)
 			x->c.cgroup[0] = '\0'; /* no v2 hierarchy: rtvnet's own */
 		else if (err < 0)
 			goto fail;
 	}
 	oc.cgroup_v2_dir = x->c.cgroup[0] ? x->c.cgroup : NULL;
-	oc.uid = x->c.uid;
-	oc.gid = x->c.gid;
+	/* the same as rtvnet's: nothing to change (an unprivileged rtvnet
+	 * could not drop its supplementary groups) */
+	oc.uid = x->c.uid == geteuid() ? (uid_t)-1 : x->c.uid;
+	oc.gid = x->c.gid == getegid() && oc.uid == (uid_t)-1 ? (gid_t)-1 : x->c.gid;
 	err = rtv_outsource_new(&oc, &x->c.o);
 	if (err < 0)
 		goto fail;
@@ -521,9 +524,11 @@ static void conn_read(struct serve *s, struct src *x)
 			goto refuse;
 		}
 		x->len += (size_t)n;
-		if (n == 0 && x->len == 0) {
-			err = -EPIPE; /* connected and closed, said nothing */
-			goto refuse;
+		if (n == 0 && x->len == 0 && !x->nfds) {
+			/* connected and closed, said nothing: a liveness probe
+			 * (rtv_oci_listen's own), not a runtime */
+			conn_free(s, x);
+			return;
 		}
 		err = rtv_oci_state_parse(x->text, x->len, x->fds, x->nfds, &st);
 		if (err == -EAGAIN && n > 0)

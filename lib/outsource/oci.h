@@ -109,6 +109,9 @@ struct rtv_oci_serve_cfg {
 	int listen_fd;           /* from rtv_oci_listen; stays the caller's */
 	const char *target_netns; /* as in struct rtv_outsource_cfg (NULL: rtvnet's) */
 	const char *policy_path;  /* NULL: none */
+	const char *cgroup_root;  /* the cgroup tree (NULL: RTV_CGROUP_ROOT); a tree
+				     without cgroup v2 (a test's empty directory):
+				     the helpers stay in rtvnet's cgroup */
 	bool sync_wakeup;
 	bool once;                /* return once the first container has ENDED */
 	/* called from rtv_oci_serve's thread; c is valid during the call only;

@@ -153,6 +153,13 @@ u_ino=$(sed -n 's/^ok ns=\([0-9]*\) .*/\1/p' "$TMP/unix.out")
 [ -n "$u_ino" ] && [ "$u_ino" != "$t_ino" ] && [ "$u_ino" != "$host_ino" ] ||
 	{ cat "$TMP/unix.out" >&2; die "an AF_UNIX socket was not the container's own"; }
 
+# -- a container still running when serve stops: it fails closed --
+bundle loop /outsource_tool loop 100 100
+ids+=(t0930-loop)
+(cd "$TMP/loop" && crun_ run -d t0930-loop) >"$TMP/loop.out" 2>&1 || { cat "$TMP/loop.out" >&2; die "crun run -d loop failed"; }
+for _ in $(seq 50); do grep -q "^loop 3 " "$TMP/loop.out" && break; sleep 0.1; done
+grep -q "^loop 3 ok ns=$t_ino$" "$TMP/loop.out" || { cat "$TMP/loop.out" >&2; die "loop container: no socket in $NS_T"; }
+
 # -- stop serve: per container statistics --
 crun_ kill t0930-echo KILL >/dev/null 2>&1
 for _ in $(seq 50); do crun_ state t0930-echo 2>/dev/null | grep -q '"stopped"' && break; sleep 0.1; done
@@ -166,12 +173,24 @@ grep -q "^container t0930-echo: 1 notifications, 1 sockets made, 0 refused" "$TM
 	{ cat "$TMP/serve.log" >&2; die "echo container's statistics wrong"; }
 grep -q "^container t0930-unix: 0 notifications, 0 sockets made" "$TMP/serve.log" ||
 	{ cat "$TMP/serve.log" >&2; die "unix container's statistics wrong"; }
+grep -Eq "^container t0930-loop: [0-9]+ notifications, [0-9]+ sockets made, 0 refused.*; still running: its IPv4/IPv6 socket\(\) calls now fail with ENOSYS$" "$TMP/serve.log" ||
+	{ cat "$TMP/serve.log" >&2; die "loop container not reported as still running"; }
+n0=$(wc -l <"$TMP/loop.out")
+for _ in $(seq 30); do [ "$(wc -l <"$TMP/loop.out")" -ge $((n0 + 3)) ] && break; sleep 0.1; done
+tail -n 2 "$TMP/loop.out" | grep -q "err ENOSYS" || { cat "$TMP/loop.out" >&2; die "no ENOSYS after serve stopped"; }
+grep "ok ns=" "$TMP/loop.out" | grep -vq "ok ns=$t_ino$" && { cat "$TMP/loop.out" >&2; die "a socket outside $NS_T"; }
+crun_ kill t0930-loop KILL >/dev/null 2>&1
+for _ in $(seq 50); do crun_ state t0930-loop 2>/dev/null | grep -q '"stopped"' && break; sleep 0.1; done
+crun_ delete -f t0930-loop >/dev/null 2>&1
 [ -e "$TMP/l.sock" ] && die "serve left its socket"
 same_as_before "after serve"
 
 # -- --once: exits when the container's processes are gone --
 start_serve --once
 bundle inet /outsource_tool socket inet dgram
+# as an unprivileged user: the helper takes its credentials
+jq '.process.user = {uid: 65534, gid: 65534}' "$TMP/inet/config.json" >"$TMP/inet/c.json" &&
+	mv "$TMP/inet/c.json" "$TMP/inet/config.json" || die "jq user"
 ids+=(t0930-inet)
 (cd "$TMP/inet" && crun_ run t0930-inet) >"$TMP/inet.out" 2>&1 || { cat "$TMP/inet.out" >&2; die "inet container failed"; }
 grep -q "^ok ns=$t_ino " "$TMP/inet.out" || { cat "$TMP/inet.out" >&2; die "inet socket not in $NS_T"; }
@@ -181,6 +200,8 @@ wait "$spid"
 rc=$?
 spid=
 [ "$rc" -eq 0 ] || { cat "$TMP/serve.log" >&2; die "serve --once exited $rc"; }
+grep -q "container 't0930-inet' .* as 65534:65534," "$TMP/serve.log" ||
+	{ cat "$TMP/serve.log" >&2; die "the helper did not take the container's uid and gid"; }
 grep -q "^container t0930-inet: 1 notifications, 1 sockets made" "$TMP/serve.log" ||
 	{ cat "$TMP/serve.log" >&2; die "inet container's statistics wrong"; }
 same_as_before "after serve --once"
