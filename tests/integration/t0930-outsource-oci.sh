@@ -6,7 +6,8 @@
 # to `serve --netns T`: its UDP echo server's socket is made in T (it answers
 # on T's address from a peer across T's veth, `ss -N T` lists it), its
 # AF_UNIX sockets stay its own, serve prints what it served per container,
-# --once exits when the container's processes are gone, and the listener
+# --once exits when the container's processes are gone, a --policy binds
+# its sockets, and the listener
 # socket is gone after exit and after kill -9 + the next rtvnet start. The
 # host is left as found.
 #
@@ -205,6 +206,22 @@ grep -q "container 't0930-inet' .* as 65534:65534," "$TMP/serve.log" ||
 grep -q "^container t0930-inet: 1 notifications, 1 sockets made" "$TMP/serve.log" ||
 	{ cat "$TMP/serve.log" >&2; die "inet container's statistics wrong"; }
 same_as_before "after serve --once"
+
+# -- --policy: the container's sockets obey it (bind only PORT+1) --
+echo "{\"bind\": [\"udp:$((PORT + 1))\"]}" >"$TMP/policy.json"
+start_serve --once --policy "$TMP/policy.json"
+bundle pol /outsource_tool echo "$PORT"
+ids+=(t0930-pol)
+(cd "$TMP/pol" && crun_ run t0930-pol) >"$TMP/pol.out" 2>&1
+grep -q "^err bind EPERM$" "$TMP/pol.out" || { cat "$TMP/pol.out" "$TMP/serve.log" >&2; die "a bind the policy forbids was allowed"; }
+for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+wait "$spid"
+rc=$?
+spid=
+[ "$rc" -eq 0 ] || { cat "$TMP/serve.log" >&2; die "serve --policy exited $rc"; }
+grep -q "^container t0930-pol: 1 notifications, 1 sockets made" "$TMP/serve.log" ||
+	{ cat "$TMP/serve.log" >&2; die "policy container's statistics wrong"; }
+same_as_before "after serve --policy"
 
 # -- kill -9: the socket file is removed by the next rtvnet start --
 start_serve
