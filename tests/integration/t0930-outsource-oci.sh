@@ -8,8 +8,11 @@
 # AF_UNIX sockets stay its own, serve prints what it served per container,
 # --once exits when the container's processes are gone, a --policy binds
 # its sockets, and the listener
-# socket is gone after exit and after kill -9 + the next rtvnet start. The
-# host is left as found.
+# socket is gone after exit and after kill -9 + the next rtvnet start; a
+# container still running when serve stops gets ENOSYS from then on. With
+# runc installed (optional), the same through runc, which gives the
+# container a v2 cgroup of its own that the helper joins. The host is left
+# as found.
 #
 # crun on a hybrid cgroup host (v1 controllers, a v2 tree at
 # /sys/fs/cgroup/unified with a controller in it: hugetlb here) refuses to
@@ -49,6 +52,7 @@ cleanup() {
 		crun_ kill "$id" KILL >/dev/null 2>&1
 		crun_ delete -f "$id" >/dev/null 2>&1
 	done
+	command -v runc >/dev/null && runc --root "$TMP/runc-state" delete -f t0930-runc >/dev/null 2>&1
 	"$RTVNET" -q revert >/dev/null 2>&1
 	for ns in "${created[@]}"; do ip netns del "$ns" 2>/dev/null; done
 	rm -rf "$TMP"
@@ -222,6 +226,33 @@ spid=
 grep -q "^container t0930-pol: 1 notifications, 1 sockets made" "$TMP/serve.log" ||
 	{ cat "$TMP/serve.log" >&2; die "policy container's statistics wrong"; }
 same_as_before "after serve --policy"
+
+# -- runc (optional): it makes the container a cgroup v2 cgroup of its own,
+# even on this hybrid host; the helper joins it, and runc still removes it --
+if command -v runc >/dev/null; then
+	start_serve --once
+	bundle runc /outsource_tool socket inet dgram
+	ids+=(t0930-runc)
+	(cd "$TMP/runc" && runc --root "$TMP/runc-state" run t0930-runc) >"$TMP/runc.out" 2>&1 ||
+		{ cat "$TMP/runc.out" >&2; die "runc run failed"; }
+	grep -q "^ok ns=$t_ino " "$TMP/runc.out" || { cat "$TMP/runc.out" >&2; die "runc: socket not in $NS_T"; }
+	for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+	wait "$spid"
+	rc=$?
+	spid=
+	[ "$rc" -eq 0 ] || { cat "$TMP/serve.log" >&2; die "serve --once (runc) exited $rc"; }
+	grep -q "has no cgroup v2 cgroup of its own" "$TMP/serve.log" &&
+		{ cat "$TMP/serve.log" >&2; die "runc's container cgroup not found"; }
+	grep -q "container 't0930-runc' .* helper pid [0-9]* in '/sys/fs/cgroup/[a-z/]*t0930-runc'" "$TMP/serve.log" ||
+		{ cat "$TMP/serve.log" >&2; die "runc: the helper is not in the container's cgroup"; }
+	grep -q "^container t0930-runc: 1 notifications, 1 sockets made" "$TMP/serve.log" ||
+		{ cat "$TMP/serve.log" >&2; die "runc container's statistics wrong"; }
+	for _ in $(seq 20); do ls -d /sys/fs/cgroup/*/t0930-runc >/dev/null 2>&1 || break; sleep 0.1; done
+	ls -d /sys/fs/cgroup/*/t0930-runc 2>/dev/null && die "runc's cgroups left behind"
+	same_as_before "after runc"
+else
+	skip_section "needs runc: the second OCI runtime (Debian package runc)"
+fi
 
 # -- kill -9: the socket file is removed by the next rtvnet start --
 start_serve
