@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,14 +18,20 @@
 #include "host/cgroup.h"
 #include "host/proc.h"
 #include "net/netns.h"
+#include "outsource/oci.h"
 #include "outsource/outsource.h"
 #include "util/banned.h"
 
 static const char usage_str[] =
-	"rtvnet outsource run [OPTIONS] -- CMD [ARGS]\n\n"
-	"  run  start CMD under a seccomp filter that makes its IPv4 and IPv6 sockets in\n"
-	"       another network namespace, and supervise it until it exits\n\n"
-	"run 'rtvnet outsource run -h' for the options";
+	"rtvnet outsource run [OPTIONS] -- CMD [ARGS]\n"
+	"   or: rtvnet outsource serve --listener PATH [OPTIONS]\n"
+	"   or: rtvnet outsource profile [--listener PATH] [--metadata STR]\n\n"
+	"  run      start CMD under a seccomp filter that makes its IPv4 and IPv6 sockets in\n"
+	"           another network namespace, and supervise it until it exits\n"
+	"  serve    supervise the seccomp listeners OCI runtimes (crun, runc) hand over at\n"
+	"           PATH: the containers' IPv4 and IPv6 sockets are made in another namespace\n"
+	"  profile  print the linux.seccomp object of a container's config.json for serve\n\n"
+	"run 'rtvnet outsource MODE -h' for the options";
 
 static const char run_usage[] =
 	"rtvnet outsource run [--netns NS] [--policy FILE] [--user UID[:GID]] [--no-sync-wakeup]\n"
@@ -55,9 +62,61 @@ static const struct rtv_opt run_opts[] = {
 	RTV_OPT_END_DEF,
 };
 
+static const char serve_usage[] =
+	"rtvnet outsource serve --listener PATH [--netns NS] [--policy FILE] [--no-sync-wakeup]\n"
+	"       [--once]\n\n"
+	"Listen at PATH (an AF_UNIX socket, the listenerPath of the containers' seccomp\n"
+	"profile: see 'rtvnet outsource profile') for the seccomp listeners an OCI runtime\n"
+	"hands over, one per container, and answer the containers' socket() calls with\n"
+	"domain AF_INET or AF_INET6 with sockets made in NS (default: the namespace rtvnet\n"
+	"runs in), by a helper per container in the container's cgroup v2 cgroup (or one\n"
+	"rtvnet makes when the container has none of its own) with its uid and gid. Runs\n"
+	"until SIGINT, SIGTERM or SIGHUP, then prints what each container was served.";
+
+static const char profile_usage[] =
+	"rtvnet outsource profile [--listener PATH] [--metadata STR]\n\n"
+	"Print, as JSON, the linux.seccomp object to put in an OCI container's config.json\n"
+	"for 'rtvnet outsource serve --listener PATH'.";
+
+static struct serve_values {
+	const char *listener, *netns, *policy;
+	bool no_sync, once;
+} serve_opt;
+
+static const struct rtv_opt serve_opts[] = {
+	RTV_OPT_STRING_DEF("listener", 'l', &serve_opt.listener, "PATH",
+			   "the AF_UNIX socket the runtimes connect to (required; made, removed at exit)"),
+	RTV_OPT_STRING_DEF("netns", 'n', &serve_opt.netns, "NS",
+			   "named network namespace (ip netns) where the sockets are made"),
+	RTV_OPT_STRING_DEF("policy", 0, &serve_opt.policy, "FILE",
+			   "the addresses and ports the containers may bind and connect to"),
+	RTV_OPT_FLAG_DEF("no-sync-wakeup", 0, &serve_opt.no_sync,
+			 "do not ask for SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP (kernel 6.6+)"),
+	RTV_OPT_FLAG_DEF("once", 0, &serve_opt.once,
+			 "exit once the first container's processes are gone"),
+	RTV_OPT_END_DEF,
+};
+
+#define PROFILE_DEFAULT_LISTENER RTV_JOURNAL_DIR "/outsource.sock"
+
+static struct profile_values {
+	const char *listener, *metadata;
+} profile_opt;
+
+static const struct rtv_opt profile_opts[] = {
+	RTV_OPT_STRING_DEF("listener", 'l', &profile_opt.listener, "PATH",
+			   "listenerPath: where 'serve' listens (default " PROFILE_DEFAULT_LISTENER
+			   "; made absolute)"),
+	RTV_OPT_STRING_DEF("metadata", 'm', &profile_opt.metadata, "STR",
+			   "listenerMetadata, passed back by the runtime (default: none)"),
+	RTV_OPT_END_DEF,
+};
+
 const struct rtv_cmd_mode cmd_outsource_modes[] = {
 	{ NULL, usage_str, NULL },
 	{ "run", run_usage, run_opts },
+	{ "serve", serve_usage, serve_opts },
+	{ "profile", profile_usage, profile_opts },
 	{ NULL, NULL, NULL },
 };
 
@@ -324,6 +383,171 @@ out:
 	return ret;
 }
 
+/* PATH made absolute (the runtime connects from its own directory). */
+static int absolute(const char *path, char *buf, size_t len)
+{
+	char cwd[PATH_MAX];
+
+	if (path[0] == '/')
+		return snprintf(buf, len, "%s", path) < (int)len ? 0 : -ENAMETOOLONG;
+	if (!getcwd(cwd, sizeof(cwd)))
+		return -errno;
+	return snprintf(buf, len, "%s/%s", cwd, path) < (int)len ? 0 : -ENAMETOOLONG;
+}
+
+static int outsource_profile(int argc, char **argv)
+{
+	char path[108];
+	char *s;
+	int err;
+	bool done;
+
+	memset(&profile_opt, 0, sizeof(profile_opt));
+	err = rtv_cli_parse_noargs(profile_opts, profile_usage, argc, argv, &done);
+	if (err || done)
+		return err;
+	err = absolute(profile_opt.listener ? profile_opt.listener : PROFILE_DEFAULT_LISTENER, path,
+		       sizeof(path));
+	if (err < 0) {
+		rtv_cli_error("option '--listener': cannot use '%s': %s%s", profile_opt.listener,
+			      strerror(-err), err == -ENAMETOOLONG ? " (107 bytes at most)" : "");
+		return RTV_EXIT_USAGE;
+	}
+	s = rtv_oci_profile_json(path, profile_opt.metadata);
+	if (!s) {
+		rtv_cli_error("cannot make the profile: %s", strerror(ENOMEM));
+		return RTV_EXIT_FAIL;
+	}
+	printf("%s\n", s);
+	free(s);
+	return fflush(stdout) ? RTV_EXIT_FAIL : RTV_EXIT_OK;
+}
+
+static const char *id_of(const struct rtv_oci_container *c)
+{
+	return c->state.id[0] ? c->state.id : "?";
+}
+
+static void serve_event(void *arg, enum rtv_oci_event ev, const struct rtv_oci_container *c, int err)
+{
+	const struct rtv_outsource_stats *st = &c->stats;
+	unsigned *ended = arg;
+
+	switch (ev) {
+	case RTV_OCI_ACCEPTED:
+		if (!c->own_cgroup && c->cgroup[0])
+			rtv_cli_info("container '%s' (pid %d) has no cgroup v2 cgroup of its own: "
+				     "its sockets are charged to '%s'", id_of(c), (int)c->state.pid,
+				     c->cgroup);
+		verbose("container '%s' (pid %d, bundle '%s', metadata '%s'): supervised, helper "
+			"pid %d in '%s' as %u:%u, features:%s%s",
+			id_of(c), (int)c->state.pid, c->state.bundle, c->state.metadata,
+			(int)rtv_outsource_helper_pid(c->o), c->cgroup[0] ? c->cgroup : "rtvnet's cgroup",
+			(unsigned)c->uid, (unsigned)c->gid,
+			(c->features & RTV_OUTSOURCE_WAIT_KILLABLE) ? " wait-killable" : "",
+			(c->features & RTV_OUTSOURCE_SYNC_WAKEUP) ? " sync-wakeup" : "");
+		break;
+	case RTV_OCI_REFUSED:
+		if (c->state.pid)
+			rtv_cli_error("cannot supervise container '%s' (pid %d): %s; its IPv4/IPv6 "
+				      "socket() calls fail with ENOSYS", id_of(c), (int)c->state.pid,
+				      strerror(-err));
+		else
+			rtv_cli_error("a runtime's hand-over at '%s' was refused: %s", serve_opt.listener,
+				      err == -EPROTO ? "not an OCI state with a seccompFd" : strerror(-err));
+		break;
+	case RTV_OCI_ENDED:
+		(*ended)++;
+		printf("container %s: %" PRIu64 " notifications, %" PRIu64 " sockets made, %" PRIu64
+		       " refused, %" PRIu64 " skipped (nested namespace), %" PRIu64
+		       " callers gone; slowest %.1f us%s\n",
+		       id_of(c), st->notifications, st->sockets, st->refused, st->skipped, st->gone,
+		       (double)st->max_ns / 1e3,
+		       c->still_running ? "; still running: its IPv4/IPv6 socket() calls now fail "
+					  "with ENOSYS" : "");
+		fflush(stdout);
+		break;
+	}
+}
+
+static int outsource_serve(int argc, char **argv)
+{
+	struct rtv_oci_serve_cfg cfg = { 0 };
+	struct stat sb;
+	char path[108];
+	unsigned ended = 0;
+	int err, fd = -1;
+	bool done;
+
+	memset(&serve_opt, 0, sizeof(serve_opt));
+	err = rtv_cli_parse_noargs(serve_opts, serve_usage, argc, argv, &done);
+	if (err || done)
+		return err;
+	if (!serve_opt.listener) {
+		rtv_cli_error("option '--listener' is required: the path the runtimes connect to "
+			      "(the profile's listenerPath)");
+		return RTV_EXIT_USAGE;
+	}
+	err = absolute(serve_opt.listener, path, sizeof(path));
+	if (err < 0) {
+		rtv_cli_error("option '--listener': cannot use '%s': %s%s", serve_opt.listener,
+			      strerror(-err), err == -ENAMETOOLONG ? " (107 bytes at most)" : "");
+		return RTV_EXIT_USAGE;
+	}
+	if (!lstat(path, &sb) && !S_ISSOCK(sb.st_mode)) {
+		rtv_cli_error("option '--listener': '%s' exists and is not a socket", path);
+		return RTV_EXIT_USAGE;
+	}
+	if (serve_opt.netns && !rtv_netns_exists(serve_opt.netns)) {
+		rtv_cli_error("option '--netns': no network namespace '%s' (see 'ip netns list')",
+			      serve_opt.netns);
+		return RTV_EXIT_USAGE;
+	}
+	if (serve_opt.policy) {
+		if (access(serve_opt.policy, R_OK)) {
+			rtv_cli_error("option '--policy': cannot read '%s': %s", serve_opt.policy,
+				      strerror(errno));
+			return RTV_EXIT_USAGE;
+		}
+		if (!rtv_outsource_policy_attach) {
+			rtv_cli_error("option '--policy': this rtvnet has no address/port policy "
+				      "module built in; nothing was started");
+			return RTV_EXIT_USAGE;
+		}
+	}
+	err = rtv_cli_catch_signals();
+	if (err)
+		return err;
+	err = rtv_oci_listen(path, &fd);
+	if (err == -EEXIST || err == -EADDRINUSE) {
+		rtv_cli_error("option '--listener': '%s' %s", path,
+			      err == -EEXIST ? "exists and is not a socket"
+					     : "is in use: another supervisor listens there");
+		return RTV_EXIT_USAGE;
+	}
+	if (err < 0) {
+		rtv_cli_error("cannot listen at '%s': %s", path, strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	verbose("listening at '%s'; sockets made in %s", path,
+		serve_opt.netns ? serve_opt.netns : "rtvnet's namespace");
+	cfg.listen_fd = fd;
+	cfg.target_netns = serve_opt.netns;
+	cfg.policy_path = serve_opt.policy;
+	cfg.sync_wakeup = !serve_opt.no_sync;
+	cfg.once = serve_opt.once;
+	cfg.event = serve_event;
+	cfg.arg = &ended;
+	err = rtv_oci_serve(&cfg, &rtv_cli_stop);
+	close(fd); /* the file goes with the journal entry, at exit */
+	if (err < 0) {
+		rtv_cli_error("serving at '%s' failed: %s", path, strerror(-err));
+		return RTV_EXIT_FAIL;
+	}
+	verbose("%u container%s served", ended, ended == 1 ? "" : "s");
+	return RTV_EXIT_OK;
+}
+
 int cmd_outsource(int argc, char **argv)
 {
 	const struct rtv_cmd_mode *m;
@@ -332,5 +556,9 @@ int cmd_outsource(int argc, char **argv)
 	m = rtv_cli_mode(cmd_outsource_modes, argc, argv, &ret);
 	if (!m)
 		return ret;
+	if (!strcmp(m->name, "serve"))
+		return outsource_serve(argc - 1, argv + 1);
+	if (!strcmp(m->name, "profile"))
+		return outsource_profile(argc - 1, argv + 1);
 	return outsource_run(argc - 1, argv + 1);
 }

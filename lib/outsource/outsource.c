@@ -657,6 +657,35 @@ static void drop_listener(struct rtv_outsource *o, int fd)
 	}
 }
 
+/* Handle n ready events: -EINTR when the wake eventfd was among them. */
+static int process_events(struct rtv_outsource *o, const struct epoll_event *ev, int n)
+{
+	int ret = 0;
+
+	for (int i = 0; i < n; i++) {
+		struct listener *l = NULL;
+
+		if (ev[i].data.fd == o->wakefd) {
+			uint64_t v;
+
+			if (read(o->wakefd, &v, sizeof(v)) < 0)
+				v = 0; /* drained already */
+			ret = -EINTR;
+			continue;
+		}
+		for (size_t k = 0; k < o->nl; k++)
+			if (o->l[k].fd == ev[i].data.fd)
+				l = &o->l[k];
+		if (!l)
+			continue;
+		if (ev[i].events & EPOLLIN)
+			handle_notif(o, l);
+		else if (ev[i].events & (EPOLLHUP | EPOLLERR))
+			drop_listener(o, ev[i].data.fd); /* every process under it exited */
+	}
+	return ret;
+}
+
 int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop)
 {
 	struct epoll_event ev[16];
@@ -680,33 +709,31 @@ int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop
 			ret = -errno;
 			break;
 		}
-		ret = 0;
-		for (int i = 0; i < n; i++) {
-			struct listener *l = NULL;
-
-			if (ev[i].data.fd == o->wakefd) {
-				uint64_t v;
-
-				if (read(o->wakefd, &v, sizeof(v)) < 0)
-					v = 0; /* drained already */
-				ret = -EINTR;
-				continue;
-			}
-			for (size_t k = 0; k < o->nl; k++)
-				if (o->l[k].fd == ev[i].data.fd)
-					l = &o->l[k];
-			if (!l)
-				continue;
-			if (ev[i].events & EPOLLIN)
-				handle_notif(o, l);
-			else if (ev[i].events & (EPOLLHUP | EPOLLERR))
-				drop_listener(o, ev[i].data.fd); /* every process under it exited */
-		}
+		ret = process_events(o, ev, n);
 		if (ret == -EINTR) /* woken: the caller checks its flags */
 			break;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	return ret;
+}
+
+int rtv_outsource_fd(const struct rtv_outsource *o)
+{
+	return o->epfd;
+}
+
+int rtv_outsource_dispatch(struct rtv_outsource *o)
+{
+	struct epoll_event ev[16];
+	int n, r;
+
+	do {
+		n = epoll_wait(o->epfd, ev, 16, 0);
+		if (n < 0)
+			return errno == EINTR ? 0 : -errno;
+		r = process_events(o, ev, n);
+	} while (n == 16 && r != -EINTR);
+	return o->nl ? 0 : 1;
 }
 
 void rtv_outsource_wake(struct rtv_outsource *o)

@@ -199,6 +199,17 @@ int rtv_outsource_run(struct rtv_outsource *o, const volatile sig_atomic_t *stop
  * thread or a signal handler (one write to an eventfd). */
 void rtv_outsource_wake(struct rtv_outsource *o);
 
+/* For a caller with its own event loop serving several supervisors (rtvnet
+ * outsource serve: one per container, lib/outsource/oci.h): the fd to poll
+ * (an epoll fd, readable when a notification, a hang-up or a wake is
+ * pending; owned by o), and the step to run when it is readable. dispatch
+ * handles what is ready without blocking and returns 0, or 1 once no
+ * listener is left (every process under them exited), or -errno. Signals
+ * are the caller's business. Either this pair or rtv_outsource_run, not
+ * both at once. */
+int rtv_outsource_fd(const struct rtv_outsource *o);
+int rtv_outsource_dispatch(struct rtv_outsource *o);
+
 /* RTV_OUTSOURCE_* features in force: WAIT_KILLABLE as the caller reported
  * it (rtv_outsource_note_features), SYNC_WAKEUP when every listener took it. */
 unsigned rtv_outsource_features(const struct rtv_outsource *o);
