@@ -214,6 +214,28 @@ static int exit_status(int st)
 	return RTV_EXIT_FAIL;
 }
 
+/* The options run and serve share: a named namespace that exists, a
+ * readable policy file and a policy module to enforce it. 0, or -1 after a
+ * message. */
+static int check_netns_policy(const char *netns, const char *policy)
+{
+	if (netns && !rtv_netns_exists(netns)) {
+		rtv_cli_error("option '--netns': no network namespace '%s' (see 'ip netns list')",
+			      netns);
+		return -1;
+	}
+	if (policy && access(policy, R_OK)) {
+		rtv_cli_error("option '--policy': cannot read '%s': %s", policy, strerror(errno));
+		return -1;
+	}
+	if (policy && !rtv_outsource_policy_attach) {
+		rtv_cli_error("option '--policy': this rtvnet has no address/port policy module "
+			      "built in; nothing was started");
+		return -1;
+	}
+	return 0;
+}
+
 static int outsource_run(int argc, char **argv)
 {
 	struct rtv_outsource_cfg cfg = { .uid = (uid_t)-1, .gid = (gid_t)-1 };
@@ -233,30 +255,15 @@ static int outsource_run(int argc, char **argv)
 		rtv_cli_error("no command given: 'rtvnet outsource run [OPTIONS] -- CMD [ARGS]'");
 		return RTV_EXIT_USAGE;
 	}
-	if (run_opt.netns && !rtv_netns_exists(run_opt.netns)) {
-		rtv_cli_error("option '--netns': no network namespace '%s' (see 'ip netns list')",
-			      run_opt.netns);
+	if (check_netns_policy(run_opt.netns, run_opt.policy))
 		return RTV_EXIT_USAGE;
-	}
 	if (run_opt.user && parse_user(run_opt.user, &cfg.uid, &cfg.gid)) {
 		rtv_cli_error("option '--user': '%s' is not UID or UID:GID (numbers)", run_opt.user);
 		return RTV_EXIT_USAGE;
 	}
-	if (run_opt.policy) {
-		if (access(run_opt.policy, R_OK)) {
-			rtv_cli_error("option '--policy': cannot read '%s': %s", run_opt.policy,
-				      strerror(errno));
-			return RTV_EXIT_USAGE;
-		}
-		if (!rtv_outsource_policy_attach) {
-			rtv_cli_error("option '--policy': this rtvnet has no address/port policy "
-				      "module built in; nothing was started");
-			return RTV_EXIT_USAGE;
-		}
-		if (run_opt.no_cgroup) {
-			rtv_cli_error("option '--policy': needs a cgroup v2 cgroup (drop --no-cgroup)");
-			return RTV_EXIT_USAGE;
-		}
+	if (run_opt.policy && run_opt.no_cgroup) {
+		rtv_cli_error("option '--policy': needs a cgroup v2 cgroup (drop --no-cgroup)");
+		return RTV_EXIT_USAGE;
 	}
 	cfg.target_netns = run_opt.netns;
 	cfg.sync_wakeup = !run_opt.no_sync;
@@ -498,23 +505,8 @@ static int outsource_serve(int argc, char **argv)
 		rtv_cli_error("option '--listener': '%s' exists and is not a socket", path);
 		return RTV_EXIT_USAGE;
 	}
-	if (serve_opt.netns && !rtv_netns_exists(serve_opt.netns)) {
-		rtv_cli_error("option '--netns': no network namespace '%s' (see 'ip netns list')",
-			      serve_opt.netns);
+	if (check_netns_policy(serve_opt.netns, serve_opt.policy))
 		return RTV_EXIT_USAGE;
-	}
-	if (serve_opt.policy) {
-		if (access(serve_opt.policy, R_OK)) {
-			rtv_cli_error("option '--policy': cannot read '%s': %s", serve_opt.policy,
-				      strerror(errno));
-			return RTV_EXIT_USAGE;
-		}
-		if (!rtv_outsource_policy_attach) {
-			rtv_cli_error("option '--policy': this rtvnet has no address/port policy "
-				      "module built in; nothing was started");
-			return RTV_EXIT_USAGE;
-		}
-	}
 	err = rtv_cli_catch_signals();
 	if (err)
 		return err;
