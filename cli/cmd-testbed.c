@@ -92,12 +92,9 @@ static void dev_line(const char *ns, const char *dev, const char *what)
 		}
 		if (!sched_getaffinity(napi[i].pid, sizeof(set), &set))
 			rtv_cpulist_format(&set, cpus, sizeof(cpus));
-		if (!rtv_sched_getattr(napi[i].pid, &a))
+		if (!rtv_sched_getattr(napi[i].pid, &a) && a.sched_policy <= SCHED_RR)
 			printf("kthread pid %d %s %u CPU %s", napi[i].pid,
-			       a.sched_policy == SCHED_FIFO ? "FIFO" :
-			       a.sched_policy == SCHED_RR ? "RR" : "OTHER",
-			       a.sched_policy == SCHED_FIFO || a.sched_policy == SCHED_RR ?
-			       a.sched_priority : 0, cpus);
+			       rtv_sched_policy_names[a.sched_policy], a.sched_priority, cpus);
 		else
 			printf("kthread pid %d", napi[i].pid);
 	}

@@ -71,7 +71,7 @@ static void host_init(const struct rtv_tb_shape *shape, struct rtv_tb_host *h, c
 int rtv_testbed_init(struct rtv_testbed *tb, const struct rtv_tb_shape *shape,
 		     const struct rtv_cgroups *cg)
 {
-	char name[8];
+	char name[16];
 	cpu_set_t set;
 
 	if (shape->nstreams < 0 || shape->nstreams > RTV_TESTBED_MAX_STREAMS)
@@ -91,10 +91,10 @@ int rtv_testbed_init(struct rtv_testbed *tb, const struct rtv_tb_shape *shape,
 	snprintf(tb->host.addr, sizeof(tb->host.addr), BRIDGE_ADDR);
 	host_init(shape, &tb->rt_client, "rtc", 'c', 0);
 	host_init(shape, &tb->rt_server, "rts", 's', 0);
-	for (int i = 0; i < shape->nstreams && i < RTV_TESTBED_MAX_STREAMS; i++) {
-		snprintf(name, sizeof(name), "s%dc", (i + 1) % 10);
+	for (int i = 0; i < shape->nstreams; i++) {
+		snprintf(name, sizeof(name), "s%dc", i + 1);
 		host_init(shape, &tb->stream_client[i], name, 'c', i + 1);
-		snprintf(name, sizeof(name), "s%ds", (i + 1) % 10);
+		snprintf(name, sizeof(name), "s%ds", i + 1);
 		host_init(shape, &tb->stream_server[i], name, 's', i + 1);
 	}
 	return 0;
