@@ -77,6 +77,8 @@ bench bench_protection "a taskset under CPU hogs, without and with reservations"
 	bash bench/bench_protection.sh "$RTVNET"
 bench bench_outsource "socket() through the outsourcing supervisor vs plain; NetRT RTT outsourced vs direct (interleaved)" \
 	bash bench/bench_outsource.sh "$RTVNET"
+bench bench_topology "the testbed's host and direct shapes: idle, vanilla, dedicated (interleaved)" \
+	bash bench/bench_topology.sh "$RTVNET"
 bench bench_outsource_paper "the outsourcing paper's claims: outsource against prio and dedicated under 2 streams (one interleaved run)" \
 	bash bench/bench_outsource_paper.sh "$RTVNET"
 bench bench_faults "100 random faults (kill -9, INT, TERM, HUP) with methods in force: the host as found" \
