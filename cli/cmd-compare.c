@@ -34,7 +34,7 @@ static int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
 static int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 static double foreign = 10, watts = 5;
 static int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
-static bool quick = false, apart = false;
+static bool quick = false, apart = false, shared = false;
 static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
 static const struct rtv_opt opts[] = {
 	RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
@@ -58,6 +58,7 @@ static const struct rtv_opt opts[] = {
 			     .flags = RTV_OPT_ZERO_OK),
 	RTV_OPT_DURATION_DEF("hybrid-idle", 0, &hybrid_idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
 	RTV_OPT_FLAG_DEF("poller-apart", 0, &apart, "busypoll, hybrid: the poller alone on the RT CPU, the RT hosts with the streams (default: RT hosts on the poller's CPU)"),
+	RTV_OPT_FLAG_DEF("shared", 0, &shared, "busypoll, hybrid: keep the RT CPU shared with the streams, as separate does (no partition; short softirq rounds, full preemption where allowed)"),
 	RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
 	RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
 	RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/compare-<time>.json)"),
@@ -108,6 +109,7 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 	rtv_method_cfg_cpus(&p->mcfg, &rt_cpus);
 	p->mcfg.idle_ns = hybrid_idle;
 	p->mcfg.poller_apart = apart;
+	p->mcfg.shared = shared;
 	p->mcfg.cpufreq_root = RTV_CPUFREQ_ROOT;
 	p->seed = (uint64_t)seed;
 	p->cpu_dma_latency_us = (int)dma;

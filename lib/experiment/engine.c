@@ -202,7 +202,7 @@ static int check_shape(const struct rtv_plan *p, char *err, size_t len)
 	}
 	CPU_AND(&both, &peers, &p->mcfg.rt_cpus);
 	for (int i = 0; i < p->narms && CPU_COUNT(&both); i++)
-		if (p->arm[i].method.needs & RTV_NEED_PARTITION) {
+		if (rtv_combo_needs(&p->arm[i].method, &p->mcfg) & RTV_NEED_PARTITION) {
 			snprintf(err, len, "option '--peer-cpus': '%s' includes an RT CPU, which method "
 				 "'%s' keeps for the RT path alone", p->peer_cpus, p->arm[i].name);
 			return -EINVAL;
