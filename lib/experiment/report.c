@@ -42,6 +42,8 @@ void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 	rtv_json_set_int(conf, "rt_prio", p->mcfg.rt_prio);
 	json_object_set_new(conf, "poller_apart", json_boolean(p->mcfg.poller_apart));
 	json_object_set_new(conf, "shared", json_boolean(p->mcfg.shared));
+	rtv_json_set_int(conf, "softirq_budget", p->mcfg.softirq_budget);
+	rtv_json_set_int(conf, "backlog_weight", p->mcfg.backlog_weight);
 	{ /* the kernel's preemption model at the start, or why it is not known */
 		char mode[32];
 		int e = rtv_preempt_get(RTV_DEBUGFS_ROOT, mode, sizeof(mode));
