@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -383,10 +384,22 @@ struct wrapped {
 	enum rtv_role role;
 };
 
+/* A run's processes by role, as ps and the stage tracer's blockers show
+ * them (process.c's snapshot knows these names). */
+static const char *const role_comm[] = {
+	[RTV_ROLE_RT_CLIENT] = "rtv-rtclient",
+	[RTV_ROLE_RT_SERVER] = "rtv-rtserver",
+	[RTV_ROLE_STREAM_CLIENT] = "rtv-src",
+	[RTV_ROLE_STREAM_SERVER] = "rtv-sink",
+};
+
 static int wrapped_main(void *arg)
 {
 	struct wrapped *w = arg;
 	int err = rtv_combo_child(w->m, w->cfg, w->mrun, w->role);
+
+	if (w->role < sizeof(role_comm) / sizeof(role_comm[0]) && role_comm[w->role])
+		prctl(PR_SET_NAME, role_comm[w->role], 0, 0, 0);
 
 	if (err < 0) {
 		rtv_err("the method cannot wrap this process: %s", strerror(-err));

@@ -356,8 +356,15 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		if (!plan)
 			return -ENOMEM;
 		rcfg = *cfg;
-		if (tb)
+		if (tb) {
 			rx_devices(c, tb, &rcfg);
+			/* the RT NAPI kthreads one below the RT client and server, so
+			 * that the application a kthread's poll wakes preempts it (its
+			 * bottom-half enable then runs at most one softirq round of
+			 * other devices' work before the application gets the CPU) */
+			if (rcfg.rt_prio > 1)
+				rcfg.rt_prio--;
+		}
 		err = rtv_rx_plan(&rcfg, c->rx, plan, why, sizeof(why));
 		if (err < 0) {
 			rtv_err("%s cannot run here: %s", rtv_rx_mode_name(c->rx), why);
