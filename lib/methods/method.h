@@ -42,7 +42,6 @@ enum rtv_rx_mode { RTV_RX_NONE, RTV_RX_SEPARATE, RTV_RX_BUSYPOLL, RTV_RX_HYBRID 
 struct rtv_dev {
 	char netns[32];
 	char name[16];
-	int prio; /* an RT device's NAPI kthreads' SCHED_FIFO priority; 0: rt_prio */
 };
 
 struct rtv_method_cfg {

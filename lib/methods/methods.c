@@ -218,17 +218,7 @@ static bool poller_apart(const struct rtv_combo *c, const struct rtv_method_cfg 
 	return cfg->poller_apart && (c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID);
 }
 
-/* The RT path's NAPI kthreads against the RT client and server (all on the
- * RT CPU, SCHED_FIFO): a kthread that delivers to a local RT application
- * (the container's device, and the peer's for the replies) runs one below
- * it, so that the application its poll wakes preempts it (its bottom-half
- * enable then runs at most one softirq round of other devices' work before
- * the application gets the CPU; at equal priority the stage tracer showed a
- * woken server waiting 7 ms); a kthread that forwards (the host's NIC and
- * bridge port) runs one above, so that a packet an application has just
- * sent is forwarded at once instead of after the sender blocks.
- *
- * The receive path's scope on the testbed: busypoll and hybrid poll the RT
+/* The receive path's scope on the testbed: busypoll and hybrid poll the RT
  * container's device, as a poller on a real host polls the RT service's
  * (with two NAPIs one poller cannot hold either continuously: io_uring
  * polls each once per round and releases it); separate threads every device
@@ -244,12 +234,9 @@ static void rx_devices(const struct rtv_combo *c, const struct rtv_testbed *tb,
 	out->nnonrt_devs = 0;
 	for (int i = n - 1; i >= first; i--) { /* the container's first */
 		struct rtv_dev *r = &out->rt_dev[out->nrt_devs++];
-		bool forwards = i > 0 && i < n - 1;
 
 		snprintf(r->netns, sizeof(r->netns), "%s", d[i].ns);
 		snprintf(r->name, sizeof(r->name), "%s", d[i].name);
-		r->prio = forwards ? (out->rt_prio < 99 ? out->rt_prio + 1 : 99)
-				   : (out->rt_prio > 1 ? out->rt_prio - 1 : 1);
 	}
 }
 
@@ -371,6 +358,12 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		rcfg = *cfg;
 		if (tb) {
 			rx_devices(c, tb, &rcfg);
+			/* the RT NAPI kthreads one below the RT client and server, so
+			 * that the application a kthread's poll wakes preempts it (its
+			 * bottom-half enable then runs at most one softirq round of
+			 * other devices' work before the application gets the CPU) */
+			if (rcfg.rt_prio > 1)
+				rcfg.rt_prio--;
 		}
 		err = rtv_rx_plan(&rcfg, c->rx, plan, why, sizeof(why));
 		if (err < 0) {

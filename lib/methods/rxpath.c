@@ -237,8 +237,7 @@ int rtv_rx_plan(const struct rtv_method_cfg *cfg, enum rtv_rx_mode mode, struct 
 		}
 		rtv_cpulist_format(&cfg->rt_cpus, rt, sizeof(rt));
 		if (threaded)
-			step(p, "%s: threaded NAPI, kthreads SCHED_FIFO %d on CPU %s", label,
-			     d->dev.prio ? d->dev.prio : cfg->rt_prio,
+			step(p, "%s: threaded NAPI, kthreads SCHED_FIFO %d on CPU %s", label, cfg->rt_prio,
 			     rt);
 		if (p->variant == RTV_RX_KTHREAD_BUSY)
 			step(p, "%s: threaded=busy-poll, kthreads SCHED_OTHER on CPU %s", label, rt);
@@ -302,7 +301,7 @@ static int place_kthreads(struct rtv_rx *rx, const struct rtv_rx_dev *d, const s
 		if (napi[i].pid <= 0)
 			continue;
 		if (d->rt && !busy)
-			err = rtv_sched_set(napi[i].pid, SCHED_FIFO, d->dev.prio ? d->dev.prio : cfg->rt_prio);
+			err = rtv_sched_set(napi[i].pid, SCHED_FIFO, cfg->rt_prio);
 		if (!err)
 			err = rtv_sched_set_affinity(napi[i].pid, d->rt ? &cfg->rt_cpus : &cfg->nonrt_cpus);
 		if (err == -EINVAL && !d->rt) /* no non-RT CPUs given */
