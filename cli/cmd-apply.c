@@ -189,7 +189,14 @@ static int apply_cfg(int nargs, char **argv, struct rtv_combo *m,
 		return RTV_EXIT_USAGE;
 	}
 	if (rtv_combo_parse(argv[1], m, err, sizeof(err)) < 0 || !rtv_combo_host(m)) {
-		bool known = rtv_method_find(argv[1]) != NULL;
+		const struct rtv_method *one = rtv_method_find(argv[1]);
+		bool known = one != NULL;
+
+		if (one && !one->rx && one->needs == RTV_NEED_STEER) {
+			rtv_cli_error("method '%s' sets no receive path: add it to one "
+				      "(separate+%s)", argv[1], argv[1]);
+			return RTV_EXIT_USAGE;
+		}
 
 		rtv_cli_error("method '%s' %s: apply takes a method that sets the receive path "
 			      "(separate, busypoll or hybrid), alone or with steer", argv[1],

@@ -66,12 +66,11 @@ out_has "rt-cpu"
 expect 2 "$RTVNET" apply separate --rt-dev "$DEV_A@$NS_A" --rt-prio 0
 out_has "rt-prio"
 expect 2 "$RTVNET" apply separate --rt-dev "$DEV_A@$NS_A" --rt-prio 100
-same_as_before "after bad input"
+out_has "rt-prio"
 expect 2 "$RTVNET" apply separate+steer --rt-dev "$DEV_A@$NS_A"
 out_has "option '--nonrt-dev' is required"
 expect 2 "$RTVNET" apply steer --rt-dev "$DEV_A@$NS_A" --nonrt-dev "$DEV_B@$NS_B"
-
-out_has "rt-prio"
+out_has "method 'steer' sets no receive path"
 same_as_before "after bad input"
 
 # -- a device with no NAPI and no way to get one: refused, nothing changed --
