@@ -7,10 +7,10 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "host/journal.h"
+#include "util/file.h"
 
 #define JOURNAL_KIND "preempt"
 
@@ -42,7 +42,7 @@ int rtv_preempt_parse(const char *text, char *mode, size_t len)
 static int open_file(const char *root, int flags)
 {
 	char path[300];
-	int fd, fs, mnt, err;
+	int fd, mnt, err;
 
 	snprintf(path, sizeof(path), "%s/sched/preempt", root);
 	fd = open(path, flags | O_CLOEXEC);
@@ -51,18 +51,9 @@ static int open_file(const char *root, int flags)
 	snprintf(path, sizeof(path), "%s/sched", root);
 	if (!access(path, F_OK))
 		return -ENOENT; /* mounted, but no PREEMPT_DYNAMIC */
-	fs = fsopen("debugfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		err = -errno;
-		close(fs);
-		return err;
-	}
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	close(fs);
+	mnt = rtv_fs_detached("debugfs");
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	fd = openat(mnt, "sched/preempt", flags | O_CLOEXEC);
 	err = fd < 0 ? -errno : fd;
 	close(mnt);

@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <unistd.h>
 
 #include "host/journal.h"
 #include "net/netns.h"
+#include "util/file.h"
 
 #define JOURNAL_KIND "rps"
 #define QUEUES_MAX 64
@@ -88,21 +88,10 @@ int rtv_rps_mask_format(const cpu_set_t *set, int ncpus, char *buf, size_t len)
 /* A detached sysfs mount made in the calling thread's network namespace. */
 static int sysfs_here(void *arg)
 {
-	int *out = arg, fs, mnt;
+	int *out = arg, mnt = rtv_fs_detached("sysfs");
 
-	fs = fsopen("sysfs", FSOPEN_CLOEXEC);
-	if (fs < 0)
-		return -errno;
-	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
-		int err = -errno;
-
-		close(fs);
-		return err;
-	}
-	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-	close(fs);
 	if (mnt < 0)
-		return -errno;
+		return mnt;
 	*out = mnt;
 	return 0;
 }

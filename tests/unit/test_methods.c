@@ -119,6 +119,14 @@ static void test_toy(void **state)
 	assert_int_equal(rtv_combo_check(&c, &cfg, err, sizeof(err)), 0);
 }
 
+/* cfg's RT CPUs {rt}, no other CPU */
+static void rt_cpu_only(struct rtv_method_cfg *cfg, int rt)
+{
+	CPU_ZERO(&cfg->rt_cpus);
+	CPU_ZERO(&cfg->nonrt_cpus);
+	CPU_SET(rt, &cfg->rt_cpus);
+}
+
 static void test_check_partition(void **state)
 {
 	struct rtv_method_cfg cfg = { .rt_prio = 80 };
@@ -126,9 +134,7 @@ static void test_check_partition(void **state)
 	char err[256];
 
 	(void)state;
-	CPU_ZERO(&cfg.rt_cpus);
-	CPU_ZERO(&cfg.nonrt_cpus);
-	CPU_SET(0, &cfg.rt_cpus); /* no CPU left for the streams */
+	rt_cpu_only(&cfg, 0); /* no CPU left for the streams */
 	assert_int_equal(rtv_combo_parse("dedicated", &c, err, sizeof(err)), 0);
 	assert_int_equal(rtv_combo_check(&c, &cfg, err, sizeof(err)), -EINVAL);
 	assert_non_null(strstr(err, "'dedicated' partitions the CPUs"));
@@ -145,9 +151,7 @@ static void test_shared_needs(void **state)
 	char err[256];
 
 	(void)state;
-	CPU_ZERO(&cfg.rt_cpus);
-	CPU_ZERO(&cfg.nonrt_cpus);
-	CPU_SET(0, &cfg.rt_cpus);
+	rt_cpu_only(&cfg, 0);
 	assert_int_equal(rtv_combo_parse("busypoll", &c, err, sizeof(err)), 0);
 	assert_true(rtv_combo_needs(&c, &cfg) & RTV_NEED_PARTITION);
 	assert_int_equal(rtv_combo_check(&c, &cfg, err, sizeof(err)), -EINVAL);
