@@ -7,10 +7,17 @@
 # --shared; vanilla and dedicated run beside them as references. Prints per
 # stream count and method the p99 (mean and min-max over repeats), its ratio
 # to idle's, the Gbit/s and its ratio to vanilla's, and one PASS/FAIL line
-# per stream count naming the methods that meet both bounds. With --stages
-# the compare also traces each run's stages (when the tracer is built).
+# per stream count naming the methods that meet both bounds.
+#
+# The reference is idle's best repeat (its lowest p99), not the mean over
+# repeats compare's checks use: on this machine idle's tail is the halted
+# vCPUs' wake-ups, one repeat in three can be ten times another (251-4801
+# us in the first run of this bench), and a mean inflated that way passed
+# methods 2.3x above idle's undisturbed p99. Both ratios are printed; the
+# verdict takes the stricter.
 #
 # usage: bench/bench_shared.sh RTVNET [REPEATS] [SECONDS]
+# (REUSE=1 judges the results files of the previous run again, running nothing)
 set -uo pipefail
 RTVNET=${1:?usage: bench_shared.sh RTVNET [REPEATS] [SECONDS]}
 REPEATS=${2:-3}
@@ -22,24 +29,26 @@ mkdir -p results
 fail=0
 for n in 1 2; do
 	json=results/bench-shared-s$n.json
+	[ "${REUSE:-0}" = 1 ] && [ -f "$json" ] ||
 	"$RTVNET" compare --methods vanilla,dedicated,separate,separate+steer,busypoll,hybrid \
 		--shared --streams "$n" --repeats "$REPEATS" --duration "${SECS}s" --json "$json" \
 		>"results/bench-shared-s$n.txt" ||
 		{ echo "FAIL bench_shared: compare (--streams $n) failed"; exit 1; }
 	jq -r --argjson pb "$P99_BOUND" --argjson gb "$GBIT_BOUND" '
 	  [.runs[]] as $r
-	  | ([$r[] | select(.method == "idle") | .rtt_us.p99] | add / length) as $idle
+	  | ([$r[] | select(.method == "idle") | .rtt_us.p99] | add / length) as $idlemean
+	  | ([$r[] | select(.method == "idle") | .rtt_us.p99] | min) as $idle
 	  | ([$r[] | select(.method == "vanilla") | .stream_gbit_s] | add / length) as $van
 	  | ($r | group_by(.method)[] | select(.[0].method != "idle")
 	     | ([.[].rtt_us.p99] | add / length) as $p99
 	     | ([.[].stream_gbit_s] | add / length) as $g
-	     | "\(.[0].method) p99 \($p99 | round) (\([.[].rtt_us.p99] | min | round)-\([.[].rtt_us.p99] | max | round)) us = \($p99 / $idle * 100 | round / 100)x idle \($idle | round), \($g * 10 | round / 10) Gbit/s = \($g / $van * 100 | round / 100)x vanilla\(if (.[0].method | test("^(separate|separate\\+steer|busypoll|hybrid)$")) and $p99 / $idle <= $pb and $g / $van >= $gb then "  MEETS" else "" end)")' \
+	     | "\(.[0].method) p99 \($p99 | round) (\([.[].rtt_us.p99] | min | round)-\([.[].rtt_us.p99] | max | round)) us = \($p99 / $idle * 100 | round / 100)x the best idle \($idle | round) (\($p99 / $idlemean * 100 | round / 100)x its mean \($idlemean | round)), \($g * 10 | round / 10) Gbit/s = \($g / $van * 100 | round / 100)x vanilla\(if (.[0].method | test("^(separate|separate\\+steer|busypoll|hybrid)$")) and $p99 / $idle <= $pb and $g / $van >= $gb then "  MEETS" else "" end)")' \
 		"$json" | sed "s/^/streams $n: /" | tee "results/bench-shared-s$n.lines"
 	meets=$(grep -c "MEETS" "results/bench-shared-s$n.lines")
 	if [ "$meets" -gt 0 ]; then
-		echo "PASS bench_shared streams $n: target a shared-CPU method with p99 <= ${P99_BOUND}x idle and Gbit/s >= ${GBIT_BOUND}x vanilla: measured $(grep MEETS "results/bench-shared-s$n.lines" | awk '{print $3}' | paste -sd, -)"
+		echo "PASS bench_shared streams $n: target a shared-CPU method with p99 <= ${P99_BOUND}x idle's best repeat and Gbit/s >= ${GBIT_BOUND}x vanilla: measured $(grep MEETS "results/bench-shared-s$n.lines" | awk '{print $3}' | paste -sd, -)"
 	else
-		echo "FAIL bench_shared streams $n: target a shared-CPU method with p99 <= ${P99_BOUND}x idle and Gbit/s >= ${GBIT_BOUND}x vanilla: measured none"
+		echo "FAIL bench_shared streams $n: target a shared-CPU method with p99 <= ${P99_BOUND}x idle's best repeat and Gbit/s >= ${GBIT_BOUND}x vanilla: measured none"
 		fail=1
 	fi
 done
