@@ -844,3 +844,167 @@ void rtv_stages_free(struct rtv_stages *s)
 	rtv_stages_agg_free(s->agg);
 	free(s);
 }
+
+/* ---- the evidence probe ---- */
+
+static int stages_check(const void *cfg, char *why, size_t len)
+{
+	(void)cfg;
+	if (access("/sys/kernel/btf/vmlinux", R_OK)) {
+		snprintf(why, len, "the kernel has no BTF (/sys/kernel/btf/vmlinux): no stage tracer");
+		return -ENOENT;
+	}
+	if (geteuid()) {
+		snprintf(why, len, "the stage tracer loads BPF programs: run as root");
+		return -EPERM;
+	}
+	return 0;
+}
+
+static int stages_start(struct rtv_pctx *c)
+{
+	struct rtv_stages_probe_cfg *cfg = c->cfg;
+	struct rtv_stages_cfg sc = { .port = cfg->port, .rt_cpus = cfg->rt_cpus };
+	int err;
+
+	json_decref(cfg->run_obj);
+	cfg->run_obj = NULL;
+	err = rtv_stages_open(&cfg->tr, &sc, cfg->why, sizeof(cfg->why));
+	if (err < 0) {
+		cfg->err = err;
+		cfg->tr = NULL; /* this run has no stages; the others may */
+	}
+	return 0;
+}
+
+static void stages_mark(struct rtv_pctx *c)
+{
+	struct rtv_stages_probe_cfg *cfg = c->cfg;
+
+	rtv_stages_mark(cfg->tr, c->t_mark);
+}
+
+static int stages_poll(struct rtv_pctx *c, int timeout_ms)
+{
+	struct rtv_stages_probe_cfg *cfg = c->cfg;
+
+	(void)timeout_ms;
+	if (cfg->tr)
+		rtv_stages_poll(cfg->tr, 0);
+	return 0;
+}
+
+/* The arm's merged aggregator, made on its first run. */
+static struct rtv_stages_agg *arm_agg(struct rtv_stages_probe_cfg *cfg, const char *arm)
+{
+	int i;
+
+	for (i = 0; i < cfg->narms; i++)
+		if (!strcmp(cfg->arm[i], arm))
+			return cfg->merged[i];
+	if (cfg->narms >= RTV_STAGES_ARMS_MAX ||
+	    rtv_stages_agg_new(&cfg->merged[i], libbpf_num_possible_cpus(),
+			       RTV_STAGES_DEFAULT_TOPK) < 0)
+		return NULL;
+	snprintf(cfg->arm[i], sizeof(cfg->arm[i]), "%s", arm);
+	cfg->narms++;
+	return cfg->merged[i];
+}
+
+static void stages_collect(struct rtv_pctx *c)
+{
+	struct rtv_stages_probe_cfg *cfg = c->cfg;
+	struct rtv_stages_agg *a, *m;
+	struct rtv_stages_counts n;
+	json_t *o, *cnt;
+
+	if (!cfg->tr)
+		return;
+	rtv_stages_poll(cfg->tr, 0);
+	a = rtv_stages_agg_of(cfg->tr);
+	m = arm_agg(cfg, c->arm ? c->arm : "-");
+	if (m)
+		rtv_stages_agg_merge(m, a);
+	o = json_object();
+	json_object_set_new(o, "rows", json_array());
+	json_object_set_new(o, "blockers", json_array());
+	rtv_stages_agg_json(a, NULL, json_object_get(o, "rows"), json_object_get(o, "blockers"));
+	rtv_stages_agg_counts(a, &n);
+	cnt = json_object();
+	rtv_json_set_int(cnt, "complete", (int64_t)n.complete);
+	rtv_json_set_int(cnt, "paired", (int64_t)n.paired);
+	rtv_json_set_int(cnt, "incomplete", (int64_t)n.incomplete);
+	rtv_json_set_int(cnt, "nonmonotone", (int64_t)n.nonmonotone);
+	rtv_json_set_int(cnt, "unjoined", (int64_t)n.unjoined);
+	rtv_json_set_int(cnt, "kernel_drops", (int64_t)n.drops);
+	json_object_set_new(o, "counts", cnt);
+	json_decref(cfg->run_obj);
+	cfg->run_obj = o;
+}
+
+static void stages_stop(struct rtv_pctx *c)
+{
+	struct rtv_stages_probe_cfg *cfg = c->cfg;
+
+	rtv_stages_free(cfg->tr);
+	cfg->tr = NULL;
+}
+
+static void stages_series_json(const struct rtv_pctx *c, int i, json_t *o)
+{
+	struct rtv_stages_probe_cfg *cfg = c->cfg;
+
+	if (i == 0 && cfg->run_obj) {
+		json_object_set_new(o, "stages", cfg->run_obj);
+		cfg->run_obj = NULL;
+	}
+}
+
+static void stages_release(void *cfgp)
+{
+	struct rtv_stages_probe_cfg *cfg = cfgp;
+
+	rtv_stages_free(cfg->tr);
+	cfg->tr = NULL;
+	json_decref(cfg->run_obj);
+	cfg->run_obj = NULL;
+}
+
+void rtv_stages_probe_cfg_release(struct rtv_stages_probe_cfg *cfg)
+{
+	if (!cfg)
+		return;
+	stages_release(cfg);
+	for (int i = 0; i < cfg->narms; i++)
+		rtv_stages_agg_free(cfg->merged[i]);
+	cfg->narms = 0;
+}
+
+void rtv_stages_probe_json(const struct rtv_stages_probe_cfg *cfg, json_t *stages,
+			   json_t *blockers)
+{
+	for (int i = 0; i < cfg->narms; i++)
+		rtv_stages_agg_json(cfg->merged[i], cfg->arm[i], stages, blockers);
+}
+
+void rtv_stages_probe_write(FILE *out, const struct rtv_stages_probe_cfg *cfg)
+{
+	for (int i = 0; i < cfg->narms; i++) {
+		rtv_stages_agg_write(out, cfg->merged[i], cfg->arm[i]);
+		fputc('\n', out);
+	}
+}
+
+const struct rtv_probe rtv_probe_stages = {
+	.name = "stages",
+	.summary = "per-stage latency of the RT datagrams and the RT CPUs' occupants (BPF)",
+	.role = RTV_PROBE_EVIDENCE,
+	.check = stages_check,
+	.start = stages_start,
+	.mark = stages_mark,
+	.poll = stages_poll,
+	.collect = stages_collect,
+	.stop = stages_stop,
+	.series_json = stages_series_json,
+	.release = stages_release,
+};

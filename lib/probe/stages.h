@@ -169,25 +169,30 @@ struct rtv_stages_agg *rtv_stages_agg_of(struct rtv_stages *s);
 void rtv_stages_free(struct rtv_stages *s);
 
 /* ---- the evidence probe (probe/probe.h: rtv_probe_stages) ----
- * The tracer on the NetRT port during each run's measured window; each
- * run's stages and blockers go into its JSON ("stages"), and are merged per
- * arm into the configuration, which the caller reads after the experiment
- * (rtv_stages_probe_json, rtv_stages_probe_write). */
+ * The tracer on the NetRT port during each run's measured window. Each
+ * run's stages and blockers go into its JSON ("stages": {rows, blockers,
+ * counts}), and are merged per arm into the configuration, which the caller
+ * reads after the experiment (rtv_stages_probe_json, _write) and frees with
+ * rtv_stages_probe_cfg_release. A run whose tracer cannot load goes on
+ * without stages; err and why say why. */
 #define RTV_STAGES_ARMS_MAX 17
 struct rtv_stages_probe_cfg {
 	uint16_t port;
 	cpu_set_t rt_cpus;
-	/* filled as the experiment goes; freed by the probe's release */
+	/* filled as the experiment goes */
 	struct rtv_stages *tr;  /* the current run's tracer */
+	json_t *run_obj;        /* the current run's "stages" object, until recorded */
 	char arm[RTV_STAGES_ARMS_MAX][48];
 	struct rtv_stages_agg *merged[RTV_STAGES_ARMS_MAX];
 	int narms;
-	int err;                /* the last run's failure to trace, -errno */
-	char why[160];
+	int err;                /* a run's failure to trace, -errno */
+	char why[192];
 };
 /* stages and blockers rows of every arm, as rtv_stages_agg_json. */
 void rtv_stages_probe_json(const struct rtv_stages_probe_cfg *cfg, json_t *stages,
 			   json_t *blockers);
+/* The stage tables of every arm (rtv_stages_agg_write). */
 void rtv_stages_probe_write(FILE *out, const struct rtv_stages_probe_cfg *cfg);
+void rtv_stages_probe_cfg_release(struct rtv_stages_probe_cfg *cfg);
 
 #endif
