@@ -50,7 +50,8 @@ trace() {
 		die "netrt client failed ($name)"
 	wait "$tp" || { cat "$TMP/$name.out" >&2; die "trace failed ($name)"; }
 }
-p50() { jq -r --arg s "$2" '.stages[] | select(.stage == $s) | .p50_us' "$TMP/$1.json"; }
+# the p50 of a stage seen at least 100 times, else nothing
+p50() { jq -r --arg s "$2" '.stages[] | select(.stage == $s and .count >= 100) | .p50_us' "$TMP/$1.json"; }
 
 # 1. every stage, points in time order
 server
@@ -80,7 +81,7 @@ server --reply-delay 2ms
 trace delay 3 5ms-6ms
 jq -r '.stages[].stage' "$TMP/base.json" | while read -r s; do
 	a=$(p50 base "$s") b=$(p50 delay "$s")
-	[ -n "$b" ] || continue # a stage seen in one run only (a rare path) is not compared
+	[ -n "$a" ] && [ -n "$b" ] || continue # a rare path (a wake-up with no switch) is not compared
 	case "$s" in
 	srv | rtt) awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a > 1800 && b - a < 2500) }' ||
 		die "stage '$s': p50 $a us without the delay, $b us with 2 ms" ;;
