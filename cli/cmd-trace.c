@@ -144,7 +144,7 @@ int cmd_trace(int argc, char **argv)
 	while (!rtv_cli_stop && rtv_now_ns() < end) {
 		int64_t left_ms = (end - rtv_now_ns()) / RTV_NS_PER_MS;
 
-		err = rtv_stages_poll(s, (int)(left_ms < 100 ? (left_ms > 0 ? left_ms : 1) : 100));
+		err = rtv_stages_poll(s, (int)(left_ms < 50 ? (left_ms > 0 ? left_ms : 1) : 50));
 		if (err < 0) {
 			rtv_cli_error("cannot read the trace: %s", strerror(-err));
 			goto out;

@@ -4,8 +4,10 @@
  * directly, but on the development machines' 6.18 kernel (no kprobes) their
  * load fails with EPERM, so every point is a tracepoint. Each program
  * filters what concerns the traced UDP port and reserves one event in a ring
- * buffer; nothing is allocated, every map is preallocated and bounded, and
- * a full ring buffer is counted (drops[0]), never hidden.
+ * buffer, without waking the reader (which would then run once per event,
+ * on the very CPUs it measures: it reads every few tens of ms instead);
+ * nothing is allocated, every map is preallocated and bounded, and a full
+ * ring buffer is counted (drops[0]), never hidden.
  *
  * Points of a datagram's path, joined in user space by the skb's address:
  * the send system call's entry (sys_enter, kept per CPU and taken by the
@@ -261,7 +263,7 @@ static __always_inline void ret_event(const void *ubuf, __u32 aux, __u64 now)
 	e->tag = peek[0];
 	e->seq = peek[1];
 	e->aux = aux;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline void msghdr_event(const struct user_msghdr *um, __u32 aux, __u64 now)
@@ -338,7 +340,7 @@ static __always_inline void l2_point(__u32 kind, struct sk_buff *skb, struct net
 			if (e) {
 				fill(e, skb, &u, aux);
 				e->t2 = now;
-				bpf_ringbuf_submit(e, 0);
+				bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 			}
 		}
 	}
@@ -355,7 +357,7 @@ static __always_inline void l2_point(__u32 kind, struct sk_buff *skb, struct net
 		bpf_probe_read_kernel_str(e->dev, sizeof(e->dev), dev->name);
 	if (kind == RTV_STG_RX && c->sirq_on && c->sirq_vec == NET_RX_VEC)
 		e->aux |= RTV_STG_SOFTIRQ;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 SEC("tp_btf/net_dev_start_xmit")
@@ -402,7 +404,7 @@ int BPF_PROG(stg_waking, struct task_struct *p)
 	e->aux = w.aux;
 	e->pid = pid;
 	BPF_CORE_READ_STR_INTO(&e->comm, p, comm);
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 
@@ -429,7 +431,7 @@ int BPF_PROG(stg_switch, bool preempt, struct task_struct *prev, struct task_str
 				e->t2 = c->occ_since;
 				e->pid = BPF_CORE_READ(prev, pid);
 				BPF_CORE_READ_STR_INTO(&e->comm, prev, comm);
-				bpf_ringbuf_submit(e, 0);
+				bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 			}
 		}
 		c->occ_since = now;
@@ -444,7 +446,7 @@ int BPF_PROG(stg_switch, bool preempt, struct task_struct *prev, struct task_str
 		e->aux = w->aux;
 		e->pid = pid;
 		BPF_CORE_READ_STR_INTO(&e->comm, next, comm);
-		bpf_ringbuf_submit(e, 0);
+		bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	}
 	bpf_map_delete_elem(&waking, &pid);
 	return 0;
@@ -480,7 +482,7 @@ int BPF_PROG(stg_sirq_exit, unsigned int vec)
 		return 0;
 	e->t2 = c->sirq_since;
 	e->aux = vec << 8;
-	bpf_ringbuf_submit(e, 0);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
 

@@ -823,7 +823,9 @@ int rtv_stages_poll(struct rtv_stages *s, int timeout_ms)
 
 	if (!s)
 		return -EINVAL;
-	n = timeout_ms > 0 ? ring_buffer__poll(s->rb, timeout_ms) : ring_buffer__consume(s->rb);
+	if (timeout_ms > 0) /* the kernel does not wake us: see stages.bpf.c */
+		rtv_sleep_until_ns(rtv_now_ns() + (int64_t)timeout_ms * RTV_NS_PER_MS);
+	n = ring_buffer__consume(s->rb);
 	read_drops(s);
 	if (n == -EINTR)
 		n = 0;

@@ -156,9 +156,11 @@ struct rtv_stages;
  * function (why then says which). why may be NULL. */
 int rtv_stages_open(struct rtv_stages **s, const struct rtv_stages_cfg *cfg, char *why,
 		    size_t len);
-/* Move what the kernel reported into the aggregator, waiting at most
- * timeout_ms (0: not at all) for the first event. Events consumed, or
- * -errno. */
+/* Move what the kernel reported into the aggregator, after sleeping
+ * timeout_ms (0: at once). The kernel does not wake the reader (that would
+ * put it on the measured CPUs once per event): call this every 50 ms or so;
+ * its ring buffer holds about 20,000 events, and what it could not hold is
+ * counted as drops. Events consumed, or -errno. */
 int rtv_stages_poll(struct rtv_stages *s, int timeout_ms);
 /* Start measuring afresh: consume what is pending, then reset the
  * aggregator (rtv_stages_agg_reset(since_ns)) and the drop count. */
