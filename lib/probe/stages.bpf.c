@@ -294,6 +294,8 @@ int BPF_PROG(stg_sys_exit, struct pt_regs *regs, long ret)
 		return 0;
 	aux = *st & RTV_STG_REPLY;
 	bpf_map_delete_elem(&receiving, &tid);
+	/* woken while still on its CPU, it never switched in: no run to wait for */
+	bpf_map_delete_elem(&waking, &tid);
 	if (ret <= 0)
 		return 0;
 	now = bpf_ktime_get_ns();

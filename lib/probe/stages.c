@@ -510,6 +510,11 @@ void rtv_stages_agg_add(struct rtv_stages_agg *a, const struct rtv_stg_event *ev
 	case RTV_STG_WAKE:
 	case RTV_STG_RUN:
 		c = ev->skb ? chain_find(a, ev, false) : NULL;
+		/* a wake-up follows a receive, a run its wake-up; another is a
+		 * stale one of an skb address reused */
+		if (c && c->npts > 0 &&
+		    c->pts[c->npts - 1].kind != (ev->kind == RTV_STG_WAKE ? RTV_STG_RX : RTV_STG_WAKE))
+			c = NULL;
 		if (!c) {
 			a->n.unjoined++;
 			return;

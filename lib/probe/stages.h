@@ -95,7 +95,7 @@ struct rtv_stages_blocker {
 
 /* A new empty aggregator for events of CPUs 0..ncpus-1 keeping the topk
  * slowest round trips (1..RTV_STAGES_TOPK_MAX). All its memory is allocated
- * here (about 1.5 MiB + 100 KiB per CPU): adding never allocates. 0 or
+ * here (about 2.5 MiB + 100 KiB per CPU): adding never allocates. 0 or
  * -EINVAL, -ENOMEM. */
 int rtv_stages_agg_new(struct rtv_stages_agg **a, int ncpus, int topk);
 void rtv_stages_agg_free(struct rtv_stages_agg *a);
