@@ -309,8 +309,11 @@ static void chain_blockers(const struct rtv_stages_agg *a, struct slow *s, const
 	for (int i = 1; i < c->npts; i++) {
 		const struct point *p = &c->pts[i - 1], *q = &c->pts[i];
 
+		/* waiting to be polled; the woken receiver waiting to run; a
+		 * receiver that was not asleep, busy or preempted until its call */
 		if (!((p->kind == RTV_STG_XMIT && q->kind == RTV_STG_RX) ||
-		      (p->kind == RTV_STG_WAKE && q->kind == RTV_STG_RUN)))
+		      (p->kind == RTV_STG_WAKE && q->kind == RTV_STG_RUN) ||
+		      (p->kind == RTV_STG_RX && q->kind == RTV_STG_RET)))
 			continue;
 		stage_name(c->dir, p, q, name, sizeof(name));
 		window_blockers(a, s, name, q->cpu, p->ts, q->ts);

@@ -38,8 +38,10 @@
  * two switches) and every softirq at least min_occ_ns long. For the K
  * slowest round trips, the aggregator lists the occupants that overlapped
  * the windows where the datagram waited for a CPU: each xmit -> rx (waiting
- * to be polled, on the polling CPU) and wake -> run (the woken thread
- * waiting to run, on the CPU it ran on), with the overlap.
+ * to be polled, on the polling CPU), wake -> run (the woken thread waiting
+ * to run, on the CPU it ran on) and rx -> ret with no wake-up between (the
+ * receiver was not asleep: busy or preempted, on the CPU of its call), with
+ * the overlap.
  *
  * Events the ring buffer had no room for are counted (drops), never hidden;
  * the aggregator counts what it could not join. Neither part prints. */
