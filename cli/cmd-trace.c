@@ -151,6 +151,7 @@ int cmd_trace(int argc, char **argv)
 		}
 	}
 	rtv_stages_poll(s, 0);
+	rtv_stages_agg_flush(rtv_stages_agg_of(s));
 	rtv_stages_agg_write(stdout, rtv_stages_agg_of(s), NULL);
 	if (json_path) {
 		err = write_json(rtv_stages_agg_of(s), t0_rt, rtv_realtime_ns());

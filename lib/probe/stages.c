@@ -347,6 +347,25 @@ static void slow_consider(struct rtv_stages_agg *a, const struct chain *req,
 
 /* ---- joining ---- */
 
+/* A datagram not followed to its receive call (lost, received outside the
+ * traced namespace or host, evicted, or still on its way at the end): its
+ * stages up to the last point seen count, its total does not. */
+static void give_up(struct rtv_stages_agg *a, struct chain *c)
+{
+	char name[RTV_STAGES_NAME_LEN];
+
+	c->used = false;
+	if (c->pts[0].ts < a->since_ns)
+		return;
+	a->n.incomplete++;
+	if (c->overflow || !monotone(c))
+		return;
+	for (int i = 1; i < c->npts; i++) {
+		stage_name(c->dir, &c->pts[i - 1], &c->pts[i], name, sizeof(name));
+		stage_record(a, name, i - 1, c->pts[i].ts - c->pts[i - 1].ts);
+	}
+}
+
 static void finish(struct rtv_stages_agg *a, struct chain *c)
 {
 	char name[RTV_STAGES_NAME_LEN];
@@ -407,8 +426,7 @@ static struct chain *chain_new(struct rtv_stages_agg *a, const struct rtv_stg_ev
 		for (int i = 1; i < OPEN_MAX; i++)
 			if (a->open[i].pts[0].ts < c->pts[0].ts)
 				c = &a->open[i];
-		if (c->pts[0].ts >= a->since_ns)
-			a->n.incomplete++;
+		give_up(a, c);
 	}
 	memset(c, 0, offsetof(struct chain, pts));
 	c->used = true;
@@ -446,11 +464,8 @@ static void expire(struct rtv_stages_agg *a, int64_t now)
 	for (int i = 0; i < OPEN_MAX; i++) {
 		struct chain *c = &a->open[i];
 
-		if (c->used && now - c->pts[0].ts > RTV_STAGES_OPEN_NS) {
-			c->used = false;
-			if (c->pts[0].ts >= a->since_ns)
-				a->n.incomplete++;
-		}
+		if (c->used && now - c->pts[0].ts > RTV_STAGES_OPEN_NS)
+			give_up(a, c);
 	}
 }
 
@@ -495,11 +510,8 @@ void rtv_stages_agg_add(struct rtv_stages_agg *a, const struct rtv_stg_event *ev
 	case RTV_STG_SEND:
 		expire(a, (int64_t)ev->ts);
 		c = chain_find(a, ev, true);
-		if (c) { /* the same datagram sent again: the first went nowhere we saw */
-			if (c->pts[0].ts >= a->since_ns)
-				a->n.incomplete++;
-			c->used = false;
-		}
+		if (c) /* the same datagram sent again: the first went nowhere we saw */
+			give_up(a, c);
 		c = chain_new(a, ev);
 		break;
 	case RTV_STG_XMIT:
@@ -528,6 +540,13 @@ void rtv_stages_agg_add(struct rtv_stages_agg *a, const struct rtv_stg_event *ev
 		return;
 	}
 	append(c, ev);
+}
+
+void rtv_stages_agg_flush(struct rtv_stages_agg *a)
+{
+	for (int i = 0; i < OPEN_MAX; i++)
+		if (a->open[i].used)
+			give_up(a, &a->open[i]);
 }
 
 void rtv_stages_agg_merge(struct rtv_stages_agg *dst, const struct rtv_stages_agg *src)
@@ -932,6 +951,7 @@ static void stages_collect(struct rtv_pctx *c)
 		return;
 	rtv_stages_poll(cfg->tr, 0);
 	a = rtv_stages_agg_of(cfg->tr);
+	rtv_stages_agg_flush(a);
 	m = arm_agg(cfg, c->arm ? c->arm : "-");
 	if (m)
 		rtv_stages_agg_merge(m, a);

@@ -73,8 +73,10 @@ struct rtv_stages_counts {
 	uint64_t events;       /* events added */
 	uint64_t complete;     /* datagrams followed to their receive call's return */
 	uint64_t paired;       /* round trips (a request and its reply) */
-	uint64_t incomplete;   /* datagrams whose path was not followed to the end (lost,
-				* another socket, evicted after RTV_STAGES_OPEN_MAX open ones) */
+	uint64_t incomplete;   /* datagrams whose path was not followed to its receive call
+				* (lost, received outside the traced namespace or host,
+				* evicted, still on its way at a flush): their stages up to
+				* the last point seen are recorded, their total is not */
 	uint64_t nonmonotone;  /* complete ones whose points were not in time order (not
 				* recorded in the stages) */
 	uint64_t unjoined;     /* events that joined no datagram */
@@ -114,6 +116,8 @@ void rtv_stages_agg_add(struct rtv_stages_agg *a, const struct rtv_stg_event *ev
  * one line: "DIR SEQ KIND[:DEV]@TS ..." (DIR req or rep, TS in ns), in path
  * order, nonmonotone ones too. */
 void rtv_stages_agg_set_points_file(struct rtv_stages_agg *a, FILE *out);
+/* Give up every datagram still open (incomplete): at the end of a trace. */
+void rtv_stages_agg_flush(struct rtv_stages_agg *a);
 /* Add src's stages, round trips and counts into dst. */
 void rtv_stages_agg_merge(struct rtv_stages_agg *dst, const struct rtv_stages_agg *src);
 

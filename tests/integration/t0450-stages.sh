@@ -76,6 +76,14 @@ awk '{ n++; if ($3 !~ /^send@/ || $NF !~ /^ret@/) bad++
      END { print n, bad + 0; exit !(n > 600 && bad == 0) }' "$TMP/base.points" ||
 	die "points not in time order, or paths not from send to ret (lines, bad: $(awk '{n++} END {print n}' "$TMP/base.points"))"
 
+# with --netns, only the sockets (and senders) of that namespace: the
+# server's replies are sent there, the client's requests are not
+trace ns 2 5ms-6ms --netns rtv-rts
+jq -e '[.stages[] | select(.stage == "rep send>xmit:rtvs0" and .count > 100)] | length == 1 and
+       ([.stages[] | select(.stage | test("^req send"))] | length == 0) and
+       ([.stages[] | select(.stage | test("^rep .*>ret$"))] | length == 0)' "$TMP/ns.json" >/dev/null ||
+	{ cat "$TMP/ns.out"; die "--netns rtv-rts: the client's send or receive traced, or the server's send not"; }
+
 # 2. the server sleeps 2 ms before each reply: "srv" grows by it, nothing else
 server --reply-delay 2ms
 trace delay 3 5ms-6ms

@@ -174,9 +174,19 @@ static void test_stages_nonmonotone_and_unjoined(void **state)
 	ev(&g, RTV_STG_SEND, 2000 * US + RTV_STAGES_OPEN_NS + 1, 0x30, 7, false, 0, 1, NULL);
 	rtv_stages_agg_counts(g.a, &n);
 	assert_int_equal(n.incomplete, 1);
+	/* one that left the traced host: its stages so far count at a flush,
+	 * its total does not */
+	ev(&g, RTV_STG_SEND, 2500 * US + RTV_STAGES_OPEN_NS, 0x40, 8, true, 0, 1, NULL);
+	ev(&g, RTV_STG_XMIT, 2507 * US + RTV_STAGES_OPEN_NS, 0x40, 8, true, 0, 1, "eth0");
+	rtv_stages_agg_flush(g.a);
+	rtv_stages_agg_counts(g.a, &n);
+	assert_int_equal(n.incomplete, 3); /* 6, then 7 and 8 at the flush */
+	assert_int_equal(p50(g.a, "rep send>xmit:eth0"), 7 * US);
+	assert_null(rtv_stages_agg_find(g.a, "rep total"));
 	/* reset: what came before since is neither recorded nor counted */
 	rtv_stages_agg_reset(g.a, 3000 * US + RTV_STAGES_OPEN_NS);
-	ev(&g, RTV_STG_RET, 3000 * US + RTV_STAGES_OPEN_NS, 0, 7, false, 0, 1, NULL);
+	ev(&g, RTV_STG_SEND, 2900 * US + RTV_STAGES_OPEN_NS, 0x50, 9, false, 0, 1, NULL);
+	ev(&g, RTV_STG_RET, 3000 * US + RTV_STAGES_OPEN_NS, 0, 9, false, 0, 1, NULL);
 	rtv_stages_agg_counts(g.a, &n);
 	assert_int_equal(n.complete, 0);
 	rtv_stages_agg_free(g.a);
