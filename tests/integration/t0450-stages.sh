@@ -79,7 +79,7 @@ awk '{ n++; if ($3 !~ /^send@/ || $NF !~ /^ret@/) bad++
 # with --netns, only the sockets (and senders) of that namespace: the
 # server's replies are sent there, the client's requests are not
 trace ns 2 5ms-6ms --netns rtv-rts
-jq -e '[.stages[] | select(.stage == "rep send>xmit:rtvs0" and .count > 100)] | length == 1 and
+jq -e '([.stages[] | select(.stage == "rep send>xmit:rtvs0" and .count > 100)] | length == 1) and
        ([.stages[] | select(.stage | test("^req send"))] | length == 0) and
        ([.stages[] | select(.stage | test("^rep .*>ret$"))] | length == 0)' "$TMP/ns.json" >/dev/null ||
 	{ cat "$TMP/ns.out"; die "--netns rtv-rts: the client's send or receive traced, or the server's send not"; }
