@@ -16,6 +16,7 @@ SECS=${3:-10}
 PORT=7241
 command -v jq >/dev/null || { echo "needs jq"; exit 77; }
 [ "$(id -u)" -eq 0 ] || { echo "needs root"; exit 77; }
+[ "$(nproc)" -ge 2 ] || { echo "needs 2 CPUs"; exit 77; }
 TMP=$(mktemp -d)
 cleanup() {
 	[ -n "${SP:-}" ] && kill "$SP" 2>/dev/null && wait "$SP" 2>/dev/null
@@ -24,7 +25,8 @@ cleanup() {
 }
 "$RTVNET" testbed up --streams 1 >/dev/null || { echo "FAIL bench_stages: testbed up failed (one up already?)"; exit 1; }
 trap cleanup EXIT
-ip netns exec rtv-rts "$RTVNET" netrt server --port "$PORT" >/dev/null 2>&1 &
+# pinned apart, as in bench_netrt.sh, so that migrations do not add to the noise
+ip netns exec rtv-rts "$RTVNET" netrt server --port "$PORT" --cpu 1 >/dev/null 2>&1 &
 SP=$!
 sleep 0.5
 for r in $(seq "$REPEATS"); do
@@ -36,7 +38,7 @@ for r in $(seq "$REPEATS"); do
 			tp=$!
 			sleep 1 # loaded and attached
 		fi
-		ip netns exec rtv-rtc "$RTVNET" netrt client --target 198.19.0.2 --port "$PORT" \
+		ip netns exec rtv-rtc "$RTVNET" netrt client --target 198.19.0.2 --port "$PORT" --cpu 0 \
 			--duration "$((SECS + 1))s" --warmup 1s --interval 1ms-2ms --seed "$r" \
 			--json "$TMP/$mode-$r.json" >/dev/null 2>&1 ||
 			{ echo "FAIL bench_stages: client ($mode, repeat $r) failed"; exit 1; }

@@ -139,7 +139,7 @@ static __always_inline struct rtv_stg_event *ev_new(__u32 kind, __u64 ts)
 	e->cpu = bpf_get_smp_processor_id();
 	e->pid = (__u32)bpf_get_current_pid_tgid();
 	e->aux = 0;
-	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	__builtin_memset(e->comm, 0, sizeof(e->comm)); /* set where it is read */
 	__builtin_memset(e->dev, 0, sizeof(e->dev));
 	return e;
 }
@@ -468,6 +468,7 @@ int BPF_PROG(stg_sirq_exit, unsigned int vec)
 		return 0;
 	e->t2 = c->sirq_since;
 	e->aux = vec << 8;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 	return 0;
 }
