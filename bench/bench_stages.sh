@@ -25,8 +25,9 @@ cleanup() {
 }
 "$RTVNET" testbed up --streams 1 >/dev/null || { echo "FAIL bench_stages: testbed up failed (one up already?)"; exit 1; }
 trap cleanup EXIT
-# pinned apart, as in bench_netrt.sh, so that migrations do not add to the noise
-ip netns exec rtv-rts "$RTVNET" netrt server --port "$PORT" --cpu 1 >/dev/null 2>&1 &
+# floating, as compare's idle arm runs them (pinned apart, each request wakes
+# two idle CPUs: the p50 doubles, which would shrink the tracer's share)
+ip netns exec rtv-rts "$RTVNET" netrt server --port "$PORT" >/dev/null 2>&1 &
 SP=$!
 sleep 0.5
 for r in $(seq "$REPEATS"); do
@@ -38,7 +39,7 @@ for r in $(seq "$REPEATS"); do
 			tp=$!
 			sleep 1 # loaded and attached
 		fi
-		ip netns exec rtv-rtc "$RTVNET" netrt client --target 198.19.0.2 --port "$PORT" --cpu 0 \
+		ip netns exec rtv-rtc "$RTVNET" netrt client --target 198.19.0.2 --port "$PORT" \
 			--duration "$((SECS + 1))s" --warmup 1s --interval 1ms-2ms --seed "$r" \
 			--json "$TMP/$mode-$r.json" >/dev/null 2>&1 ||
 			{ echo "FAIL bench_stages: client ($mode, repeat $r) failed"; exit 1; }
