@@ -672,9 +672,6 @@ void rtv_stages_agg_json(const struct rtv_stages_agg *a, const char *method, jso
 
 void rtv_stages_agg_write(FILE *out, const struct rtv_stages_agg *a, const char *method)
 {
-	struct rtv_stages_blocker b[RTV_STAGES_TOPK_MAX * RTV_STAGES_BLOCKERS];
-	int nb = rtv_stages_agg_blockers(a, b, (int)(sizeof(b) / sizeof(b[0])));
-
 	fprintf(out, "%-12s %-44s %8s %9s %9s %9s\n", "method", "stage", "count", "p50 us",
 		"p99 us", "max us");
 	for (int i = 0; i < a->nstages; i++) {
@@ -694,14 +691,19 @@ void rtv_stages_agg_write(FILE *out, const struct rtv_stages_agg *a, const char 
 	fprintf(out, "%-12s %8s %9s %-28s %3s %-16s %7s %-16s %8s\n", "method", "seq", "rtt us",
 		"window", "cpu", "comm", "pid", "kind", "us");
 	for (int i = 0; i < a->nslow; i++) {
-		if (!a->slow[i].nb)
-			fprintf(out, "%-12s %8" PRIu64 " %9.1f (no occupant of a waiting CPU)\n",
-				method ? method : "-", a->slow[i].seq, us(a->slow[i].rtt_ns));
+		const struct slow *sl = &a->slow[i];
+
+		if (!sl->nb)
+			fprintf(out, "%-12s %8" PRIu64 " %9.1f (no occupant of a watched CPU in its waits)\n",
+				method ? method : "-", sl->seq, us(sl->rtt_ns));
+		for (int j = 0; j < sl->nb; j++) {
+			const struct rtv_stages_blocker *b = &sl->b[j];
+
+			fprintf(out, "%-12s %8" PRIu64 " %9.1f %-28s %3d %-16s %7d %-16s %8.1f\n",
+				method ? method : "-", b->seq, us(b->rtt_ns), b->stage, b->cpu, b->comm,
+				b->pid, b->kind, us(b->ns));
+		}
 	}
-	for (int i = 0; i < nb && i < (int)(sizeof(b) / sizeof(b[0])); i++)
-		fprintf(out, "%-12s %8" PRIu64 " %9.1f %-28s %3d %-16s %7d %-16s %8.1f\n",
-			method ? method : "-", b[i].seq, us(b[i].rtt_ns), b[i].stage, b[i].cpu,
-			b[i].comm, b[i].pid, b[i].kind, us(b[i].ns));
 }
 
 /* ---- the tracer ---- */
