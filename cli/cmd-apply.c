@@ -68,11 +68,17 @@ static int parse_devs(const char *opt, const char *list, struct rtv_dev *out, in
 	return 0;
 }
 
-static void print_plan(const char *method, const struct rtv_rx_plan *p)
+static void print_plan(const struct rtv_combo *m, const struct rtv_method_cfg *cfg,
+		       const struct rtv_rx_plan *p)
 {
-	printf("plan for %s (%s: %s):\n", method, rtv_rx_variant_name(p->variant), p->variant_why);
+	char extra[8][200];
+	int n = rtv_combo_host_steps(m, cfg, extra, 8);
+
+	printf("plan for %s (%s: %s):\n", m->name, rtv_rx_variant_name(p->variant), p->variant_why);
 	for (int i = 0; i < p->nsteps; i++)
 		printf("  %d. %s\n", i + 1, p->step[i]);
+	for (int i = 0; i < n; i++)
+		printf("  %d. %s\n", p->nsteps + i + 1, extra[i]);
 }
 
 static int service_file_write(const char *what, const char *detail)
@@ -144,7 +150,7 @@ static struct {
 	const char *rt_list, *nonrt_list, *cf_root;
 	long long rt_prio;
 	int64_t duration_ns, idle_ns;
-	bool dry;
+	bool dry, shared;
 	cpu_set_t rt_cpus; /* default set in cmd_apply: the last CPU */
 } opt = {
 	.cf_root = RTV_CPUFREQ_ROOT,
@@ -161,6 +167,7 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_STRING_DEF("cpufreq-root", 0, &opt.cf_root, "DIR", "cpufreq sysfs root (a fake tree in tests)"),
 	RTV_OPT_DURATION_DEF("duration", 'd', &opt.duration_ns, "S", RTV_NS_PER_S, "undo and exit after S; 0: run until stopped",
 			     .flags = RTV_OPT_ZERO_OK),
+	RTV_OPT_FLAG_DEF("shared", 0, &opt.shared, "busypoll, hybrid: the RT CPUs stay shared with other work, as with separate (short softirq rounds, full preemption where allowed)"),
 	RTV_OPT_FLAG_DEF("dry-run", 'n', &opt.dry, "print the plan, change nothing"),
 	RTV_OPT_END_DEF,
 };
@@ -182,10 +189,17 @@ static int apply_cfg(int nargs, char **argv, struct rtv_combo *m,
 		return RTV_EXIT_USAGE;
 	}
 	if (rtv_combo_parse(argv[1], m, err, sizeof(err)) < 0 || !rtv_combo_host(m)) {
-		bool known = rtv_method_find(argv[1]) != NULL;
+		const struct rtv_method *one = rtv_method_find(argv[1]);
+		bool known = one != NULL;
+
+		if (one && !one->rx && one->needs == RTV_NEED_STEER) {
+			rtv_cli_error("method '%s' sets no receive path: add it to one "
+				      "(separate+%s)", argv[1], argv[1]);
+			return RTV_EXIT_USAGE;
+		}
 
 		rtv_cli_error("method '%s' %s: apply takes a method that sets the receive path "
-			      "(separate, busypoll or hybrid)", argv[1],
+			      "(separate, busypoll or hybrid), alone or with steer", argv[1],
 			      known ? "acts on the testbed's processes only" :
 			      strchr(argv[1], '+') ? err : "is unknown");
 		return RTV_EXIT_USAGE;
@@ -201,6 +215,12 @@ static int apply_cfg(int nargs, char **argv, struct rtv_combo *m,
 	rtv_method_cfg_cpus(cfg, &opt.rt_cpus);
 	cfg->idle_ns = opt.idle_ns;
 	cfg->poller_apart = true; /* the host's applications are not ours to place */
+	cfg->shared = opt.shared;
+	if ((rtv_combo_needs(m, cfg) & RTV_NEED_STEER) && !cfg->nnonrt_devs) {
+		rtv_cli_error("method '%s' steers the non-RT devices' receive work: option "
+			      "'--nonrt-dev' is required", argv[1]);
+		return RTV_EXIT_USAGE;
+	}
 	cfg->cpufreq_root = opt.cf_root;
 	return 0;
 }
@@ -278,14 +298,14 @@ int cmd_apply(int argc, char **argv)
 		goto out;
 	}
 	if (opt.dry) {
-		print_plan(m.name, plan);
+		print_plan(&m, &cfg, plan);
 		printf("dry run: nothing was changed\n");
 		ret = RTV_EXIT_OK;
 		goto out;
 	}
 	if (rtv_cli_catch_signals() || rtv_cli_host_lock() < 0)
 		goto out;
-	print_plan(m.name, plan);
+	print_plan(&m, &cfg, plan);
 	ret = apply_run(&m, &cfg);
 out:
 	free(plan);

@@ -30,11 +30,12 @@ static bool nat = false;
 static const char *methods, *json_path = NULL, *svg_path = NULL;
 static const char *load = "builtin", *dist = "uniform";
 static long long repeats = 3, streams = 1, size = 64, rt_prio = 80, dma = 0, seed = 1;
+static long long sirq_budget = RTV_SOFTIRQ_BUDGET, sirq_weight = RTV_BACKLOG_WEIGHT;
 static int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
 static int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 static double foreign = 10, watts = 5;
 static int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
-static bool quick = false, apart = false, stages = false;
+static bool quick = false, apart = false, shared = false, stages = false;
 static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
 static const struct rtv_opt opts[] = {
 	RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
@@ -58,6 +59,9 @@ static const struct rtv_opt opts[] = {
 			     .flags = RTV_OPT_ZERO_OK),
 	RTV_OPT_DURATION_DEF("hybrid-idle", 0, &hybrid_idle, "MS", RTV_NS_PER_MS, "hybrid: the poller sleeps after MS without packets"),
 	RTV_OPT_FLAG_DEF("poller-apart", 0, &apart, "busypoll, hybrid: the poller alone on the RT CPU, the RT hosts with the streams (default: RT hosts on the poller's CPU)"),
+	RTV_OPT_FLAG_DEF("shared", 0, &shared, "busypoll, hybrid: keep the RT CPU shared with the streams, as separate does (no partition; short softirq rounds, full preemption where allowed)"),
+	RTV_OPT_INT_DEF("softirq-budget", 0, &sirq_budget, "N", 1, 300, "separate (and --shared): net.core.netdev_budget at most N packets per NET_RX round"),
+	RTV_OPT_INT_DEF("backlog-weight", 0, &sirq_weight, "N", 1, 64, "separate (and --shared): net.core.dev_weight at most N packets per backlog poll"),
 	RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
 	RTV_OPT_FLAG_DEF("stages", 0, &stages, "trace where each RT request's and reply's latency is spent, stage by stage, and what held the RT CPU for the slowest (BPF; see rtvnet-trace(8))"),
 	RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
@@ -110,6 +114,9 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 	rtv_method_cfg_cpus(&p->mcfg, &rt_cpus);
 	p->mcfg.idle_ns = hybrid_idle;
 	p->mcfg.poller_apart = apart;
+	p->mcfg.shared = shared;
+	p->mcfg.softirq_budget = (int)sirq_budget;
+	p->mcfg.backlog_weight = (int)sirq_weight;
 	p->mcfg.cpufreq_root = RTV_CPUFREQ_ROOT;
 	p->seed = (uint64_t)seed;
 	p->cpu_dma_latency_us = (int)dma;

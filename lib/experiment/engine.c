@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -202,7 +203,7 @@ static int check_shape(const struct rtv_plan *p, char *err, size_t len)
 	}
 	CPU_AND(&both, &peers, &p->mcfg.rt_cpus);
 	for (int i = 0; i < p->narms && CPU_COUNT(&both); i++)
-		if (p->arm[i].method.needs & RTV_NEED_PARTITION) {
+		if (rtv_combo_needs(&p->arm[i].method, &p->mcfg) & RTV_NEED_PARTITION) {
 			snprintf(err, len, "option '--peer-cpus': '%s' includes an RT CPU, which method "
 				 "'%s' keeps for the RT path alone", p->peer_cpus, p->arm[i].name);
 			return -EINVAL;
@@ -383,10 +384,22 @@ struct wrapped {
 	enum rtv_role role;
 };
 
+/* A run's processes by role, as ps and the stage tracer's blockers show
+ * them (process.c's snapshot knows these names). */
+static const char *const role_comm[] = {
+	[RTV_ROLE_RT_CLIENT] = "rtv-rtclient",
+	[RTV_ROLE_RT_SERVER] = "rtv-rtserver",
+	[RTV_ROLE_STREAM_CLIENT] = "rtv-src",
+	[RTV_ROLE_STREAM_SERVER] = "rtv-sink",
+};
+
 static int wrapped_main(void *arg)
 {
 	struct wrapped *w = arg;
 	int err = rtv_combo_child(w->m, w->cfg, w->mrun, w->role);
+
+	if (w->role < sizeof(role_comm) / sizeof(role_comm[0]) && role_comm[w->role])
+		prctl(PR_SET_NAME, role_comm[w->role], 0, 0, 0);
 
 	if (err < 0) {
 		rtv_err("the method cannot wrap this process: %s", strerror(-err));

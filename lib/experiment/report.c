@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "experiment/engine.h"
+#include "host/preempt.h"
 #include "report/histjson.h"
 #include "report/svg.h"
 #include "util/json.h"
@@ -39,6 +40,16 @@ void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 	}
 	rtv_json_set_str(conf, "load", rtv_exp_load_name(x, true, buf, sizeof(buf)));
 	rtv_json_set_int(conf, "rt_prio", p->mcfg.rt_prio);
+	json_object_set_new(conf, "poller_apart", json_boolean(p->mcfg.poller_apart));
+	json_object_set_new(conf, "shared", json_boolean(p->mcfg.shared));
+	rtv_json_set_int(conf, "softirq_budget", p->mcfg.softirq_budget);
+	rtv_json_set_int(conf, "backlog_weight", p->mcfg.backlog_weight);
+	{ /* the kernel's preemption model at the start, or why it is not known */
+		char mode[32];
+		int e = rtv_preempt_get(RTV_DEBUGFS_ROOT, mode, sizeof(mode));
+
+		rtv_json_set_str(conf, "preempt", e ? rtv_preempt_why(e) : mode);
+	}
 	rtv_json_set_int(conf, "seed", (int64_t)p->seed);
 	if (x->cgroup_version)
 		rtv_json_set_int(conf, "cgroup_version", x->cgroup_version);

@@ -171,7 +171,8 @@ static int proc_undo(int argc, char **argv)
  * reference tools, container runtimes, the tests' tools). */
 static const char *const started[] = {
 	"rtvnet", "iperf3", "sockperf", "rt-app", "cyclictest", "crun", "runc", "conmon",
-	"podman", "poller_tool", "napi_tool", NULL
+	"podman", "poller_tool", "napi_tool", "rtv-rtclient", "rtv-rtserver", "rtv-src",
+	"rtv-sink", "rtv-hog", NULL
 };
 
 bool rtv_proc_is_self_or_ancestor(pid_t pid)

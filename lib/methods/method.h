@@ -55,12 +55,21 @@ struct rtv_method_cfg {
 	struct rtv_dev nonrt_dev[RTV_METHOD_MAX_DEVS];
 	int nnonrt_devs;
 	const char *cpufreq_root; /* RTV_CPUFREQ_ROOT, or a fake tree */
+	const char *debugfs_root; /* RTV_DEBUGFS_ROOT (NULL), or a fake tree */
+	const char *sysctl_root;  /* "/proc/sys" (NULL), or a fake tree */
+	int softirq_budget;       /* RTV_NEED_SHORT_SOFTIRQ: net.core.netdev_budget, packets
+				   * per NET_RX round (0: RTV_SOFTIRQ_BUDGET) ... */
+	int backlog_weight;       /* ... and net.core.dev_weight, per backlog poll (0:
+				   * RTV_BACKLOG_WEIGHT); never raised */
 	/* busypoll, hybrid: the poller has the RT CPU to itself, as KBP's has
 	 * its core (on a real host, `rtvnet apply`, always so). On the testbed
 	 * the default is shared: the RT client and server run on the RT CPU
 	 * too, at SCHED_FIFO above the poller; apart, they run with the
 	 * streams on the other CPUs (measured here: worse, see the README). */
 	bool poller_apart;
+	/* busypoll, hybrid: no partition; the RT CPU stays shared with the
+	 * streams as with separate (rtv_combo_needs) */
+	bool shared;
 	int64_t idle_ns;          /* hybrid: sleep after this long without packets */
 };
 
@@ -93,6 +102,12 @@ struct rtv_method_run {
 #define RTV_NEED_RT_FIFO   0x2u /* the RT client and server at SCHED_FIFO rt_prio */
 #define RTV_NEED_RT_PIN    0x4u /* the RT client and server pinned to the RT CPUs (a poller's
 				 * method with poller_apart: to the others) */
+#define RTV_NEED_STEER     0x8u /* the bulk devices' backlog work steered (RPS) to the non-RT
+				 * CPUs, the bulk applications free (methods/steer.c) */
+#define RTV_NEED_SHORT_SOFTIRQ 0x20u /* NET_RX softirq rounds kept short (netdev_budget,
+				      * dev_weight), so woken RT threads wait less (separate.c) */
+#define RTV_NEED_PREEMPT   0x10u /* full preemption (PREEMPT_DYNAMIC's switch) where the
+				  * kernel allows it; reported where it does not */
 
 /* An expected effect of a method, checked after a comparison: the
  * method's value of metric (a metric key, e.g. "p99_us") divided by the
@@ -136,6 +151,7 @@ extern const struct rtv_method rtv_method_separate;
 extern const struct rtv_method rtv_method_busypoll;
 extern const struct rtv_method rtv_method_hybrid;
 extern const struct rtv_method rtv_method_outsource;
+extern const struct rtv_method rtv_method_steer;
 
 /* NULL-terminated, in the order compare runs them. */
 extern const struct rtv_method *const rtv_methods[];
@@ -169,9 +185,17 @@ int rtv_combo_of(const struct rtv_method *const *parts, int n, struct rtv_combo 
 /* The same from "A" or "A+B+..." by name (rtv_methods[]); -EINVAL with a
  * message naming an unknown method and listing the known ones. */
 int rtv_combo_parse(const char *spec, struct rtv_combo *c, char *err, size_t errlen);
-/* Whether every part applies to a real host's devices (`rtvnet apply`):
- * each sets a receive path and nothing of the testbed's. */
+/* The needs c carries out with cfg (c->needs, but busypoll and hybrid with
+ * cfg->shared: no partition, separate's shared-CPU needs instead). */
+unsigned rtv_combo_needs(const struct rtv_combo *c, const struct rtv_method_cfg *cfg);
+/* Whether c applies to a real host's devices (`rtvnet apply`): it sets a
+ * receive path, and each part sets one or needs only host-wide settings
+ * (steer), nothing of the testbed's. */
 bool rtv_combo_host(const struct rtv_combo *c);
+/* The host-wide changes c's needs make beside its receive path, as text
+ * for a plan (`rtvnet apply --dry-run`): at most max lines; their count. */
+int rtv_combo_host_steps(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+			 char (*step)[200], int max);
 /* Whether cfg's CPUs allow c: the partition needs an RT CPU and another for
  * the streams. 0, or -EINVAL with why naming the method. (A receive path is
  * checked by rtv_combo_setup before it changes anything.) */
@@ -194,6 +218,19 @@ int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
  * off the RT CPUs; journaled. Writes what it did into note. */
 int rtv_method_partition(const struct rtv_method_cfg *cfg, struct rtv_testbed *tb, char *note,
 			 size_t len);
+
+/* steer's need (RTV_NEED_STEER): RPS of every stream path device (tb), or of
+ * cfg's non-RT devices on a host (tb NULL), set to the non-RT CPUs;
+ * journaled. Writes what it did into note. */
+int rtv_method_steer_bulk(const struct rtv_method_cfg *cfg, const struct rtv_testbed *tb,
+			  char *note, size_t len);
+
+/* separate's RTV_NEED_SHORT_SOFTIRQ: lower net.core.netdev_budget and
+ * net.core.dev_weight to cfg's (or the defaults below), journaled; a host
+ * already lower keeps its values. Writes what it did into note. */
+#define RTV_SOFTIRQ_BUDGET 32
+#define RTV_BACKLOG_WEIGHT 16
+int rtv_method_short_softirq(const struct rtv_method_cfg *cfg, char *note, size_t len);
 
 /* Each part's child hook, in the child a run starts for role, right before
  * its program; then, in the parent, each part's started hook. 0 or the

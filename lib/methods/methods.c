@@ -11,9 +11,10 @@
 #include <unistd.h>
 
 #include "host/cgroup.h"
-#include "net/ethtool.h"
+#include "host/preempt.h"
 #include "host/sched.h"
 #include "methods/rxpath.h"
+#include "net/ethtool.h"
 #include "util/log.h"
 #include "util/parse.h"
 
@@ -25,6 +26,7 @@ const struct rtv_method *const rtv_methods[] = {
 	&rtv_method_busypoll,
 	&rtv_method_hybrid,
 	&rtv_method_outsource,
+	&rtv_method_steer,
 	NULL,
 };
 
@@ -161,12 +163,52 @@ int rtv_combo_parse(const char *spec, struct rtv_combo *c, char *err, size_t err
 	return rtv_combo_of(parts, n, c, err, errlen);
 }
 
+/* What a part may need on a host besides its receive path: host-wide
+ * settings, nothing of the testbed's. */
+#define HOST_NEEDS (RTV_NEED_STEER | RTV_NEED_SHORT_SOFTIRQ | RTV_NEED_PREEMPT)
+
 bool rtv_combo_host(const struct rtv_combo *c)
 {
 	for (int i = 0; i < c->nparts; i++)
-		if (!c->part[i]->rx || c->part[i]->setup)
+		if (c->part[i]->setup ||
+		    (!c->part[i]->rx && (!c->part[i]->needs || (c->part[i]->needs & ~HOST_NEEDS))))
 			return false;
-	return c->nparts > 0;
+	return c->rx != RTV_RX_NONE;
+}
+
+int rtv_combo_host_steps(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
+			 char (*step)[200], int max)
+{
+	unsigned needs = rtv_combo_needs(c, cfg);
+	char cpus[128];
+	int n = 0;
+
+	if ((needs & RTV_NEED_SHORT_SOFTIRQ) && n < max)
+		snprintf(step[n++], 200, "net.core.netdev_budget at most %d, net.core.dev_weight at "
+			 "most %d (short NET_RX softirq rounds)",
+			 cfg->softirq_budget > 0 ? cfg->softirq_budget : RTV_SOFTIRQ_BUDGET,
+			 cfg->backlog_weight > 0 ? cfg->backlog_weight : RTV_BACKLOG_WEIGHT);
+	if ((needs & RTV_NEED_PREEMPT) && n < max)
+		snprintf(step[n++], 200, "preemption model full (debugfs sched/preempt), where the "
+			 "kernel allows it");
+	rtv_cpulist_format(&cfg->nonrt_cpus, cpus, sizeof(cpus));
+	for (int i = 0; (needs & RTV_NEED_STEER) && i < cfg->nnonrt_devs && n < max; i++)
+		snprintf(step[n++], 200, "%s%s%s: RPS to CPU %s (its backlog work off the RT CPUs)",
+			 cfg->nonrt_dev[i].name, cfg->nonrt_dev[i].netns[0] ? "@" : "",
+			 cfg->nonrt_dev[i].netns, cpus);
+	return n;
+}
+
+/* The needs c carries out with cfg: busypoll and hybrid with cfg->shared
+ * keep the RT CPU shared, as separate does (no partition; short softirq
+ * rounds and full preemption instead). */
+unsigned rtv_combo_needs(const struct rtv_combo *c, const struct rtv_method_cfg *cfg)
+{
+	unsigned n = c->needs;
+
+	if (cfg->shared && (c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID))
+		n = (n & ~RTV_NEED_PARTITION) | RTV_NEED_SHORT_SOFTIRQ | RTV_NEED_PREEMPT;
+	return n;
 }
 
 /* busypoll's and hybrid's poller alone on the RT CPU: the RT hosts then run
@@ -231,13 +273,43 @@ int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 {
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if ((c->needs & RTV_NEED_PARTITION) &&
+	if ((rtv_combo_needs(c, cfg) & RTV_NEED_PARTITION) &&
 	    (!CPU_COUNT(&cfg->nonrt_cpus) || !CPU_COUNT(&cfg->rt_cpus))) {
 		snprintf(why, len, "method '%s' partitions the CPUs, and the RT CPUs leave no CPU for "
 			 "the streams (this machine has %ld CPU%s)", c->name, n, n == 1 ? "" : "s");
 		return -EINVAL;
 	}
+	if ((rtv_combo_needs(c, cfg) & RTV_NEED_STEER) && !CPU_COUNT(&cfg->nonrt_cpus)) {
+		snprintf(why, len, "method '%s' steers the bulk work off the RT CPUs, and the RT CPUs "
+			 "leave no other CPU (this machine has %ld CPU%s)", c->name, n, n == 1 ? "" : "s");
+		return -EINVAL;
+	}
 	return 0;
+}
+
+/* RTV_NEED_PREEMPT: the kernel's preemption model to "full", journaled,
+ * where PREEMPT_DYNAMIC's switch is allowed; where it is not (no debugfs, a
+ * locked-down kernel, no PREEMPT_DYNAMIC) the run goes on as the kernel is
+ * and the note says so. Only a failure to journal is an error. */
+static int preempt_full(const struct rtv_method_cfg *cfg, char *text, size_t len)
+{
+	const char *root = cfg->debugfs_root ? cfg->debugfs_root : RTV_DEBUGFS_ROOT;
+	char was[32] = "";
+	int err;
+
+	rtv_preempt_get(root, was, sizeof(was));
+	err = rtv_preempt_set_journaled(root, "full");
+	if (!err) {
+		snprintf(text, len, "preemption model full%s%s", strcmp(was, "full") ? ", was " : "",
+			 strcmp(was, "full") ? was : "");
+		return 0;
+	}
+	if (err == -EPERM || err == -EACCES || err == -ENOENT || err == -ENODEV) {
+		snprintf(text, len, "preemption model not switched to full: %s", rtv_preempt_why(err));
+		return 0;
+	}
+	rtv_err("cannot switch the preemption model to full: %s", strerror(-err));
+	return err;
 }
 
 /* Append "; text" (or text) to note. */
@@ -257,12 +329,12 @@ static void place_note(const struct rtv_combo *c, const struct rtv_method_cfg *c
 	size_t n;
 
 	text[0] = '\0';
-	if (!(c->needs & (RTV_NEED_RT_FIFO | RTV_NEED_RT_PIN)))
+	if (!(rtv_combo_needs(c, cfg) & (RTV_NEED_RT_FIFO | RTV_NEED_RT_PIN)))
 		return;
 	n = (size_t)snprintf(text, len, "RT client and server");
-	if (c->needs & RTV_NEED_RT_FIFO)
+	if (rtv_combo_needs(c, cfg) & RTV_NEED_RT_FIFO)
 		n += (size_t)snprintf(text + n, n < len ? len - n : 0, " at SCHED_FIFO %d", cfg->rt_prio);
-	if (c->needs & RTV_NEED_RT_PIN)
+	if (rtv_combo_needs(c, cfg) & RTV_NEED_RT_PIN)
 		n += (size_t)snprintf(text + n, n < len ? len - n : 0, " on the %s",
 				      poller_apart(c, cfg) ? "other CPUs" : "RT CPU");
 	if ((c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID) && !poller_apart(c, cfg))
@@ -284,22 +356,50 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		if (!plan)
 			return -ENOMEM;
 		rcfg = *cfg;
-		if (tb)
+		if (tb) {
 			rx_devices(c, tb, &rcfg);
+			/* the RT NAPI kthreads one below the RT client and server, so
+			 * that the application a kthread's poll wakes preempts it (its
+			 * bottom-half enable then runs at most one softirq round of
+			 * other devices' work before the application gets the CPU) */
+			if (rcfg.rt_prio > 1)
+				rcfg.rt_prio--;
+		}
 		err = rtv_rx_plan(&rcfg, c->rx, plan, why, sizeof(why));
 		if (err < 0) {
 			rtv_err("%s cannot run here: %s", rtv_rx_mode_name(c->rx), why);
 			goto out;
 		}
 	}
-	if (tb && (c->needs & RTV_NEED_PARTITION)) {
+	if (tb && (rtv_combo_needs(c, cfg) & RTV_NEED_PARTITION)) {
 		err = rtv_method_partition(cfg, tb, text, sizeof(text));
 		if (err < 0)
 			goto out;
 		note_add(run->note, sizeof(run->note), text);
 	}
-	if (tb && (c->needs & RTV_NEED_RT_PIN) && !poller_apart(c, cfg) &&
-	    !(c->needs & RTV_NEED_PARTITION)) {
+	if (rtv_combo_needs(c, cfg) & RTV_NEED_SHORT_SOFTIRQ) {
+		err = rtv_method_short_softirq(cfg, text, sizeof(text));
+		if (err < 0)
+			goto out;
+		note_add(run->note, sizeof(run->note), text);
+	}
+	if (rtv_combo_needs(c, cfg) & RTV_NEED_PREEMPT) {
+		err = preempt_full(cfg, text, sizeof(text));
+		if (err < 0)
+			goto out;
+		note_add(run->note, sizeof(run->note), text);
+	}
+	if ((rtv_combo_needs(c, cfg) & RTV_NEED_STEER) && (tb || cfg->nnonrt_devs)) {
+		err = rtv_method_steer_bulk(cfg, tb, text, sizeof(text));
+		if (err < 0)
+			goto out;
+		note_add(run->note, sizeof(run->note), text);
+	} else if (rtv_combo_needs(c, cfg) & RTV_NEED_STEER) {
+		note_add(run->note, sizeof(run->note), "no non-RT device given (--nonrt-dev): no "
+			 "bulk work steered");
+	}
+	if (tb && (rtv_combo_needs(c, cfg) & RTV_NEED_RT_PIN) && !poller_apart(c, cfg) &&
+	    !(rtv_combo_needs(c, cfg) & RTV_NEED_PARTITION)) {
 		char rt[128];
 
 		/* the RT client runs on the peer CPUs until a method steers it, as
@@ -365,9 +465,9 @@ int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 
 	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
 		return 0;
-	if (c->needs & RTV_NEED_RT_FIFO)
+	if (rtv_combo_needs(c, cfg) & RTV_NEED_RT_FIFO)
 		err = rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
-	if (!err && (c->needs & RTV_NEED_RT_PIN) && CPU_COUNT(cpus))
+	if (!err && (rtv_combo_needs(c, cfg) & RTV_NEED_RT_PIN) && CPU_COUNT(cpus))
 		err = rtv_sched_set_affinity(pid, cpus);
 	return err;
 }

@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
 
 #include "util/parse.h"
 
@@ -32,4 +34,22 @@ int rtv_file_read_cpulist(const char *path, cpu_set_t *set)
 	if (err < 0)
 		return err;
 	return rtv_parse_cpulist(line, CPU_SETSIZE, set) < 0 ? -EINVAL : 0;
+}
+
+int rtv_fs_detached(const char *fstype)
+{
+	int fs, mnt, err;
+
+	fs = fsopen(fstype, FSOPEN_CLOEXEC);
+	if (fs < 0)
+		return -errno;
+	if (fsconfig(fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0) {
+		err = -errno;
+		close(fs);
+		return err;
+	}
+	mnt = fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOEXEC | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+	err = mnt < 0 ? -errno : mnt;
+	close(fs);
+	return err;
 }

@@ -45,6 +45,8 @@ snapshot() {
 	ps -eLo comm=,cls=,rtprio= | grep -E "^(napi/$DEV_A|rtv-poll)" | sort
 	cat /run/rtvnet/journal 2>/dev/null
 	ls /run/rtvnet/apply 2>/dev/null
+	cat /proc/sys/net/core/netdev_budget /proc/sys/net/core/dev_weight
+	ip netns exec "$NS_B" cat /sys/class/net/"$DEV_B"/queues/rx-0/rps_cpus
 }
 remember_host
 
@@ -65,6 +67,10 @@ expect 2 "$RTVNET" apply separate --rt-dev "$DEV_A@$NS_A" --rt-prio 0
 out_has "rt-prio"
 expect 2 "$RTVNET" apply separate --rt-dev "$DEV_A@$NS_A" --rt-prio 100
 out_has "rt-prio"
+expect 2 "$RTVNET" apply separate+steer --rt-dev "$DEV_A@$NS_A"
+out_has "option '--nonrt-dev' is required"
+expect 2 "$RTVNET" apply steer --rt-dev "$DEV_A@$NS_A" --nonrt-dev "$DEV_B@$NS_B"
+out_has "method 'steer' sets no receive path"
 same_as_before "after bad input"
 
 # -- a device with no NAPI and no way to get one: refused, nothing changed --
@@ -111,6 +117,11 @@ pid=$(sed -n 's/.* pid=\([0-9]*\) .*/\1/p' <<<"$line")
 chrt -p "$pid" | grep -q "SCHED_FIFO" || die "separate: kthread $pid not SCHED_FIFO"
 chrt -p "$pid" | grep -q "priority: 42" || die "separate: kthread $pid not at priority 42"
 [ "$(taskset -cp "$pid" | sed 's/.*: //')" = "$last" ] || die "separate: kthread $pid not on CPU $last"
+# the CPU stays shared: short NET_RX rounds; the preemption switch tried
+[ "$(cat /proc/sys/net/core/netdev_budget)" -le 32 ] || die "separate: netdev_budget not lowered"
+[ "$(cat /proc/sys/net/core/dev_weight)" -le 16 ] || die "separate: dev_weight not lowered"
+grep -q "short NET_RX rounds" "$TMP/apply.out" || die "separate: apply did not say it shortened the rounds"
+grep -q "preemption model" "$TMP/apply.out" || die "separate: apply did not report the preemption model"
 expect 0 "$RTVNET" status
 out_has "^applied: separate rt-dev=$DEV_A@$NS_A"
 # link down/up recreates the NAPI: the watcher re-applies on the new one
@@ -127,6 +138,21 @@ chrt -p "$npid" | grep -q "priority: 42" || die "separate: new kthread $npid not
 grep -q "re-applied" "$TMP/apply.out" || die "apply did not report the re-apply"
 stop_apply
 same_as_before "after separate"
+
+# -- separate+steer: the non-RT device's RPS to the other CPUs, restored --
+if [ "$last" -gt 0 ]; then
+	run_apply separate+steer --rt-dev "$DEV_A@$NS_A" --nonrt-dev "$DEV_B@$NS_B" --rt-cpu "$last"
+	mask=$(ip netns exec "$NS_B" cat /sys/class/net/"$DEV_B"/queues/rx-0/rps_cpus)
+	[ "$((16#${mask//,/}))" -eq $(( (1 << last) - 1 )) ] ||
+		die "steer: $DEV_B's rps_cpus is '$mask', expected the CPUs below $last"
+	grep -q "backlog work steered (RPS)" "$TMP/apply.out" || die "steer: not in the note"
+	stop_apply
+	same_as_before "after separate+steer"
+	run_apply busypoll --shared --rt-dev "$DEV_A@$NS_A" --rt-cpu "$last"
+	[ "$(cat /proc/sys/net/core/netdev_budget)" -le 32 ] || die "busypoll --shared: netdev_budget not lowered"
+	stop_apply
+	same_as_before "after busypoll --shared"
+fi
 
 # -- busypoll: an rtv-poll thread on the RT CPU polls the NAPI --
 run_apply busypoll --rt-dev "$DEV_A@$NS_A" --rt-cpu "$last"

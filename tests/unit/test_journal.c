@@ -990,8 +990,9 @@ static void test_every_kind_has_a_snapshot(void **state)
 {
 	static const char *const expected[] = { "affinity", "bpf",     "cgmove",  "cgroup",
 						"cgroupctl", "dl",     "feature", "file",
-						"napi",     "netns",   "process", "runfile",
-						"sched",    "sockfile", "thing",  "tracefs" };
+						"napi",     "netns",   "preempt", "process",
+						"rps",      "runfile", "sched",   "sockfile",
+						"thing",    "tracefs" };
 	static const struct rtv_journal_kind bad = { .name = "bad", .undo = record_undo };
 	const struct rtv_journal_kind *k;
 	char *buf = NULL;
