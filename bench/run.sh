@@ -83,6 +83,8 @@ bench bench_outsource_paper "the outsourcing paper's claims: outsource against p
 	bash bench/bench_outsource_paper.sh "$RTVNET"
 bench bench_shared "issue 12's target: a shared-CPU method at idle's p99 and vanilla's throughput, 1 and 2 streams" \
 	bash bench/bench_shared.sh "$RTVNET"
+bench bench_stages "NetRT p50/p99 without and with the stage tracer (rtvnet trace, interleaved)" \
+	bash bench/bench_stages.sh "$RTVNET"
 bench bench_faults "100 random faults (kill -9, INT, TERM, HUP) with methods in force: the host as found" \
 	bash bench/bench_faults.sh "$RTVNET" 100
 

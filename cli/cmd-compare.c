@@ -35,7 +35,7 @@ static int64_t duration = 20 * RTV_NS_PER_S, warmup = RTV_NS_PER_S;
 static int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 static double foreign = 10, watts = 5;
 static int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
-static bool quick = false, apart = false, shared = false;
+static bool quick = false, apart = false, shared = false, stages = false;
 static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
 static const struct rtv_opt opts[] = {
 	RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
@@ -63,6 +63,7 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_INT_DEF("softirq-budget", 0, &sirq_budget, "N", 1, 300, "separate (and --shared): net.core.netdev_budget at most N packets per NET_RX round"),
 	RTV_OPT_INT_DEF("backlog-weight", 0, &sirq_weight, "N", 1, 64, "separate (and --shared): net.core.dev_weight at most N packets per backlog poll"),
 	RTV_OPT_DOUBLE_DEF("core-watts", 0, &watts, "W", 0, 1000, "energy estimate without RAPL: W per busy CPU"),
+	RTV_OPT_FLAG_DEF("stages", 0, &stages, "trace where each RT request's and reply's latency is spent, stage by stage, and what held the RT CPU for the slowest (BPF; see rtvnet-trace(8))"),
 	RTV_OPT_INT_DEF("seed", 0, &seed, "N", 0, INT64_MAX, "seed of the request schedule"),
 	RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/compare-<time>.json)"),
 	RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE", "CDF picture (default: beside the JSON file); the percentile picture goes beside it as -percentiles.svg"),
@@ -95,6 +96,7 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 
 	rtv_compare_cfg_init(cfg);
 	cfg->methods = methods;
+	cfg->stages = stages;
 	cfg->load = strcmp(load, "iperf3") ? "stream" : "iperf3";
 	rtv_dist_parse(dist, &cfg->netrt.interval.dist);
 	cfg->netrt.interval.min_ns = interval[0];
@@ -168,6 +170,13 @@ static void print_results(const struct rtv_compare *c, const struct rtv_sum *s, 
 		printf("\nExpected effects (each method's claims, on the means over repeats):\n");
 		rtv_exp_checks_write(stdout, x, chk, nc);
 	}
+	if (c->cfg.stages) {
+		printf("\nStages of the RT datagrams in us, per method over its runs' measured windows "
+		       "(req: to the server, rep: back; A>B: from point A to point B)\n");
+		if (c->stages.err)
+			printf("  (not traced in every run: %s)\n", c->stages.why);
+		rtv_stages_probe_write(stdout, &c->stages);
+	}
 }
 
 /* The JSON document and the pictures; 0 when all were written. */
@@ -183,6 +192,13 @@ static int write_results(const struct rtv_compare *c, const struct rtv_sum *s, i
 	root = rtv_exp_json(x, s, ns, chk, nc,
 			    rtv_json_meta_new(rtv_argc, rtv_argv, x->start_realtime_ns,
 					      x->end_realtime_ns));
+	if (root && c->cfg.stages) {
+		json_t *st = json_array(), *bl = json_array();
+
+		rtv_stages_probe_json(&c->stages, st, bl);
+		json_object_set_new(root, "stages", st);
+		json_object_set_new(root, "blockers", bl);
+	}
 	e[0] = rtv_json_write_file(root, json);
 	json_decref(root);
 	e[1] = rtv_exp_svg_write_file(cdf, x, s, ns, "rtt", RTV_PICTURE_CDF, 0, NULL);

@@ -62,6 +62,7 @@ struct sched_opts {
 
 static struct server_values {
 	long long port;
+	int64_t reply_delay;
 	const char *bind_addr;
 	struct sched_opts so;
 } server_opt = {
@@ -74,6 +75,9 @@ static const struct rtv_opt server_opts[] = {
 	RTV_OPT_ADDR_DEF("bind", 'b', &server_opt.bind_addr, "ADDR",
 			 "numeric address to listen on (default: any, IPv6 and IPv4)"),
 	SCHED_OPT_ROWS(&server_opt.so),
+	RTV_OPT_DURATION_DEF("reply-delay", 0, &server_opt.reply_delay, "US", RTV_NS_PER_US,
+			     "for tests: sleep this long before each reply (a known delay in one stage)",
+			     .flags = RTV_OPT_ZERO_OK),
 	RTV_OPT_END_DEF,
 };
 
@@ -227,7 +231,7 @@ static int netrt_server(int argc, char **argv)
 		return err;
 	}
 	rtv_cli_info("listening on UDP %s port %lld", bind_addr ? bind_addr : "any", port);
-	err = rtv_netrt_server_serve(fd, &rtv_cli_stop, &st);
+	err = rtv_netrt_server_serve_delayed(fd, &rtv_cli_stop, &st, server_opt.reply_delay);
 	close(fd);
 	printf("netrt server: %" PRIu64 " request%s echoed\n", st.requests,
 	       st.requests == 1 ? "" : "s");

@@ -32,6 +32,8 @@ static const struct rtv_cmd commands[] = {
 	  RTV_CMD_NEEDS_ROOT, cmd_revert_modes },
 	{ "taskset", cmd_taskset, "run a periodic taskset and report its response times", 0,
 	  cmd_taskset_modes },
+	{ "trace", cmd_trace, "where an RT UDP service's latency is spent, stage by stage (BPF)",
+	  RTV_CMD_NEEDS_ROOT, cmd_trace_modes },
 	{ "status", cmd_status, "what rtvnet has in place on this host now", 0, cmd_status_modes },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -95,10 +95,16 @@ int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg, c
 		p->evidence[p->nevidence++] = (struct rtv_plan_probe){ &rtv_probe_napitrace, NULL };
 	else
 		rtv_info("%s", why);
+	if (c->cfg.stages) {
+		c->stages.port = c->cfg.netrt.port;
+		c->stages.rt_cpus = p->mcfg.rt_cpus;
+		p->evidence[p->nevidence++] = (struct rtv_plan_probe){ &rtv_probe_stages, &c->stages };
+	}
 	return rtv_exp_init(&c->x, p, err, errlen);
 }
 
 void rtv_compare_release(struct rtv_compare *c)
 {
 	rtv_exp_release(&c->x);
+	rtv_stages_probe_cfg_release(&c->stages);
 }

@@ -10,6 +10,7 @@
 
 #include "experiment/engine.h"
 #include "probe/netrt.h"
+#include "probe/stages.h"
 #include "probe/stream.h"
 
 struct rtv_compare_cfg {
@@ -18,6 +19,7 @@ struct rtv_compare_cfg {
 	const char *methods;
 	const char *load;        /* a load probe's name: "stream" (rtvnet's own) or "iperf3" */
 	struct rtv_netrt_probe_cfg netrt;
+	bool stages;             /* trace the RT datagrams' stages (probe/stages.h) */
 	struct rtv_plan plan;    /* repeats, durations, CPUs, priorities, streams, ...
 				  * (rtv_plan_init's defaults); its probes and arms
 				  * are filled in by rtv_compare_init */
@@ -27,6 +29,7 @@ struct rtv_compare {
 	struct rtv_compare_cfg cfg;
 	struct rtv_stream_probe_cfg load_cfg;
 	bool tracefs;            /* the napi_poll evidence is taken */
+	struct rtv_stages_probe_cfg stages; /* with cfg.stages: each arm's stages, once run */
 	struct rtv_exp x;
 };
 

@@ -176,6 +176,12 @@ static size_t reply_pktinfo(struct msghdr *mh)
 int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 			   struct rtv_netrt_server_stats *st)
 {
+	return rtv_netrt_server_serve_delayed(fd, stop, st, 0);
+}
+
+int rtv_netrt_server_serve_delayed(int fd, const volatile sig_atomic_t *stop,
+				   struct rtv_netrt_server_stats *st, int64_t reply_delay_ns)
+{
 	struct timeval tv = { .tv_sec = 0, .tv_usec = RTV_NETRT_STOP_CHECK_NS / RTV_NS_PER_US };
 	struct rtv_netrt_server_stats dummy = { 0 };
 	struct sockaddr_storage from;
@@ -214,6 +220,8 @@ int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 			break;
 		}
 		count_inc(&st->requests);
+		if (reply_delay_ns > 0)
+			rtv_sleep_until_ns(rtv_now_ns() + reply_delay_ns);
 		/* the same datagram back, from the address it came to */
 		iov.iov_len = (size_t)n;
 		mh.msg_controllen = reply_pktinfo(&mh);

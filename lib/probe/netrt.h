@@ -86,6 +86,12 @@ int rtv_netrt_server_open(const struct rtv_netrt_server_cfg *cfg);
 int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 			   struct rtv_netrt_server_stats *st);
 
+/* rtv_netrt_server_serve, sleeping reply_delay_ns (CLOCK_MONOTONIC, from
+ * the receive call's return) before each reply: a test's known delay in one
+ * stage of the round trip (probe/stages.h: "srv"). 0: none. */
+int rtv_netrt_server_serve_delayed(int fd, const volatile sig_atomic_t *stop,
+				   struct rtv_netrt_server_stats *st, int64_t reply_delay_ns);
+
 /* open + serve + close. */
 int rtv_netrt_server_run(const struct rtv_netrt_server_cfg *cfg, const volatile sig_atomic_t *stop,
 			 struct rtv_netrt_server_stats *st);

@@ -10,6 +10,7 @@ const struct rtv_probe *const rtv_probes[] = {
 	&rtv_probe_iperf3,
 	&rtv_probe_hogs,
 	&rtv_probe_napitrace,
+	&rtv_probe_stages,
 	NULL,
 };
 
