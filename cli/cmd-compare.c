@@ -193,11 +193,12 @@ static int write_results(const struct rtv_compare *c, const struct rtv_sum *s, i
 			    rtv_json_meta_new(rtv_argc, rtv_argv, x->start_realtime_ns,
 					      x->end_realtime_ns));
 	if (root && c->cfg.stages) {
-		json_t *st = json_array(), *bl = json_array();
+		json_t *st = json_array(), *bl = json_array(), *po = json_array();
 
-		rtv_stages_probe_json(&c->stages, st, bl);
+		rtv_stages_probe_json(&c->stages, st, bl, po);
 		json_object_set_new(root, "stages", st);
 		json_object_set_new(root, "blockers", bl);
+		json_object_set_new(root, "polls", po);
 	}
 	e[0] = rtv_json_write_file(root, json);
 	json_decref(root);

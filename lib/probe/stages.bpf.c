@@ -344,6 +344,8 @@ static __always_inline void l2_point(__u32 kind, struct sk_buff *skb, struct net
 		bpf_probe_read_kernel_str(e->dev, sizeof(e->dev), dev->name);
 	if (kind == RTV_STG_RX && c->sirq_on && c->sirq_vec == NET_RX_VEC)
 		e->aux |= RTV_STG_SOFTIRQ;
+	if (kind == RTV_STG_RX) /* who polled: a NAPI kthread, a poller, ksoftirqd, ... */
+		bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 

@@ -15,6 +15,7 @@
 
 #include "probe/probe.h"
 #include "util/json.h"
+#include "util/parse.h"
 #include "util/time.h"
 
 #include "probe/stages.skel.h"
@@ -77,6 +78,8 @@ struct rtv_stages_agg {
 	uint32_t *occ_next;   /* [ncpus] */
 	struct slow slow[RTV_STAGES_TOPK_MAX];
 	int nslow;
+	struct rtv_stages_poll polls[RTV_STAGES_POLL_ROWS];
+	int npolls;
 };
 
 /* The causal order of the kinds along one path. */
@@ -168,6 +171,7 @@ void rtv_stages_agg_reset(struct rtv_stages_agg *a, int64_t since_ns)
 	memset(&a->n, 0, sizeof(a->n));
 	a->nstages = 0;
 	a->nslow = 0;
+	a->npolls = 0;
 	memset(a->open, 0, sizeof(a->open));
 	memset(a->pairs, 0, PAIR_SLOTS * sizeof(*a->pairs));
 }
@@ -487,6 +491,42 @@ static void append(struct chain *c, const struct rtv_stg_event *ev)
 	p->dev[15] = '\0';
 }
 
+/* The polling context of an rx event, by its softirq bit and the polling
+ * thread's name. */
+static const char *poll_context(const struct rtv_stg_event *ev)
+{
+	if (ev->aux & RTV_STG_SOFTIRQ)
+		return strncmp(ev->comm, "ksoftirqd/", 10) ? "NET_RX softirq" : "ksoftirqd";
+	if (!strncmp(ev->comm, "napi/", 5))
+		return "NAPI kthread";
+	if (!strncmp(ev->comm, "rtv-poll", 8))
+		return "poller";
+	return "thread";
+}
+
+static void poll_add(struct rtv_stages_agg *a, const char *dev, const char *context,
+		     uint64_t cpus, uint64_t count)
+{
+	int i;
+
+	for (i = 0; i < a->npolls; i++)
+		if (a->polls[i].context == context && !strncmp(a->polls[i].dev, dev, 15))
+			break;
+	if (i == a->npolls) {
+		if (a->npolls == RTV_STAGES_POLL_ROWS) {
+			a->n.unjoined += count;
+			return;
+		}
+		a->npolls++;
+		snprintf(a->polls[i].dev, sizeof(a->polls[i].dev), "%.15s", dev);
+		a->polls[i].context = context;
+		a->polls[i].cpus = 0;
+		a->polls[i].count = 0;
+	}
+	a->polls[i].cpus |= cpus;
+	a->polls[i].count += count;
+}
+
 void rtv_stages_agg_add(struct rtv_stages_agg *a, const struct rtv_stg_event *ev)
 {
 	struct chain *c;
@@ -516,6 +556,9 @@ void rtv_stages_agg_add(struct rtv_stages_agg *a, const struct rtv_stg_event *ev
 		break;
 	case RTV_STG_XMIT:
 	case RTV_STG_RX:
+		if (ev->kind == RTV_STG_RX && (int64_t)ev->ts >= a->since_ns)
+			poll_add(a, ev->dev, poll_context(ev), ev->cpu < 64 ? UINT64_C(1) << ev->cpu : 0,
+				 1);
 		c = chain_find(a, ev, true);
 		if (!c) { /* from a sender not traced */
 			expire(a, (int64_t)ev->ts);
@@ -578,6 +621,9 @@ void rtv_stages_agg_merge(struct rtv_stages_agg *dst, const struct rtv_stages_ag
 			dst->slow[j - 1] = t;
 		}
 	}
+	for (int i = 0; i < src->npolls; i++)
+		poll_add(dst, src->polls[i].dev, src->polls[i].context, src->polls[i].cpus,
+			 src->polls[i].count);
 	dst->n.events += src->n.events;
 	dst->n.complete += src->n.complete;
 	dst->n.paired += src->n.paired;
@@ -633,6 +679,44 @@ static double us(int64_t ns)
 	return (double)ns / 1000.0;
 }
 
+int rtv_stages_agg_polls(const struct rtv_stages_agg *a, struct rtv_stages_poll *out, int max)
+{
+	for (int i = 0; out && i < a->npolls && i < max; i++)
+		out[i] = a->polls[i];
+	return a->npolls;
+}
+
+/* "0-1,3" of a 64-bit CPU mask. */
+static void mask_list(uint64_t m, char *buf, size_t len)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int c = 0; c < 64; c++)
+		if (m & (UINT64_C(1) << c))
+			CPU_SET(c, &set);
+	if (rtv_cpulist_format(&set, buf, len) < 0)
+		snprintf(buf, len, "?");
+}
+
+void rtv_stages_agg_polls_json(const struct rtv_stages_agg *a, const char *method, json_t *polls)
+{
+	char cpus[128];
+
+	for (int i = 0; polls && i < a->npolls; i++) {
+		json_t *o = json_object();
+
+		if (method)
+			rtv_json_set_str(o, "method", method);
+		rtv_json_set_str(o, "dev", a->polls[i].dev);
+		rtv_json_set_str(o, "context", a->polls[i].context);
+		mask_list(a->polls[i].cpus, cpus, sizeof(cpus));
+		rtv_json_set_str(o, "cpus", cpus);
+		rtv_json_set_int(o, "count", (int64_t)a->polls[i].count);
+		json_array_append_new(polls, o);
+	}
+}
+
 void rtv_stages_agg_json(const struct rtv_stages_agg *a, const char *method, json_t *stages,
 			 json_t *blockers)
 {
@@ -685,6 +769,13 @@ void rtv_stages_agg_write(FILE *out, const struct rtv_stages_agg *a, const char 
 		" incomplete, %" PRIu64 " out of order, %" PRIu64 " unjoined events, %" PRIu64
 		" dropped by the kernel\n", method ? method : "trace", a->n.complete, a->n.paired,
 		a->n.incomplete, a->n.nonmonotone, a->n.unjoined, a->n.drops);
+	for (int i = 0; i < a->npolls; i++) {
+		char cpus[128];
+
+		mask_list(a->polls[i].cpus, cpus, sizeof(cpus));
+		fprintf(out, "%s rx:%s polled by %s on CPU %s: %" PRIu64 "\n", method ? method : "trace",
+			a->polls[i].dev, a->polls[i].context, cpus, a->polls[i].count);
+	}
 	if (!a->nslow)
 		return;
 	fprintf(out, "slowest round trips: what held the CPU while they waited\n");
@@ -1013,10 +1104,12 @@ void rtv_stages_probe_cfg_release(struct rtv_stages_probe_cfg *cfg)
 }
 
 void rtv_stages_probe_json(const struct rtv_stages_probe_cfg *cfg, json_t *stages,
-			   json_t *blockers)
+			   json_t *blockers, json_t *polls)
 {
-	for (int i = 0; i < cfg->narms; i++)
+	for (int i = 0; i < cfg->narms; i++) {
 		rtv_stages_agg_json(cfg->merged[i], cfg->arm[i], stages, blockers);
+		rtv_stages_agg_polls_json(cfg->merged[i], cfg->arm[i], polls);
+	}
 }
 
 void rtv_stages_probe_write(FILE *out, const struct rtv_stages_probe_cfg *cfg)

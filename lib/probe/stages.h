@@ -97,6 +97,19 @@ struct rtv_stages_blocker {
 	int64_t ns;                        /* its overlap with the window */
 };
 
+/* Who polled a device's traced datagrams (the rx points): the context,
+ * one of "NET_RX softirq" (in the softirq of whatever task was running or
+ * enabled bottom halves), "ksoftirqd", "NAPI kthread" (threaded NAPI),
+ * "poller" (rtvnet's busy poller), "thread" (polled outside softirq by
+ * another thread: socket busy polling); its CPUs and count. */
+#define RTV_STAGES_POLL_ROWS 32
+struct rtv_stages_poll {
+	char dev[16];
+	const char *context;
+	uint64_t cpus;   /* bit i: CPU i (CPUs below 64) */
+	uint64_t count;
+};
+
 /* A new empty aggregator for events of CPUs 0..ncpus-1 keeping the topk
  * slowest round trips (1..RTV_STAGES_TOPK_MAX). All its memory is allocated
  * here (about 2.5 MiB + 100 KiB per CPU): adding never allocates. 0 or
@@ -133,6 +146,13 @@ const struct rtv_hist *rtv_stages_agg_find(const struct rtv_stages_agg *a, const
 int rtv_stages_agg_blockers(const struct rtv_stages_agg *a, struct rtv_stages_blocker *out,
 			    int max);
 void rtv_stages_agg_counts(const struct rtv_stages_agg *a, struct rtv_stages_counts *c);
+/* The polling contexts seen, by device then context, at most max copied;
+ * returns how many there are (rows beyond RTV_STAGES_POLL_ROWS are counted
+ * in counts.unjoined). */
+int rtv_stages_agg_polls(const struct rtv_stages_agg *a, struct rtv_stages_poll *out, int max);
+/* The polling contexts as JSON rows {method (when non-NULL), dev, context,
+ * cpus (a CPU list), count} appended to polls. */
+void rtv_stages_agg_polls_json(const struct rtv_stages_agg *a, const char *method, json_t *polls);
 
 /* The stages as JSON rows {method (when non-NULL), stage, count, p50_us,
  * p99_us, max_us} appended to stages, the blockers as {method, seq, rtt_us,
@@ -196,9 +216,10 @@ struct rtv_stages_probe_cfg {
 	int err;                /* a run's failure to trace, -errno */
 	char why[192];
 };
-/* stages and blockers rows of every arm, as rtv_stages_agg_json. */
+/* stages, blockers and polls rows of every arm, as rtv_stages_agg_json and
+ * rtv_stages_agg_polls_json. */
 void rtv_stages_probe_json(const struct rtv_stages_probe_cfg *cfg, json_t *stages,
-			   json_t *blockers);
+			   json_t *blockers, json_t *polls);
 /* The stage tables of every arm (rtv_stages_agg_write). */
 void rtv_stages_probe_write(FILE *out, const struct rtv_stages_probe_cfg *cfg);
 void rtv_stages_probe_cfg_release(struct rtv_stages_probe_cfg *cfg);

@@ -37,7 +37,8 @@ struct rtv_stg_event {
 	__u32 cpu;
 	__u32 pid;     /* the current thread; WAKE, RUN: the woken one; OCC: the one that ran */
 	__u32 aux;     /* RTV_STG_* bits; SIRQ: vector << 8 */
-	char comm[16]; /* WAKE, RUN, OCC: pid's; SIRQ: the task it interrupted; else empty */
+	char comm[16]; /* WAKE, RUN, OCC: pid's; SIRQ: the task it interrupted; RX: the
+			* polling thread's; else empty */
 	char dev[16];  /* XMIT, RX */
 };
 

@@ -269,10 +269,69 @@ static void test_stages_bad_args(void **state)
 	rtv_stages_agg_free(NULL);
 }
 
+/* Who polled: each rx point counted by device and context (softirq bit,
+ * then the polling thread's name), with its CPUs; merging adds up; a reset
+ * forgets. */
+static void test_polls(void **state)
+{
+	static const struct {
+		const char *dev, *comm;
+		uint32_t aux, cpu;
+	} rx[] = {
+		{ "s0", "napi/s0-12", 0, 1 },
+		{ "s0", "napi/s0-12", 0, 1 },
+		{ "s0", "rtv-sink", RTV_STG_SOFTIRQ, 0 },
+		{ "s0", "ksoftirqd/1", RTV_STG_SOFTIRQ, 1 },
+		{ "h0", "rtv-poll0", 0, 1 },
+		{ "h0", "netrt", 0, 0 },
+	};
+	struct rtv_stages_agg *a, *b;
+	struct rtv_stages_poll p[8];
+	json_t *arr = json_array();
+
+	(void)state;
+	assert_int_equal(rtv_stages_agg_new(&a, 2, 3), 0);
+	assert_int_equal(rtv_stages_agg_new(&b, 2, 3), 0);
+	for (size_t i = 0; i < sizeof(rx) / sizeof(rx[0]); i++) {
+		struct rtv_stg_event e = { .ts = 1000 + i, .skb = 0x100 + i, .kind = RTV_STG_RX,
+					   .cpu = rx[i].cpu, .aux = rx[i].aux };
+
+		snprintf(e.dev, sizeof(e.dev), "%s", rx[i].dev);
+		snprintf(e.comm, sizeof(e.comm), "%s", rx[i].comm);
+		rtv_stages_agg_add(a, &e);
+	}
+	assert_int_equal(rtv_stages_agg_polls(a, p, 8), 5);
+	assert_string_equal(p[0].dev, "s0");
+	assert_string_equal(p[0].context, "NAPI kthread");
+	assert_int_equal(p[0].count, 2);
+	assert_int_equal(p[0].cpus, 2); /* CPU 1 */
+	assert_string_equal(p[1].context, "NET_RX softirq");
+	assert_int_equal(p[1].cpus, 1);
+	assert_string_equal(p[2].context, "ksoftirqd");
+	assert_string_equal(p[3].dev, "h0");
+	assert_string_equal(p[3].context, "poller");
+	assert_string_equal(p[4].context, "thread");
+	rtv_stages_agg_merge(b, a);
+	rtv_stages_agg_merge(b, a);
+	assert_int_equal(rtv_stages_agg_polls(b, p, 8), 5);
+	assert_int_equal(p[0].count, 4);
+	rtv_stages_agg_polls_json(b, "separate", arr);
+	assert_int_equal(json_array_size(arr), 5);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "cpus")), "1");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(arr, 0), "method")),
+			    "separate");
+	rtv_stages_agg_reset(b, 0);
+	assert_int_equal(rtv_stages_agg_polls(b, NULL, 0), 0);
+	json_decref(arr);
+	rtv_stages_agg_free(a);
+	rtv_stages_agg_free(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stages_exact),
+		cmocka_unit_test(test_polls),
 		cmocka_unit_test(test_stages_delay_one_stage),
 		cmocka_unit_test(test_stages_nonmonotone_and_unjoined),
 		cmocka_unit_test(test_stages_blockers),
