@@ -63,9 +63,8 @@ static int netns_inode(const char *ns, uint32_t *ino)
 
 static int write_json(const struct rtv_stages_agg *a, int64_t t0_rt, int64_t t1_rt)
 {
-	struct rtv_stages_counts n;
-	json_t *conf = json_object(), *st = json_array(), *bl = json_array(), *cnt = json_object();
-	json_t *po = json_array();
+	json_t *conf = json_object(), *st = json_array(), *bl = json_array(), *po = json_array();
+	json_t *cnt;
 	json_t *root;
 	int err;
 
@@ -76,13 +75,7 @@ static int write_json(const struct rtv_stages_agg *a, int64_t t0_rt, int64_t t1_
 	rtv_json_set_num(conf, "min_occupant_us", (double)min_occ / 1e3);
 	rtv_stages_agg_json(a, NULL, st, bl);
 	rtv_stages_agg_polls_json(a, NULL, po);
-	rtv_stages_agg_counts(a, &n);
-	rtv_json_set_int(cnt, "complete", (int64_t)n.complete);
-	rtv_json_set_int(cnt, "paired", (int64_t)n.paired);
-	rtv_json_set_int(cnt, "incomplete", (int64_t)n.incomplete);
-	rtv_json_set_int(cnt, "nonmonotone", (int64_t)n.nonmonotone);
-	rtv_json_set_int(cnt, "unjoined", (int64_t)n.unjoined);
-	rtv_json_set_int(cnt, "kernel_drops", (int64_t)n.drops);
+	cnt = rtv_stages_agg_counts_json(a);
 	root = rtv_json_doc(rtv_json_meta_new(rtv_argc, rtv_argv, t0_rt, t1_rt), conf, "stages", st,
 			    "blockers", bl, "polls", po, "counts", cnt, NULL);
 	err = rtv_json_write_file(root, json_path);

@@ -674,6 +674,19 @@ void rtv_stages_agg_counts(const struct rtv_stages_agg *a, struct rtv_stages_cou
 	*c = a->n;
 }
 
+json_t *rtv_stages_agg_counts_json(const struct rtv_stages_agg *a)
+{
+	json_t *cnt = json_object();
+
+	rtv_json_set_int(cnt, "complete", (int64_t)a->n.complete);
+	rtv_json_set_int(cnt, "paired", (int64_t)a->n.paired);
+	rtv_json_set_int(cnt, "incomplete", (int64_t)a->n.incomplete);
+	rtv_json_set_int(cnt, "nonmonotone", (int64_t)a->n.nonmonotone);
+	rtv_json_set_int(cnt, "unjoined", (int64_t)a->n.unjoined);
+	rtv_json_set_int(cnt, "kernel_drops", (int64_t)a->n.drops);
+	return cnt;
+}
+
 static double us(int64_t ns)
 {
 	return (double)ns / 1000.0;
@@ -1037,8 +1050,7 @@ static void stages_collect(struct rtv_pctx *c)
 {
 	struct rtv_stages_probe_cfg *cfg = c->cfg;
 	struct rtv_stages_agg *a, *m;
-	struct rtv_stages_counts n;
-	json_t *o, *cnt;
+	json_t *o;
 
 	if (!cfg->tr)
 		return;
@@ -1051,16 +1063,10 @@ static void stages_collect(struct rtv_pctx *c)
 	o = json_object();
 	json_object_set_new(o, "rows", json_array());
 	json_object_set_new(o, "blockers", json_array());
+	json_object_set_new(o, "polls", json_array());
 	rtv_stages_agg_json(a, NULL, json_object_get(o, "rows"), json_object_get(o, "blockers"));
-	rtv_stages_agg_counts(a, &n);
-	cnt = json_object();
-	rtv_json_set_int(cnt, "complete", (int64_t)n.complete);
-	rtv_json_set_int(cnt, "paired", (int64_t)n.paired);
-	rtv_json_set_int(cnt, "incomplete", (int64_t)n.incomplete);
-	rtv_json_set_int(cnt, "nonmonotone", (int64_t)n.nonmonotone);
-	rtv_json_set_int(cnt, "unjoined", (int64_t)n.unjoined);
-	rtv_json_set_int(cnt, "kernel_drops", (int64_t)n.drops);
-	json_object_set_new(o, "counts", cnt);
+	rtv_stages_agg_polls_json(a, NULL, json_object_get(o, "polls"));
+	json_object_set_new(o, "counts", rtv_stages_agg_counts_json(a));
 	json_decref(cfg->run_obj);
 	cfg->run_obj = o;
 }

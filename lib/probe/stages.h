@@ -146,6 +146,9 @@ const struct rtv_hist *rtv_stages_agg_find(const struct rtv_stages_agg *a, const
 int rtv_stages_agg_blockers(const struct rtv_stages_agg *a, struct rtv_stages_blocker *out,
 			    int max);
 void rtv_stages_agg_counts(const struct rtv_stages_agg *a, struct rtv_stages_counts *c);
+/* The counts as a JSON object (complete, paired, incomplete, nonmonotone,
+ * unjoined, kernel_drops). */
+json_t *rtv_stages_agg_counts_json(const struct rtv_stages_agg *a);
 /* The polling contexts seen, by device then context, at most max copied;
  * returns how many there are (rows beyond RTV_STAGES_POLL_ROWS are counted
  * in counts.unjoined). */
