@@ -14,6 +14,16 @@
 
 /* ---- JSON ---- */
 
+/* The kernel's preemption model as the results are written, or why it
+ * cannot be read. */
+static void preempt_json(json_t *conf)
+{
+	char mode[32];
+	int err = rtv_preempt_get(RTV_DEBUGFS_ROOT, mode, sizeof(mode));
+
+	rtv_json_set_str(conf, "preempt", err ? rtv_preempt_why(err) : mode);
+}
+
 void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 {
 	const struct rtv_plan *p = &x->plan;
@@ -44,12 +54,7 @@ void rtv_exp_config_json(const struct rtv_exp *x, json_t *conf)
 	json_object_set_new(conf, "shared", json_boolean(p->mcfg.shared));
 	rtv_json_set_int(conf, "softirq_budget", p->mcfg.softirq_budget);
 	rtv_json_set_int(conf, "backlog_weight", p->mcfg.backlog_weight);
-	{ /* the kernel's preemption model at the start, or why it is not known */
-		char mode[32];
-		int e = rtv_preempt_get(RTV_DEBUGFS_ROOT, mode, sizeof(mode));
-
-		rtv_json_set_str(conf, "preempt", e ? rtv_preempt_why(e) : mode);
-	}
+	preempt_json(conf);
 	rtv_json_set_int(conf, "seed", (int64_t)p->seed);
 	if (x->cgroup_version)
 		rtv_json_set_int(conf, "cgroup_version", x->cgroup_version);
