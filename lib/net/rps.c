@@ -96,11 +96,25 @@ static int sysfs_here(void *arg)
 	return 0;
 }
 
+/* An fd of class/net/DEV/queues under the sysfs mount mnt, or -errno. */
+static int queues_dir_at(int mnt, const char *dev)
+{
+	char path[64];
+	int fd;
+
+	if (!dev || !dev[0] || strchr(dev, '/') || strlen(dev) > 15)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "class/net/%s/queues", dev);
+	fd = openat(mnt, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? -ENODEV : -errno;
+	return fd;
+}
+
 /* An fd of netns's class/net/DEV/queues directory, or -errno. */
 static int queues_dir(const char *netns, const char *dev)
 {
-	char path[64];
-	int mnt = -1, err, fd;
+	int mnt = -1, err;
 
 	if (!dev || !dev[0] || strchr(dev, '/') || strlen(dev) > 15)
 		return -EINVAL;
@@ -109,17 +123,7 @@ static int queues_dir(const char *netns, const char *dev)
 	err = netns ? rtv_netns_run(netns, sysfs_here, &mnt) : sysfs_here(&mnt);
 	if (err < 0)
 		return err;
-	snprintf(path, sizeof(path), "class/net/%s", dev);
-	fd = openat(mnt, path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0) {
-		err = errno == ENOENT ? -ENODEV : -errno;
-		close(mnt);
-		return err;
-	}
-	int q = openat(fd, "queues", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-	err = q < 0 ? -errno : q;
-	close(fd);
+	err = queues_dir_at(mnt, dev);
 	close(mnt); /* the open directory keeps the mount alive */
 	return err;
 }
@@ -252,28 +256,48 @@ static int rps_undo(int argc, char **argv)
 	return err == -ENOENT ? RTV_JOURNAL_GONE : err;
 }
 
-/* Every device's receive queues' masks, in every namespace. */
+/* Every device's receive queues' masks, in every namespace: one sysfs
+ * mount per namespace (the devices come namespace by namespace). */
+struct snap {
+	FILE *out;
+	char ns[64];
+	int mnt;
+};
+
 static int put_rps(const char *ns, unsigned ifindex, const char *dev, void *arg)
 {
 	char names[QUEUES_MAX][16], mask[256];
-	FILE *out = arg;
+	struct snap *sn = arg;
 	int q, n;
 
 	(void)ifindex;
-	q = queues_dir(NULL, dev); /* the thread is in ns already */
+	if (sn->mnt < 0 || strcmp(sn->ns, ns)) {
+		if (sn->mnt >= 0)
+			close(sn->mnt);
+		sn->mnt = rtv_fs_detached("sysfs"); /* the thread is in ns already */
+		snprintf(sn->ns, sizeof(sn->ns), "%s", ns);
+		if (sn->mnt < 0)
+			return 0;
+	}
+	q = queues_dir_at(sn->mnt, dev);
 	if (q < 0)
 		return 0;
 	n = rx_queues(q, names, QUEUES_MAX);
 	for (int i = 0; i < n; i++)
 		if (!read_mask(q, names[i], mask, sizeof(mask)))
-			fprintf(out, "%s %s %s %s\n", ns, dev, names[i], mask);
+			fprintf(sn->out, "%s %s %s %s\n", ns, dev, names[i], mask);
 	close(q);
 	return 0;
 }
 
 static int rps_snapshot(FILE *out)
 {
-	return rtv_netns_each_dev(put_rps, out);
+	struct snap sn = { .out = out, .mnt = -1 };
+	int err = rtv_netns_each_dev(put_rps, &sn);
+
+	if (sn.mnt >= 0)
+		close(sn.mnt);
+	return err;
 }
 
 static const struct rtv_journal_kind rps_kind = {
