@@ -90,7 +90,7 @@ static int put(const char *root, const char *mode)
 	return err;
 }
 
-int rtv_preempt_set_journaled(const char *root, const char *want)
+int rtv_preempt_set_journaled(const char *root, const char *want, char *was, size_t len)
 {
 	char cur[32];
 	int err;
@@ -100,6 +100,8 @@ int rtv_preempt_set_journaled(const char *root, const char *want)
 	err = rtv_preempt_get(root, cur, sizeof(cur));
 	if (err < 0)
 		return err;
+	if (was)
+		snprintf(was, len, "%s", cur);
 	if (!strcmp(cur, want))
 		return 0;
 	size_t mark = rtv_journal_mark();

@@ -27,9 +27,9 @@ int rtv_preempt_get(const char *root, char *mode, size_t len);
 /* Parse the file's text: the word in parentheses, or the only word. Pure. */
 int rtv_preempt_parse(const char *text, char *mode, size_t len);
 /* Journaled: record the current model ("preempt ROOT MODE"), then switch to
- * want. Already so: 0, nothing recorded. On error nothing stays recorded.
- * 0 or -errno. */
-int rtv_preempt_set_journaled(const char *root, const char *want);
+ * want; the model found goes into was (when not NULL). Already so: 0,
+ * nothing recorded. On error nothing stays recorded. 0 or -errno. */
+int rtv_preempt_set_journaled(const char *root, const char *want, char *was, size_t len);
 /* Why the model cannot be switched, for a note: err as returned above. */
 const char *rtv_preempt_why(int err);
 

@@ -271,15 +271,16 @@ static int forward_tso_off(const struct rtv_testbed *tb, char *note, size_t len)
 int rtv_combo_check(const struct rtv_combo *c, const struct rtv_method_cfg *cfg, char *why,
 		    size_t len)
 {
+	unsigned needs = rtv_combo_needs(c, cfg);
 	long n = sysconf(_SC_NPROCESSORS_ONLN);
 
-	if ((rtv_combo_needs(c, cfg) & RTV_NEED_PARTITION) &&
+	if ((needs & RTV_NEED_PARTITION) &&
 	    (!CPU_COUNT(&cfg->nonrt_cpus) || !CPU_COUNT(&cfg->rt_cpus))) {
 		snprintf(why, len, "method '%s' partitions the CPUs, and the RT CPUs leave no CPU for "
 			 "the streams (this machine has %ld CPU%s)", c->name, n, n == 1 ? "" : "s");
 		return -EINVAL;
 	}
-	if ((rtv_combo_needs(c, cfg) & RTV_NEED_STEER) && !CPU_COUNT(&cfg->nonrt_cpus)) {
+	if ((needs & RTV_NEED_STEER) && !CPU_COUNT(&cfg->nonrt_cpus)) {
 		snprintf(why, len, "method '%s' steers the bulk work off the RT CPUs, and the RT CPUs "
 			 "leave no other CPU (this machine has %ld CPU%s)", c->name, n, n == 1 ? "" : "s");
 		return -EINVAL;
@@ -297,8 +298,7 @@ static int preempt_full(const struct rtv_method_cfg *cfg, char *text, size_t len
 	char was[32] = "";
 	int err;
 
-	rtv_preempt_get(root, was, sizeof(was));
-	err = rtv_preempt_set_journaled(root, "full");
+	err = rtv_preempt_set_journaled(root, "full", was, sizeof(was));
 	if (!err) {
 		snprintf(text, len, "preemption model full%s%s", strcmp(was, "full") ? ", was " : "",
 			 strcmp(was, "full") ? was : "");
@@ -326,15 +326,16 @@ static void note_add(char *note, size_t len, const char *text)
 static void place_note(const struct rtv_combo *c, const struct rtv_method_cfg *cfg, char *text,
 		       size_t len)
 {
+	unsigned needs = rtv_combo_needs(c, cfg);
 	size_t n;
 
 	text[0] = '\0';
-	if (!(rtv_combo_needs(c, cfg) & (RTV_NEED_RT_FIFO | RTV_NEED_RT_PIN)))
+	if (!(needs & (RTV_NEED_RT_FIFO | RTV_NEED_RT_PIN)))
 		return;
 	n = (size_t)snprintf(text, len, "RT client and server");
-	if (rtv_combo_needs(c, cfg) & RTV_NEED_RT_FIFO)
+	if (needs & RTV_NEED_RT_FIFO)
 		n += (size_t)snprintf(text + n, n < len ? len - n : 0, " at SCHED_FIFO %d", cfg->rt_prio);
-	if (rtv_combo_needs(c, cfg) & RTV_NEED_RT_PIN)
+	if (needs & RTV_NEED_RT_PIN)
 		n += (size_t)snprintf(text + n, n < len ? len - n : 0, " on the %s",
 				      poller_apart(c, cfg) ? "other CPUs" : "RT CPU");
 	if ((c->rx == RTV_RX_BUSYPOLL || c->rx == RTV_RX_HYBRID) && !poller_apart(c, cfg))
@@ -344,6 +345,7 @@ static void place_note(const struct rtv_combo *c, const struct rtv_method_cfg *c
 int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		    struct rtv_testbed *tb, struct rtv_method_run *run)
 {
+	unsigned needs = rtv_combo_needs(c, cfg);
 	struct rtv_rx_plan *plan = NULL;
 	struct rtv_method_cfg rcfg;
 	char text[RTV_METHOD_NOTE_LEN], why[256];
@@ -371,35 +373,35 @@ int rtv_combo_setup(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 			goto out;
 		}
 	}
-	if (tb && (rtv_combo_needs(c, cfg) & RTV_NEED_PARTITION)) {
+	if (tb && (needs & RTV_NEED_PARTITION)) {
 		err = rtv_method_partition(cfg, tb, text, sizeof(text));
 		if (err < 0)
 			goto out;
 		note_add(run->note, sizeof(run->note), text);
 	}
-	if (rtv_combo_needs(c, cfg) & RTV_NEED_SHORT_SOFTIRQ) {
+	if (needs & RTV_NEED_SHORT_SOFTIRQ) {
 		err = rtv_method_short_softirq(cfg, text, sizeof(text));
 		if (err < 0)
 			goto out;
 		note_add(run->note, sizeof(run->note), text);
 	}
-	if (rtv_combo_needs(c, cfg) & RTV_NEED_PREEMPT) {
+	if (needs & RTV_NEED_PREEMPT) {
 		err = preempt_full(cfg, text, sizeof(text));
 		if (err < 0)
 			goto out;
 		note_add(run->note, sizeof(run->note), text);
 	}
-	if ((rtv_combo_needs(c, cfg) & RTV_NEED_STEER) && (tb || cfg->nnonrt_devs)) {
+	if ((needs & RTV_NEED_STEER) && (tb || cfg->nnonrt_devs)) {
 		err = rtv_method_steer_bulk(cfg, tb, text, sizeof(text));
 		if (err < 0)
 			goto out;
 		note_add(run->note, sizeof(run->note), text);
-	} else if (rtv_combo_needs(c, cfg) & RTV_NEED_STEER) {
+	} else if (needs & RTV_NEED_STEER) {
 		note_add(run->note, sizeof(run->note), "no non-RT device given (--nonrt-dev): no "
 			 "bulk work steered");
 	}
-	if (tb && (rtv_combo_needs(c, cfg) & RTV_NEED_RT_PIN) && !poller_apart(c, cfg) &&
-	    !(rtv_combo_needs(c, cfg) & RTV_NEED_PARTITION)) {
+	if (tb && (needs & RTV_NEED_RT_PIN) && !poller_apart(c, cfg) &&
+	    !(needs & RTV_NEED_PARTITION)) {
 		char rt[128];
 
 		/* the RT client runs on the peer CPUs until a method steers it, as
@@ -460,14 +462,15 @@ out:
 int rtv_combo_place(const struct rtv_combo *c, const struct rtv_method_cfg *cfg,
 		    enum rtv_role role, pid_t pid)
 {
+	unsigned needs = rtv_combo_needs(c, cfg);
 	const cpu_set_t *cpus = poller_apart(c, cfg) ? &cfg->nonrt_cpus : &cfg->rt_cpus;
 	int err = 0;
 
 	if (role != RTV_ROLE_RT_CLIENT && role != RTV_ROLE_RT_SERVER)
 		return 0;
-	if (rtv_combo_needs(c, cfg) & RTV_NEED_RT_FIFO)
+	if (needs & RTV_NEED_RT_FIFO)
 		err = rtv_sched_set_process(pid, SCHED_FIFO, cfg->rt_prio);
-	if (!err && (rtv_combo_needs(c, cfg) & RTV_NEED_RT_PIN) && CPU_COUNT(cpus))
+	if (!err && (needs & RTV_NEED_RT_PIN) && CPU_COUNT(cpus))
 		err = rtv_sched_set_affinity(pid, cpus);
 	return err;
 }

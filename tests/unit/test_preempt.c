@@ -52,17 +52,18 @@ static void switch_and_undo(void **state)
 	assert_int_equal(rtv_preempt_get(t->root, m, sizeof(m)), 0);
 	assert_string_equal(m, "none");
 	mark = rtv_journal_mark();
-	assert_int_equal(rtv_preempt_set_journaled(t->root, "full"), 0);
+	assert_int_equal(rtv_preempt_set_journaled(t->root, "full", m, sizeof(m)), 0);
+	assert_string_equal(m, "none");
 	assert_int_equal(rtv_journal_mark(), mark + 1);
 	assert_int_equal(rtv_preempt_get(t->root, m, sizeof(m)), 0);
 	assert_string_equal(m, "full");
-	assert_int_equal(rtv_preempt_set_journaled(t->root, "full"), 0); /* already so */
+	assert_int_equal(rtv_preempt_set_journaled(t->root, "full", NULL, 0), 0); /* already so */
 	assert_int_equal(rtv_journal_mark(), mark + 1);
 	assert_int_equal(rtv_journal_undo_to(mark), 1);
 	assert_int_equal(rtv_preempt_get(t->root, m, sizeof(m)), 0);
 	assert_string_equal(m, "none");
-	assert_int_equal(rtv_preempt_set_journaled(t->root, "ful l"), -EINVAL);
-	assert_int_equal(rtv_preempt_set_journaled(t->root, ""), -EINVAL);
+	assert_int_equal(rtv_preempt_set_journaled(t->root, "ful l", NULL, 0), -EINVAL);
+	assert_int_equal(rtv_preempt_set_journaled(t->root, "", NULL, 0), -EINVAL);
 	assert_int_equal(rtv_journal_mark(), mark);
 	rtv_journal_close();
 }
@@ -79,7 +80,7 @@ static void missing(void **state)
 	size_t mark = rtv_journal_mark();
 
 	assert_int_equal(rtv_preempt_get(t->root, m, sizeof(m)), -ENOENT);
-	assert_int_equal(rtv_preempt_set_journaled(t->root, "full"), -ENOENT);
+	assert_int_equal(rtv_preempt_set_journaled(t->root, "full", NULL, 0), -ENOENT);
 	assert_int_equal(rtv_journal_mark(), mark);
 	rtv_journal_close();
 	assert_non_null(strstr(rtv_preempt_why(-ENOENT), "PREEMPT_DYNAMIC"));
