@@ -7,22 +7,8 @@
 # netrt server) works as the static test program does; SIGTERM to rtvnet
 # ends CMD, and the host is left as found.
 . "$(dirname "$0")/lib.sh"
-
-TOOL=$(dirname "$RTVNET")/../tests/unit/outsource_tool
-NS_C=rtv-os-c
-NS_T=rtv-os-t
-NS_P=rtv-os-p
+. "$(dirname "$0")/outsource.sh"
 PORT=7790
-spid=
-
-cleanup() {
-	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
-	"$RTVNET" -q revert >/dev/null 2>&1
-	for ns in "${created[@]}"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-[ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
 file -L "$TOOL" 2>/dev/null | grep -q 'statically linked' || [ ! -x /usr/bin/file ] ||
 	die "'$TOOL' should be linked statically"
 remember_host
@@ -44,14 +30,7 @@ expect 7 "$RTVNET" outsource run -- sh -c 'exit 7'
 expect 127 "$RTVNET" outsource run -- "$TMP/nosuch-program"
 out_has "cannot run"
 
-netns_add "$NS_C" "$NS_T" "$NS_P"
-for ns in "$NS_C" "$NS_T" "$NS_P"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_T" link add rtvos0 type veth peer name rtvos1 netns "$NS_P" || die "veth"
-ip -n "$NS_T" addr add 198.19.90.1/24 dev rtvos0
-ip -n "$NS_P" addr add 198.19.90.2/24 dev rtvos1
-ip -n "$NS_T" link set rtvos0 up && ip -n "$NS_P" link set rtvos1 up || die "link up"
-t_ino=$(stat -L -c %i "/run/netns/$NS_T")
-c_ino=$(stat -L -c %i "/run/netns/$NS_C")
+outsource_netns_up
 remember_host
 
 # -- flags pass through, the socket is T's --

@@ -9,30 +9,9 @@
 # helper's fd counts are the same before and after, and it still serves.
 # The host is left as found.
 . "$(dirname "$0")/lib.sh"
-
-TOOL=$(dirname "$RTVNET")/../tests/unit/outsource_tool
-NS_C=rtv-os-c
-NS_T=rtv-os-t
-NS_P=rtv-os-p
+. "$(dirname "$0")/outsource.sh"
 PORT=7792
-spid=
-
-cleanup() {
-	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
-	"$RTVNET" -q revert >/dev/null 2>&1
-	for ns in "${created[@]}"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-[ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
-netns_add "$NS_C" "$NS_T" "$NS_P"
-for ns in "$NS_C" "$NS_T" "$NS_P"; do ip -n "$ns" link set lo up; done
-ip -n "$NS_T" link add rtvos0 type veth peer name rtvos1 netns "$NS_P" || die "veth"
-ip -n "$NS_T" addr add 198.19.90.1/24 dev rtvos0
-ip -n "$NS_P" addr add 198.19.90.2/24 dev rtvos1
-ip -n "$NS_T" link set rtvos0 up && ip -n "$NS_P" link set rtvos1 up || die "link up"
-t_ino=$(stat -L -c %i "/run/netns/$NS_T")
-c_ino=$(stat -L -c %i "/run/netns/$NS_C")
+outsource_netns_up
 remember_host
 # run [RTVNET OPTIONS] -- CMD...: CMD under outsource in C, sockets in T
 run() { nsenter --net="/run/netns/$NS_C" "$RTVNET" -v outsource run --netns "$NS_T" "$@"; }

@@ -6,22 +6,7 @@
 # rtvnet start (`rtvnet revert`), which removes the cgroup too. The host is
 # left as found.
 . "$(dirname "$0")/lib.sh"
-
-TOOL=$(dirname "$RTVNET")/../tests/unit/outsource_tool
-NS_C=rtv-os-c
-NS_T=rtv-os-t
-spid=
-cmdpid=
-
-cleanup() {
-	[ -n "$spid" ] && kill -9 "$spid" 2>/dev/null
-	[ -n "$cmdpid" ] && kill -9 "$cmdpid" 2>/dev/null
-	"$RTVNET" -q revert >/dev/null 2>&1
-	for ns in "${created[@]}"; do ip netns del "$ns" 2>/dev/null; done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-[ -x "$TOOL" ] || die "'$TOOL' missing: build the unit tests"
+. "$(dirname "$0")/outsource.sh"
 netns_add "$NS_C" "$NS_T"
 t_ino=$(stat -L -c %i "/run/netns/$NS_T")
 remember_host
@@ -37,6 +22,7 @@ helper=$(pgrep -P "$spid" -x rtv-osock)
 [ -n "$helper" ] || die "no helper process"
 cmdpid=$(pgrep -P "$spid" -x outsource_tool)
 [ -n "$cmdpid" ] || die "no CMD process"
+extra_pids=("$cmdpid")
 cg=$(ls -d /sys/fs/cgroup/unified/rtvnet/outsource-"$spid" 2>/dev/null)
 [ -n "$cg" ] || die "no cgroup v2 cgroup rtvnet/outsource-$spid"
 kill -9 "$spid"
