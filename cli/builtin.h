@@ -65,6 +65,7 @@ int cmd_reserve(int argc, char **argv);
 int cmd_taskset(int argc, char **argv);
 int cmd_outsource(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
+int cmd_runtimes(int argc, char **argv);
 extern const struct rtv_cmd_mode cmd_testbed_modes[];
 extern const struct rtv_cmd_mode cmd_netrt_modes[];
 extern const struct rtv_cmd_mode cmd_stream_modes[];
@@ -77,6 +78,7 @@ extern const struct rtv_cmd_mode cmd_reserve_modes[];
 extern const struct rtv_cmd_mode cmd_taskset_modes[];
 extern const struct rtv_cmd_mode cmd_outsource_modes[];
 extern const struct rtv_cmd_mode cmd_trace_modes[];
+extern const struct rtv_cmd_mode cmd_runtimes_modes[];
 /* A foreground command holding host changes until it is stopped (`apply`,
  * `reserve --duration`) says so in RTV_CLI_SERVICE_FILE, "PID STARTTIME WHAT
  * DETAIL", so that `revert` can stop it and `status` show it; it removes

@@ -34,6 +34,8 @@ static const struct rtv_cmd commands[] = {
 	  cmd_taskset_modes },
 	{ "trace", cmd_trace, "where an RT UDP service's latency is spent, stage by stage (BPF)",
 	  RTV_CMD_NEEDS_ROOT, cmd_trace_modes },
+	{ "runtimes", cmd_runtimes, "hosting environments compared: timer latency, startup, memory",
+	  RTV_CMD_NEEDS_ROOT | RTV_CMD_JOURNAL, cmd_runtimes_modes },
 	{ "status", cmd_status, "what rtvnet has in place on this host now", 0, cmd_status_modes },
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

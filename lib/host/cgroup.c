@@ -286,17 +286,13 @@ static int kill_tasks(const char *dir)
 }
 
 /* "cgroup DIR": kill its tasks, remove it. */
-static int dir_undo(int argc, char **argv)
+static int remove_dir(const char *dir)
 {
 	int err = 0;
 
-	if (argc < 1 || argv[0][0] != '/')
-		return -EINVAL;
-	if (access(argv[0], F_OK))
-		return RTV_JOURNAL_GONE;
-	kill_tasks(argv[0]);
+	kill_tasks(dir);
 	for (int i = 0; i < 50; i++) { /* a killed task leaves its cgroup asynchronously */
-		if (!rmdir(argv[0]) || errno == ENOENT)
+		if (!rmdir(dir) || errno == ENOENT)
 			return 0;
 		err = -errno;
 		if (errno != EBUSY)
@@ -304,6 +300,26 @@ static int dir_undo(int argc, char **argv)
 		nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
 	}
 	return err;
+}
+
+static int undo_child(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	(void)st;
+	if (flag == FTW_DP && ftw->level > 0)
+		remove_dir(path);
+	return 0;
+}
+
+static int dir_undo(int argc, char **argv)
+{
+	if (argc < 1 || argv[0][0] != '/')
+		return -EINVAL;
+	if (access(argv[0], F_OK))
+		return RTV_JOURNAL_GONE;
+	/* children first: made below rtvnet's cgroup by what rtvnet started
+	 * (a container runtime's, podman's conmon) */
+	nftw(argv[0], undo_child, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+	return remove_dir(argv[0]);
 }
 
 /* "cgroupctl FILE CONTROLLER": disable the controller enabled in a v2
