@@ -12,6 +12,9 @@
 
 #define NS_PER_US INT64_C(1000)
 #define NS_PER_S  INT64_C(1000000000)
+/* Latencies above this (11.6 days) are taken as malformed: so that no
+ * figure overflows once in ns. */
+#define MAX_LATENCY_US INT64_C(1000000000000)
 
 void rtv_cyclic_cfg_init(struct rtv_cyclic_cfg *c)
 {
@@ -159,12 +162,6 @@ static int64_t percentile(const struct buckets *bs, uint64_t samples, double pct
 	return -1;
 }
 
-static void record_n(struct rtv_hist *h, int64_t ns, uint64_t n)
-{
-	for (uint64_t k = 0; k < n; k++)
-		rtv_hist_record(h, ns);
-}
-
 /* The totals over threads, the percentiles and hist, from r->thread[] and
  * the in-range buckets bs of all threads (any order; sorted and merged
  * here). */
@@ -208,9 +205,9 @@ static void finish(struct rtv_cyclic_result *r, struct buckets *bs)
 	r->p99_ns = percentile(bs, r->samples, 99);
 	r->p999_ns = percentile(bs, r->samples, 99.9);
 	for (size_t i = 0; i < bs->n; i++)
-		record_n(&r->hist, bs->b[i].us * NS_PER_US, bs->b[i].n);
+		rtv_hist_record_n(&r->hist, bs->b[i].us * NS_PER_US, bs->b[i].n);
 	for (int i = 0; i < r->nthreads; i++)
-		record_n(&r->hist, r->thread[i].max_us * NS_PER_US, r->thread[i].overflows);
+		rtv_hist_record_n(&r->hist, r->thread[i].max_us * NS_PER_US, r->thread[i].overflows);
 }
 
 static void result_init(struct rtv_cyclic_result *r, enum rtv_cyclic_source src)
@@ -310,11 +307,15 @@ static int parse_thread(const json_t *t, int i, struct rtv_cyclic_thread *th, st
 			return fail(err, errlen,
 				    "cyclictest JSON: thread %d: \"%s\" is not a whole number >= 0", i,
 				    need[k]);
+		if (k && v[k] > MAX_LATENCY_US)
+			return fail(err, errlen, "cyclictest JSON: thread %d: \"%s\" out of range", i,
+				    need[k]);
 	}
 	if (!avg)
 		return fail(err, errlen, "cyclictest JSON: thread %d has no \"avg\"", i);
-	if (!json_is_number(avg) || !isfinite(json_number_value(avg)) || json_number_value(avg) < 0)
-		return fail(err, errlen, "cyclictest JSON: thread %d: \"avg\" is not a number >= 0", i);
+	if (!json_is_number(avg) || !isfinite(json_number_value(avg)) || json_number_value(avg) < 0 ||
+	    json_number_value(avg) > (double)MAX_LATENCY_US)
+		return fail(err, errlen, "cyclictest JSON: thread %d: \"avg\" is not a number in range", i);
 	th->cycles = (uint64_t)v[0];
 	th->min_us = v[1];
 	th->max_us = v[2];
@@ -481,6 +482,10 @@ static int footer(const char *rest, const char *what, int lineno, uint64_t *v, i
 	if (n < 1)
 		return fail(err, errlen, "cyclictest output line %d: '%s' holds no numbers", lineno,
 			    what);
+	for (int i = 0; i < n; i++)
+		if (v[i] > (uint64_t)MAX_LATENCY_US)
+			return fail(err, errlen, "cyclictest output line %d: '%s' out of range",
+				    lineno, what);
 	*count = n;
 	return 0;
 }
@@ -570,7 +575,9 @@ int rtv_cyclic_parse_text(const char *text, struct rtv_cyclic_result *r, char *e
 
 			if (sscanf(line, "T:%lld (%lld) P:%lld I:%lld C:%llu Min:%lld Act:%lld Avg:%lld Max:%lld",
 				   &tn, &pid, &prio, &ival, &cyc, &mn, &act, &avg, &mx) != 9 ||
-			    tn != nsummary || nsummary >= RTV_CYCLIC_MAX_THREADS) {
+			    tn != nsummary || nsummary >= RTV_CYCLIC_MAX_THREADS || mn < 0 || avg < 0 ||
+			    mx < 0 || mn > MAX_LATENCY_US || avg > MAX_LATENCY_US ||
+			    mx > MAX_LATENCY_US) {
 				ret = fail(err, errlen, "cyclictest output line %d: malformed 'T:' line",
 					   lineno);
 				goto out;

@@ -606,6 +606,9 @@ static void test_json_malformed(void **state)
 	bad = replaced(js, "\"avg\": 21.00,", "\"avg\": \"21\",");
 	expect_json_fails(bad, strlen(bad), "thread 1: \"avg\" is not a number");
 	free(bad);
+	bad = replaced(js, "\"max\": 262,", "\"max\": 1000000000001,");
+	expect_json_fails(bad, strlen(bad), "thread 0: \"max\" out of range");
+	free(bad);
 	bad = replaced(js, "\"6\": 2,", "\"6us\": 2,");
 	expect_json_fails(bad, strlen(bad), "thread 0: histogram key '6us' is not a latency");
 	free(bad);
@@ -667,6 +670,11 @@ static void test_text_malformed(void **state)
 	free(bad);
 	expect_text_fails("T: 0 (20197) P:90 I:100 C:   9999 Min:     19 Act:   23\n",
 			  "line 1: malformed 'T:' line");
+	expect_text_fails("T: 0 (20197) P:90 I:100 C:   9999 Min:     19 Act:   23 Avg: 24 Max: -1\n",
+			  "line 1: malformed 'T:' line");
+	bad = replaced(txt, "# Max Latencies: 02661", "# Max Latencies: 99999999999999999");
+	expect_text_fails(bad, "line 406: '# Max Latencies:' out of range");
+	free(bad);
 	free(two);
 	free(txt);
 }
