@@ -92,11 +92,12 @@ int rtv_cyclic_argv(const struct rtv_cyclic_cfg *c, const char *prog, char **arg
 	put(&a, "-D%" PRId64, c->duration_ns / NS_PER_S);
 	if (c->hist_max_us)
 		put(&a, "-h%d", c->hist_max_us);
-	if (c->threads > 1) {
-		/* -d0: every thread at the same interval (-h implies it too) */
+	if (c->threads > 1)
 		put(&a, "-t%d", c->threads);
+	/* every thread at the same interval: -h implies it (and warns at -d0),
+	 * without -h the default distance is 500 us */
+	if (c->threads > 1 && !c->hist_max_us)
 		put(&a, "-d0");
-	}
 	if (c->cpus)
 		put(&a, "-a%s", c->cpus);
 	if (c->json_path)

@@ -64,7 +64,7 @@ struct rtv_cyclic_cfg {
 	int64_t interval_ns; /* > 0, whole µs: -iUS */
 	int64_t duration_ns; /* > 0, whole seconds: -DSECS */
 	int hist_max_us;     /* 0: no histogram; else 1..RTV_CYCLIC_MAX_HIST_US: -hUS */
-	int threads;         /* 0 or 1: one thread; 2..RTV_CYCLIC_MAX_THREADS: -tN -d0 */
+	int threads;         /* 0 or 1: one thread; 2..RTV_CYCLIC_MAX_THREADS: -tN */
 	const char *cpus;    /* CPU list for -a ("0,1", "2-3"), or NULL: not pinned */
 	const char *json_path; /* --json=PATH, or NULL: no JSON */
 };
@@ -80,8 +80,9 @@ void rtv_cyclic_cfg_init(struct rtv_cyclic_cfg *c);
 
 /* The argv for execv() of cyclictest with c: prog (used as given, e.g.
  * "cyclictest" for execvp or "/usr/bin/cyclictest"), "-m", "-q",
- * "-p90", "-i100", "-D30", then when set "-h10000", "-t2", "-d0", "-a0,1",
- * "--json=PATH", and a NULL. Options take their values attached, as -t and
+ * "-p90", "-i100", "-D30", then when set "-h10000", "-t2", "-a0,1",
+ * "--json=PATH", and a NULL; "-d0" after "-t2" when there is no histogram
+ * (all threads at the same interval: -h implies it and warns at -d0). Options take their values attached, as -t and
  * -a take optional arguments. argv has room for maxargs entries
  * (RTV_CYCLIC_MAX_ARGS is always enough); the strings other than prog are
  * written into buf (buflen bytes), which must outlive argv. Returns the

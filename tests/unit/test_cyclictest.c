@@ -180,8 +180,7 @@ static void test_argv_defaults(void **state)
 static void test_argv_all(void **state)
 {
 	static const char *const want[] = { "/usr/bin/cyclictest", "-m", "-q", "-p80", "-i250",
-					    "-D2", "-h20", "-t2", "-d0", "-a0,1",
-					    "--json=/tmp/x y.json" };
+					    "-D2", "-h20", "-t2", "-a0,1", "--json=/tmp/x y.json" };
 	struct rtv_cyclic_cfg c;
 	char *argv[RTV_CYCLIC_MAX_ARGS], buf[256];
 	size_t need = 0;
@@ -197,7 +196,7 @@ static void test_argv_all(void **state)
 	c.cpus = "0,1";
 	c.json_path = "/tmp/x y.json";
 	n = rtv_cyclic_argv(&c, want[0], argv, RTV_CYCLIC_MAX_ARGS, buf, sizeof(buf));
-	assert_int_equal(n, 11);
+	assert_int_equal(n, 10);
 	assert_ptr_equal(argv[0], want[0]);
 	for (int i = 0; i < n; i++)
 		assert_string_equal(argv[i], want[i]);
@@ -212,13 +211,19 @@ static void test_argv_all(void **state)
 	assert_int_equal(rtv_cyclic_argv(&c, "c", argv, (size_t)n + 1, buf, sizeof(buf)), n);
 	assert_int_equal(rtv_cyclic_argv(&c, "c", argv, (size_t)n, buf, sizeof(buf)), -E2BIG);
 	assert_int_equal(rtv_cyclic_argv(&c, "c", argv, 1, buf, sizeof(buf)), -E2BIG);
+	/* no histogram: -d0 keeps the threads at one interval */
+	c.hist_max_us = 0;
+	assert_int_equal(rtv_cyclic_argv(&c, "c", argv, RTV_CYCLIC_MAX_ARGS, buf, sizeof(buf)), 10);
+	assert_string_equal(argv[6], "-t2");
+	assert_string_equal(argv[7], "-d0");
+	assert_string_equal(argv[8], "-a0,1");
 	/* one thread: no -t, no -d */
 	c.threads = 1;
 	c.cpus = NULL;
 	c.json_path = NULL;
-	c.hist_max_us = 0;
 	assert_int_equal(rtv_cyclic_argv(&c, "c", argv, RTV_CYCLIC_MAX_ARGS, buf, sizeof(buf)), 6);
 	assert_string_equal(argv[5], "-D2");
+	assert_null(argv[6]);
 }
 
 static void test_argv_invalid(void **state)
