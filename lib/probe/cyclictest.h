@@ -42,6 +42,9 @@
  *   T: 0 (20197) P:90 I:100 C:   9999 Min:     19 Act:   23 Avg:   24 Max:     106
  *   (Avg truncated to whole µs there too).
  *
+ * Not handled: -N (ns units) and --histfile output; cyclictest's stderr
+ * (its warnings and errors) is the caller's to show.
+ *
  * All functions are pure (no system call but the writes of
  * rtv_cyclic_cdf_svg()), never print, and return 0 or -errno.
  */
@@ -109,6 +112,8 @@ struct rtv_cyclic_thread {
 	int cpu;                /* the CPU it ran on (JSON only), -1 unknown */
 };
 
+/* About 33 KiB (hist is most of it), no pointers: allocate it rather than
+ * keep several on a thread's stack; copy it freely. */
 struct rtv_cyclic_result {
 	enum rtv_cyclic_source source;
 	int nthreads;
