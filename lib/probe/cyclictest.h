@@ -85,8 +85,9 @@ void rtv_cyclic_cfg_init(struct rtv_cyclic_cfg *c);
  * "cyclictest" for execvp or "/usr/bin/cyclictest"), "-m", "-q",
  * "-p90", "-i100", "-D30", then when set "-h10000", "-t2", "-a0,1",
  * "--json=PATH", and a NULL; "-d0" after "-t2" when there is no histogram
- * (all threads at the same interval: -h implies it and warns at -d0). Options take their values attached, as -t and
- * -a take optional arguments. argv has room for maxargs entries
+ * (all threads at the same interval: -h implies it and warns at -d0).
+ * Values are attached to their options, as -t and -a take optional
+ * arguments. argv has room for maxargs entries
  * (RTV_CYCLIC_MAX_ARGS is always enough); the strings other than prog are
  * written into buf (buflen bytes), which must outlive argv. Returns the
  * number of arguments (NULL not counted), -EINVAL (NULL pointer, a value out
