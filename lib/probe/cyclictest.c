@@ -475,8 +475,8 @@ static const char *after(const char *line, const char *prefix)
 }
 
 /* One footer line of per-thread numbers (at least nthreads: -H adds one). */
-static int footer(const char *rest, const char *what, int lineno, uint64_t *v, int *count, char *err,
-		  size_t errlen)
+static int footer(const char *rest, const char *what, int lineno, uint64_t *v, int *count,
+		  char *err, size_t errlen)
 {
 	int n = numbers(rest, v, RTV_CYCLIC_MAX_THREADS + 1);
 
