@@ -408,6 +408,34 @@ static void test_merge(void **state)
 	free(before);
 }
 
+/* rtv_hist_record_n() is n rtv_hist_record()s: a few values (an underflow
+ * and an overflow among them) with counts 1 to 100000. */
+static void test_record_n(void **state)
+{
+	static const int64_t val[] = { 7, 100, 255, 256, 19000, 20000, 2661000, INT64_MAX };
+	static const uint64_t cnt[] = { 3, 1, 0, 17, 9513, 100000, 1, 2 };
+	struct rtv_hist *one = hist_new(), *bulk = hist_new();
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(val) / sizeof(val[0]); i++) {
+		for (uint64_t k = 0; k < cnt[i]; k++)
+			rtv_hist_record(one, val[i]);
+		rtv_hist_record_n(bulk, val[i], cnt[i]);
+		assert_int_equal(bulk->count, one->count);
+		assert_int_equal(bulk->min_ns, one->min_ns);
+		assert_int_equal(bulk->max_ns, one->max_ns);
+		assert_int_equal(bulk->underflow, one->underflow);
+		assert_int_equal(bulk->overflow, one->overflow);
+		assert_memory_equal(bulk->buckets, one->buckets, sizeof(one->buckets));
+		assert_rel(bulk->mean_ns, one->mean_ns, 1e-9, "bulk mean");
+		assert_rel(bulk->m2, one->m2, 1e-9, "bulk m2");
+		assert_int_equal(bulk->seq % 2, 0);
+	}
+	assert_int_equal(bulk->count, 3 + 1 + 17 + 9513 + 100000 + 1 + 2);
+	free(one);
+	free(bulk);
+}
+
 static void test_fraction_above(void **state)
 {
 	int64_t *v = malloc(NSAMPLES * sizeof(*v)), *s = malloc(NSAMPLES * sizeof(*s));
@@ -643,6 +671,7 @@ int main(void)
 		cmocka_unit_test(test_bucket_layout),
 		cmocka_unit_test(test_error_bound),
 		cmocka_unit_test(test_merge),
+		cmocka_unit_test(test_record_n),
 		cmocka_unit_test(test_fraction_above),
 		cmocka_unit_test(test_fraction_above_exact),
 		cmocka_unit_test(test_fraction_above_interpolated),
