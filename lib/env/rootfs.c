@@ -519,42 +519,45 @@ static int place_needs(struct build *b, const struct elf *e, const char *obj, in
  * what it needs; what names it in messages. */
 static int place(struct build *b, const char *host, const char *what, int depth)
 {
-	char p[PATH_MAX];
+	char p[PATH_MAX], at[PATH_MAX + 8] = "";
 	struct img im = { 0 };
 	struct elf e;
 	int err;
 
+	/* the host path in messages when what does not name it already */
+	if (!strstr(what, host))
+		snprintf(at, sizeof(at), " ('%s')", host);
 	err = path_fold(host, p, sizeof(p));
 	if (err < 0) {
-		say(b, "%s: path '%s' not absolute or too long", what, host);
-		return -EINVAL;
+		say(b, "%s%s: %s", what, at,
+		    err == -EINVAL ? "not an absolute path" : "path too long");
+		return err;
 	}
 	if (strs_has(&b->done, p))
 		return 0;
 	if (depth > MAX_DEPTH) {
-		say(b, "%s: libraries nested more than %d deep", what, MAX_DEPTH);
+		say(b, "%s%s: libraries nested more than %d deep", what, at, MAX_DEPTH);
 		return -ELOOP;
 	}
 	err = img_open(host, &im);
 	if (err < 0) {
 		if (err == -ENOEXEC)
-			say(b, "%s: '%s' is not an ELF file (not a regular file, or empty)",
-			    what, host);
+			say(b, "%s%s is not an ELF file (not a regular file, or empty)", what, at);
 		else if (err == -ENOENT)
-			say(b, "%s not found: '%s' does not exist", what, host);
+			say(b, "%s%s not found", what, at);
 		else
-			say(b, "cannot read %s: '%s': %s", what, host, strerror(-err));
+			say(b, "cannot read %s%s: %s", what, at, strerror(-err));
 		goto out;
 	}
 	err = elf_parse(&im, &e);
 	if (err == -ENOEXEC) {
-		say(b, "%s: '%s' is not an ELF file of this machine%s", what, host,
+		say(b, "%s%s is not an ELF file of this machine%s", what, at,
 		    im.size > 2 && im.p[0] == '#' && im.p[1] == '!' ?
 			    " (a script: give its interpreter as a program instead)" : "");
 		goto out;
 	}
 	if (err == -EPROTO || err == -E2BIG) {
-		say(b, "%s: '%s' is a malformed ELF file", what, host);
+		say(b, "%s%s is a malformed ELF file", what, at);
 		err = -ENOEXEC;
 		goto out;
 	}
@@ -562,13 +565,13 @@ static int place(struct build *b, const char *host, const char *what, int depth)
 		b->cls = e.cls;
 		b->machine = e.machine;
 	} else if (e.cls != b->cls || e.machine != b->machine) {
-		say(b, "%s: '%s' is built for another machine than the first program", what, host);
+		say(b, "%s%s is built for another machine than the first program", what, at);
 		err = -ENOEXEC;
 		goto out;
 	}
 	err = put_file(b, host, p, &im);
 	if (err < 0) {
-		say(b, "cannot copy %s '%s' into the rootfs: %s", what, host, strerror(-err));
+		say(b, "cannot copy %s%s into the rootfs: %s", what, at, strerror(-err));
 		goto out;
 	}
 	err = strs_add(&b->done, p);

@@ -36,11 +36,17 @@
  * directories proc, dev, sys, tmp (mode 1777) and out (where the caller
  * bind-mounts a directory for results), and the mark file RTV_ROOTFS_MARK.
  * dir must not exist (its parent must) or be an empty directory.
- * 0 or -errno, with a message naming the program or library in err:
- * -ENOENT a program or library not found, -ENOEXEC a file that is not an
- * ELF file (scripts are not followed) or is malformed, -EINVAL a program
- * path not absolute, -ENOTEMPTY dir not empty, -ENOMEM. On failure what was
- * made is removed again (dir too when this call made it). */
+ * 0 or -errno, with a message naming the program or library in err
+ * (errlen bytes, "" on success):
+ * -ENOENT a program or library not found; -ENOEXEC a file that is not an
+ * ELF file of the first program's machine (scripts are not followed) or is
+ * malformed; -EINVAL a program path not absolute, or dir "" or "/";
+ * -ENOTEMPTY dir not empty; -EISDIR a directory given as a program;
+ * -ELOOP objects needing each other more than 64 deep; -ENAMETOOLONG;
+ * -ENOMEM; other -errno as reading or writing fails (-EACCES).
+ * On failure what was made is removed again (dir too when this call made
+ * it). $LIB and $PLATFORM in search paths are not expanded (such a path is
+ * passed over). */
 int rtv_rootfs_build(const char *dir, const char *const *progs, char *err, size_t errlen);
 
 /* Remove a rootfs rtv_rootfs_build made: everything under dir and dir
