@@ -85,6 +85,8 @@ bench bench_shared "issue 12's target: a shared-CPU method at idle's p99 and van
 	bash bench/bench_shared.sh "$RTVNET"
 bench bench_stages "NetRT p50/p99 without and with the stage tracer (rtvnet trace, interleaved)" \
 	bash bench/bench_stages.sh "$RTVNET"
+bench bench_runtimes "hosting environments: startup, memory, cyclictest loaded p99, reservation, parsing, hyperfine (issue 13)" \
+	bash bench/bench_runtimes.sh "$RTVNET"
 bench bench_faults "100 random faults (kill -9, INT, TERM, HUP) with methods in force: the host as found" \
 	bash bench/bench_faults.sh "$RTVNET" 100
 

@@ -15,7 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,18 +123,31 @@ static int podman_detect(const struct rtv_envs *e, char *why, size_t len)
 	return 0;
 }
 
+static int podman_keepers(const struct rtv_envs *e, const struct rtv_env_run *r, pid_t *pids,
+			  int max);
+
 static int podman_remove(struct rtv_envs *e, struct rtv_env_run *r)
 {
 	static struct pbuf b;
 	const char *a[MAX_ARGS];
 	size_t n = base(e, a, &b);
-	int ret;
+	pid_t conmon;
+	int ret, fd = -1;
 
+	if (podman_keepers(e, r, &conmon, 1) == 1)
+		fd = (int)syscall(SYS_pidfd_open, conmon, 0);
 	a[n++] = "rm";
 	a[n++] = "-f";
 	a[n++] = r->id;
 	a[n] = NULL;
 	ret = rtv_env_exec(e, e->hide_v2 && rtv_env_podman.hide_v2, a, -1, -1);
+	if (fd >= 0) { /* conmon exits on its own once the container is gone */
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		poll(&p, 1, 5000);
+		close(fd);
+		waitpid(conmon, NULL, WNOHANG); /* ours when rtvnet is a subreaper */
+	}
 	if (r->pidfd >= 0)
 		close(r->pidfd);
 	r->pidfd = -1;

@@ -15,9 +15,9 @@ done
 # the environments' leftovers, beyond what the snapshot prints
 leftovers() {
 	ls -d /sys/fs/cgroup/*/rtvnet-env /run/rtvnet-env 2>/dev/null
-	pgrep -x conmon
-	pgrep -x cyclictest
-	pgrep -x stress-ng
+	pgrep -ax conmon
+	pgrep -ax cyclictest
+	pgrep -ax stress-ng
 	ip netns list | grep rtv-netns
 }
 cleanup() {
@@ -50,14 +50,15 @@ out_has "'podman' cannot run here: podman is not installed"
 same_as_before "after bad input"
 [ -z "$(leftovers)" ] || die "bad input left: $(leftovers)"
 
-# -- a short run of every environment: idle and loaded, startup, hyperfine --
-ENVS=native,netns,crun,runc,podman
-expect 0 "$RTVNET" runtimes --envs $ENVS --repeats 1 --duration 2 --startup 4 \
+# -- a short run of every environment (vm refused with its reason, the others
+# run): idle and loaded, startup, hyperfine --
+expect 0 "$RTVNET" runtimes --repeats 1 --duration 2 --startup 10 \
 	--json "$TMP/r.json"
 cp "$TMP/out" "$TMP/run.out"
 out_has "^timer latency: cyclictest -p90 -i100"
-out_has "^startup and removal of /bin/true, 4 runs"
+out_has "^startup and removal of /bin/true, 10 runs"
 out_has "startup: crun (NOT )?faster than runc"
+out_has "^vm: not run: "
 [ -s "$TMP/r.svg" ] && [ -s "$TMP/r-loaded.svg" ] || die "no CDF pictures"
 grep -q "<svg" "$TMP/r.svg" || die "r.svg is not SVG"
 J="$TMP/r.json"
@@ -65,18 +66,19 @@ for e in native netns crun runc podman; do
 	jq -e --arg e "$e" '.environments[] | select(.name == $e) | .available' "$J" >/dev/null ||
 		die "$e not available in the JSON"
 	for load in idle loaded; do
-		# cyclictest ran inside, for the whole run, and rtvnet's reading
+		# cyclictest ran inside for the whole run (2 s of 100 us periods: 20000, fewer
+		# when wake-ups of ms under load skip periods), and rtvnet's reading
 		# of its JSON equals its own summary lines
 		jq -e --arg e "$e" --arg l "$load" '.environments[] | select(.name == $e) |
 			.latency[] | select(.load == $l) | .ok and .crosscheck.ok and
-			.samples >= 19000 and .min_us > 0 and .max_us >= .p99_us and
+			.samples >= 10000 and .min_us > 0 and .max_us >= .p99_us and
 			.p99_us >= .p50_us and .cyclictest["rt_test_version:"] != null and
 			(.cyclictest.thread["0"].cycles == .samples) and
 			.memory.rss_bytes > 1000000 and .memory.uss_bytes <= .memory.rss_bytes' \
 			"$J" >/dev/null || { jq --arg e "$e" '.environments[] | select(.name == $e) |
 			.latency' "$J" >&2; die "$e $load: no good cyclictest run"; }
 	done
-	jq -e --arg e "$e" '.environments[] | select(.name == $e) | .startup.total.n == 4 and
+	jq -e --arg e "$e" '.environments[] | select(.name == $e) | .startup.total.n == 10 and
 		.startup.total.mean_ms > 0 and .startup.total.worst_ms >= .startup.total.p50_ms' \
 		"$J" >/dev/null || die "$e: no startup times"
 done
@@ -92,13 +94,14 @@ jq -e '.environments[] | select(.name == "podman") | [.latency[].memory.keepers]
 	"$J" >/dev/null || die "podman's conmon not counted"
 jq -e '[.environments[] | select(.name == "crun" or .name == "runc") | .latency[].memory.keepers]
 	| all(. == 0)' "$J" >/dev/null || die "crun or runc counted a keeper"
-# hyperfine timed the same commands: its means within 25% of rtvnet's in this
-# short run (the bench judges 10% over 50 runs)
+# hyperfine timed the same commands: its mean within a factor 1.5 of rtvnet's
+# over these 10 runs of a few ms each, which catches a wrong command or unit
+# (bench/bench_runtimes.sh judges the 10% target over 50 runs)
 for e in native crun runc podman; do
 	jq -e --arg e "$e" '.environments[] | select(.name == $e) | .startup |
-		.hyperfine.n >= 4 and .rtvnet.n == 4 and
-		(.rtvnet.mean_ms / .hyperfine.mean_ms) > 0.75 and
-		(.rtvnet.mean_ms / .hyperfine.mean_ms) < 1.33' "$J" >/dev/null ||
+		.hyperfine.n == 10 and .rtvnet.n == 10 and
+		(.rtvnet.mean_ms / .hyperfine.mean_ms) > 0.67 and
+		(.rtvnet.mean_ms / .hyperfine.mean_ms) < 1.5' "$J" >/dev/null ||
 		{ jq --arg e "$e" '.environments[] | select(.name == $e) | .startup' "$J" >&2
 		  die "$e: no hyperfine cross-check, or far off"; }
 done

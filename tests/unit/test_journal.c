@@ -989,7 +989,7 @@ static void test_unknown_kind_kept(void **state)
 static void test_every_kind_has_a_snapshot(void **state)
 {
 	static const char *const expected[] = { "affinity", "bpf",     "cgmove",  "cgroup",
-						"cgroupctl", "dl",     "feature", "file",
+						"cgroupctl", "dl",     "envdir",  "feature", "file",
 						"napi",     "netns",   "preempt", "process",
 						"rps",      "runfile", "sched",   "sockfile",
 						"thing",    "tracefs" };
