@@ -14,6 +14,7 @@
 
 #include "host/journal.h"
 #include "host/proc.h"
+#include "host/sched.h"
 #include "report/svg.h"
 #include "stats/summary.h"
 #include "util/file.h"
@@ -240,6 +241,22 @@ static void lat_run(struct rtv_rt *x, struct rtv_rt_lat *l, const char *cyclicte
 		return;
 	}
 	if (x->plan.reserve) {
+		/* once its measuring threads exist: a SCHED_DEADLINE task cannot
+		 * make threads (clone fails with EAGAIN) */
+		pid_t tids[RTV_CYCLIC_MAX_THREADS + 2];
+		int want = (cyc.threads > 1 ? cyc.threads : 1) + 1;
+
+		cpu_set_t all;
+		int nt = 0;
+
+		for (int i = 0; i < 200 && (nt = rtv_proc_threads(r.pid, tids,
+						RTV_CYCLIC_MAX_THREADS + 2)) < want; i++)
+			usleep(10000);
+		/* cyclictest pins thread i to CPU i; a SCHED_DEADLINE thread must
+		 * be allowed on its whole root domain: every CPU rtvnet may use */
+		sched_getaffinity(0, sizeof(all), &all);
+		for (int i = 0; i < nt && i < RTV_CYCLIC_MAX_THREADS + 2; i++)
+			rtv_sched_set_affinity(tids[i], &all);
 		ret = rtv_reserve_process(r.pid, &x->plan.res, l->note, sizeof(l->note));
 		if (ret < 0) {
 			l->status = ret;
