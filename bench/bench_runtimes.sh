@@ -2,16 +2,16 @@
 # Issue 13's targets, Abeni et al.'s comparison of hosting environments on
 # this machine: one interleaved `rtvnet runtimes` run of native, netns, crun,
 # runc and podman (cyclictest idle and under stress-ng, REPEATS repeats of
-# SECONDS; 50 startups of /bin/true each, with hyperfine on the same
-# commands), then one run of native and crun under the load with a
-# SCHED_DEADLINE reservation for cyclictest's threads (RESERVE, us). Prints
-# the tables, then one line per target:
+# SECONDS, and under the load with a SCHED_DEADLINE reservation for
+# cyclictest's threads (RESERVE, us) as a third condition of the same run;
+# 50 startups of /bin/true each, with hyperfine on the same commands).
+# Prints the tables, then one line per target:
 #   startup      crun starts faster than runc (mean and worst)
 #   memory       crun + cyclictest no more RSS than runc + cyclictest
 #   loaded p99   each container's p99 under load within 1.2x native's, with
 #                p99.9 and its spread reported
 #   reservation  with the reservation the loaded p99 comes back toward idle's:
-#                below the loaded p99 without it
+#                below the loaded p99 without it (native and crun)
 #   parsing      every run's reading of cyclictest's JSON equals cyclictest's
 #                own summary lines (min, avg, max, cycles, overflows)
 #   hyperfine    each environment's one command: rtvnet's mean within 10% of
@@ -28,15 +28,10 @@ command -v jq >/dev/null || { echo "needs jq"; exit 77; }
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 A=$TMP/a.json
-B=$TMP/b.json
 "$RTVNET" runtimes --envs native,netns,crun,runc,podman --repeats "$REPEATS" \
-	--duration "$SECS" --startup 50 --json "$A" ||
+	--duration "$SECS" --reserve "$RESERVE" --startup 50 --json "$A" ||
 	{ echo "FAIL bench_runtimes: rtvnet runtimes exited $?"; exit 1; }
-"$RTVNET" runtimes --envs native,crun --repeats "$REPEATS" --duration "$SECS" --load loaded \
-	--reserve "$RESERVE" --no-startup --json "$B" ||
-	{ echo "FAIL bench_runtimes: rtvnet runtimes --reserve exited $?"; exit 1; }
 cp "$A" results/bench-runtimes.json 2>/dev/null
-cp "$B" results/bench-runtimes-reserve.json 2>/dev/null
 
 # mean of KEY over ENV's ok runs under LOAD in FILE
 lat() { jq --arg e "$2" --arg l "$3" --arg k "$4" '[.environments[] | select(.name == $e) |
@@ -67,12 +62,12 @@ for e in netns crun runc podman; do
 		"target $e's p99 under load within 1.2x native's: measured $(printf %.0f "$p") us ($(spread "$A" "$e" loaded p99_us)) against $(printf %.0f "$np") us ($(spread "$A" native loaded p99_us)): $(jq -n "$p / $np * 100 | round / 100")x; p99.9 $(spread "$A" "$e" loaded p99_9_us) us against native's $(spread "$A" native loaded p99_9_us) us"
 done
 for e in native crun; do
-	i=$(lat "$A" "$e" idle p99_us) l=$(lat "$A" "$e" loaded p99_us) r=$(lat "$B" "$e" loaded p99_us)
+	i=$(lat "$A" "$e" idle p99_us) l=$(lat "$A" "$e" loaded p99_us) r=$(lat "$A" "$e" reserved p99_us)
 	judge "reservation $e" "$(jq -n "$r < $l")" \
 		"target with SCHED_DEADLINE $RESERVE us the loaded p99 toward idle's: measured $(printf %.0f "$r") us reserved, $(printf %.0f "$l") us without, idle $(printf %.0f "$i") us"
 done
-bad=$(jq -s '[.[].environments[].latency[]? | select(.ok and (.crosscheck.ok | not))] | length' "$A" "$B")
-all=$(jq -s '[.[].environments[].latency[]? | select(.ok)] | length' "$A" "$B")
+bad=$(jq '[.environments[].latency[]? | select(.ok and (.crosscheck.ok | not))] | length' "$A")
+all=$(jq '[.environments[].latency[]? | select(.ok)] | length' "$A")
 judge parsing "$(jq -n "$bad == 0 and $all > 0")" \
 	"target rtvnet's reading of every cyclictest run equal to cyclictest's own summary lines: measured $((all - bad)) of $all runs"
 for e in native crun runc podman; do

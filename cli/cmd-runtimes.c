@@ -48,7 +48,7 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_FLAG_DEF("no-hyperfine", 0, &no_hyperfine, "skip the hyperfine cross-check of the startup times"),
 	RTV_OPT_INT_DEF("cpu-dma-latency", 0, &dma, "US", -1, 100000, "hold /dev/cpu_dma_latency at US for every run (-1: leave)"),
 	RTV_OPT_STRING_DEF("json", 'j', &json_path, "FILE", "results file (default: results/runtimes-<time>.json)"),
-	RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE", "CDF picture of the idle runs (default: beside the JSON file); the loaded runs' goes beside it as -loaded.svg"),
+	RTV_OPT_STRING_DEF("svg", 0, &svg_path, "FILE", "CDF picture of the idle runs (default: beside the JSON file); the loaded and reserved runs' go beside it as -loaded.svg and -reserved.svg"),
 	RTV_OPT_END_DEF,
 };
 
@@ -134,9 +134,10 @@ static int parse_envs(struct rtv_rt_plan *p)
 
 static int write_results(struct rtv_rt *x)
 {
-	char json[256], svg[300], svg2[300];
+	int err = 0;
+	char json[256], svg[RTV_RT_LOADS][300];
 	json_t *root;
-	int e[3] = { 0, 0, 0 };
+	int e[1 + RTV_RT_LOADS] = { 0 };
 	FILE *f;
 
 	if (json_path) {
@@ -149,35 +150,36 @@ static int write_results(struct rtv_rt *x)
 		strftime(json, sizeof(json), "results/runtimes-%Y%m%d-%H%M%S.json", &tm);
 	}
 	if (svg_path)
-		snprintf(svg, sizeof(svg), "%s", svg_path);
+		snprintf(svg[0], sizeof(svg[0]), "%s", svg_path);
 	else
-		rtv_cli_path_beside(json, ".svg", svg, sizeof(svg));
-	rtv_cli_path_beside(svg, "-loaded.svg", svg2, sizeof(svg2));
+		rtv_cli_path_beside(json, ".svg", svg[0], sizeof(svg[0]));
+	rtv_cli_path_beside(svg[0], "-loaded.svg", svg[1], sizeof(svg[1]));
+	rtv_cli_path_beside(svg[0], "-reserved.svg", svg[2], sizeof(svg[2]));
 	root = rtv_json_doc(rtv_json_meta_new(rtv_argc, rtv_argv, x->start_realtime_ns,
 					      x->end_realtime_ns),
 			    rtv_rt_config_json(x), "environments", rtv_rt_json(x), NULL);
 	e[0] = rtv_json_write_file(root, json);
 	json_decref(root);
 	for (int l = 0; l < RTV_RT_LOADS; l++) {
-		const char *path = l ? svg2 : svg;
-
 		if (!x->plan.load[l])
 			continue;
-		f = fopen(path, "we");
+		f = fopen(svg[l], "we");
 		e[l + 1] = f ? rtv_rt_svg(f, x, l) : -errno;
 		if (f && fclose(f) && !e[l + 1])
 			e[l + 1] = -EIO;
 	}
-	for (int i = 0; i < 3; i++)
-		if (e[i] < 0)
-			rtv_cli_error("cannot write '%s': %s", i == 0 ? json : i == 1 ? svg : svg2,
+	for (int i = 0; i <= RTV_RT_LOADS; i++)
+		if (e[i] < 0) {
+			rtv_cli_error("cannot write '%s': %s", i == 0 ? json : svg[i - 1],
 				      strerror(-e[i]));
-	if (e[0] < 0 || e[1] < 0 || e[2] < 0)
-		return -EIO;
+			err = -EIO;
+		}
+	if (err)
+		return err;
 	printf("\nresults: %s", json);
 	for (int l = 0; l < RTV_RT_LOADS; l++)
 		if (x->plan.load[l])
-			printf(", %s", l ? svg2 : svg);
+			printf(", %s", svg[l]);
 	printf("\n");
 	return 0;
 }
@@ -198,7 +200,6 @@ int cmd_runtimes(int argc, char **argv)
 		return err;
 	if (reserve_arg && (err = parse_reserve(reserve_arg, &p.res)))
 		return err;
-	p.reserve = reserve_arg != NULL;
 	p.repeats = quick ? 1 : (int)repeats;
 	p.cyc.duration_ns = quick ? 5 * RTV_NS_PER_S : duration;
 	p.cyc.interval_ns = interval;
@@ -207,6 +208,7 @@ int cmd_runtimes(int argc, char **argv)
 	p.cyc.hist_max_us = (int)hist;
 	p.load[0] = strcmp(load, "loaded") != 0;
 	p.load[1] = strcmp(load, "idle") != 0;
+	p.load[2] = reserve_arg != NULL;
 	p.load_vm_mb = (int)vm_mb;
 	p.startup_runs = no_startup ? 0 : quick ? 10 : (int)startup;
 	p.hyperfine = !no_hyperfine;
@@ -219,7 +221,7 @@ int cmd_runtimes(int argc, char **argv)
 		rtv_cli_error("option '--interval': must be 10 us to 1 s");
 		return RTV_EXIT_USAGE;
 	}
-	if (p.reserve && p.res.period_ns < p.cyc.interval_ns / 100) {
+	if (p.load[2] && p.res.period_ns < p.cyc.interval_ns / 100) {
 		rtv_cli_error("option '--reserve': the period is far shorter than cyclictest's");
 		return RTV_EXIT_USAGE;
 	}
@@ -236,10 +238,10 @@ int cmd_runtimes(int argc, char **argv)
 		rtv_rt_release(&x);
 		return RTV_EXIT_FAIL;
 	}
-	rtv_cli_info("%d cyclictest run(s) of %.0f s (%d environment(s) x %s x %d repeat(s)), "
-		     "then %d startup run(s) per environment",
-		     x.nlat, (double)p.cyc.duration_ns / 1e9, p.nenvs, load, p.repeats,
-		     p.startup_runs);
+	rtv_cli_info("%d cyclictest run(s) of %.0f s (%d environment(s) x %d condition(s) x %d "
+		     "repeat(s)), then %d startup run(s) per environment",
+		     x.nlat, (double)p.cyc.duration_ns / 1e9, p.nenvs,
+		     p.load[0] + p.load[1] + p.load[2], p.repeats, p.startup_runs);
 	err = rtv_rt_run(&x, &rtv_cli_stop, progress, NULL);
 	if (isatty(2) && rtv_verbosity >= 1)
 		fprintf(stderr, "\r%78s\r", "");

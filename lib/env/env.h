@@ -39,7 +39,7 @@
 
 #define RTV_ENV_DIR      "/run/rtvnet-env" /* the work directory */
 #define RTV_ENV_CGROUP   "rtvnet-env"      /* the containers' parent cgroup */
-#define RTV_ENV_PHASES   3
+#define RTV_ENV_PHASES   4
 #define RTV_ENV_MAX_KEEP 4
 
 /* What every environment of a run shares (filled by rtv_envs_prepare). */

@@ -21,7 +21,12 @@
 #include "util/log.h"
 #include "util/time.h"
 
-static const char *const load_name[RTV_RT_LOADS] = { "idle", "loaded" };
+static const char *const load_name[RTV_RT_LOADS] = { "idle", "loaded", "reserved" };
+
+const char *rtv_rt_load_name(int load)
+{
+	return load >= 0 && load < RTV_RT_LOADS ? load_name[load] : "?";
+}
 
 void rtv_rt_plan_init(struct rtv_rt_plan *p)
 {
@@ -54,12 +59,16 @@ static int which(const char *prog, char *buf, size_t len)
 
 int rtv_rt_init(struct rtv_rt *x, const struct rtv_rt_plan *p, char *err, size_t len)
 {
-	int nloads = p->load[0] + p->load[1], k = 0;
+	int nloads = p->load[0] + p->load[1] + p->load[2], k = 0;
 
 	memset(x, 0, sizeof(*x));
 	x->plan = *p;
 	if (p->nenvs < 1 || p->nenvs > RTV_RT_MAX_ENVS) {
 		snprintf(err, len, "no environment to run");
+		return -EINVAL;
+	}
+	if (p->load[2] && (p->res.runtime_ns <= 0 || p->res.runtime_ns > p->res.period_ns)) {
+		snprintf(err, len, "the reserved condition needs a reservation");
 		return -EINVAL;
 	}
 	if (p->repeats < 1 || p->repeats > RTV_RT_MAX_REPEATS) {
@@ -240,7 +249,7 @@ static void lat_run(struct rtv_rt *x, struct rtv_rt_lat *l, const char *cyclicte
 		l->status = ret;
 		return;
 	}
-	if (x->plan.reserve) {
+	if (l->load == 2) {
 		/* once its measuring threads exist: a SCHED_DEADLINE task cannot
 		 * make threads (clone fails with EAGAIN) */
 		pid_t tids[RTV_CYCLIC_MAX_THREADS + 2];
@@ -507,7 +516,7 @@ int rtv_rt_run(struct rtv_rt *x, const volatile sig_atomic_t *stop, rtv_rt_progr
 		if (l->repeat != cur_rep || l->load != cur_load) {
 			load_stop(load);
 			load = 0;
-			if (l->load == 1) {
+			if (l->load >= 1) {
 				progress_say(fn, arg, "starting the load (stress-ng)");
 				load = load_start(x);
 				if (load < 0) {
@@ -722,12 +731,12 @@ void rtv_rt_tables(FILE *f, const struct rtv_rt *x)
 		fprintf(f, "\nstartup and removal of /bin/true, %d runs, ms: total (mean p50 p99 "
 			"worst), phases (mean), one command by rtvnet and hyperfine (mean)\n",
 			p->startup_runs);
-		fprintf(f, "%-8s %4s %7s %7s %7s %7s  %-26s %9s %9s %6s\n", "env", "n", "mean", "p50",
+		fprintf(f, "%-8s %4s %7s %7s %7s %7s  %-40s %9s %9s %6s\n", "env", "n", "mean", "p50",
 			"p99", "worst", "phases", "cmd", "hyperfine", "ratio");
 		for (int e = 0; e < p->nenvs; e++) {
 			const struct rtv_rt_start *s = &x->start[e];
 			struct dist t, c, h;
-			char ph[64] = "";
+			char ph[96] = "";
 			size_t off = 0;
 
 			if (x->avail[e])
@@ -742,7 +751,7 @@ void rtv_rt_tables(FILE *f, const struct rtv_rt *x)
 			}
 			c = dist_of(s->cmd_ms, s->ncmd);
 			h = dist_of(s->hf_ms, s->nhf);
-			fprintf(f, "%-8s %4d %7.2f %7.2f %7.2f %7.2f  %-26s %9.2f %9.2f %6.3f\n",
+			fprintf(f, "%-8s %4d %7.2f %7.2f %7.2f %7.2f  %-40s %9.2f %9.2f %6.3f\n",
 				p->env[e]->name, s->n, t.mean, t.p50, t.p99, t.max, ph[0] ? ph : "-",
 				c.mean, h.mean, c.n && h.n ? c.mean / h.mean : NAN);
 			if (s->status)
@@ -792,6 +801,20 @@ void rtv_rt_findings(FILE *f, const struct rtv_rt *x)
 				"(the paper counts the runtime's own while it waits)" :
 				c.mean < r.mean ? "crun smaller" : "crun NOT smaller");
 	}
+	for (int e = 0; x->plan.load[1] && x->plan.load[2] && e < x->plan.nenvs; e++) {
+		struct rtv_summary i, l, r;
+
+		if (x->avail[e])
+			continue;
+		lat_summary(x, e, 0, g_p99, &i);
+		lat_summary(x, e, 1, g_p99, &l);
+		lat_summary(x, e, 2, g_p99, &r);
+		if (l.n && r.n)
+			fprintf(f, "  reservation: %s's loaded p99 %.0f us with it, %.0f us without "
+				"(idle %.0f us): %s\n", x->plan.env[e]->name, r.mean, l.mean,
+				i.n ? i.mean : NAN, r.mean < l.mean ? "toward idle's" :
+				"NOT toward idle's");
+	}
 	for (int e = 0; nat >= 0 && x->plan.load[1] && e < x->plan.nenvs; e++) {
 		struct rtv_summary h, c;
 
@@ -817,13 +840,14 @@ json_t *rtv_rt_config_json(const struct rtv_rt *x)
 	json_object_set_new(c, "repeats", json_integer(p->repeats));
 	json_object_set_new(c, "idle", json_boolean(p->load[0]));
 	json_object_set_new(c, "loaded", json_boolean(p->load[1]));
-	json_object_set_new(c, "load", json_string(p->load[1] ? x->load_cmd : ""));
+	json_object_set_new(c, "reserved", json_boolean(p->load[2]));
+	json_object_set_new(c, "load", json_string(p->load[1] || p->load[2] ? x->load_cmd : ""));
 	json_object_set_new(c, "cyclictest",
 			    json_pack("{s:i, s:I, s:f, s:i, s:i}", "priority", p->cyc.prio,
 				      "interval_us", (json_int_t)(p->cyc.interval_ns / 1000),
 				      "duration_s", (double)p->cyc.duration_ns / 1e9, "hist_max_us",
 				      p->cyc.hist_max_us, "threads", p->cyc.threads));
-	json_object_set_new(c, "reserve", p->reserve ?
+	json_object_set_new(c, "reserve", p->load[2] ?
 			    json_pack("{s:I, s:I, s:I}", "runtime_us",
 				      (json_int_t)(p->res.runtime_ns / 1000), "deadline_us",
 				      (json_int_t)(p->res.deadline_ns / 1000), "period_us",

@@ -9,7 +9,8 @@
  * held as compare holds it; then
  *   latency  for each repeat, for each load condition (idle; loaded: CPU
  *            and memory hogs of stress-ng on every CPU, started before and
- *            ended after the environments' runs of that repeat), for each
+ *            ended after the environments' runs of that condition; reserved:
+ *            loaded, with a reservation for the workload), for each
  *            environment: cyclictest runs inside a new instance, its JSON
  *            and its text histogram are parsed and cross-checked, memory is
  *            read while it runs (PSS, RSS and USS of the program and of the
@@ -37,25 +38,26 @@
 
 #define RTV_RT_MAX_ENVS    8
 #define RTV_RT_MAX_REPEATS 32
-#define RTV_RT_LOADS       2 /* idle, loaded */
+#define RTV_RT_LOADS       3 /* idle, loaded, loaded with the reservation */
 
 struct rtv_rt_plan {
 	const struct rtv_env *env[RTV_RT_MAX_ENVS];
 	int nenvs;
 	int repeats;
-	bool load[RTV_RT_LOADS];        /* which conditions run: [0] idle, [1] loaded */
+	bool load[RTV_RT_LOADS];        /* which conditions run: [0] idle, [1] loaded,
+					 * [2] loaded with the reservation (res) */
 	int load_vm_mb;                 /* stress-ng --vm-bytes per CPU, MiB */
 	struct rtv_cyclic_cfg cyc;      /* json_path is set per run */
-	bool reserve;                   /* SCHED_DEADLINE on the workload's threads */
-	struct rtv_reserve res;
+	struct rtv_reserve res;         /* [2]: SCHED_DEADLINE for the workload's threads */
 	int startup_runs;               /* /bin/true per environment; 0: no startup part */
 	bool hyperfine;                 /* the cross-check (when hyperfine is installed) */
 	int cpu_dma_latency_us;         /* -1: leave it alone */
 	const char *dir;                /* work directory; NULL: RTV_ENV_DIR */
 };
 
-/* Defaults: every environment, 3 repeats, idle and loaded, 64 MiB per vm
- * hog, cyclictest as Abeni ran it (rtv_cyclic_cfg_init), no reservation,
+/* Defaults: every environment, 3 repeats, idle and loaded (no reserved
+ * condition), 64 MiB per vm hog, cyclictest as Abeni ran it
+ * (rtv_cyclic_cfg_init),
  * 50 startup runs with the hyperfine cross-check, cpu_dma_latency 0. */
 void rtv_rt_plan_init(struct rtv_rt_plan *p);
 
@@ -117,7 +119,9 @@ void rtv_rt_release(struct rtv_rt *x);
 
 /* The results: tables (latency, startup, memory) to f; the JSON document's
  * config and results ("environments": one object per environment with its
- * cyclictest blocks in cyclictest's own schema); a CDF picture per load. */
+ * cyclictest blocks in cyclictest's own schema); a CDF picture per load
+ * condition. */
+const char *rtv_rt_load_name(int load);
 void rtv_rt_tables(FILE *f, const struct rtv_rt *x);
 json_t *rtv_rt_config_json(const struct rtv_rt *x);
 json_t *rtv_rt_json(const struct rtv_rt *x);

@@ -52,20 +52,26 @@ same_as_before "after bad input"
 
 # -- a short run of every environment (vm refused with its reason, the others
 # run): idle and loaded, startup, hyperfine --
-expect 0 "$RTVNET" runtimes --repeats 1 --duration 2 --startup 10 \
+expect 0 "$RTVNET" runtimes --repeats 1 --duration 2 --startup 10 --reserve 50/100 \
 	--json "$TMP/r.json"
 cp "$TMP/out" "$TMP/run.out"
 out_has "^timer latency: cyclictest -p90 -i100"
 out_has "^startup and removal of /bin/true, 10 runs"
 out_has "startup: crun (NOT )?faster than runc"
 out_has "^vm: not run: "
-[ -s "$TMP/r.svg" ] && [ -s "$TMP/r-loaded.svg" ] || die "no CDF pictures"
+[ -s "$TMP/r.svg" ] && [ -s "$TMP/r-loaded.svg" ] && [ -s "$TMP/r-reserved.svg" ] ||
+	die "no CDF pictures"
+out_has "reservation: crun's loaded p99 "
+# the reserved runs had cyclictest's threads as SCHED_DEADLINE
+jq -e '[.environments[] | select(.available) | .latency[] | select(.load == "reserved") |
+	.ok and (.note | startswith("SCHED_DEADLINE 50/100 us"))] | length == 5 and all' "$TMP/r.json" \
+	>/dev/null || die "the reserved runs are missing or were not reserved"
 grep -q "<svg" "$TMP/r.svg" || die "r.svg is not SVG"
 J="$TMP/r.json"
 for e in native netns crun runc podman; do
 	jq -e --arg e "$e" '.environments[] | select(.name == $e) | .available' "$J" >/dev/null ||
 		die "$e not available in the JSON"
-	for load in idle loaded; do
+	for load in idle loaded reserved; do
 		# cyclictest ran inside for the whole run (2 s of 100 us periods: 20000, fewer
 		# when wake-ups of ms under load skip periods), and rtvnet's reading
 		# of its JSON equals its own summary lines
@@ -90,6 +96,10 @@ for e in crun runc podman; do
 		([.latency[].memory.cgroup_bytes] | all(. != null and . > 0))' "$J" >/dev/null ||
 		die "$e: phases or cgroup memory missing"
 done
+# rtvnet's own container: the network namespace counted apart
+jq -e '.environments[] | select(.name == "netns") | (.startup.phases | keys | sort) ==
+	["cgroup", "delete", "netns", "run"] and .startup.phases.netns.mean_ms > 0' "$J" >/dev/null ||
+	die "netns: its phases are missing"
 jq -e '.environments[] | select(.name == "podman") | [.latency[].memory.keepers] | all(. == 1)' \
 	"$J" >/dev/null || die "podman's conmon not counted"
 jq -e '[.environments[] | select(.name == "crun" or .name == "runc") | .latency[].memory.keepers]
