@@ -220,6 +220,21 @@ int rtv_env_clear_cgroups(void)
 	return n < 0 ? n : 0;
 }
 
+int rtv_env_end(struct rtv_env_run *r, int ret)
+{
+	if (r->pidfd >= 0)
+		close(r->pidfd);
+	r->pidfd = -1;
+	rtv_env_clear_cgroups();
+	if (rtv_journal_is_open()) {
+		int u = rtv_journal_undo_to(r->mark);
+
+		if (u < 0 && !ret)
+			ret = u;
+	}
+	return ret;
+}
+
 int rtv_env_journal_run_dirs(void)
 {
 	static const char *const dirs[] = { "/run/crun", "/run/runc", "/run/containers",

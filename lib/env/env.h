@@ -151,6 +151,10 @@ int rtv_env_oci_config(const struct rtv_envs *e, const char *id, const char *con
  * runtime's leftovers: podman's per-container cgroups under its parent),
  * the parent itself kept: one instance runs at a time. */
 int rtv_env_clear_cgroups(void);
+/* The end of a runtime's instance, after the runtime removed it: its pidfd
+ * closed, its cgroups' leftovers cleared, the journal undone to r->mark.
+ * ret, or the undo's error when ret is 0. */
+int rtv_env_end(struct rtv_env_run *r, int ret);
 /* Journal the directories a runtime makes under /run when they are missing
  * (crun's and runc's default state roots, podman's network and lock state),
  * so that they go again ("envdir"). */

@@ -50,6 +50,22 @@ static size_t base(const struct rtv_envs *e, const struct rtv_env *env, const ch
 	return n;
 }
 
+/* PROG ... create --bundle B --pid-file P ID */
+static void create_argv(const struct rtv_envs *e, const struct rtv_env *env, const char **a,
+			char *sbuf, size_t slen, const char *bundle_dir, const char *pidfile,
+			const char *id)
+{
+	size_t n = base(e, env, a, sbuf, slen);
+
+	a[n++] = "create";
+	a[n++] = "--bundle";
+	a[n++] = bundle_dir;
+	a[n++] = "--pid-file";
+	a[n++] = pidfile;
+	a[n++] = id;
+	a[n] = NULL;
+}
+
 static json_t *strings(const char *const *v)
 {
 	json_t *a = json_array();
@@ -167,14 +183,7 @@ static int oci_start(const struct rtv_env *env, struct rtv_envs *e, struct rtv_e
 	}
 	if (rtv_journal_is_open() && (ret = rtv_env_journal_cgroups(r->id)) < 0)
 		return ret;
-	n = base(e, env, a, sbuf, sizeof(sbuf));
-	a[n++] = "create";
-	a[n++] = "--bundle";
-	a[n++] = b;
-	a[n++] = "--pid-file";
-	a[n++] = pidfile;
-	a[n++] = r->id;
-	a[n] = NULL;
+	create_argv(e, env, a, sbuf, sizeof(sbuf), b, pidfile, r->id);
 	fd = open(r->out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	efd = open(r->errout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0 || efd < 0) {
@@ -225,17 +234,7 @@ static int oci_remove(const struct rtv_env *env, struct rtv_envs *e, struct rtv_
 	a[n++] = r->id;
 	a[n] = NULL;
 	ret = rtv_env_exec(e, hide(e, env), a, -1, -1);
-	if (r->pidfd >= 0)
-		close(r->pidfd);
-	r->pidfd = -1;
-	rtv_env_clear_cgroups();
-	if (rtv_journal_is_open()) {
-		int u = rtv_journal_undo_to(r->mark);
-
-		if (u < 0)
-			return u;
-	}
-	return ret ? -EIO : 0;
+	return rtv_env_end(r, ret ? -EIO : 0);
 }
 
 /* create, start and wait, delete: each timed. */
@@ -260,14 +259,7 @@ static int oci_once(const struct rtv_env *env, struct rtv_envs *e, const char *c
 		snprintf(err, len, "cannot prepare %s: %s", r.id, strerror(-ret));
 		return ret;
 	}
-	n = base(e, env, a, sbuf, sizeof(sbuf));
-	a[n++] = "create";
-	a[n++] = "--bundle";
-	a[n++] = b;
-	a[n++] = "--pid-file";
-	a[n++] = pidfile;
-	a[n++] = r.id;
-	a[n] = NULL;
+	create_argv(e, env, a, sbuf, sizeof(sbuf), b, pidfile, r.id);
 	t0 = rtv_now_ns();
 	ret = rtv_env_exec_out(e, hidden, a, NULL, 0, err, len);
 	t1 = rtv_now_ns();

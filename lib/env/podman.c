@@ -148,17 +148,7 @@ static int podman_remove(struct rtv_envs *e, struct rtv_env_run *r)
 		close(fd);
 		waitpid(conmon, NULL, WNOHANG); /* ours when rtvnet is a subreaper */
 	}
-	if (r->pidfd >= 0)
-		close(r->pidfd);
-	r->pidfd = -1;
-	rtv_env_clear_cgroups();
-	if (rtv_journal_is_open()) {
-		int u = rtv_journal_undo_to(r->mark);
-
-		if (u < 0)
-			return u;
-	}
-	return ret ? -EIO : 0;
+	return rtv_env_end(r, ret ? -EIO : 0);
 }
 
 static int podman_start(struct rtv_envs *e, struct rtv_env_run *r, const char *const *argv,

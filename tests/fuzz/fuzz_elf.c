@@ -24,8 +24,8 @@
 #include <unistd.h>
 
 #include "env/rootfs.h"
+#include "driver.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char tmp[64], prog[128], root[128];
 
@@ -78,16 +78,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifndef RTV_LIBFUZZER
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
 /* Where the parser looks: [0, 1 KiB) holds the ELF and program headers
  * and PT_INTERP; the dynamic section is found from the seed. */
 static size_t dyn_off, dyn_len;
@@ -117,24 +107,24 @@ static size_t mutate(uint8_t *buf, size_t len)
 {
 	static const uint8_t values[] = { 0, 1, 2, 3, 0x7f, 0x80, 0xfe, 0xff, 0x40, 0x38 };
 
-	for (int n = 1 + (int)(next() % 4); n--;) {
+	for (int n = 1 + (int)(rtv_fuzz_next() % 4); n--;) {
 		size_t pos;
 
-		switch (next() % 3) {
+		switch (rtv_fuzz_next() % 3) {
 		case 0:
-			pos = next() % (len < 1024 ? len : 1024);
+			pos = rtv_fuzz_next() % (len < 1024 ? len : 1024);
 			break;
 		case 1:
-			pos = dyn_len ? dyn_off + next() % dyn_len : next() % len;
+			pos = dyn_len ? dyn_off + rtv_fuzz_next() % dyn_len : rtv_fuzz_next() % len;
 			break;
 		default:
-			pos = next() % len;
+			pos = rtv_fuzz_next() % len;
 			break;
 		}
-		buf[pos] = next() % 2 ? (uint8_t)next() : values[next() % sizeof(values)];
+		buf[pos] = rtv_fuzz_next() % 2 ? (uint8_t)rtv_fuzz_next() : values[rtv_fuzz_next() % sizeof(values)];
 	}
-	if (!(next() % 16)) /* truncate, rarely */
-		len = 1 + next() % len;
+	if (!(rtv_fuzz_next() % 16)) /* truncate, rarely */
+		len = 1 + rtv_fuzz_next() % len;
 	return len;
 }
 
@@ -186,7 +176,7 @@ int main(int argc, char **argv)
 	buf = malloc(len);
 	if (!buf)
 		return 1;
-	rng = s ? s : 1;
+	rtv_fuzz_seed(s);
 	for (long r = 0; r < runs; r++) {
 		memcpy(buf, seed, len);
 		n = r ? mutate(buf, len) : len; /* the seed itself first, unchanged */

@@ -18,8 +18,8 @@
 #include <sys/socket.h>
 
 #include "outsource/policy.h"
+#include "driver.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(int cond, const char *what, const char *text)
 {
@@ -106,101 +106,18 @@ static const char *const tokens[] = {
 	"\"sendmsg\"", "null", "99999", "%", "\\u0000",
 };
 
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static size_t mutate(uint8_t *buf, size_t len, size_t cap)
-{
-	for (int n = 1 + (int)(next() % 6); n--;) {
-		size_t pos = len ? next() % (len + 1) : 0;
-
-		switch (next() % 4) {
-		case 0: /* flip a byte */
-			if (len)
-				buf[pos % len] = (uint8_t)next();
-			break;
-		case 1: { /* splice a token */
-			const char *t = tokens[next() % (sizeof(tokens) / sizeof(tokens[0]))];
-			size_t tl = strlen(t);
-
-			if (len + tl <= cap) {
-				memmove(buf + pos + tl, buf + pos, len - pos);
-				memcpy(buf + pos, t, tl);
-				len += tl;
-			}
-			break;
-		}
-		case 2: { /* delete a span */
-			size_t d = next() % 8;
-
-			if (pos + d <= len) {
-				memmove(buf + pos, buf + pos + d, len - pos - d);
-				len -= d;
-			}
-			break;
-		}
-		default: /* truncate, rarely */
-			if (!(next() % 8))
-				len = pos;
-			break;
-		}
-	}
-	return len;
-}
-
-static int replay(const char *path)
-{
-	static uint8_t buf[1 << 16];
-	FILE *f = fopen(path, "rb");
-	size_t len;
-
-	if (!f) {
-		fprintf(stderr, "fuzz_policy: cannot read '%s'\n", path);
-		return 1;
-	}
-	len = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, len);
-	return 0;
-}
+static const struct rtv_fuzz_target target = {
+	.name = "fuzz_policy",
+	.seeds = seeds,
+	.nseeds = RTV_FUZZ_N(seeds),
+	.unchanged = 2, /* the seeds themselves first */
+	.tokens = tokens,
+	.ntokens = RTV_FUZZ_N(tokens),
+	.cap = 4096,
+};
 
 int main(int argc, char **argv)
 {
-	enum { CAP = 4096 };
-	static uint8_t buf[CAP];
-	long runs = -1;
-	uint64_t seed = 1;
-	int ret = 0;
-
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
-			runs = strtol(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
-			seed = strtoull(argv[++i], NULL, 10);
-		else
-			ret |= replay(argv[i]);
-	}
-	if (runs < 0)
-		return ret;
-	rng = seed ? seed : 1;
-	for (long r = 0; r < runs; r++) {
-		const char *s = seeds[r % (long)(sizeof(seeds) / sizeof(seeds[0]))];
-		size_t len = strlen(s);
-
-		memcpy(buf, s, len);
-		if (r >= 2) /* the seeds themselves first, unchanged */
-			len = mutate(buf, len, CAP);
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	printf("fuzz_policy: %ld inputs, seed %llu, no invariant broken\n", runs,
-	       (unsigned long long)seed);
-	return ret;
+	return rtv_fuzz_main(&target, argc, argv);
 }
 #endif

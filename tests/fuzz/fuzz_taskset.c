@@ -16,8 +16,8 @@
 #include <string.h>
 
 #include "taskset/taskset.h"
+#include "driver.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static void check(int cond, const char *what, const uint8_t *data, size_t size)
 {
@@ -81,124 +81,18 @@ static const char *const tokens[] = {
 	"\\u0000", "1024", "\"dl-deadline\"", "\"global\"",
 };
 
-static uint64_t rng;
-
-static uint64_t next(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-static size_t mutate(uint8_t *buf, size_t len, size_t cap)
-{
-	int n = 1 + (int)(next() % 6);
-
-	while (n--) {
-		size_t pos = len ? next() % (len + 1) : 0;
-
-		switch (next() % 5) {
-		case 0: /* flip a byte */
-			if (len)
-				buf[pos % len] = (uint8_t)next();
-			break;
-		case 1: /* truncate */
-			len = pos;
-			break;
-		case 2: { /* splice a token */
-			const char *t = tokens[next() % (sizeof(tokens) / sizeof(tokens[0]))];
-			size_t tl = strlen(t);
-
-			if (len + tl <= cap) {
-				memmove(buf + pos + tl, buf + pos, len - pos);
-				memcpy(buf + pos, t, tl);
-				len += tl;
-			}
-			break;
-		}
-		case 3: { /* delete a span */
-			size_t d = next() % 8;
-
-			if (pos + d <= len) {
-				memmove(buf + pos, buf + pos + d, len - pos - d);
-				len -= d;
-			}
-			break;
-		}
-		default: { /* duplicate a span (duplicate tasks, keys) */
-			size_t from = len ? next() % len : 0, d = next() % 64;
-
-			if (from + d > len)
-				d = len - from;
-			if (len + d <= cap) {
-				memmove(buf + pos + d, buf + pos, len - pos);
-				memmove(buf + pos, buf + from + (from >= pos ? d : 0), d);
-				len += d;
-			}
-			break;
-		}
-		}
-	}
-	return len;
-}
-
-static int replay(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long len;
-
-	if (!f || fseek(f, 0, SEEK_END) || (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET)) {
-		fprintf(stderr, "fuzz_taskset: cannot read '%s'\n", path);
-		if (f)
-			fclose(f);
-		return 1;
-	}
-	buf = malloc((size_t)len + 1);
-	if (!buf || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		fprintf(stderr, "fuzz_taskset: cannot read '%s'\n", path);
-		free(buf);
-		fclose(f);
-		return 1;
-	}
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, (size_t)len);
-	free(buf);
-	return 0;
-}
+static const struct rtv_fuzz_target target = {
+	.name = "fuzz_taskset",
+	.seeds = seeds,
+	.nseeds = RTV_FUZZ_N(seeds),
+	.unchanged = 2, /* the seeds themselves first */
+	.tokens = tokens,
+	.ntokens = RTV_FUZZ_N(tokens),
+	.cap = 8192,
+};
 
 int main(int argc, char **argv)
 {
-	long runs = -1;
-	uint64_t seed = 1;
-	int i, ret = 0;
-
-	for (i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--runs") && i + 1 < argc)
-			runs = strtol(argv[++i], NULL, 10);
-		else if (!strcmp(argv[i], "--seed") && i + 1 < argc)
-			seed = strtoull(argv[++i], NULL, 10);
-		else
-			ret |= replay(argv[i]);
-	}
-	if (runs < 0)
-		return ret;
-	rng = seed ? seed : 1;
-	enum { CAP = 8192 };
-	static uint8_t buf[CAP];
-
-	for (long r = 0; r < runs; r++) {
-		const char *s = seeds[r % (long)(sizeof(seeds) / sizeof(seeds[0]))];
-		size_t len = strlen(s);
-
-		memcpy(buf, s, len);
-		if (r >= 2) /* the seeds themselves first, unchanged */
-			len = mutate(buf, len, CAP);
-		LLVMFuzzerTestOneInput(buf, len);
-	}
-	printf("fuzz_taskset: %ld inputs, seed %llu, no invariant broken\n", runs,
-	       (unsigned long long)seed);
-	return ret;
+	return rtv_fuzz_main(&target, argc, argv);
 }
 #endif
