@@ -213,10 +213,32 @@ static void memory_read(struct rtv_rt *x, const struct rtv_env *env, struct rtv_
 	l->nkeepers = env->keepers ? env->keepers(&x->envs, r, keep, RTV_ENV_MAX_KEEP) : 0;
 	for (int i = 0; i < l->nkeepers; i++)
 		rtv_mem_add_pid("/proc", keep[i], &l->mem);
+	/* the instance's own memory cgroup only: netns's on v1 has none (rtvnet
+	 * makes cpuset and cpuacct cgroups), and an ancestor's charge (rtvnet's
+	 * session) is not the instance's */
 	l->cgroup_bytes = -1;
 	if (env != &rtv_env_native &&
-	    !rtv_mem_cgroup_of("/proc", RTV_CGROUP_ROOT, r->pid, &bytes, path, sizeof(path)))
+	    !rtv_mem_cgroup_of("/proc", RTV_CGROUP_ROOT, r->pid, &bytes, path, sizeof(path)) &&
+	    (strstr(path, "/" RTV_ENV_CGROUP "/") || (r->cgroup[0] && strstr(path, r->cgroup))))
 		l->cgroup_bytes = (int64_t)bytes;
+}
+
+/* Whether cyclictest's measuring threads are running their loop: want
+ * threads in all, each but the main one at SCHED_FIFO, which a thread takes
+ * after pinning itself to its CPU (so that widening its affinity now
+ * sticks). The threads go to tids, their number to *nt. */
+static bool measuring(pid_t pid, int want, pid_t *tids, int *nt)
+{
+	struct rtv_sched_attr a;
+
+	*nt = rtv_proc_threads(pid, tids, RTV_CYCLIC_MAX_THREADS + 2);
+	if (*nt < want)
+		return false;
+	for (int i = 0; i < *nt && i < RTV_CYCLIC_MAX_THREADS + 2; i++)
+		if (tids[i] != pid &&
+		    (rtv_sched_getattr(tids[i], &a) < 0 || a.sched_policy != SCHED_FIFO))
+			return false;
+	return true;
 }
 
 static void lat_run(struct rtv_rt *x, struct rtv_rt_lat *l, const char *cyclictest,
@@ -258,8 +280,7 @@ static void lat_run(struct rtv_rt *x, struct rtv_rt_lat *l, const char *cyclicte
 		cpu_set_t all;
 		int nt = 0;
 
-		for (int i = 0; i < 200 && (nt = rtv_proc_threads(r.pid, tids,
-						RTV_CYCLIC_MAX_THREADS + 2)) < want; i++)
+		for (int i = 0; i < 200 && !measuring(r.pid, want, tids, &nt); i++)
 			usleep(10000);
 		/* cyclictest pins thread i to CPU i; a SCHED_DEADLINE thread must
 		 * be allowed on its whole root domain: every CPU rtvnet may use */

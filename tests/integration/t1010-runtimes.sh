@@ -65,7 +65,9 @@ out_has "reservation: crun's loaded p99 "
 # the reserved runs had cyclictest's threads as SCHED_DEADLINE
 jq -e '[.environments[] | select(.available) | .latency[] | select(.load == "reserved") |
 	.ok and (.note | startswith("SCHED_DEADLINE 50/100 us"))] | length == 5 and all' "$TMP/r.json" \
-	>/dev/null || die "the reserved runs are missing or were not reserved"
+	>/dev/null || { jq '[.environments[] | select(.available) | {name, reserved: [.latency[] |
+	select(.load == "reserved") | {ok, note, error}]}]' "$TMP/r.json" >&2
+	die "the reserved runs are missing or were not reserved"; }
 grep -q "<svg" "$TMP/r.svg" || die "r.svg is not SVG"
 J="$TMP/r.json"
 for e in native netns crun runc podman; do
