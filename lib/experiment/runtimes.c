@@ -4,10 +4,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -223,6 +225,26 @@ static void memory_read(struct rtv_rt *x, const struct rtv_env *env, struct rtv_
 		l->cgroup_bytes = (int64_t)bytes;
 }
 
+/* After the program ended: wait (5 s at most) for the runtime's processes
+ * that outlive it to end too. podman's conmon still drains the program's
+ * output into the log when the program is gone; read before, the log can
+ * stop in the middle of a line. */
+static void keepers_done(struct rtv_rt *x, const struct rtv_env *env, struct rtv_env_run *r)
+{
+	pid_t keep[RTV_ENV_MAX_KEEP];
+	int n = env->keepers ? env->keepers(&x->envs, r, keep, RTV_ENV_MAX_KEEP) : 0;
+
+	for (int i = 0; i < n; i++) {
+		int fd = (int)syscall(SYS_pidfd_open, keep[i], 0);
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (fd < 0)
+			continue;
+		poll(&p, 1, 5000);
+		close(fd);
+	}
+}
+
 /* Whether cyclictest's measuring threads are running their loop: want
  * threads in all, each but the main one at SCHED_FIFO, which a thread takes
  * after pinning itself to its CPU (so that widening its affinity now
@@ -315,6 +337,7 @@ static void lat_run(struct rtv_rt *x, struct rtv_rt_lat *l, const char *cyclicte
 			return;
 		}
 	}
+	keepers_done(x, env, &r);
 	out = rtv_env_output(&r, false);
 	errs = rtv_env_output(&r, true);
 	ret = env->remove(&x->envs, &r);
