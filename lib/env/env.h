@@ -169,6 +169,9 @@ static inline int64_t rtv_env_container_rt_us(const struct rtv_envs *e)
 {
 	return e->rt_runtime_us / 4;
 }
+/* Whether prog is an executable on PATH. detect looks, never runs a
+ * runtime: `crun --version` makes /run/crun, a change to the host. */
+bool rtv_env_on_path(const char *prog);
 /* The next instance's id: "rtv-ENV-N". */
 void rtv_env_next_id(struct rtv_envs *e, const struct rtv_env *env, char *id, size_t len);
 /* Fork and run argv (argv[0] a path) with stdout to the file out and stderr

@@ -144,18 +144,11 @@ static int bundle(const struct rtv_envs *e, const char *id, const char *const *a
 
 static int oci_detect(const struct rtv_env *env, const struct rtv_envs *e, char *why, size_t len)
 {
-	char out[256], err[256];
-	int st = rtv_env_exec_out(e, false, (const char *const[]){ env->program, "--version", NULL },
-				  out, sizeof(out), err, sizeof(err));
-
-	if (st == 127) {
+	(void)e;
+	if (!rtv_env_on_path(env->program)) {
 		snprintf(why, len, "%s is not installed (Debian package %s)", env->program,
 			 env->program);
 		return -ENOENT;
-	}
-	if (st) {
-		snprintf(why, len, "%s", err);
-		return -ENOTSUP;
 	}
 	return 0;
 }

@@ -15,20 +15,6 @@
 
 #include "env/env.h"
 
-static bool on_path(const char *prog)
-{
-	char buf[1024], *save = NULL, path[1200];
-	const char *p = getenv("PATH");
-
-	snprintf(buf, sizeof(buf), "%s", p ? p : "/usr/bin:/bin");
-	for (char *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/%s", d, prog);
-		if (!access(path, X_OK))
-			return true;
-	}
-	return false;
-}
-
 static bool cpu_is_guest(void)
 {
 	char line[4096];
@@ -52,7 +38,7 @@ static int vm_detect(const struct rtv_envs *e, char *why, size_t len)
 		snprintf(why, len, "no usable /dev/kvm (%s)", strerror(errno));
 		return -ENOTSUP;
 	}
-	if (!on_path("qemu-system-x86_64") && !on_path("cloud-hypervisor")) {
+	if (!rtv_env_on_path("qemu-system-x86_64") && !rtv_env_on_path("cloud-hypervisor")) {
 		snprintf(why, len, "no VMM installed (qemu-system-x86_64 or cloud-hypervisor)");
 		return -ENOENT;
 	}

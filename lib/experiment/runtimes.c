@@ -546,6 +546,12 @@ int rtv_rt_run(struct rtv_rt *x, const volatile sig_atomic_t *stop, rtv_rt_progr
 		rtv_err("%s", err);
 		goto out;
 	}
+	/* the runtimes make these when missing (crun even for --version) */
+	ret = rtv_journal_is_open() ? rtv_env_journal_run_dirs() : 0;
+	if (ret < 0) {
+		rtv_err("cannot journal the runtimes' directories: %s", strerror(-ret));
+		goto out;
+	}
 	for (int i = 0; i < x->plan.nenvs; i++) /* again, now that the host is known */
 		x->avail[i] = x->plan.env[i]->detect(&x->envs, x->why[i], sizeof(x->why[i]));
 	if (x->plan.cpu_dma_latency_us >= 0) {
