@@ -279,7 +279,7 @@ static void fmt_dur(int64_t ns, char *buf, size_t len)
 		snprintf(buf, len, "%" PRId64 "ns", ns);
 }
 
-static void print_summary(const struct rtv_netrt_client_cfg *cfg, const struct rtv_netrt_result *r,
+static void print_summary(const struct rtv_netrt_client_cfg *cfg, const struct rtv_ol_result *r,
 			  json_t *rtt, json_t *svc, bool interrupted)
 {
 	char lo[32], hi[32], dur[32], warm[32], tmo[32], spin[32];
@@ -324,7 +324,7 @@ static void print_summary(const struct rtv_netrt_client_cfg *cfg, const struct r
 }
 
 static json_t *client_json(const struct rtv_netrt_client_cfg *cfg,
-			   const struct rtv_netrt_result *r, json_t *rtt, json_t *svc,
+			   const struct rtv_ol_result *r, json_t *rtt, json_t *svc,
 			   int64_t start_rt, int64_t end_rt, bool interrupted)
 {
 	json_t *c = json_object(), *res = json_object();
@@ -407,7 +407,7 @@ static int client_cfg(struct rtv_netrt_client_cfg *cfg, int *policy, int *prio)
 
 /* Print the result of a run that started and write --json; err is the
  * run's. RTV_EXIT_OK or RTV_EXIT_FAIL. */
-static int client_report(const struct rtv_netrt_client_cfg *cfg, const struct rtv_netrt_result *res,
+static int client_report(const struct rtv_netrt_client_cfg *cfg, const struct rtv_ol_result *res,
 			 int err, int64_t start_rt, int64_t end_rt)
 {
 	json_t *rtt, *svc, *root = NULL;
@@ -458,7 +458,7 @@ out:
 static int netrt_client(int argc, char **argv)
 {
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *res = NULL;
+	struct rtv_ol_result *res = NULL;
 	int64_t start_rt, end_rt;
 	int err, policy, prio, ret = RTV_EXIT_FAIL;
 	bool done;

@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -17,6 +16,7 @@
 #include "net/sockaddr.h"
 #include "probe/probe.h"
 #include "probe/netrt.h"
+#include "probe/openloop.h"
 #include "report/histjson.h"
 #include "util/json.h"
 #include "util/stop.h"
@@ -24,26 +24,8 @@
 #include "util/banned.h"
 
 #define SERVER_BUF_SIZE 65536u
-#define RX_BATCH        16   /* replies taken per recvmmsg() */
-/* --samples: records held in memory before they are written (at least this
- * many, a power of 2), lines written between looks at the clock and the
- * socket, and how far the next send must be for the client to write them
- * while it waits for it */
-#define SAMPLES_MIN      4096u
-#define SAMPLES_CHUNK    64u
-#define SAMPLES_IDLE_NS  (200 * RTV_NS_PER_US)
-/* the file's stdio buffer, set before the first send so that nothing is
- * allocated while running; each write() it makes is a short one */
-#define SAMPLES_FILE_BUF (64u * 1024u)
-#define PAGE_BYTES       4096u
 
-/* Offsets in the payload; see netrt.h. */
-#define OFF_TAG      0
-#define OFF_SEQ      8
-#define OFF_INTENDED 16
-#define OFF_SENT     24
-
-/* Counters in struct rtv_netrt_result may be read by another process while
+/* Counters in struct rtv_netrt_server_stats may be read by another process while
  * this one writes them: one writer, relaxed atomic stores. */
 static inline void count_inc(uint64_t *p)
 {
@@ -259,107 +241,18 @@ int rtv_netrt_server_run(const struct rtv_netrt_server_cfg *cfg, const volatile 
 	return err;
 }
 
-/* ---- client ---- */
+/* ---- client: the open-loop client (probe/openloop.h) with NetRT's protocol ---- */
 
-enum slot_state { SLOT_FREE, SLOT_PENDING, SLOT_DONE };
+/* Offsets in the payload; see netrt.h. */
+#define OFF_TAG      0
+#define OFF_SEQ      8
+#define OFF_INTENDED 16
+#define OFF_SENT     24
 
-struct slot {
-	uint64_t seq;
-	int64_t intended_ns; /* S_i */
-	int64_t sent_ns;     /* actual send time */
-	uint8_t state;       /* enum slot_state */
-	bool warm;           /* sent during the warm-up: not measured */
-};
-
-/* A measured request as resolved, held until written as a samples line. */
-struct sample {
-	uint64_t seq;
-	int64_t intended_ns; /* S_i - start_ns */
-	int64_t latency_ns;  /* T_reply - S_i */
-	int64_t service_ns;  /* T_reply - actual send time */
-	bool lost;
-};
-
-struct client {
-	const struct rtv_netrt_client_cfg *cfg;
-	struct rtv_netrt_result *res;
-	int fd;
+struct netrt_proto_ctx {
+	uint64_t tag;
 	size_t payload;
-	int64_t timeout_ns;
-	int64_t warm_end_ns; /* S_i below this: warm-up */
-	uint64_t tag;
-	/* Outstanding requests: seq lives in ring[seq & mask]; tail is the
-	 * oldest seq not yet retired, next_seq the next to send, and
-	 * next_seq - tail <= mask + 1. */
-	struct slot *ring;
-	uint64_t mask;
-	uint64_t tail, next_seq;
-	uint64_t measured; /* requests sent after the warm-up */
-	unsigned char *tx;
-	unsigned char rx[RX_BATCH][RTV_NETRT_MIN_PAYLOAD];
-	struct iovec iov[RX_BATCH];
-	struct mmsghdr msgs[RX_BATCH];
-	/* --samples: the file, and a ring of records not yet written to it,
-	 * in the order the requests were resolved: sample[(head + i) & smask]
-	 * for i < nsamples. Formatting and writing happen in client_loop(),
-	 * off the path of replies: while the client waits for its next send,
-	 * or, when held and outstanding would no longer fit, before it sends.
-	 * A request adds one record when it resolves, so nsamples +
-	 * outstanding only grows by sends, and the ring never overflows. */
-	FILE *samples;
-	char *samples_buf;
-	struct sample *sample;
-	uint64_t smask;
-	uint64_t sample_head, nsamples;
 };
-
-/* Touch every page of p now, so that the loop never takes a page fault on
- * it (a memset of calloc'd memory is dropped by the compiler; volatile
- * stores are not). */
-static void prefault(void *p, size_t len)
-{
-	volatile char *b = p;
-
-	for (size_t i = 0; i < len; i += PAGE_BYTES)
-		b[i] = 0;
-}
-
-/* Room for every request that can be outstanding: replies take at most
- * timeout, so timeout / min interval on the schedule; doubled so a burst of
- * overdue sends after the client was descheduled rarely fills it. */
-static uint64_t ring_size(int64_t timeout_ns, int64_t min_interval_ns)
-{
-	uint64_t need, size = 64;
-
-	if (min_interval_ns <= 0)
-		need = RTV_NETRT_RING_MAX;
-	else
-		need = (uint64_t)(timeout_ns / min_interval_ns) * 2 + 2;
-	while (size < need && size < RTV_NETRT_RING_MAX)
-		size <<= 1;
-	return size;
-}
-
-static uint64_t run_tag(uint64_t seed)
-{
-	uint64_t tag;
-
-	if (getrandom(&tag, sizeof(tag), GRND_NONBLOCK) == (ssize_t)sizeof(tag))
-		return tag;
-	/* no entropy yet: different per process and per start time */
-	return ((uint64_t)rtv_realtime_ns() * UINT64_C(0x9e3779b97f4a7c15)) ^
-	       ((uint64_t)getpid() << 32) ^ seed;
-}
-
-static int client_connect(const struct rtv_netrt_client_cfg *cfg)
-{
-	struct sockaddr_storage ss;
-	socklen_t len;
-	int err;
-
-	err = rtv_sockaddr_parse(cfg->addr, cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT, &ss, &len);
-	return err < 0 ? err : rtv_sockaddr_udp_connect(&ss, len);
-}
 
 static void put_u64(unsigned char *p, uint64_t v)
 {
@@ -374,378 +267,78 @@ static uint64_t get_u64(const unsigned char *p)
 	return v;
 }
 
-/* Write the oldest n held samples to the file, one line each. */
-static void samples_write(struct client *c, uint64_t n)
+/* The header into the payload's first bytes; the rest of the client's
+ * buffer is zero and stays so. */
+static ssize_t netrt_encode(void *ctxp, uint64_t seq, int64_t intended_ns, int64_t now_ns,
+			    unsigned char *buf, size_t cap, uint8_t *kind)
 {
-	const struct sample *r;
+	const struct netrt_proto_ctx *ctx = ctxp;
 
-	for (; n > 0; n--, c->nsamples--) {
-		r = &c->sample[c->sample_head];
-		c->sample_head = (c->sample_head + 1) & c->smask;
-		if (r->lost)
-			fprintf(c->samples, "%" PRIu64 " %" PRId64 " lost\n", r->seq, r->intended_ns);
-		else
-			fprintf(c->samples, "%" PRIu64 " %" PRId64 " %" PRId64 " %" PRId64 "\n", r->seq,
-				r->intended_ns, r->latency_ns, r->service_ns);
-	}
+	(void)kind;
+	if (cap < ctx->payload)
+		return -ENOSPC;
+	put_u64(buf + OFF_TAG, ctx->tag);
+	put_u64(buf + OFF_SEQ, seq);
+	put_u64(buf + OFF_INTENDED, (uint64_t)intended_ns);
+	put_u64(buf + OFF_SENT, (uint64_t)now_ns);
+	return (ssize_t)ctx->payload;
 }
 
-/* Hold a sample for the request in s, answered at now (0: lost). No
- * formatting, no system call: there is room (see struct client). */
-static void sample_record(struct client *c, const struct slot *s, int64_t now)
+/* A reply is the request, byte for byte: its length, the run's tag, and
+ * the seq and S_i it carries. */
+static ssize_t netrt_parse(void *ctxp, int kind, const unsigned char *p, size_t len,
+			   struct rtv_ol_reply *r)
 {
-	struct sample *r;
+	const struct netrt_proto_ctx *ctx = ctxp;
 
-	if (!c->samples || c->nsamples > c->smask)
-		return; /* cannot happen: the guard keeps memory safe */
-	r = &c->sample[(c->sample_head + c->nsamples) & c->smask];
-	r->seq = s->seq;
-	r->intended_ns = s->intended_ns - c->res->start_ns;
-	r->latency_ns = now ? now - s->intended_ns : 0;
-	r->service_ns = now ? now - s->sent_ns : 0;
-	r->lost = !now;
-	c->nsamples++;
+	(void)kind;
+	if (r->dgram_len != ctx->payload || len < RTV_NETRT_MIN_PAYLOAD ||
+	    get_u64(p + OFF_TAG) != ctx->tag)
+		return -EBADMSG;
+	r->id = get_u64(p + OFF_SEQ);
+	r->intended_ns = (int64_t)get_u64(p + OFF_INTENDED);
+	r->status = RTV_OL_OK;
+	return (ssize_t)len;
 }
 
-static void send_request(struct client *c, int64_t intended_ns)
-{
-	struct slot *s = &c->ring[c->next_seq & c->mask];
-	int64_t now;
-	ssize_t n;
-
-	put_u64(c->tx + OFF_SEQ, c->next_seq);
-	put_u64(c->tx + OFF_INTENDED, (uint64_t)intended_ns);
-	now = rtv_now_ns();
-	put_u64(c->tx + OFF_SENT, (uint64_t)now);
-	n = send(c->fd, c->tx, c->payload, MSG_DONTWAIT);
-	if (n < 0 && is_path_error(errno)) /* an earlier datagram's ICMP error, now consumed */
-		n = send(c->fd, c->tx, c->payload, MSG_DONTWAIT);
-	/* a send that still failed stays pending and times out: it is lost */
-
-	s->seq = c->next_seq;
-	s->intended_ns = intended_ns;
-	s->sent_ns = now;
-	s->state = SLOT_PENDING;
-	s->warm = intended_ns < c->warm_end_ns;
-	c->next_seq++;
-	if (s->warm) {
-		count_inc(&c->res->warmup);
-		return;
-	}
-	c->measured++;
-	count_inc(&c->res->sent);
-	if (now - intended_ns > RTV_NETRT_LATE_NS)
-		count_inc(&c->res->late);
-}
-
-static void handle_reply(struct client *c, const unsigned char *p, size_t len, int64_t now)
-{
-	struct slot *s;
-	uint64_t seq;
-
-	if (len != c->payload || get_u64(p + OFF_TAG) != c->tag)
-		goto stray;
-	seq = get_u64(p + OFF_SEQ);
-	if (seq < c->tail || seq >= c->next_seq)
-		goto stray;
-	s = &c->ring[seq & c->mask];
-	if (s->state != SLOT_PENDING || s->seq != seq ||
-	    (int64_t)get_u64(p + OFF_INTENDED) != s->intended_ns)
-		goto stray; /* a duplicate, or forged */
-	if (now - s->sent_ns > c->timeout_ns)
-		goto stray; /* too late: expire() counts the request lost */
-	s->state = SLOT_DONE;
-	if (s->warm)
-		return;
-	rtv_hist_record(&c->res->rtt, now - s->intended_ns);
-	rtv_hist_record(&c->res->service, now - s->sent_ns);
-	count_inc(&c->res->received);
-	sample_record(c, s, now);
-	return;
-stray:
-	count_inc(&c->res->stray);
-}
-
-/* Take every reply waiting on the socket; 0 or -errno. */
-static int recv_replies(struct client *c)
-{
-	int64_t now;
-	int i, n;
-
-	for (;;) {
-		/* MSG_TRUNC: msg_len is the datagram's real length, though only
-		 * its header is copied */
-		n = recvmmsg(c->fd, c->msgs, RX_BATCH, MSG_DONTWAIT | MSG_TRUNC, NULL);
-		if (n < 0) {
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return 0;
-			if (errno == EINTR || is_path_error(errno))
-				continue; /* the server's port is closed, say: requests time out */
-			return -errno;
-		}
-		now = rtv_now_ns();
-		for (i = 0; i < n; i++)
-			handle_reply(c, c->rx[i], c->msgs[i].msg_len, now);
-		if (n < RX_BATCH)
-			return 0;
-	}
-}
-
-/* Write held samples, SAMPLES_CHUNK lines at a time, while the next send
- * (send_ns) is at least SAMPLES_IDLE_NS away: the schedule is absolute, so
- * writing that ends before the send changes nothing for it. With force, one
- * chunk whatever the time (the ring needs room before the next send: high
- * rates only; that send is late by the chunk, and counted in `late` as any
- * late send is). Before each chunk it takes the replies that have arrived,
- * so that none is timestamped late by more than a chunk. Returns the number
- * of lines written, or -errno from recv_replies(). */
-static int samples_flush(struct client *c, int64_t send_ns, bool force)
-{
-	uint64_t n;
-	int err, done = 0;
-
-	while (c->nsamples && (force || send_ns - rtv_now_ns() >= SAMPLES_IDLE_NS)) {
-		if (c->tail != c->next_seq) {
-			err = recv_replies(c);
-			if (err < 0)
-				return err;
-		}
-		n = c->nsamples < SAMPLES_CHUNK ? c->nsamples : SAMPLES_CHUNK;
-		samples_write(c, n);
-		done += (int)n;
-		if (force)
-			break;
-	}
-	return done;
-}
-
-/* Retire resolved requests from the tail, counting as lost those pending
- * for more than the timeout since they were sent. Sends happen in seq order
- * at non-decreasing times, so deadlines are in seq order too. */
-static void expire(struct client *c, int64_t now)
-{
-	struct slot *s;
-
-	while (c->tail != c->next_seq) {
-		s = &c->ring[c->tail & c->mask];
-		if (s->state == SLOT_PENDING) {
-			if (now - s->sent_ns <= c->timeout_ns)
-				break;
-			if (!s->warm) {
-				count_inc(&c->res->lost);
-				sample_record(c, s, 0);
-			}
-		}
-		s->state = SLOT_FREE;
-		c->tail++;
-	}
-}
-
-static int client_check(const struct rtv_netrt_client_cfg *cfg)
-{
-	size_t payload = cfg->payload ? cfg->payload : RTV_NETRT_DEFAULT_PAYLOAD;
-
-	if (!cfg->addr || payload < RTV_NETRT_MIN_PAYLOAD || payload > RTV_NETRT_MAX_PAYLOAD)
-		return -EINVAL;
-	if (rtv_interval_check(&cfg->interval) < 0)
-		return -EINVAL;
-	if (cfg->duration_ns < 0 || cfg->timeout_ns < 0 || cfg->warmup_ns < 0 || cfg->spin_ns < 0)
-		return -EINVAL;
-	if (!cfg->duration_ns && !cfg->count)
-		return -EINVAL;
-	if (cfg->duration_ns && cfg->warmup_ns >= cfg->duration_ns)
-		return -EINVAL;
-	return 0;
-}
-
-static void result_init(struct rtv_netrt_result *res)
-{
-	uint64_t *counter[] = { &res->sent, &res->received, &res->lost,
-				&res->late, &res->warmup, &res->stray };
-
-	rtv_hist_init(&res->rtt);
-	rtv_hist_init(&res->service);
-	/* read meanwhile for a progress line, like every later update */
-	for (size_t i = 0; i < sizeof(counter) / sizeof(counter[0]); i++)
-		__atomic_store_n(counter[i], 0, __ATOMIC_RELAXED);
-	res->start_ns = res->end_ns = 0;
-}
-
-static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
-{
-	const struct rtv_netrt_client_cfg *cfg = c->cfg;
-	struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-	struct rtv_rng rng;
-	struct timespec ts;
-	int64_t t0, intended, now, wake, wait, x;
-	bool sending = true, can_send;
-	int n, err;
-
-	rtv_rng_seed(&rng, cfg->seed);
-	t0 = rtv_now_ns();
-	c->res->start_ns = t0;
-	c->warm_end_ns = rtv_ns_add_sat(t0, cfg->warmup_ns);
-	intended = t0; /* S_0 */
-
-	for (;;) {
-		now = rtv_now_ns();
-		expire(c, now);
-		if (sending && (rtv_stop_read(stop) || (cfg->duration_ns && intended - t0 >= cfg->duration_ns) ||
-				(cfg->count && c->measured >= cfg->count)))
-			sending = false;
-		if (!sending && c->tail == c->next_seq)
-			return 0;
-		can_send = sending && c->next_seq - c->tail <= c->mask; /* room in the ring */
-		if (can_send && now >= intended && c->samples &&
-		    c->nsamples + (c->next_seq - c->tail) > c->smask) {
-			/* the samples' ring must hold the held and every outstanding one */
-			n = samples_flush(c, intended, true);
-			if (n < 0)
-				return n;
-			continue;
-		}
-		if (can_send && now >= intended) {
-			/* on time or late: send now, measured from S_i either way */
-			send_request(c, intended);
-			x = rtv_interval_next(&cfg->interval, &rng);
-			intended = rtv_ns_add_sat(intended, x);
-			continue;
-		}
-
-		wake = INT64_MAX;
-		if (can_send)
-			wake = intended - cfg->spin_ns;
-		if (c->tail != c->next_seq) { /* the oldest is pending after expire() */
-			x = rtv_ns_add_sat(c->ring[c->tail & c->mask].sent_ns, c->timeout_ns);
-			x = rtv_ns_add_sat(x, 1);
-			if (x < wake)
-				wake = x;
-		}
-		if (can_send && now >= intended - cfg->spin_ns) {
-			/* the last spin_ns before a send: poll for replies, no sleep */
-			err = recv_replies(c);
-			if (err < 0)
-				return err;
-			continue;
-		}
-		if (c->nsamples && can_send) {
-			/* about to sleep until a send: write the samples held if there
-			 * is time (not while draining: the end writes what is left) */
-			n = samples_flush(c, intended - cfg->spin_ns, false);
-			if (n < 0)
-				return n;
-			if (n > 0)
-				continue; /* time has passed: look again */
-		}
-		wait = wake - now;
-		if (wait <= 0)
-			continue;
-		if (wait > RTV_NETRT_STOP_CHECK_NS)
-			wait = RTV_NETRT_STOP_CHECK_NS;
-		ts = rtv_ns_to_ts(wait);
-		n = ppoll(&pfd, 1, &ts, NULL);
-		if (n < 0 && errno != EINTR)
-			return -errno;
-		if (n > 0) {
-			err = recv_replies(c);
-			if (err < 0)
-				return err;
-		}
-	}
-}
+static const struct rtv_ol_proto netrt_proto = {
+	.name = "netrt",
+	.socktype = SOCK_DGRAM,
+	.id_bits = 64,
+	.truncated_ok = true, /* only the header is read */
+	.encode = netrt_encode,
+	.parse = netrt_parse,
+};
 
 int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile sig_atomic_t *stop,
-			 struct rtv_netrt_result *res)
+			 struct rtv_ol_result *res)
 {
-	struct client *c = NULL;
-	uint64_t size;
-	int old_slack = -1, err, i;
+	struct netrt_proto_ctx ctx;
+	struct rtv_ol_cfg oc;
 
-	if (!res)
-		return -EINVAL;
-	result_init(res);
-	if (!cfg || !stop)
-		return -EINVAL;
-	err = client_check(cfg);
-	if (err < 0)
-		return err;
-
-	c = calloc(1, sizeof(*c));
-	if (!c)
-		return -ENOMEM;
-	c->fd = -1;
-	c->cfg = cfg;
-	c->res = res;
-	c->payload = cfg->payload ? cfg->payload : RTV_NETRT_DEFAULT_PAYLOAD;
-	c->timeout_ns = cfg->timeout_ns ? cfg->timeout_ns : RTV_NETRT_DEFAULT_TIMEOUT_NS;
-	c->tag = run_tag(cfg->seed);
-
-	size = ring_size(c->timeout_ns, cfg->interval.min_ns);
-	c->mask = size - 1;
-	c->ring = calloc(size, sizeof(*c->ring));
-	c->tx = calloc(1, c->payload);
-	if (!c->ring || !c->tx) {
-		err = -ENOMEM;
-		goto out;
+	if (!cfg)
+		return rtv_ol_run(NULL, stop, res);
+	ctx.payload = cfg->payload ? cfg->payload : RTV_NETRT_DEFAULT_PAYLOAD;
+	ctx.tag = rtv_ol_tag(cfg->seed);
+	oc = (struct rtv_ol_cfg){
+		.addr = cfg->addr,
+		.port = cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT,
+		.nconn = 1,
+		.duration_ns = cfg->duration_ns,
+		.count = cfg->count,
+		.interval = cfg->interval,
+		.seed = cfg->seed,
+		.timeout_ns = cfg->timeout_ns,
+		.warmup_ns = cfg->warmup_ns,
+		.spin_ns = cfg->spin_ns,
+		.samples_path = cfg->samples_path,
+		.proto = &netrt_proto,
+		.proto_ctx = &ctx,
+	};
+	if (ctx.payload < RTV_NETRT_MIN_PAYLOAD || ctx.payload > RTV_NETRT_MAX_PAYLOAD) {
+		oc.proto = NULL; /* -EINVAL, res initialised */
 	}
-	prefault(c->ring, size * sizeof(*c->ring));
-	put_u64(c->tx + OFF_TAG, c->tag);
-	for (i = 0; i < RX_BATCH; i++) {
-		c->iov[i].iov_base = c->rx[i];
-		c->iov[i].iov_len = sizeof(c->rx[i]);
-		c->msgs[i].msg_hdr.msg_iov = &c->iov[i];
-		c->msgs[i].msg_hdr.msg_iovlen = 1;
-	}
-
-	if (cfg->samples_path) {
-		c->samples = fopen(cfg->samples_path, "we");
-		if (!c->samples) {
-			err = -errno;
-			goto out;
-		}
-		c->samples_buf = malloc(SAMPLES_FILE_BUF);
-		if (c->samples_buf) {
-			prefault(c->samples_buf, SAMPLES_FILE_BUF);
-			setvbuf(c->samples, c->samples_buf, _IOFBF, SAMPLES_FILE_BUF);
-		}
-		/* room for twice every request that can be outstanding */
-		c->smask = (size * 2 > SAMPLES_MIN ? size * 2 : SAMPLES_MIN) - 1;
-		c->sample = calloc(c->smask + 1, sizeof(*c->sample));
-		if (!c->sample) {
-			err = -ENOMEM;
-			goto out;
-		}
-		prefault(c->sample, (c->smask + 1) * sizeof(*c->sample));
-	}
-
-	err = client_connect(cfg);
-	if (err < 0)
-		goto out;
-	c->fd = err;
-
-	old_slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0);
-	if (old_slack >= 0)
-		prctl(PR_SET_TIMERSLACK, 1, 0, 0, 0);
-	err = client_loop(c, stop);
-	res->end_ns = rtv_now_ns();
-out:
-	if (old_slack >= 0)
-		prctl(PR_SET_TIMERSLACK, (unsigned long)old_slack, 0, 0, 0);
-	if (c->fd >= 0)
-		close(c->fd);
-	if (c->samples) {
-		samples_write(c, c->nsamples); /* what is left, also after an error */
-		if (ferror(c->samples) && !err)
-			err = -EIO;
-		if (fclose(c->samples) != 0 && !err)
-			err = -EIO;
-	}
-	free(c->samples_buf);
-	free(c->sample);
-	free(c->tx);
-	free(c->ring);
-	free(c);
-	return err;
+	return rtv_ol_run(&oc, stop, res);
 }
 
 /* ---- JSON ---- */
@@ -787,7 +380,7 @@ out:
  * share of requests that reached the server through a NAPI. */
 struct netrt_state {
 	volatile sig_atomic_t stop;
-	struct rtv_netrt_result rt;
+	struct rtv_ol_result rt;
 	struct rtv_netrt_server_stats srv;
 	double napi_path_pct;
 };

@@ -1,21 +1,8 @@
 /* NetRT: the RT UDP echo service and its open-loop latency client.
  *
  * The server echoes every datagram back to its sender, byte for byte. The
- * client sends requests on a schedule fixed in advance, independent of the
- * replies (the open-loop rule, against coordinated omission): S_0 is the start,
- * S_i = S_{i-1} + X_i with X_i drawn from cfg->interval, all on one absolute
- * CLOCK_MONOTONIC timeline. A request that cannot go out at S_i (the client
- * was descheduled, or the outstanding ring was full) goes out at once, is
- * still measured from S_i, and the schedule is never shifted. So a server
- * stall of 10 ms at a 1 ms interval shows as about ten slow samples, not one.
- *
- * Per answered request the client records two times:
- *  - rtt:     T_reply - S_i, latency from the intended send time (the one
- *             the papers report; a user's request would have waited this long);
- *  - service: T_reply - actual send time (what a closed-loop tool such as
- *             sockperf ping-pong or netperf UDP_RR reports).
- * T_reply is read from CLOCK_MONOTONIC just after the reply leaves recvmmsg()
- * in user space, as sockperf does, so it includes the client's wake-up.
+ * client is the open-loop client (probe/openloop.h: its schedule, its rtt
+ * and service times, its counters) speaking the wire format below.
  *
  * Wire format (payload >= RTV_NETRT_MIN_PAYLOAD bytes, rest zero), in the
  * client's byte order, as only the client reads it back:
@@ -36,6 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "probe/openloop.h"
 #include "stats/hist.h"
 #include "stats/interval.h"
 
@@ -43,10 +31,9 @@
 #define RTV_NETRT_MIN_PAYLOAD     32u    /* the header above */
 #define RTV_NETRT_DEFAULT_PAYLOAD 64u
 #define RTV_NETRT_MAX_PAYLOAD     65507u /* largest IPv4 UDP payload */
-#define RTV_NETRT_DEFAULT_TIMEOUT_NS INT64_C(1000000000) /* 1 s */
-#define RTV_NETRT_LATE_NS         INT64_C(50000)   /* a send this much after S_i is "late" */
-#define RTV_NETRT_STOP_CHECK_NS   INT64_C(100000000) /* *stop is seen within 100 ms */
-#define RTV_NETRT_RING_MAX        (1u << 18)       /* outstanding requests at most */
+#define RTV_NETRT_DEFAULT_TIMEOUT_NS RTV_OL_DEFAULT_TIMEOUT_NS
+#define RTV_NETRT_LATE_NS         RTV_OL_LATE_NS
+#define RTV_NETRT_STOP_CHECK_NS   RTV_OL_STOP_CHECK_NS
 
 /* ---- server ---- */
 
@@ -120,49 +107,10 @@ struct rtv_netrt_client_cfg {
 				   * "seq intended_ns lost", intended_ns counted from start_ns */
 };
 
-struct rtv_netrt_result {
-	struct rtv_hist rtt;     /* T_reply - S_i, measured requests answered in time */
-	struct rtv_hist service; /* T_reply - actual send time, same requests */
-	/* Counters, all but warmup and stray over measured requests only, so
-	 * that at the end sent == received + lost:
-	 *  sent     requests sent (a send that failed locally counts, and is lost);
-	 *  received answered within timeout_ns of being sent;
-	 *  lost     not answered in time (late replies are then stray);
-	 *  late     sent more than RTV_NETRT_LATE_NS after S_i;
-	 *  warmup   requests sent during the warm-up (not measured);
-	 *  stray    datagrams that matched no outstanding request: foreign or
-	 *           malformed, duplicates, and replies after their request was lost.
-	 * Updated as the client goes with __atomic_store_n(..., __ATOMIC_RELAXED),
-	 * so another process can read them through MAP_SHARED memory with
-	 * __atomic_load_n for a progress line; the histograms are written in place
-	 * (a concurrent reader sees a snapshot a few samples apart). */
-	uint64_t sent, received, lost, late, warmup, stray;
-	int64_t start_ns; /* S_0, CLOCK_MONOTONIC */
-	int64_t end_ns;   /* when the last request was resolved */
-};
-
-/* Run the open-loop client (see the top of this file) in the calling thread.
- * res is initialised here and complete on return, whatever is returned.
- * Sending ends at the duration, the count or when *stop becomes nonzero
- * (seen within 100 ms, and at once on a signal that interrupts the wait);
- * then the client waits at most timeout_ns for the replies still due.
- * Memory for the ring of outstanding requests (about timeout / min interval
- * entries, at most RTV_NETRT_RING_MAX; when full, the next send waits for the
- * oldest to resolve and is late) is allocated once before the first send, and
- * so is, with samples_path, a buffer of samples (twice the ring, at least 4096
- * of 40 bytes): they are kept in binary, never formatted on the path of a
- * reply, and written as lines while the client waits at least 200 µs for its
- * next send, at the end, and, at rates that leave no such wait, a chunk at a
- * time before a send when the buffer could not hold every outstanding request
- * (that send is then late, and counted as late).
- * While running, the thread's timer slack is set to 1 ns (restored after)
- * so sleeps end on time.
- * Returns 0, or -errno: -EINVAL for a bad cfg (addr not a numeric address,
- * payload out of range, warmup_ns >= duration_ns, neither duration_ns nor
- * count), or a socket or samples-file error (-EIO when writing the samples
- * failed); res still holds what was measured. */
+/* The open-loop client (probe/openloop.h: rtv_ol_run) with NetRT's protocol
+ * and one connected UDP socket: -EINVAL also for a payload out of range. */
 int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile sig_atomic_t *stop,
-			 struct rtv_netrt_result *res);
+			 struct rtv_ol_result *res);
 
 /* The statistics of one latency histogram as a new JSON object, in µs:
  * {count, lost, mean, sd, min, p50, p90, p99, p999, p9999, max, over_1ms_pct},

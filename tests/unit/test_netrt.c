@@ -116,9 +116,9 @@ static void client_cfg(struct rtv_netrt_client_cfg *cfg, int port)
 	cfg->timeout_ns = RTV_NS_PER_S;
 }
 
-static struct rtv_netrt_result *result_new(void)
+static struct rtv_ol_result *result_new(void)
 {
-	struct rtv_netrt_result *r = malloc(sizeof(*r));
+	struct rtv_ol_result *r = malloc(sizeof(*r));
 
 	assert_non_null(r);
 	return r;
@@ -143,7 +143,7 @@ static char *samples_tmp(void)
  * requests were resolved: replies by their arrival time, and a loss after
  * its request's timeout, so every reply listed after it arrived later.
  * Removes the file. */
-static void check_samples(char *path, const struct rtv_netrt_result *r, uint64_t n,
+static void check_samples(char *path, const struct rtv_ol_result *r, uint64_t n,
 			  int64_t interval_ns, int64_t timeout_ns)
 {
 	int64_t at, lat, svc, last_reply = 0, last_lost = INT64_MIN;
@@ -210,7 +210,7 @@ static void test_loopback(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	char *path = samples_tmp();
 	struct srv s;
 
@@ -253,7 +253,7 @@ static void test_samples_many(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	char *path = samples_tmp();
 	struct srv s;
 
@@ -276,7 +276,7 @@ static void test_server_down(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	char *path = samples_tmp(), line[64], want[64];
 	struct srv s;
 	FILE *f;
@@ -316,7 +316,7 @@ static void test_server_down(void **state)
 
 struct client_thread {
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r;
+	struct rtv_ol_result *r;
 	volatile sig_atomic_t stop;
 	int err;
 };
@@ -392,7 +392,7 @@ static void test_client_stalled(void **state)
 	struct timespec step = { .tv_sec = 0, .tv_nsec = 100000 };
 	struct timespec stall = { .tv_sec = 0, .tv_nsec = STALL_MS * RTV_NS_PER_MS };
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r;
+	struct rtv_ol_result *r;
 	char *path = samples_tmp(), line[128];
 	int64_t t_stop, t_stopped, t_cont, stall_ns, at, lat, svc;
 	uint64_t seq, slow_rtt = 0, slow_svc = 0, in_stall = 0, late = 0;
@@ -480,7 +480,7 @@ static void test_stray_and_duplicates(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	struct srv s;
 
 	(void)state;
@@ -503,7 +503,7 @@ static void test_warmup(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	struct srv s;
 
 	(void)state;
@@ -531,7 +531,7 @@ static void test_warmup(void **state)
 static void test_stop(void **state)
 {
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	volatile sig_atomic_t stop = 1;
 	struct srv s;
 
@@ -557,7 +557,7 @@ static void test_any_replies_from_dest(void **state)
 	static const char *const targets[] = { "127.0.0.2", "127.0.0.1", "::1" };
 	struct rtv_netrt_server_cfg scfg = { .bind_addr = NULL, .port = 0 };
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 	struct srv s;
 
 	(void)state;
@@ -589,7 +589,7 @@ static void test_bad_cfg(void **state)
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_netrt_server_cfg scfg = { .bind_addr = "not-an-address", .port = 0 };
 	struct rtv_netrt_client_cfg cfg;
-	struct rtv_netrt_result *r = result_new();
+	struct rtv_ol_result *r = result_new();
 
 	(void)state;
 	assert_int_equal(rtv_netrt_server_open(&scfg), -EINVAL);
