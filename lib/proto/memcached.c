@@ -304,6 +304,8 @@ ssize_t rtv_mc_parse(enum rtv_mc_proto p, enum rtv_mc_op op, const unsigned char
 	if (eol == 0 || buf[eol - 1] != '\r')
 		return -EBADMSG;
 	end = eol - 1;                      /* the line is [0, end) */
+	if (memchr(buf, '\r', end))        /* a \r is only ever before \n */
+		return -EBADMSG;
 	total = eol + 1;
 
 	for (size_t j = 0; j < nwords; j++) {
