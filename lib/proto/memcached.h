@@ -22,10 +22,15 @@
  *
  * Over UDP each datagram starts with an 8-byte frame header (request id,
  * sequence number, total datagrams, reserved: network order); a request is
- * one datagram (seq 0, total 1), and a reply longer than one datagram
- * (about 1400 bytes of payload in 1.6.18) comes as `total` datagrams whose
- * payloads, joined in seq order, are the reply as it would come over TCP.
+ * one datagram (seq 0, total 1). 1.6.18 sends datagrams of at most 1400
+ * bytes, header included: a reply of up to 1392 bytes (an ASCII hit on a
+ * rtv_mc_key() name with a value of up to 1356 bytes, a meta one of up to
+ * about 1370) comes in one datagram; a longer one as `total` datagrams of
+ * the same id whose payloads, joined in seq order, are the reply as it
+ * would come over TCP (a 5000-byte value: 4 datagrams). Meta commands work
+ * over UDP too (mg, ms: the opaque is echoed as over TCP).
  */
+#define RTV_MC_UDP_DGRAM_MAX 1400 /* the longest datagram 1.6.18 sends, header included */
 #ifndef RTV_PROTO_MEMCACHED_H
 #define RTV_PROTO_MEMCACHED_H
 
