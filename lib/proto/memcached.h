@@ -30,7 +30,6 @@
  * would come over TCP (a 5000-byte value: 4 datagrams). Meta commands work
  * over UDP too (mg, ms: the opaque is echoed as over TCP).
  */
-#define RTV_MC_UDP_DGRAM_MAX 1400 /* the longest datagram 1.6.18 sends, header included */
 #ifndef RTV_PROTO_MEMCACHED_H
 #define RTV_PROTO_MEMCACHED_H
 
@@ -40,6 +39,7 @@
 #include <sys/types.h>
 
 #define RTV_MC_UDP_HDR    8          /* bytes of the UDP frame header */
+#define RTV_MC_UDP_DGRAM_MAX 1400    /* the longest datagram 1.6.18 sends, header included */
 #define RTV_MC_KEY_MAX    250        /* memcached's KEY_MAX_LENGTH */
 #define RTV_MC_KEY_LEN    14         /* rtv_mc_key()'s names: "rtv:" and 10 digits */
 /* Longest reply line accepted (\r\n included); a buffer holding this many
