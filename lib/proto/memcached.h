@@ -68,7 +68,7 @@ enum rtv_mc_status {
  *   meta get:  mg KEY v O<opaque>\r\n  meta set:  ms KEY VLEN O<opaque>\r\nVALUE\r\n
  * (flags 0, no expiry). The ASCII forms ignore opaque; gets ignore value
  * and vlen (value may then be NULL). Returns the request's length, -ENOSPC
- * when it does not fit in cap (buf then holds garbage), -EINVAL for a bad
+ * when it does not fit in cap (nothing written), -EINVAL for a bad
  * key (empty, longer than RTV_MC_KEY_MAX, or holding a byte <= 0x20 or
  * 0x7f), a vlen above RTV_MC_VALUE_MAX, or an unknown p or op. */
 ssize_t rtv_mc_encode(enum rtv_mc_proto p, enum rtv_mc_op op, const char *key, size_t keylen,
