@@ -51,7 +51,11 @@
 #define RTV_MC_VALUE_MAX  (UINT32_C(1) << 30)
 
 enum rtv_mc_proto { RTV_MC_ASCII, RTV_MC_META };
-enum rtv_mc_op { RTV_MC_GET, RTV_MC_SET };
+/* RTV_MC_ANY is for rtv_mc_parse() only: a reply to either, told apart by
+ * its status (the words of get and set replies differ, and meta's HD is a
+ * set's since rtv_mc_encode()'s mg asks for the value: a hit is VA), for a
+ * client matching replies by opaque or UDP id that does not keep the op. */
+enum rtv_mc_op { RTV_MC_GET, RTV_MC_SET, RTV_MC_ANY };
 
 enum rtv_mc_status {
 	RTV_MC_HIT,          /* get: VALUE ... END, or meta VA (HD: a hit with no value) */
@@ -70,7 +74,8 @@ enum rtv_mc_status {
  * and vlen (value may then be NULL). Returns the request's length, -ENOSPC
  * when it does not fit in cap (nothing written), -EINVAL for a bad
  * key (empty, longer than RTV_MC_KEY_MAX, or holding a byte <= 0x20 or
- * 0x7f), a vlen above RTV_MC_VALUE_MAX, or an unknown p or op. */
+ * 0x7f), a vlen above RTV_MC_VALUE_MAX, or an unknown p or op (RTV_MC_ANY
+ * included). */
 ssize_t rtv_mc_encode(enum rtv_mc_proto p, enum rtv_mc_op op, const char *key, size_t keylen,
 		      const unsigned char *value, size_t vlen, uint32_t opaque,
 		      unsigned char *buf, size_t cap);
@@ -87,14 +92,17 @@ struct rtv_mc_reply {
 	size_t key_len;      /*   its offset and length; key_len 0 when none */
 	/* when rtv_mc_parse() returns 0: the whole reply's length once its
 	 * first line is complete (a hit waiting for its data), else 0 (not
-	 * known yet); a caller whose buffer is shorter can never complete it */
+	 * known yet); a caller whose buffer is shorter can never complete it.
+	 * With need > 0 the fields above are already filled from that first
+	 * line (status, opaque, value_len, key): enough to match the first
+	 * datagram of a reply split over several, or one read truncated. */
 	size_t need;
 };
 
 /* Parse the one reply at the start of buf (len bytes, a TCP stream's or a
  * reassembled UDP reply's bytes: a part of one reply, or one or several
- * replies). op is the request it answers: ASCII's replies do not say (END
- * alone answers a get and is a miss). Returns the bytes the reply takes
+ * replies). op is the request it answers (RTV_MC_ANY: either), and a reply
+ * to the other is malformed. Returns the bytes the reply takes
  * (> 0, <= len) and fills r; 0 when buf holds only a prefix of a reply
  * (read more; r->need may say how much); -EBADMSG when buf cannot start a
  * reply to op: an unknown or misplaced reply word, a bad or too large
