@@ -109,8 +109,9 @@ struct rtv_mc_reply {
  * number, a line of RTV_MC_LINE_MAX bytes without \r\n, a \n without \r or
  * a \r within a line, a value not followed by \r\n (or, in ASCII, by
  * END\r\n). A prefix of a valid reply never gives -EBADMSG; one already
- * wrong may give it before its line ends. ASCII's CLIENT_ERROR for a bad data chunk is followed by an
- * ERROR for the rest of the line the server skipped: two replies. */
+ * wrong may give it before its line ends. ASCII's CLIENT_ERROR for a bad
+ * data chunk is followed by an ERROR for the rest of the line the server
+ * skipped: two replies. */
 ssize_t rtv_mc_parse(enum rtv_mc_proto p, enum rtv_mc_op op, const unsigned char *buf,
 		     size_t len, struct rtv_mc_reply *r);
 
