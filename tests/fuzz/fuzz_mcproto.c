@@ -132,7 +132,8 @@ static const char *counts(void)
 {
 	static char buf[192];
 
-	snprintf(buf, sizeof(buf), " (whole replies: ascii get %ld set %ld any %ld, meta get %ld set %ld any %ld)",
+	snprintf(buf, sizeof(buf),
+		 " (whole replies: ascii get %ld set %ld any %ld, meta get %ld set %ld any %ld)",
 		 parsed[0][0], parsed[0][1], parsed[0][2], parsed[1][0], parsed[1][1], parsed[1][2]);
 	return buf;
 }

@@ -125,26 +125,33 @@ struct capture {
 	struct expect e[2];
 };
 
+#define HELLO .value_len = 15, .value = "hello memcached"
+
 static const struct capture captures[] = {
 	{ "ascii-set", RTV_MC_ASCII, RTV_MC_SET, false, 1, { { .status = RTV_MC_STORED } } },
 	{ "ascii-get-hit", RTV_MC_ASCII, RTV_MC_GET, false, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = false, .opaque = 0, .value_len = 15, .value = "hello memcached", .key = "rtv:0000000001" } } },
+	  { { .status = RTV_MC_HIT, HELLO, .key = "rtv:0000000001" } } },
 	{ "ascii-get-miss", RTV_MC_ASCII, RTV_MC_GET, false, 1, { { .status = RTV_MC_MISS } } },
 	{ "ascii-error", RTV_MC_ASCII, RTV_MC_GET, false, 1, { { .status = RTV_MC_ERROR } } },
 	{ "ascii-client-error", RTV_MC_ASCII, RTV_MC_SET, false, 2,
 	  { { .status = RTV_MC_CLIENT_ERROR }, { .status = RTV_MC_ERROR } } },
-	{ "ascii-server-error", RTV_MC_ASCII, RTV_MC_SET, false, 1, { { .status = RTV_MC_SERVER_ERROR } } },
-	{ "meta-set", RTV_MC_META, RTV_MC_SET, false, 1, { { .status = RTV_MC_STORED, .has_opaque = true, .opaque = 305419896 } } },
+	{ "ascii-server-error", RTV_MC_ASCII, RTV_MC_SET, false, 1,
+	  { { .status = RTV_MC_SERVER_ERROR } } },
+	{ "meta-set", RTV_MC_META, RTV_MC_SET, false, 1,
+	  { { .status = RTV_MC_STORED, .has_opaque = true, .opaque = 305419896 } } },
 	{ "meta-get-hit", RTV_MC_META, RTV_MC_GET, false, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 305419896, .value_len = 15, .value = "hello memcached" } } },
+	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 305419896, HELLO } } },
 	{ "meta-get-miss", RTV_MC_META, RTV_MC_GET, false, 1,
 	  { { .status = RTV_MC_MISS, .has_opaque = true, .opaque = 4294967295u } } },
 	{ "meta-get-hit-k", RTV_MC_META, RTV_MC_GET, false, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 7, .value_len = 15, .value = "hello memcached", .key = "rtv:0000000004" } } },
-	{ "meta-set-too-large", RTV_MC_META, RTV_MC_SET, false, 1, { { .status = RTV_MC_SERVER_ERROR } } },
+	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 7, HELLO,
+	      .key = "rtv:0000000004" } } },
+	{ "meta-set-too-large", RTV_MC_META, RTV_MC_SET, false, 1,
+	  { { .status = RTV_MC_SERVER_ERROR } } },
 	{ "udp-get-hit", RTV_MC_ASCII, RTV_MC_GET, true, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = false, .opaque = 0, .value_len = 15, .value = "hello memcached", .key = "rtv:0000000001" } } },
-	{ "udp-meta-get-miss", RTV_MC_META, RTV_MC_GET, true, 1, { { .status = RTV_MC_MISS, .has_opaque = true, .opaque = 77 } } },
+	  { { .status = RTV_MC_HIT, HELLO, .key = "rtv:0000000001" } } },
+	{ "udp-meta-get-miss", RTV_MC_META, RTV_MC_GET, true, 1,
+	  { { .status = RTV_MC_MISS, .has_opaque = true, .opaque = 77 } } },
 };
 
 #define NCAPTURES (sizeof(captures) / sizeof(captures[0]))
