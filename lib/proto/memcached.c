@@ -157,6 +157,27 @@ static const struct word meta_set[] = {
 	ERROR_WORDS,
 };
 
+/* either op's: the words differ, but for meta's HD, a set's here (see
+ * memcached.h) */
+static const struct word ascii_any[] = {
+	WORD("VALUE", W_VALUE, RTV_MC_HIT),
+	WORD("END", W_BARE, RTV_MC_MISS),
+	WORD("STORED", W_BARE, RTV_MC_STORED),
+	WORD("NOT_STORED", W_BARE, RTV_MC_NOT_STORED),
+	WORD("EXISTS", W_BARE, RTV_MC_NOT_STORED),
+	WORD("NOT_FOUND", W_BARE, RTV_MC_NOT_STORED),
+	ERROR_WORDS,
+};
+static const struct word meta_any[] = {
+	WORD("VA", W_META_V, RTV_MC_HIT),
+	WORD("EN", W_META, RTV_MC_MISS),
+	WORD("HD", W_META, RTV_MC_STORED),
+	WORD("NS", W_META, RTV_MC_NOT_STORED),
+	WORD("EX", W_META, RTV_MC_NOT_STORED),
+	WORD("NF", W_META, RTV_MC_NOT_STORED),
+	ERROR_WORDS,
+};
+
 #define NWORDS(a) (sizeof(a) / sizeof((a)[0]))
 
 /* A decimal number of at most max, as [*pos, end) starts it up to the next
@@ -289,6 +310,10 @@ ssize_t rtv_mc_parse(enum rtv_mc_proto p, enum rtv_mc_op op, const unsigned char
 		words = meta_get, nwords = NWORDS(meta_get);
 	else if (p == RTV_MC_META && op == RTV_MC_SET)
 		words = meta_set, nwords = NWORDS(meta_set);
+	else if (p == RTV_MC_ASCII && op == RTV_MC_ANY)
+		words = ascii_any, nwords = NWORDS(ascii_any);
+	else if (p == RTV_MC_META && op == RTV_MC_ANY)
+		words = meta_any, nwords = NWORDS(meta_any);
 	else
 		return -EBADMSG;
 

@@ -22,9 +22,13 @@
  *
  * Over UDP each datagram starts with an 8-byte frame header (request id,
  * sequence number, total datagrams, reserved: network order); a request is
- * one datagram (seq 0, total 1), and a reply longer than one datagram
- * (about 1400 bytes of payload in 1.6.18) comes as `total` datagrams whose
- * payloads, joined in seq order, are the reply as it would come over TCP.
+ * one datagram (seq 0, total 1). 1.6.18 sends datagrams of at most 1400
+ * bytes, header included: a reply of up to 1392 bytes (an ASCII hit on a
+ * rtv_mc_key() name with a value of up to 1356 bytes, a meta one of up to
+ * about 1370) comes in one datagram; a longer one as `total` datagrams of
+ * the same id whose payloads, joined in seq order, are the reply as it
+ * would come over TCP (a 5000-byte value: 4 datagrams). Meta commands work
+ * over UDP too (mg, ms: the opaque is echoed as over TCP).
  */
 #ifndef RTV_PROTO_MEMCACHED_H
 #define RTV_PROTO_MEMCACHED_H
@@ -35,6 +39,7 @@
 #include <sys/types.h>
 
 #define RTV_MC_UDP_HDR    8          /* bytes of the UDP frame header */
+#define RTV_MC_UDP_DGRAM_MAX 1400    /* the longest datagram 1.6.18 sends, header included */
 #define RTV_MC_KEY_MAX    250        /* memcached's KEY_MAX_LENGTH */
 #define RTV_MC_KEY_LEN    14         /* rtv_mc_key()'s names: "rtv:" and 10 digits */
 /* Longest reply line accepted (\r\n included); a buffer holding this many
@@ -46,7 +51,11 @@
 #define RTV_MC_VALUE_MAX  (UINT32_C(1) << 30)
 
 enum rtv_mc_proto { RTV_MC_ASCII, RTV_MC_META };
-enum rtv_mc_op { RTV_MC_GET, RTV_MC_SET };
+/* RTV_MC_ANY is for rtv_mc_parse() only: a reply to either, told apart by
+ * its status (the words of get and set replies differ, and meta's HD is a
+ * set's since rtv_mc_encode()'s mg asks for the value: a hit is VA), for a
+ * client matching replies by opaque or UDP id that does not keep the op. */
+enum rtv_mc_op { RTV_MC_GET, RTV_MC_SET, RTV_MC_ANY };
 
 enum rtv_mc_status {
 	RTV_MC_HIT,          /* get: VALUE ... END, or meta VA (HD: a hit with no value) */
@@ -63,9 +72,10 @@ enum rtv_mc_status {
  *   meta get:  mg KEY v O<opaque>\r\n  meta set:  ms KEY VLEN O<opaque>\r\nVALUE\r\n
  * (flags 0, no expiry). The ASCII forms ignore opaque; gets ignore value
  * and vlen (value may then be NULL). Returns the request's length, -ENOSPC
- * when it does not fit in cap (buf then holds garbage), -EINVAL for a bad
+ * when it does not fit in cap (nothing written), -EINVAL for a bad
  * key (empty, longer than RTV_MC_KEY_MAX, or holding a byte <= 0x20 or
- * 0x7f), a vlen above RTV_MC_VALUE_MAX, or an unknown p or op. */
+ * 0x7f), a vlen above RTV_MC_VALUE_MAX, or an unknown p or op (RTV_MC_ANY
+ * included). */
 ssize_t rtv_mc_encode(enum rtv_mc_proto p, enum rtv_mc_op op, const char *key, size_t keylen,
 		      const unsigned char *value, size_t vlen, uint32_t opaque,
 		      unsigned char *buf, size_t cap);
@@ -82,22 +92,26 @@ struct rtv_mc_reply {
 	size_t key_len;      /*   its offset and length; key_len 0 when none */
 	/* when rtv_mc_parse() returns 0: the whole reply's length once its
 	 * first line is complete (a hit waiting for its data), else 0 (not
-	 * known yet); a caller whose buffer is shorter can never complete it */
+	 * known yet); a caller whose buffer is shorter can never complete it.
+	 * With need > 0 the fields above are already filled from that first
+	 * line (status, opaque, value_len, key): enough to match the first
+	 * datagram of a reply split over several, or one read truncated. */
 	size_t need;
 };
 
 /* Parse the one reply at the start of buf (len bytes, a TCP stream's or a
  * reassembled UDP reply's bytes: a part of one reply, or one or several
- * replies). op is the request it answers: ASCII's replies do not say (END
- * alone answers a get and is a miss). Returns the bytes the reply takes
+ * replies). op is the request it answers (RTV_MC_ANY: either), and a reply
+ * to the other is malformed. Returns the bytes the reply takes
  * (> 0, <= len) and fills r; 0 when buf holds only a prefix of a reply
  * (read more; r->need may say how much); -EBADMSG when buf cannot start a
  * reply to op: an unknown or misplaced reply word, a bad or too large
- * number, a line of RTV_MC_LINE_MAX bytes without \r\n, a \n without \r, a
- * value not followed by \r\n (or, in ASCII, by END\r\n). A prefix of a valid
- * reply never gives -EBADMSG, but a prefix already wrong may give it before
- * the line ends. ASCII's CLIENT_ERROR for a bad data chunk is followed by an
- * ERROR for the rest of the line the server skipped: two replies. */
+ * number, a line of RTV_MC_LINE_MAX bytes without \r\n, a \n without \r or
+ * a \r within a line, a value not followed by \r\n (or, in ASCII, by
+ * END\r\n). A prefix of a valid reply never gives -EBADMSG; one already
+ * wrong may give it before its line ends. ASCII's CLIENT_ERROR for a bad
+ * data chunk is followed by an ERROR for the rest of the line the server
+ * skipped: two replies. */
 ssize_t rtv_mc_parse(enum rtv_mc_proto p, enum rtv_mc_op op, const unsigned char *buf,
 		     size_t len, struct rtv_mc_reply *r);
 

@@ -5,7 +5,7 @@
  *   fuzz_mcproto FILE...           replay each file once
  *   fuzz_mcproto --runs N [--seed S]
  *                                  N inputs mutated from built-in seeds
- * Every input goes to rtv_mc_parse() for both protocols and both ops, in a
+ * Every input goes to rtv_mc_parse() for both protocols and all ops, in a
  * buffer of exactly its size, then again to the UDP header reader. The
  * parser must return -EBADMSG, 0 or a length within the input, and agree
  * with itself on the input's prefixes: a reply of R bytes is 0 on every
@@ -20,7 +20,7 @@
 #include "proto/memcached.h"
 #include "driver.h"
 
-static long parsed[2][2]; /* inputs that gave a whole reply, by proto and op */
+static long parsed[2][3]; /* inputs that gave a whole reply, by proto and op */
 
 static void check(int cond, const char *what, enum rtv_mc_proto p, enum rtv_mc_op op,
 		  const uint8_t *data, size_t size)
@@ -51,7 +51,7 @@ static void check_one(enum rtv_mc_proto p, enum rtv_mc_op op, const uint8_t *dat
 		if (op == RTV_MC_GET)
 			CHECK(r.status == RTV_MC_HIT || r.status == RTV_MC_MISS ||
 			      r.status >= RTV_MC_ERROR, "a get's status");
-		else
+		else if (op == RTV_MC_SET)
 			CHECK(r.status == RTV_MC_STORED || r.status == RTV_MC_NOT_STORED ||
 			      r.status >= RTV_MC_ERROR, "a set's status");
 		CHECK(r.status <= RTV_MC_SERVER_ERROR, "status range");
@@ -62,6 +62,12 @@ static void check_one(enum rtv_mc_proto p, enum rtv_mc_op op, const uint8_t *dat
 		CHECK(r2.status == r.status && r2.value_len == r.value_len &&
 		      r2.opaque == r.opaque, "reply alone, same fields");
 		CHECK(rtv_mc_parse(p, op, data, (size_t)ret - 1, &r2) == 0, "one byte short");
+		if (op != RTV_MC_ANY) { /* the union of both ops' replies */
+			CHECK(rtv_mc_parse(p, RTV_MC_ANY, data, size, &r2) == ret, "ANY takes it");
+			CHECK(r2.status == r.status || (p == RTV_MC_META && r.status == RTV_MC_HIT &&
+							r.value_len == 0 && r2.status == RTV_MC_STORED),
+			      "ANY, same status");
+		}
 	} else if (ret == 0) {
 		CHECK(r.need == 0 || r.need > size, "need beyond the input");
 		CHECK(size < RTV_MC_LINE_MAX || r.need, "a full line within RTV_MC_LINE_MAX");
@@ -85,7 +91,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	memcpy(copy, data, size);
 	for (int p = RTV_MC_ASCII; p <= RTV_MC_META; p++)
-		for (int op = RTV_MC_GET; op <= RTV_MC_SET; op++)
+		for (int op = RTV_MC_GET; op <= RTV_MC_ANY; op++)
 			check_one((enum rtv_mc_proto)p, (enum rtv_mc_op)op, copy, size);
 	if (rtv_mc_udp_get(copy, size, &h) == 0) {
 		check(size >= RTV_MC_UDP_HDR && h.seq < h.total, "udp header", 0, 0, data, size);
@@ -124,10 +130,11 @@ static const char *const tokens[] = {
 
 static const char *counts(void)
 {
-	static char buf[128];
+	static char buf[192];
 
-	snprintf(buf, sizeof(buf), " (whole replies: ascii get %ld set %ld, meta get %ld set %ld)",
-		 parsed[0][0], parsed[0][1], parsed[1][0], parsed[1][1]);
+	snprintf(buf, sizeof(buf),
+		 " (whole replies: ascii get %ld set %ld any %ld, meta get %ld set %ld any %ld)",
+		 parsed[0][0], parsed[0][1], parsed[0][2], parsed[1][0], parsed[1][1], parsed[1][2]);
 	return buf;
 }
 

@@ -125,26 +125,33 @@ struct capture {
 	struct expect e[2];
 };
 
+#define HELLO .value_len = 15, .value = "hello memcached"
+
 static const struct capture captures[] = {
 	{ "ascii-set", RTV_MC_ASCII, RTV_MC_SET, false, 1, { { .status = RTV_MC_STORED } } },
 	{ "ascii-get-hit", RTV_MC_ASCII, RTV_MC_GET, false, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = false, .opaque = 0, .value_len = 15, .value = "hello memcached", .key = "rtv:0000000001" } } },
+	  { { .status = RTV_MC_HIT, HELLO, .key = "rtv:0000000001" } } },
 	{ "ascii-get-miss", RTV_MC_ASCII, RTV_MC_GET, false, 1, { { .status = RTV_MC_MISS } } },
 	{ "ascii-error", RTV_MC_ASCII, RTV_MC_GET, false, 1, { { .status = RTV_MC_ERROR } } },
 	{ "ascii-client-error", RTV_MC_ASCII, RTV_MC_SET, false, 2,
 	  { { .status = RTV_MC_CLIENT_ERROR }, { .status = RTV_MC_ERROR } } },
-	{ "ascii-server-error", RTV_MC_ASCII, RTV_MC_SET, false, 1, { { .status = RTV_MC_SERVER_ERROR } } },
-	{ "meta-set", RTV_MC_META, RTV_MC_SET, false, 1, { { .status = RTV_MC_STORED, .has_opaque = true, .opaque = 305419896 } } },
+	{ "ascii-server-error", RTV_MC_ASCII, RTV_MC_SET, false, 1,
+	  { { .status = RTV_MC_SERVER_ERROR } } },
+	{ "meta-set", RTV_MC_META, RTV_MC_SET, false, 1,
+	  { { .status = RTV_MC_STORED, .has_opaque = true, .opaque = 305419896 } } },
 	{ "meta-get-hit", RTV_MC_META, RTV_MC_GET, false, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 305419896, .value_len = 15, .value = "hello memcached" } } },
+	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 305419896, HELLO } } },
 	{ "meta-get-miss", RTV_MC_META, RTV_MC_GET, false, 1,
 	  { { .status = RTV_MC_MISS, .has_opaque = true, .opaque = 4294967295u } } },
 	{ "meta-get-hit-k", RTV_MC_META, RTV_MC_GET, false, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 7, .value_len = 15, .value = "hello memcached", .key = "rtv:0000000004" } } },
-	{ "meta-set-too-large", RTV_MC_META, RTV_MC_SET, false, 1, { { .status = RTV_MC_SERVER_ERROR } } },
+	  { { .status = RTV_MC_HIT, .has_opaque = true, .opaque = 7, HELLO,
+	      .key = "rtv:0000000004" } } },
+	{ "meta-set-too-large", RTV_MC_META, RTV_MC_SET, false, 1,
+	  { { .status = RTV_MC_SERVER_ERROR } } },
 	{ "udp-get-hit", RTV_MC_ASCII, RTV_MC_GET, true, 1,
-	  { { .status = RTV_MC_HIT, .has_opaque = false, .opaque = 0, .value_len = 15, .value = "hello memcached", .key = "rtv:0000000001" } } },
-	{ "udp-meta-get-miss", RTV_MC_META, RTV_MC_GET, true, 1, { { .status = RTV_MC_MISS, .has_opaque = true, .opaque = 77 } } },
+	  { { .status = RTV_MC_HIT, HELLO, .key = "rtv:0000000001" } } },
+	{ "udp-meta-get-miss", RTV_MC_META, RTV_MC_GET, true, 1,
+	  { { .status = RTV_MC_MISS, .has_opaque = true, .opaque = 77 } } },
 };
 
 #define NCAPTURES (sizeof(captures) / sizeof(captures[0]))
@@ -275,6 +282,56 @@ static void test_parse_wrong_op(void **state)
 		else
 			assert_int_equal(got, -EBADMSG);
 	}
+}
+
+/* Every capture, all in one buffer, parsed with RTV_MC_ANY: each reply
+ * read as with its op (meta's HD is a set's). */
+static void test_parse_any(void **state)
+{
+	static unsigned char buf[16384], one[4096];
+	struct rtv_mc_reply r;
+
+	(void)state;
+	for (int p = RTV_MC_ASCII; p <= RTV_MC_META; p++) {
+		const struct expect *want[64];
+		size_t n = 0, nwant = 0, off = 0;
+
+		for (size_t i = 0; i < NCAPTURES; i++) {
+			const struct capture *c = &captures[i];
+			size_t m;
+
+			if ((int)c->p != p)
+				continue;
+			m = load_payload(c, one, sizeof(one));
+			memcpy(buf + n, one, m);
+			n += m;
+			for (int j = 0; j < c->nreplies; j++)
+				want[nwant++] = &c->e[j];
+		}
+		for (size_t j = 0; j < nwant; j++) {
+			ssize_t got = rtv_mc_parse((enum rtv_mc_proto)p, RTV_MC_ANY, buf + off,
+						   n - off, &r);
+
+			assert_true(got > 0);
+			check_reply(buf + off, &r, want[j]);
+			off += (size_t)got;
+		}
+		assert_int_equal(off, n);
+	}
+	assert_int_equal(rtv_mc_parse(RTV_MC_META, RTV_MC_ANY, (const unsigned char *)"HD O5\r\n",
+				      7, &r), 7);
+	assert_int_equal(r.status, RTV_MC_STORED);
+	assert_int_equal(rtv_mc_parse(RTV_MC_META, RTV_MC_ANY, (const unsigned char *)"END\r\n",
+				      5, &r), -EBADMSG);
+	assert_int_equal(rtv_mc_parse(RTV_MC_ASCII, RTV_MC_ANY, (const unsigned char *)"EN\r\n",
+				      4, &r), -EBADMSG);
+	/* a split reply: the first line is enough to match it */
+	assert_int_equal(rtv_mc_parse(RTV_MC_META, RTV_MC_ANY,
+				      (const unsigned char *)"VA 5000 O77\r\nxxxx", 17, &r), 0);
+	assert_int_equal(r.need, 13 + 5000 + 2);
+	assert_true(r.status == RTV_MC_HIT && r.has_opaque && r.opaque == 77);
+	assert_int_equal(rtv_mc_encode(RTV_MC_META, RTV_MC_ANY, "k", 1, NULL, 0, 0, one,
+				       sizeof(one)), -EINVAL);
 }
 
 struct bad {
@@ -663,6 +720,7 @@ int main(void)
 		cmocka_unit_test(test_parse_captures),
 		cmocka_unit_test(test_parse_concatenated),
 		cmocka_unit_test(test_parse_wrong_op),
+		cmocka_unit_test(test_parse_any),
 		cmocka_unit_test(test_parse_malformed),
 		cmocka_unit_test(test_parse_other_replies),
 		cmocka_unit_test(test_parse_limits),

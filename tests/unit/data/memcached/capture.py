@@ -2,10 +2,10 @@
 # Captures memcached's exact replies into this folder (*.bin), as used by
 # tests/unit/test_mcproto.c. Run it with a memcached listening on
 # 127.0.0.1:PORT (TCP and UDP), e.g.
-#   memcached -l 127.0.0.1 -p PORT -U PORT -t 1 -m 64 -c 1024 -I 1m [-u root] &
+#   memcached -l 127.0.0.1 -p PORT -U PORT -t 1 -m 64 -c 1024 [-u root] &
 #   python3 capture.py PORT
 # Each file holds the bytes read after one request, until the server went
-# quiet for 300 ms (the request itself is in the comment beside its name).
+# quiet for 300 ms; the request each answers is the one sent in its save().
 import socket, struct, sys, time
 
 port = int(sys.argv[1])
