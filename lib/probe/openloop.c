@@ -57,6 +57,7 @@ struct slot {
 	uint8_t state;       /* enum slot_state */
 	uint8_t kind;        /* the protocol's */
 	bool warm;           /* sent during the warm-up: not measured */
+	bool unsent;         /* encode failed: nothing went, no reply will come */
 };
 
 /* A measured request as resolved, held until written as a samples line. */
@@ -234,6 +235,10 @@ static void conn_send(struct client *c, struct conn *k, const unsigned char *buf
 			(void)send(k->fd, buf, len, MSG_DONTWAIT);
 		return; /* a send that still failed stays pending and times out: it is lost */
 	}
+	/* bytes held from earlier sends go first (a client that spins or
+	 * sends a burst may not have polled for POLLOUT since) */
+	if (k->tx_len && conn_flush(c, k) < 0)
+		return;
 	if (!k->tx_len) {
 		n = send(k->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
@@ -294,11 +299,13 @@ static void send_request(struct client *c, int64_t intended_ns)
 	uint8_t kind = 0;
 	int64_t now;
 	ssize_t n;
+	bool unsent;
 
 	now = rtv_now_ns();
 	n = c->proto->encode(c->cfg->proto_ctx, c->next_seq, intended_ns, now, c->txbuf,
 			     RTV_OL_REQ_MAX, &kind);
-	if (n > 0 && (size_t)n <= RTV_OL_REQ_MAX)
+	unsent = n <= 0 || (size_t)n > RTV_OL_REQ_MAX;
+	if (!unsent)
 		conn_send(c, k, c->txbuf, (size_t)n);
 	/* a request that could not be written stays pending and times out */
 
@@ -308,6 +315,7 @@ static void send_request(struct client *c, int64_t intended_ns)
 	s->state = SLOT_PENDING;
 	s->kind = kind;
 	s->warm = intended_ns < c->warm_end_ns;
+	s->unsent = unsent;
 	c->next_seq++;
 	if (s->warm) {
 		count_inc(&c->res->warmup);
@@ -424,8 +432,15 @@ static void recv_stream(struct client *c, struct conn *k)
 		off = 0;
 		for (;;) {
 			r = (struct rtv_ol_reply){ .intended_ns = INT64_MIN };
+			/* replies by order: no reply comes for a request never sent */
+			while (!c->proto->id_bits && k->expect < c->next_seq &&
+			       c->ring[k->expect & c->mask].seq == k->expect &&
+			       c->ring[k->expect & c->mask].unsent)
+				k->expect += (uint64_t)c->nconn;
 			seq = k->expect;
-			kind = c->proto->id_bits || seq < c->tail || seq >= c->next_seq ?
+			/* a late reply's request is retired, but its slot holds
+			 * its kind until a later request takes it */
+			kind = c->proto->id_bits || seq >= c->next_seq || c->ring[seq & c->mask].seq != seq ?
 				       -1 : c->ring[seq & c->mask].kind;
 			n = c->proto->parse(c->cfg->proto_ctx, kind, k->rx + off, k->rx_len - off, &r);
 			if (n == 0)
