@@ -440,8 +440,10 @@ static void recv_stream(struct client *c, struct conn *k)
 			seq = k->expect;
 			/* a late reply's request is retired, but its slot holds
 			 * its kind until a later request takes it */
-			kind = c->proto->id_bits || seq >= c->next_seq || c->ring[seq & c->mask].seq != seq ?
-				       -1 : c->ring[seq & c->mask].kind;
+			kind = c->proto->id_bits || seq >= c->next_seq ||
+					       c->ring[seq & c->mask].seq != seq ?
+				       -1 :
+				       c->ring[seq & c->mask].kind;
 			n = c->proto->parse(c->cfg->proto_ctx, kind, k->rx + off, k->rx_len - off, &r);
 			if (n == 0)
 				break;

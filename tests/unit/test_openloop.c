@@ -58,6 +58,7 @@ struct line_rec {
 
 struct line_ctx {
 	size_t pad;   /* bytes of padding per request */
+	bool ids;     /* replies name their request (r->id: the echoed seq) */
 	uint64_t pad_until; /* nonzero: only requests seq < pad_until are padded */
 	uint64_t fail_mod; /* nonzero: encode fails for seq % fail_mod == 1 */
 	/* nonzero: at the first encode, the client's connections to this port
@@ -156,6 +157,8 @@ static ssize_t line_parse(void *ctx, int kind, const unsigned char *buf, size_t 
 		l->bad++;
 		return -EBADMSG;
 	}
+	if (l->ids)
+		r->id = seq;
 	if (l->nrec < LINE_MAX_REC)
 		l->rec[l->nrec++] = (struct line_rec){ .kind = kind, .seq = seq, .what = what };
 	return nl - buf + 1;
@@ -185,15 +188,17 @@ static uint64_t line_check(const struct line_ctx *l, uint64_t sent, bool all_onc
 {
 	uint8_t *seen = calloc(sent ? sent : 1, 1);
 	uint64_t finals = 0, i;
+	int want;
 
 	assert_non_null(seen);
 	assert_true(l->nrec < LINE_MAX_REC);
 	assert_int_equal(l->bad, 0);
 	for (i = 0; i < l->nrec; i++) {
-		if (l->rec[i].kind != (int)(l->rec[i].seq % 3))
+		want = l->ids ? -1 : (int)(l->rec[i].seq % 3);
+		if (l->rec[i].kind != want)
 			print_message("reply %" PRIu64 ": '%c' %" PRIu64 " handed kind %d\n", i,
 				      l->rec[i].what, l->rec[i].seq, l->rec[i].kind);
-		assert_int_equal(l->rec[i].kind, (int)(l->rec[i].seq % 3));
+		assert_int_equal(l->rec[i].kind, want);
 		if (l->rec[i].what == 'T')
 			continue;
 		finals++;
@@ -219,6 +224,7 @@ enum tsrv_mode {
 	TSRV_DIE,     /* OK; killed (SIGKILL) after die_after replies: forked child */
 	TSRV_NOREAD,  /* never reads: accepts and holds the connections */
 	TSRV_LATE,    /* OK; reply to seq % 10 == 5 held for late_ns */
+	TSRV_SWAP,    /* OK; replies in pairs, the second first */
 };
 
 #define TSRV_CONN_MAX 16
@@ -307,6 +313,19 @@ static void tsrv_reply(struct tsrv *s, struct tconn *k, uint64_t seq)
 		assert_true(k->late_len + (size_t)n <= sizeof(k->late));
 		memcpy(k->late + k->late_len, line, (size_t)n);
 		k->late_len += (size_t)n;
+		return;
+	}
+	if (s->mode == TSRV_SWAP) {
+		if (k->n % 2) { /* held until the next (or 1 ms idle) */
+			memcpy(k->late, line, (size_t)n);
+			k->late_len = (size_t)n;
+			k->late_at = rtv_now_ns() + RTV_NS_PER_MS;
+			return;
+		}
+		tconn_hold(k, line, (size_t)n);
+		tconn_hold(k, k->late, k->late_len);
+		k->late_len = 0;
+		tconn_flush(s, k);
 		return;
 	}
 	if (s->mode == TSRV_SPLIT && k->n % 5 == 0) {
@@ -811,6 +830,38 @@ static void test_tcp_backlog_spin(void **state)
 	run_backlog(2 * RTV_NS_PER_MS);
 }
 
+/* A stream whose replies name their request (SIP over TCP): matched by id,
+ * in whatever order they come; parse is handed kind -1. */
+static void test_tcp_ids(void **state)
+{
+	struct line_ctx *l = line_ctx_new();
+	struct rtv_ol_proto ids = line_proto;
+	struct rtv_ol_result *r = result_new();
+	struct rtv_ol_cfg cfg;
+	struct tsrv *s = calloc(1, sizeof(*s));
+
+	(void)state;
+	assert_non_null(s);
+	ids.id_bits = 16;
+	l->ids = true;
+	tsrv_listen(s, TSRV_SWAP);
+	tsrv_start(s);
+	cfg_init(&cfg, &ids, l, s->port, 300 * RTV_NS_PER_US);
+	cfg.nconn = 2;
+	cfg.count = 400;
+	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
+	tsrv_stop(s);
+	print_res("tcp ids, swapped", r);
+	assert_int_equal(r->sent, 400);
+	assert_int_equal(r->received, 400);
+	assert_int_equal(r->lost, 0);
+	assert_int_equal(r->stray, 0);
+	line_check(l, 400, true);
+	free(s);
+	free(l);
+	free(r);
+}
+
 /* ---- 8. the open-loop rule: a server stall shows in every request it delays ---- */
 
 #define STALL_MS 50
@@ -822,10 +873,10 @@ static void test_tcp_server_stall(void **state)
 	struct rtv_ol_cfg cfg;
 	struct tsrv *s = calloc(1, sizeof(*s));
 	char path[] = "/tmp/rtv-test-openloop-XXXXXX", line[128];
-	uint64_t seq, slow_rtt = 0, slow_svc = 0, n = 0;
+	uint64_t seq, slow_rtt = 0, slow_svc = 0, lines = 0;
 	int64_t at, lat, svc;
 	FILE *f;
-	int fd;
+	int fd, n;
 
 	(void)state;
 	assert_non_null(s);
@@ -844,10 +895,10 @@ static void test_tcp_server_stall(void **state)
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		assert_int_equal(sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at,
-					&lat, &svc),
-				 4);
-		n++;
+		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc);
+		assert_int_equal(n, 4);
+		lines++;
 		slow_rtt += lat >= 10 * RTV_NS_PER_MS;
 		slow_svc += svc >= 10 * RTV_NS_PER_MS;
 	}
@@ -856,7 +907,7 @@ static void test_tcp_server_stall(void **state)
 	print_res("tcp server stall", r);
 	print_message("rtt >= 10 ms: %" PRIu64 ", service >= 10 ms: %" PRIu64 ", rtt max %.1f ms\n",
 		      slow_rtt, slow_svc, (double)r->rtt.max_ns / 1e6);
-	assert_int_equal(n, 300);
+	assert_int_equal(lines, 300);
 	assert_int_equal(r->sent, 300);
 	assert_int_equal(r->received, 300);
 	/* the requests of the stall's first 40 ms waited 10 ms or more; a
@@ -1005,15 +1056,15 @@ static void *usrv_main(void *arg)
 			if (s->mode == USRV_LONG) {
 				memset(s->big, 0, sizeof(s->big));
 				memcpy(s->big, &buf[i], sizeof(buf[i]));
-				sendto(s->fd, s->big, sizeof(s->big), 0, (struct sockaddr *)&from[i],
-				       msgs[i].msg_hdr.msg_namelen);
+				sendto(s->fd, s->big, sizeof(s->big), 0,
+				       (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen);
 				continue;
 			}
 			sendto(s->fd, &buf[i], sizeof(buf[i]), 0, (struct sockaddr *)&from[i],
 			       msgs[i].msg_hdr.msg_namelen);
 			if (s->mode == USRV_TWICE && buf[i].seq % 5 == 0)
-				sendto(s->fd, &buf[i], sizeof(buf[i]), 0, (struct sockaddr *)&from[i],
-				       msgs[i].msg_hdr.msg_namelen);
+				sendto(s->fd, &buf[i], sizeof(buf[i]), 0,
+				       (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen);
 		}
 	}
 	return NULL;
@@ -1055,7 +1106,11 @@ static void usrv_stop(struct usrv *s)
  * exactly those seqs as answered, and the rest as lost. Loopback may drop
  * datagrams when a socket buffer overflows on a loaded machine (the client
  * or the server descheduled): those requests are lost, which the test
- * allows, and counts. */
+ * allows, and counts; a reply that comes more than the timeout (1 s) after
+ * its request is stray (the client lagging that far behind: a machine far
+ * too loaded for a test), which the test allows too, but only with echo:
+ * without it, such a reply would be taken for a later request with the same
+ * low 16 bits (a limit of 16-bit ids, see the report of this test). */
 static void run_udp_wrap(bool echo)
 {
 	struct udp_ctx u = { .echo_intended = echo };
@@ -1063,7 +1118,7 @@ static void run_udp_wrap(bool echo)
 	struct rtv_ol_cfg cfg;
 	struct usrv *s = calloc(1, sizeof(*s));
 	char path[] = "/tmp/rtv-test-openloop-XXXXXX", line[128];
-	uint64_t seq, answered = 0, answered_wrapped = 0, lost = 0;
+	uint64_t seq, answered = 0, answered_wrapped = 0, lost = 0, late_replies = 0;
 	int64_t at, lat, svc;
 	FILE *f;
 	int fd, n;
@@ -1080,21 +1135,20 @@ static void run_udp_wrap(bool echo)
 	cfg.interval.dist = RTV_DIST_UNIFORM;
 	cfg.interval.max_ns = 40 * RTV_NS_PER_US;
 	cfg.count = WRAP_COUNT;
-	cfg.timeout_ns = 500 * RTV_NS_PER_MS;
+	cfg.timeout_ns = RTV_NS_PER_S;
 	cfg.samples_path = path;
 	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
 	usrv_stop(s);
 	print_res(echo ? "udp wrap" : "udp wrap, id only", r);
-	print_message("server: %" PRIu64 " requests; the client lost %.2f%% (dropped by loopback)\n",
-		      s->requests, 100.0 * (double)r->lost / (double)r->sent);
+	print_message("server: %" PRIu64 " requests; the client lost %.2f%%\n", s->requests,
+		      100.0 * (double)r->lost / (double)r->sent);
 	assert_int_equal(r->sent, WRAP_COUNT);
 	assert_int_equal(r->sent, r->received + r->lost);
-	assert_int_equal(r->stray, 0);
-	assert_int_equal(u.parsed, r->received);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat, &svc);
+		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc);
 		assert_true(seq < WRAP_COUNT);
 		if (n == 4) { /* answered: by the reply that carried this seq */
 			assert_int_equal(u.got[seq], 1);
@@ -1103,7 +1157,10 @@ static void run_udp_wrap(bool echo)
 			answered_wrapped += seq >= 65536;
 		} else {
 			assert_int_equal(n, 2);
-			assert_int_equal(u.got[seq], 0); /* no reply came for it */
+			/* no reply came for it, or after the timeout */
+			assert_true(u.got[seq] <= 1);
+			late_replies += u.got[seq];
+			u.got[seq] = 3;
 			lost++;
 		}
 	}
@@ -1112,7 +1169,12 @@ static void run_udp_wrap(bool echo)
 	assert_int_equal(answered, r->received);
 	assert_int_equal(lost, r->lost);
 	for (seq = 0; seq < WRAP_COUNT; seq++)
-		assert_true(u.got[seq] != 1); /* each reply parsed resolved its request */
+		assert_true(u.got[seq] >= 2); /* each reply parsed resolved its request */
+	/* every stray is a late reply (counted by parse, and lost) */
+	assert_int_equal(r->stray, late_replies);
+	assert_int_equal(u.parsed, r->received + late_replies);
+	if (!echo)
+		assert_int_equal(late_replies, 0);
 	/* the ids wrapped among the answered (4464 seqs past 65535) */
 	assert_true(answered_wrapped > 0);
 	assert_true(answered > WRAP_COUNT / 10); /* not a machine gone wrong */
@@ -1418,6 +1480,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_ignore),
 		cmocka_unit_test(test_tcp_late),
 		cmocka_unit_test(test_tcp_encode_fails),
+		cmocka_unit_test(test_tcp_ids),
 		cmocka_unit_test(test_tcp_backlog),
 		cmocka_unit_test(test_tcp_backlog_spin),
 		cmocka_unit_test(test_tcp_server_stall),
