@@ -597,9 +597,13 @@ static void test_tcp_server_killed(void **state)
 	struct rtv_ol_result *r = result_new();
 	struct rtv_ol_cfg cfg;
 	struct tsrv *s = calloc(1, sizeof(*s));
-	int64_t t0, took;
-	int status;
+	char path[] = "/tmp/rtv-test-openloop-XXXXXX", line[128];
+	uint64_t seq, lines = 0, answered = 0;
+	int64_t t0, took, at, lat, svc;
+	uint8_t *seen;
+	int status, fd, n;
 	pid_t pid;
+	FILE *f;
 
 	(void)state;
 	assert_non_null(s);
@@ -612,10 +616,15 @@ static void test_tcp_server_killed(void **state)
 		_exit(3);
 	}
 	close(s->lfd);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
 	cfg_init(&cfg, &line_proto, l, s->port, 200 * RTV_NS_PER_US);
 	cfg.nconn = 4;
-	cfg.duration_ns = 200 * RTV_NS_PER_MS; /* 1000 requests */
+	cfg.duration_ns = 200 * RTV_NS_PER_MS; /* 1000 requests: first */
+	cfg.count = 5000;
 	cfg.timeout_ns = 100 * RTV_NS_PER_MS;
+	cfg.samples_path = path;
 	t0 = rtv_now_ns();
 	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
 	took = rtv_now_ns() - t0;
@@ -631,6 +640,26 @@ static void test_tcp_server_killed(void **state)
 	 * loaded machine) */
 	assert_true(took < cfg.duration_ns + cfg.timeout_ns + 500 * RTV_NS_PER_MS);
 	line_check(l, 1000, false);
+	/* one line per request, each seq once, answered ones as counted */
+	seen = calloc(1000, 1);
+	assert_non_null(seen);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc);
+		assert_true(n == 4 || (n == 2 && strstr(line, " lost\n")));
+		assert_true(seq < 1000);
+		assert_int_equal(seen[seq], 0);
+		seen[seq] = 1;
+		answered += n == 4;
+		lines++;
+	}
+	fclose(f);
+	unlink(path);
+	assert_int_equal(lines, 1000);
+	assert_int_equal(answered, r->received);
+	free(seen);
 	free(s);
 	free(l);
 	free(r);
@@ -1493,6 +1522,5 @@ int main(void)
 		cmocka_unit_test(test_stop),
 	};
 
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
