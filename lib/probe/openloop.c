@@ -609,6 +609,14 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 		if (can_send && now >= intended) {
 			/* on time or late: send now, measured from S_i either way */
 			send_request(c, intended);
+			/* catching up with overdue sends (no wait between them):
+			 * take the replies every RX_BATCH sends, lest they overflow
+			 * the socket's receive buffer (lost, though answered) */
+			if (now - intended > RTV_OL_LATE_NS && c->next_seq % RX_BATCH == 0) {
+				err = recv_replies(c);
+				if (err < 0)
+					return err;
+			}
 			x = rtv_interval_next(&cfg->interval, &rng);
 			intended = rtv_ns_add_sat(intended, x);
 			continue;
