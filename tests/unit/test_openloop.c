@@ -810,8 +810,8 @@ static void test_tcp_encode_fails(void **state)
  * sending). The server reads its first request and stops for 20 ms; the
  * first 8 requests (40 KB each, 320 KB) overfill the client's socket (its
  * SO_SNDBUF set small) and the server's, and the rest (a few bytes each,
- * 1 ms apart for 200 ms) must follow once the server reads again: all are
- * answered within the 50 ms timeout. Were the held bytes sent only when
+ * 1 ms apart for 300 ms) must follow once the server reads again: all are
+ * answered within the 100 ms timeout. Were the held bytes sent only when
  * the client polls, they would wait for the end of the sending and most
  * requests would be lost. */
 static void run_backlog(int64_t spin_ns)
@@ -832,16 +832,16 @@ static void run_backlog(int64_t spin_ns)
 	l->sndbuf = 32 * 1024; /* the kernel doubles it */
 	cfg_init(&cfg, &line_proto, l, s->port, RTV_NS_PER_MS);
 	cfg.spin_ns = spin_ns;
-	cfg.count = 200;
-	cfg.timeout_ns = 50 * RTV_NS_PER_MS;
+	cfg.count = 300;
+	cfg.timeout_ns = 100 * RTV_NS_PER_MS;
 	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
 	tsrv_stop(s);
 	print_res(spin_ns ? "tcp backlog, spinning" : "tcp backlog", r);
-	assert_int_equal(r->sent, 200);
+	assert_int_equal(r->sent, 300);
 	assert_int_equal(r->broken, 0);
-	assert_int_equal(r->received, 200);
+	assert_int_equal(r->received, 300);
 	assert_int_equal(r->lost, 0);
-	line_check(l, 200, true);
+	line_check(l, 300, true);
 	free(s);
 	free(l);
 	free(r);
