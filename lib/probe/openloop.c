@@ -440,8 +440,10 @@ static void recv_stream(struct client *c, struct conn *k)
 			seq = k->expect;
 			/* a late reply's request is retired, but its slot holds
 			 * its kind until a later request takes it */
-			kind = c->proto->id_bits || seq >= c->next_seq || c->ring[seq & c->mask].seq != seq ?
-				       -1 : c->ring[seq & c->mask].kind;
+			kind = c->proto->id_bits || seq >= c->next_seq ||
+					       c->ring[seq & c->mask].seq != seq ?
+				       -1 :
+				       c->ring[seq & c->mask].kind;
 			n = c->proto->parse(c->cfg->proto_ctx, kind, k->rx + off, k->rx_len - off, &r);
 			if (n == 0)
 				break;
@@ -607,6 +609,14 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 		if (can_send && now >= intended) {
 			/* on time or late: send now, measured from S_i either way */
 			send_request(c, intended);
+			/* catching up with overdue sends (no wait between them):
+			 * take the replies every RX_BATCH sends, lest they overflow
+			 * the socket's receive buffer (lost, though answered) */
+			if (now - intended > RTV_OL_LATE_NS && c->next_seq % RX_BATCH == 0) {
+				err = recv_replies(c);
+				if (err < 0)
+					return err;
+			}
 			x = rtv_interval_next(&cfg->interval, &rng);
 			intended = rtv_ns_add_sat(intended, x);
 			continue;

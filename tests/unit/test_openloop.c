@@ -58,6 +58,7 @@ struct line_rec {
 
 struct line_ctx {
 	size_t pad;   /* bytes of padding per request */
+	bool ids;     /* replies name their request (r->id: the echoed seq) */
 	uint64_t pad_until; /* nonzero: only requests seq < pad_until are padded */
 	uint64_t fail_mod; /* nonzero: encode fails for seq % fail_mod == 1 */
 	/* nonzero: at the first encode, the client's connections to this port
@@ -156,6 +157,8 @@ static ssize_t line_parse(void *ctx, int kind, const unsigned char *buf, size_t 
 		l->bad++;
 		return -EBADMSG;
 	}
+	if (l->ids)
+		r->id = seq;
 	if (l->nrec < LINE_MAX_REC)
 		l->rec[l->nrec++] = (struct line_rec){ .kind = kind, .seq = seq, .what = what };
 	return nl - buf + 1;
@@ -185,15 +188,17 @@ static uint64_t line_check(const struct line_ctx *l, uint64_t sent, bool all_onc
 {
 	uint8_t *seen = calloc(sent ? sent : 1, 1);
 	uint64_t finals = 0, i;
+	int want;
 
 	assert_non_null(seen);
 	assert_true(l->nrec < LINE_MAX_REC);
 	assert_int_equal(l->bad, 0);
 	for (i = 0; i < l->nrec; i++) {
-		if (l->rec[i].kind != (int)(l->rec[i].seq % 3))
+		want = l->ids ? -1 : (int)(l->rec[i].seq % 3);
+		if (l->rec[i].kind != want)
 			print_message("reply %" PRIu64 ": '%c' %" PRIu64 " handed kind %d\n", i,
 				      l->rec[i].what, l->rec[i].seq, l->rec[i].kind);
-		assert_int_equal(l->rec[i].kind, (int)(l->rec[i].seq % 3));
+		assert_int_equal(l->rec[i].kind, want);
 		if (l->rec[i].what == 'T')
 			continue;
 		finals++;
@@ -219,6 +224,7 @@ enum tsrv_mode {
 	TSRV_DIE,     /* OK; killed (SIGKILL) after die_after replies: forked child */
 	TSRV_NOREAD,  /* never reads: accepts and holds the connections */
 	TSRV_LATE,    /* OK; reply to seq % 10 == 5 held for late_ns */
+	TSRV_SWAP,    /* OK; replies in pairs, the second first */
 };
 
 #define TSRV_CONN_MAX 16
@@ -307,6 +313,19 @@ static void tsrv_reply(struct tsrv *s, struct tconn *k, uint64_t seq)
 		assert_true(k->late_len + (size_t)n <= sizeof(k->late));
 		memcpy(k->late + k->late_len, line, (size_t)n);
 		k->late_len += (size_t)n;
+		return;
+	}
+	if (s->mode == TSRV_SWAP) {
+		if (k->n % 2) { /* held until the next (or 1 ms idle) */
+			memcpy(k->late, line, (size_t)n);
+			k->late_len = (size_t)n;
+			k->late_at = rtv_now_ns() + RTV_NS_PER_MS;
+			return;
+		}
+		tconn_hold(k, line, (size_t)n);
+		tconn_hold(k, k->late, k->late_len);
+		k->late_len = 0;
+		tconn_flush(s, k);
 		return;
 	}
 	if (s->mode == TSRV_SPLIT && k->n % 5 == 0) {
@@ -578,9 +597,13 @@ static void test_tcp_server_killed(void **state)
 	struct rtv_ol_result *r = result_new();
 	struct rtv_ol_cfg cfg;
 	struct tsrv *s = calloc(1, sizeof(*s));
-	int64_t t0, took;
-	int status;
+	char path[] = "/tmp/rtv-test-openloop-XXXXXX", line[128];
+	uint64_t seq, lines = 0, answered = 0;
+	int64_t t0, took, at, lat, svc;
+	uint8_t *seen;
+	int status, fd, n;
 	pid_t pid;
+	FILE *f;
 
 	(void)state;
 	assert_non_null(s);
@@ -593,10 +616,15 @@ static void test_tcp_server_killed(void **state)
 		_exit(3);
 	}
 	close(s->lfd);
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
 	cfg_init(&cfg, &line_proto, l, s->port, 200 * RTV_NS_PER_US);
 	cfg.nconn = 4;
-	cfg.duration_ns = 200 * RTV_NS_PER_MS; /* 1000 requests */
+	cfg.duration_ns = 200 * RTV_NS_PER_MS; /* 1000 requests: first */
+	cfg.count = 5000;
 	cfg.timeout_ns = 100 * RTV_NS_PER_MS;
+	cfg.samples_path = path;
 	t0 = rtv_now_ns();
 	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
 	took = rtv_now_ns() - t0;
@@ -612,6 +640,26 @@ static void test_tcp_server_killed(void **state)
 	 * loaded machine) */
 	assert_true(took < cfg.duration_ns + cfg.timeout_ns + 500 * RTV_NS_PER_MS);
 	line_check(l, 1000, false);
+	/* one line per request, each seq once, answered ones as counted */
+	seen = calloc(1000, 1);
+	assert_non_null(seen);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc);
+		assert_true(n == 4 || (n == 2 && strstr(line, " lost\n")));
+		assert_true(seq < 1000);
+		assert_int_equal(seen[seq], 0);
+		seen[seq] = 1;
+		answered += n == 4;
+		lines++;
+	}
+	fclose(f);
+	unlink(path);
+	assert_int_equal(lines, 1000);
+	assert_int_equal(answered, r->received);
+	free(seen);
 	free(s);
 	free(l);
 	free(r);
@@ -762,8 +810,8 @@ static void test_tcp_encode_fails(void **state)
  * sending). The server reads its first request and stops for 20 ms; the
  * first 8 requests (40 KB each, 320 KB) overfill the client's socket (its
  * SO_SNDBUF set small) and the server's, and the rest (a few bytes each,
- * 1 ms apart for 200 ms) must follow once the server reads again: all are
- * answered within the 50 ms timeout. Were the held bytes sent only when
+ * 1 ms apart for 300 ms) must follow once the server reads again: all are
+ * answered within the 100 ms timeout. Were the held bytes sent only when
  * the client polls, they would wait for the end of the sending and most
  * requests would be lost. */
 static void run_backlog(int64_t spin_ns)
@@ -784,16 +832,16 @@ static void run_backlog(int64_t spin_ns)
 	l->sndbuf = 32 * 1024; /* the kernel doubles it */
 	cfg_init(&cfg, &line_proto, l, s->port, RTV_NS_PER_MS);
 	cfg.spin_ns = spin_ns;
-	cfg.count = 200;
-	cfg.timeout_ns = 50 * RTV_NS_PER_MS;
+	cfg.count = 300;
+	cfg.timeout_ns = 100 * RTV_NS_PER_MS;
 	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
 	tsrv_stop(s);
 	print_res(spin_ns ? "tcp backlog, spinning" : "tcp backlog", r);
-	assert_int_equal(r->sent, 200);
+	assert_int_equal(r->sent, 300);
 	assert_int_equal(r->broken, 0);
-	assert_int_equal(r->received, 200);
+	assert_int_equal(r->received, 300);
 	assert_int_equal(r->lost, 0);
-	line_check(l, 200, true);
+	line_check(l, 300, true);
 	free(s);
 	free(l);
 	free(r);
@@ -811,6 +859,38 @@ static void test_tcp_backlog_spin(void **state)
 	run_backlog(2 * RTV_NS_PER_MS);
 }
 
+/* A stream whose replies name their request (SIP over TCP): matched by id,
+ * in whatever order they come; parse is handed kind -1. */
+static void test_tcp_ids(void **state)
+{
+	struct line_ctx *l = line_ctx_new();
+	struct rtv_ol_proto ids = line_proto;
+	struct rtv_ol_result *r = result_new();
+	struct rtv_ol_cfg cfg;
+	struct tsrv *s = calloc(1, sizeof(*s));
+
+	(void)state;
+	assert_non_null(s);
+	ids.id_bits = 16;
+	l->ids = true;
+	tsrv_listen(s, TSRV_SWAP);
+	tsrv_start(s);
+	cfg_init(&cfg, &ids, l, s->port, 300 * RTV_NS_PER_US);
+	cfg.nconn = 2;
+	cfg.count = 400;
+	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
+	tsrv_stop(s);
+	print_res("tcp ids, swapped", r);
+	assert_int_equal(r->sent, 400);
+	assert_int_equal(r->received, 400);
+	assert_int_equal(r->lost, 0);
+	assert_int_equal(r->stray, 0);
+	line_check(l, 400, true);
+	free(s);
+	free(l);
+	free(r);
+}
+
 /* ---- 8. the open-loop rule: a server stall shows in every request it delays ---- */
 
 #define STALL_MS 50
@@ -822,10 +902,10 @@ static void test_tcp_server_stall(void **state)
 	struct rtv_ol_cfg cfg;
 	struct tsrv *s = calloc(1, sizeof(*s));
 	char path[] = "/tmp/rtv-test-openloop-XXXXXX", line[128];
-	uint64_t seq, slow_rtt = 0, slow_svc = 0, n = 0;
+	uint64_t seq, slow_rtt = 0, slow_svc = 0, lines = 0;
 	int64_t at, lat, svc;
 	FILE *f;
-	int fd;
+	int fd, n;
 
 	(void)state;
 	assert_non_null(s);
@@ -844,10 +924,10 @@ static void test_tcp_server_stall(void **state)
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		assert_int_equal(sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at,
-					&lat, &svc),
-				 4);
-		n++;
+		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc);
+		assert_int_equal(n, 4);
+		lines++;
 		slow_rtt += lat >= 10 * RTV_NS_PER_MS;
 		slow_svc += svc >= 10 * RTV_NS_PER_MS;
 	}
@@ -856,7 +936,7 @@ static void test_tcp_server_stall(void **state)
 	print_res("tcp server stall", r);
 	print_message("rtt >= 10 ms: %" PRIu64 ", service >= 10 ms: %" PRIu64 ", rtt max %.1f ms\n",
 		      slow_rtt, slow_svc, (double)r->rtt.max_ns / 1e6);
-	assert_int_equal(n, 300);
+	assert_int_equal(lines, 300);
 	assert_int_equal(r->sent, 300);
 	assert_int_equal(r->received, 300);
 	/* the requests of the stall's first 40 ms waited 10 ms or more; a
@@ -1005,36 +1085,42 @@ static void *usrv_main(void *arg)
 			if (s->mode == USRV_LONG) {
 				memset(s->big, 0, sizeof(s->big));
 				memcpy(s->big, &buf[i], sizeof(buf[i]));
-				sendto(s->fd, s->big, sizeof(s->big), 0, (struct sockaddr *)&from[i],
-				       msgs[i].msg_hdr.msg_namelen);
+				sendto(s->fd, s->big, sizeof(s->big), 0,
+				       (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen);
 				continue;
 			}
 			sendto(s->fd, &buf[i], sizeof(buf[i]), 0, (struct sockaddr *)&from[i],
 			       msgs[i].msg_hdr.msg_namelen);
 			if (s->mode == USRV_TWICE && buf[i].seq % 5 == 0)
-				sendto(s->fd, &buf[i], sizeof(buf[i]), 0, (struct sockaddr *)&from[i],
-				       msgs[i].msg_hdr.msg_namelen);
+				sendto(s->fd, &buf[i], sizeof(buf[i]), 0,
+				       (struct sockaddr *)&from[i], msgs[i].msg_hdr.msg_namelen);
 		}
 	}
 	return NULL;
 }
 
-static void usrv_start(struct usrv *s, enum usrv_mode mode)
+/* rcvbuf: the server socket's SO_RCVBUF, 0 for the default */
+static void usrv_start_buf(struct usrv *s, enum usrv_mode mode, int rcvbuf)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
-	int size = 4 << 20;
 
 	memset(s, 0, sizeof(*s));
 	s->mode = mode;
 	s->fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	assert_true(s->fd >= 0);
-	setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof(size)); /* capped by rmem_max */
+	if (rcvbuf) /* capped by rmem_max */
+		setsockopt(s->fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	assert_int_equal(bind(s->fd, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(getsockname(s->fd, (struct sockaddr *)&a, &len), 0);
 	s->port = ntohs(a.sin_port);
 	assert_int_equal(pthread_create(&s->th, NULL, usrv_main, s), 0);
+}
+
+static void usrv_start(struct usrv *s, enum usrv_mode mode)
+{
+	usrv_start_buf(s, mode, 4 << 20);
 }
 
 static void usrv_stop(struct usrv *s)
@@ -1055,7 +1141,11 @@ static void usrv_stop(struct usrv *s)
  * exactly those seqs as answered, and the rest as lost. Loopback may drop
  * datagrams when a socket buffer overflows on a loaded machine (the client
  * or the server descheduled): those requests are lost, which the test
- * allows, and counts. */
+ * allows, and counts; a reply that comes more than the timeout (1 s) after
+ * its request is stray (the client lagging that far behind: a machine far
+ * too loaded for a test), which the test allows too, but only with echo:
+ * without it, such a reply would be taken for a later request with the same
+ * low 16 bits (a limit of 16-bit ids, see the report of this test). */
 static void run_udp_wrap(bool echo)
 {
 	struct udp_ctx u = { .echo_intended = echo };
@@ -1063,7 +1153,7 @@ static void run_udp_wrap(bool echo)
 	struct rtv_ol_cfg cfg;
 	struct usrv *s = calloc(1, sizeof(*s));
 	char path[] = "/tmp/rtv-test-openloop-XXXXXX", line[128];
-	uint64_t seq, answered = 0, answered_wrapped = 0, lost = 0;
+	uint64_t seq, answered = 0, answered_wrapped = 0, lost = 0, late_replies = 0;
 	int64_t at, lat, svc;
 	FILE *f;
 	int fd, n;
@@ -1080,21 +1170,20 @@ static void run_udp_wrap(bool echo)
 	cfg.interval.dist = RTV_DIST_UNIFORM;
 	cfg.interval.max_ns = 40 * RTV_NS_PER_US;
 	cfg.count = WRAP_COUNT;
-	cfg.timeout_ns = 500 * RTV_NS_PER_MS;
+	cfg.timeout_ns = RTV_NS_PER_S;
 	cfg.samples_path = path;
 	assert_int_equal(rtv_ol_run(&cfg, &no_stop, r), 0);
 	usrv_stop(s);
 	print_res(echo ? "udp wrap" : "udp wrap, id only", r);
-	print_message("server: %" PRIu64 " requests; the client lost %.2f%% (dropped by loopback)\n",
-		      s->requests, 100.0 * (double)r->lost / (double)r->sent);
+	print_message("server: %" PRIu64 " requests; the client lost %.2f%%\n", s->requests,
+		      100.0 * (double)r->lost / (double)r->sent);
 	assert_int_equal(r->sent, WRAP_COUNT);
 	assert_int_equal(r->sent, r->received + r->lost);
-	assert_int_equal(r->stray, 0);
-	assert_int_equal(u.parsed, r->received);
 	f = fopen(path, "r");
 	assert_non_null(f);
 	while (fgets(line, sizeof(line), f)) {
-		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat, &svc);
+		n = sscanf(line, "%" SCNu64 " %" SCNd64 " %" SCNd64 " %" SCNd64, &seq, &at, &lat,
+			   &svc);
 		assert_true(seq < WRAP_COUNT);
 		if (n == 4) { /* answered: by the reply that carried this seq */
 			assert_int_equal(u.got[seq], 1);
@@ -1103,7 +1192,10 @@ static void run_udp_wrap(bool echo)
 			answered_wrapped += seq >= 65536;
 		} else {
 			assert_int_equal(n, 2);
-			assert_int_equal(u.got[seq], 0); /* no reply came for it */
+			/* no reply came for it, or after the timeout */
+			assert_true(u.got[seq] <= 1);
+			late_replies += u.got[seq];
+			u.got[seq] = 3;
 			lost++;
 		}
 	}
@@ -1112,7 +1204,12 @@ static void run_udp_wrap(bool echo)
 	assert_int_equal(answered, r->received);
 	assert_int_equal(lost, r->lost);
 	for (seq = 0; seq < WRAP_COUNT; seq++)
-		assert_true(u.got[seq] != 1); /* each reply parsed resolved its request */
+		assert_true(u.got[seq] >= 2); /* each reply parsed resolved its request */
+	/* every stray is a late reply (counted by parse, and lost) */
+	assert_int_equal(r->stray, late_replies);
+	assert_int_equal(u.parsed, r->received + late_replies);
+	if (!echo)
+		assert_int_equal(late_replies, 0);
 	/* the ids wrapped among the answered (4464 seqs past 65535) */
 	assert_true(answered_wrapped > 0);
 	assert_true(answered > WRAP_COUNT / 10); /* not a machine gone wrong */
@@ -1248,6 +1345,63 @@ static void test_udp_truncated(void **state)
 	assert_int_equal(u.last_dgram_len, 3000);
 	free(s);
 	free(r);
+}
+
+/* The client descheduled (SIGSTOP for 50 ms, in a child process) at 50000
+ * requests a second: the 2500 requests due meanwhile go out in a burst when
+ * it resumes, and their replies come back while it is still sending the
+ * burst. The client must take them as it goes: were it to read only once
+ * caught up, the replies would overflow its socket's receive buffer (the
+ * default, about 200 KB: a few hundred datagrams), and requests the server
+ * did answer would count as lost. The server's buffer is the default too:
+ * what it drops in the burst, it never saw (lost, not the client's). */
+static void test_udp_client_stalled(void **state)
+{
+	static const volatile sig_atomic_t stop_never;
+	struct udp_ctx u = { .echo_intended = true };
+	struct timespec step = { .tv_sec = 0, .tv_nsec = 100000 };
+	struct rtv_ol_result *r;
+	struct rtv_ol_cfg cfg;
+	struct usrv *s = calloc(1, sizeof(*s));
+	int status;
+	pid_t pid;
+
+	(void)state;
+	assert_non_null(s);
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	assert_true(r != MAP_FAILED);
+	memset(r, 0, sizeof(*r));
+	usrv_start_buf(s, USRV_ECHO, 0); /* the default buffer, as the client's */
+	cfg_init(&cfg, &udp_proto, &u, s->port, 20 * RTV_NS_PER_US);
+	cfg.duration_ns = 300 * RTV_NS_PER_MS; /* 15000 requests */
+	cfg.timeout_ns = 200 * RTV_NS_PER_MS;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(rtv_ol_run(&cfg, &stop_never, r) == 0 ? 0 : 1);
+	while (__atomic_load_n(&r->sent, __ATOMIC_RELAXED) < 2000)
+		nanosleep(&step, NULL);
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	assert_int_equal(waitpid(pid, &status, WUNTRACED), pid);
+	sleep_ns(50 * RTV_NS_PER_MS); /* 2500 requests due */
+	assert_int_equal(kill(pid, SIGCONT), 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	usrv_stop(s);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	print_res("udp, client stalled 50 ms", r);
+	print_message("server: %" PRIu64 " requests\n", s->requests);
+	assert_int_equal(r->sent, 15000);
+	assert_int_equal(r->sent, r->received + r->lost);
+	assert_true(r->late >= 2000);
+	assert_int_equal(r->stray, 0);
+	/* what the server answered, the client received: all but a few
+	 * replies that came while the client was descheduled again (a loaded
+	 * machine); were it not taking them during the burst, it would lose
+	 * 10-20% (measured here: 1400-2500 of about 13500) */
+	assert_true(r->received <= s->requests);
+	assert_true(s->requests - r->received <= s->requests / 50);
+	assert_int_equal(munmap(r, sizeof(*r)), 0);
+	free(s);
 }
 
 /* ---- 7. bad configurations ---- */
@@ -1418,6 +1572,7 @@ int main(void)
 		cmocka_unit_test(test_tcp_ignore),
 		cmocka_unit_test(test_tcp_late),
 		cmocka_unit_test(test_tcp_encode_fails),
+		cmocka_unit_test(test_tcp_ids),
 		cmocka_unit_test(test_tcp_backlog),
 		cmocka_unit_test(test_tcp_backlog_spin),
 		cmocka_unit_test(test_tcp_server_stall),
@@ -1427,9 +1582,9 @@ int main(void)
 		cmocka_unit_test(test_udp_late),
 		cmocka_unit_test(test_udp_ignore),
 		cmocka_unit_test(test_udp_truncated),
+		cmocka_unit_test(test_udp_client_stalled),
 		cmocka_unit_test(test_stop),
 	};
 
-	signal(SIGPIPE, SIG_IGN);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
