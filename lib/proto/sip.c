@@ -136,11 +136,17 @@ static inline bool is_digit(char c)
 }
 
 /* RFC 3261's token characters: a method name, a header name */
-static bool is_token(char c)
+static inline bool is_token(char c)
 {
 	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c))
 		return true;
-	return c && strchr("-.!%*_+`'~", c);
+	switch (c) {
+	case '-': case '.': case '!': case '%': case '*': case '_': case '+': case '`':
+	case '\'': case '~':
+		return true;
+	default:
+		return false;
+	}
 }
 
 static inline char lower(char c)
@@ -202,13 +208,15 @@ static const char *next_line(const char *q)
 	return *q == '\r' ? q + 2 : q + 1;
 }
 
-/* The tag parameter of a From/To value: after the name-addr (past its '>'
- * when it has one, skipping a quoted display name), ";tag=" in any case. */
-static struct rtv_sip_str find_tag(struct rtv_sip_str v)
+/* The tag parameter of a From/To value v into *tag (p NULL: none): after
+ * the name-addr (past its '>' when it has one, skipping a quoted display
+ * name), ";tag=" in any case. -EBADMSG for an unclosed quote or '<'. */
+static int find_tag(struct rtv_sip_str v, struct rtv_sip_str *tag)
 {
 	const char *p = v.p, *e = v.p + v.len, *lt = NULL;
 	bool quoted = false;
 
+	*tag = (struct rtv_sip_str){ NULL, 0 };
 	for (const char *q = p; q < e; q++) {
 		if (*q == '"')
 			quoted = !quoted;
@@ -219,11 +227,13 @@ static struct rtv_sip_str find_tag(struct rtv_sip_str v)
 			break;
 		}
 	}
+	if (quoted)
+		return -EBADMSG;
 	if (lt) {
 		const char *gt = memchr(lt, '>', (size_t)(e - lt));
 
 		if (!gt)
-			return (struct rtv_sip_str){ NULL, 0 };
+			return -EBADMSG;
 		p = gt + 1;
 	}
 	/* params: ;name[=value] ... */
@@ -246,13 +256,15 @@ static struct rtv_sip_str find_tag(struct rtv_sip_str v)
 			if (eqs < ve && *eqs == '=') {
 				struct rtv_sip_str t = trim(eqs + 1, ve);
 
-				if (t.len)
-					return t;
+				if (t.len) {
+					*tag = t;
+					return 0;
+				}
 			}
 		}
 		p = ve;
 	}
-	return (struct rtv_sip_str){ NULL, 0 };
+	return 0;
 }
 
 enum hdr { H_OTHER, H_VIA, H_CALLID, H_CSEQ, H_FROM, H_TO, H_MAXFWD, H_CLEN };
@@ -374,12 +386,10 @@ static int take_header(enum hdr k, struct rtv_sip_str v, struct rtv_sip_msg *m, 
 			return -EBADMSG;
 		if (k == H_FROM) {
 			m->from = v;
-			m->from_tag = find_tag(v);
-		} else {
-			m->to = v;
-			m->to_tag = find_tag(v);
+			return find_tag(v, &m->from_tag);
 		}
-		return 0;
+		m->to = v;
+		return find_tag(v, &m->to_tag);
 	case H_MAXFWD:
 		if (parse_uint(v.p, v.len, 255, &x))
 			return -EBADMSG;
@@ -934,8 +944,7 @@ int rtv_sip_sipp_argv(const struct rtv_sip_sipp_cfg *c, char *buf, size_t len, c
 		arg(&a, "-mp");
 		argf(&a, "%u", c->media_port);
 	}
-	/* the rate as calls per -rp ms: SIPp's -r is a double, but printing
-	 * it loses nothing this way for rates of whole calls per second */
+	/* calls per second: -r (a double to SIPp) per -rp 1000 ms */
 	arg(&a, "-r");
 	argf(&a, "%.17g", c->rate);
 	arg(&a, "-rp");

@@ -398,6 +398,8 @@ static void test_malformed(void **state)
 		"OPTIONS sip:a SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nl: 0\r\nl: 0\r\n\r\n",
 		"OPTIONS sip:a SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\nNoColon\r\n\r\n",
 		"OPTIONS sip:a SIP/2.0\r\n folded start\r\nVia: x\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
+		"OPTIONS sip:a SIP/2.0\r\nVia: x\r\nFrom: <sip:a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
+		"OPTIONS sip:a SIP/2.0\r\nVia: x\r\nFrom: a\r\nTo: \"b <sip:b>\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
 		"OPTIONS sip:a SIP/2.0\r\nVia:\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: 1 OPTIONS\r\n\r\n",
 	};
 	struct rtv_sip_msg m;
