@@ -170,8 +170,8 @@ struct rtv_sip_uas_stats {
  * the address and port its request came from (the proxy), whatever the Via
  * says. The To tag added is a hash of the Call-ID, so a dialog keeps one.
  * Counters in st (may be NULL) are updated with relaxed atomic stores, for
- * another thread or process to read. One 64 KiB buffer is allocated at
- * start, nothing while serving. Does not close fd. Returns 0 when stopped,
+ * another thread or process to read. 192 KiB of buffers (request,
+ * response, Contact line) are allocated at start, nothing while serving. Does not close fd. Returns 0 when stopped,
  * -EINVAL, -ENOMEM, or -errno of a failed receive. A failed send drops that
  * response. */
 int rtv_sip_uas_serve(int fd, const volatile sig_atomic_t *stop, struct rtv_sip_uas_stats *st);
@@ -221,7 +221,7 @@ int rtv_sip_sipp_scenario(FILE *f, const char *ruri);
  * one line "DATE;RTT;NAME" per response time, DATE the ms since SIPp
  * started and RTT the time in ms (C++ ostream's default format, 6
  * significant digits: "4", "0.5", "1.23457e+06"). Each RTT goes into h (may
- * be NULL) in ns, rounded, and is counted in *count (may be NULL). A last
+ * be NULL) in ns, rounded (SIPp's many 0 ms count in h's underflow), and is counted in *count (may be NULL). A last
  * line without its newline (SIPp stopped while writing) is ignored; an
  * empty text is 0 samples. Returns 0, or -EBADMSG for any other line not of
  * that form (a negative or non-finite RTT included); then nothing has been

@@ -15,6 +15,9 @@
  *   reply-483.bin         Kamailio's own answer to Max-Forwards: 0
  *   proxied-options-no-maxfwd.bin  a request without Max-Forwards as
  *                         forwarded: Kamailio added "Max-Forwards: 70" first
+ *   proxied-sipp-options.bin  SIPp's OPTIONS (rtv_sip_sipp_scenario(), one
+ *                         call from 127.0.0.1:25090) as forwarded: another
+ *                         UAC's Call-ID
  * data/sipp/ holds SIPp 3.6.1's rtt file of 50 OPTIONS through the same
  * proxy (sip_tool sippargv ... 100 50, scenario rtv_options.xml beside it):
  * 44 lines of 0 ms, 5 of 4, 1 of 12 (SIPp's CLOCK_MONOTONIC_COARSE ticks
@@ -219,6 +222,15 @@ static void test_captured(void **state)
 	assert_int_equal(m.nvia, 2);
 	free(buf);
 
+	buf = load("sip", "proxied-sipp-options.bin", &len);
+	assert_int_equal(rtv_sip_parse(buf, len, &m), 0);
+	assert_int_equal(m.nvia, 2);
+	assert_true(str_is(m.via[1], "SIP/2.0/UDP 127.0.0.1:25090;branch=z9hG4bK-18615-1-0"));
+	assert_true(mem_is(m.call_id, m.call_id_len, "1-18615@127.0.0.1"));
+	assert_true(str_is(m.from_tag, "18615SIPpTag1"));
+	assert_int_equal(rtv_sip_call_id(&m, &tag, &seq), -EBADMSG); /* not ours */
+	free(buf);
+
 	buf = load("sip", "reply-200.bin", &len);
 	assert_int_equal(rtv_sip_parse(buf, len, &m), 0);
 	assert_false(m.is_request);
@@ -294,7 +306,8 @@ static void test_response_of_captured(void **state)
 static void test_truncations(void **state)
 {
 	static const char *const files[] = { "proxied-options.bin", "proxied-options-no-maxfwd.bin",
-					     "uas-200.bin", "reply-200.bin", "reply-483.bin" };
+					     "uas-200.bin", "reply-200.bin", "reply-483.bin",
+					     "proxied-sipp-options.bin" };
 
 	(void)state;
 	for (size_t f = 0; f < sizeof(files) / sizeof(files[0]); f++) {
