@@ -66,6 +66,8 @@ int cmd_taskset(int argc, char **argv);
 int cmd_outsource(int argc, char **argv);
 int cmd_trace(int argc, char **argv);
 int cmd_runtimes(int argc, char **argv);
+int cmd_memcached(int argc, char **argv);
+int cmd_sip(int argc, char **argv);
 extern const struct rtv_cmd_mode cmd_testbed_modes[];
 extern const struct rtv_cmd_mode cmd_netrt_modes[];
 extern const struct rtv_cmd_mode cmd_stream_modes[];
@@ -79,6 +81,8 @@ extern const struct rtv_cmd_mode cmd_taskset_modes[];
 extern const struct rtv_cmd_mode cmd_outsource_modes[];
 extern const struct rtv_cmd_mode cmd_trace_modes[];
 extern const struct rtv_cmd_mode cmd_runtimes_modes[];
+extern const struct rtv_cmd_mode cmd_memcached_modes[];
+extern const struct rtv_cmd_mode cmd_sip_modes[];
 /* A foreground command holding host changes until it is stopped (`apply`,
  * `reserve --duration`) says so in RTV_CLI_SERVICE_FILE, "PID STARTTIME WHAT
  * DETAIL", so that `revert` can stop it and `status` show it; it removes

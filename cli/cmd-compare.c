@@ -15,7 +15,8 @@
 
 static const char usage_str[] =
 	"rtvnet compare [--quick] [--methods LIST] [--repeats N] [--duration S] [options]\n\n"
-	"Brings up the testbed, then measures the RT UDP service's round trips with no\n"
+	"Brings up the testbed, then measures the RT service's round trips (NetRT's UDP\n"
+	"echo, or with --service a real one: memcached, a SIP proxy) with no\n"
 	"load (idle) and under co-located bulk streams with each method, interleaved and\n"
 	"repeated, and prints them side by side in the shape of the outsourcing paper's\n"
 	"Table 2, with each method's cost and its expected effect checked. A method may\n"
@@ -36,6 +37,12 @@ static int64_t interval[2] = { RTV_NS_PER_MS, 10 * RTV_NS_PER_MS };
 static double foreign = 10, watts = 5;
 static int64_t idle_phase = 2 * RTV_NS_PER_S, hybrid_idle = 10 * RTV_NS_PER_MS;
 static bool quick = false, apart = false, shared = false, stages = false;
+static const char *const services[] = { "netrt", "memcached", "sip", NULL };
+static const char *const mc_protocols[] = { "ascii", "meta", NULL };
+static const char *service = "netrt", *mc_protocol = "ascii";
+static bool mc_udp = false, sipp = false;
+static long long mc_keys = RTV_MC_DEFAULT_KEYS, mc_value = RTV_MC_DEFAULT_VALUE, conns = 1;
+static double mc_zipf = 0, mc_get = 0.9;
 static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
 static const struct rtv_opt opts[] = {
 	RTV_OPT_FLAG_DEF("quick", 0, &quick, "smoke test: 1 repeat of 5 s runs, 1 s idle phase (about 60 s)"),
@@ -45,7 +52,16 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_DURATION_DEF("warmup", 0, &warmup, "S", RTV_NS_PER_S, "discarded start of each run"),
 	RTV_OPT_RANGE_DEF("interval", 'i', interval, "MIN-MAX", RTV_NS_PER_MS, "request interval range"),
 	RTV_OPT_CHOICE_DEF("dist", 0, &dist, "DIST", rtv_dist_names, "interval distribution"),
+	RTV_OPT_CHOICE_DEF("service", 0, &service, "NAME", services, "the RT service: NetRT's UDP echo, memcached, or a SIP proxy (Kamailio) with a UAS behind it"),
 	RTV_OPT_INT_DEF("size", 's', &size, "BYTES", 32, 65000, "NetRT payload size"),
+	RTV_OPT_INT_DEF("conns", 0, &conns, "N", 1, RTV_OL_MAX_CONN, "memcached, sip: the client's connections (UDP sockets), requests round-robin"),
+	RTV_OPT_CHOICE_DEF("protocol", 0, &mc_protocol, "PROTO", mc_protocols, "memcached: ASCII (get, set) or meta (mg, ms) commands"),
+	RTV_OPT_FLAG_DEF("udp", 0, &mc_udp, "memcached: over UDP in memcached's frame instead of TCP"),
+	RTV_OPT_INT_DEF("keys", 0, &mc_keys, "N", 1, RTV_MC_KEYS_MAX, "memcached: distinct keys, all set before each run"),
+	RTV_OPT_DOUBLE_DEF("zipf", 0, &mc_zipf, "S", 0, 10, "memcached: key popularity Zipf with exponent S (0: uniform)"),
+	RTV_OPT_DOUBLE_DEF("get-ratio", 0, &mc_get, "R", 0, 1, "memcached: share of gets; the rest are sets"),
+	RTV_OPT_INT_DEF("value-size", 0, &mc_value, "BYTES", 1, RTV_MC_CLIENT_VALUE_MAX, "memcached: bytes per value (UDP: at most 1200)"),
+	RTV_OPT_FLAG_DEF("sipp", 0, &sipp, "sip: SIPp drives the same proxy in every run too (OPTIONS at the same mean rate); its response times (-trace_rtt, ms resolution) are reported beside rtvnet's"),
 	RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
 	RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
 	RTV_OPT_CHOICE_DEF("topology", 0, &topology, "SHAPE", topologies, "testbed shape: host (peers reach containers on a bridge through rtv-host's NICs) or direct (a veth pair from each client to its server)"),
@@ -98,10 +114,20 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 	cfg->methods = methods;
 	cfg->stages = stages;
 	cfg->load = strcmp(load, "iperf3") ? "stream" : "iperf3";
-	rtv_dist_parse(dist, &cfg->netrt.interval.dist);
-	cfg->netrt.interval.min_ns = interval[0];
-	cfg->netrt.interval.max_ns = interval[1];
+	cfg->service = service;
+	rtv_dist_parse(dist, &cfg->interval.dist);
+	cfg->interval.min_ns = interval[0];
+	cfg->interval.max_ns = interval[1];
 	cfg->netrt.payload = (size_t)size;
+	cfg->memcached.client.ol.nconn = (int)conns;
+	cfg->memcached.client.proto = strcmp(mc_protocol, "meta") ? RTV_MC_ASCII : RTV_MC_META;
+	cfg->memcached.client.udp = mc_udp;
+	cfg->memcached.client.keys = (uint32_t)mc_keys;
+	cfg->memcached.client.zipf = mc_zipf;
+	cfg->memcached.client.get_ratio = mc_get;
+	cfg->memcached.client.value_size = (size_t)mc_value;
+	cfg->sip.client.ol.nconn = (int)conns;
+	cfg->sip.sipp = sipp;
 	p->repeats = quick ? 1 : (int)repeats;
 	p->duration_ns = quick ? 5 * RTV_NS_PER_S : duration;
 	p->warmup_ns = warmup;
@@ -148,8 +174,8 @@ static void print_results(const struct rtv_compare *c, const struct rtv_sum *s, 
 {
 	const struct rtv_exp *x = &c->x;
 
-	printf("\nNetRT round-trip time in us (mean over %d repeat%s, (min-max) across repeats)\n",
-	       x->plan.repeats, x->plan.repeats == 1 ? "" : "s");
+	printf("\n%s in us (mean over %d repeat%s, (min-max) across repeats)\n",
+	       x->probe[0].probe->metrics[0].label, x->plan.repeats, x->plan.repeats == 1 ? "" : "s");
 	rtv_exp_table_write(stdout, x, s, ns, 1);
 	printf("CPU %% is of all %d CPUs (softirq share in brackets); foreign is CPU used by other "
 	       "processes, in %% of one CPU; * marks methods with runs that other load disturbed\n",

@@ -224,7 +224,7 @@ static int set_range(const struct rtv_opt *o, const char *name, const char *arg,
 
 	ret = rtv_parse_range(arg, o->unit_ns, &lo, &hi);
 	if (ret == 0) {
-		if (lo <= 0) {
+		if (lo < 0 || (lo == 0 && !(o->flags & RTV_OPT_ZERO_OK))) {
 			set_err(err, errlen, "option '%s': must be greater than zero", name);
 			return -EINVAL;
 		}

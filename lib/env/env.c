@@ -518,16 +518,9 @@ int rtv_env_reap(pid_t pid)
 
 bool rtv_env_on_path(const char *prog)
 {
-	char buf[1024], *save = NULL, path[1200];
-	const char *p = getenv("PATH");
+	char path[1024];
 
-	snprintf(buf, sizeof(buf), "%s", p ? p : "/usr/bin:/bin");
-	for (char *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(path, sizeof(path), "%s/%s", d, prog);
-		if (!access(path, X_OK))
-			return true;
-	}
-	return false;
+	return !rtv_path_find(prog, path, sizeof(path));
 }
 
 void rtv_env_next_id(struct rtv_envs *e, const struct rtv_env *env, char *id, size_t len)

@@ -17,9 +17,36 @@ void rtv_compare_cfg_init(struct rtv_compare_cfg *cfg)
 	cfg->load = "stream";
 	cfg->netrt.port = RTV_NETRT_DEFAULT_PORT;
 	cfg->netrt.payload = RTV_NETRT_DEFAULT_PAYLOAD;
-	cfg->netrt.interval = (struct rtv_interval){ .dist = RTV_DIST_UNIFORM,
-						     .min_ns = RTV_NS_PER_MS,
-						     .max_ns = 10 * RTV_NS_PER_MS };
+	cfg->interval = (struct rtv_interval){ .dist = RTV_DIST_UNIFORM,
+					       .min_ns = RTV_NS_PER_MS,
+					       .max_ns = 10 * RTV_NS_PER_MS };
+	rtv_mc_client_cfg_init(&cfg->memcached.client);
+	rtv_sip_client_cfg_init(&cfg->sip.client);
+}
+
+/* The service probe named, with its configuration. */
+static int service_probe(struct rtv_compare *c, struct rtv_plan_probe *out, char *err, size_t len)
+{
+	const char *name = c->cfg.service ? c->cfg.service : "netrt";
+
+	if (!strcmp(name, "netrt")) {
+		c->cfg.netrt.interval = c->cfg.interval;
+		*out = (struct rtv_plan_probe){ &rtv_probe_netrt, &c->cfg.netrt };
+	} else if (!strcmp(name, "memcached")) {
+		c->cfg.memcached.client.ol.interval = c->cfg.interval;
+		*out = (struct rtv_plan_probe){ &rtv_probe_memcached, &c->cfg.memcached };
+	} else if (!strcmp(name, "sip")) {
+		c->cfg.sip.client.ol.interval = c->cfg.interval;
+		*out = (struct rtv_plan_probe){ &rtv_probe_sip, &c->cfg.sip };
+	} else {
+		snprintf(err, len, "unknown service '%s' (known: netrt, memcached, sip)", name);
+		return -EINVAL;
+	}
+	if (c->cfg.stages && out->probe != &rtv_probe_netrt) {
+		snprintf(err, len, "--stages traces NetRT's datagrams only, not %s's", name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 /* The arms: idle, then each method or combination of the list. */
@@ -88,7 +115,9 @@ int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg, c
 		return -EINVAL;
 	}
 	c->load_cfg.nstreams = p->nstreams;
-	p->service = (struct rtv_plan_probe){ &rtv_probe_netrt, &c->cfg.netrt };
+	e = service_probe(c, &p->service, err, errlen);
+	if (e < 0)
+		return e;
 	p->load[p->nloads++] = (struct rtv_plan_probe){ load, &c->load_cfg };
 	c->tracefs = !rtv_probe_napitrace.check(NULL, why, sizeof(why));
 	if (c->tracefs)

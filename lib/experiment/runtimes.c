@@ -45,20 +45,6 @@ void rtv_rt_plan_init(struct rtv_rt_plan *p)
 }
 
 /* An absolute path of prog on PATH, or -ENOENT. */
-static int which(const char *prog, char *buf, size_t len)
-{
-	char path[1024], *save = NULL;
-	const char *p = getenv("PATH");
-
-	snprintf(path, sizeof(path), "%s", p ? p : "/usr/sbin:/usr/bin:/sbin:/bin");
-	for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
-		snprintf(buf, len, "%s/%s", d, prog);
-		if (!access(buf, X_OK))
-			return 0;
-	}
-	return -ENOENT;
-}
-
 int rtv_rt_init(struct rtv_rt *x, const struct rtv_rt_plan *p, char *err, size_t len)
 {
 	int nloads = p->load[0] + p->load[1] + p->load[2], k = 0;
@@ -537,7 +523,7 @@ int rtv_rt_run(struct rtv_rt *x, const volatile sig_atomic_t *stop, rtv_rt_progr
 	 * runtime's init) becomes rtvnet's to reap, not init's: gone, not a
 	 * zombie, when a run ends */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (which("cyclictest", cyclictest, sizeof(cyclictest)) < 0) {
+	if (rtv_path_find("cyclictest", cyclictest, sizeof(cyclictest)) < 0) {
 		rtv_err("cyclictest is not installed (Debian package rt-tests)");
 		return -ENOENT;
 	}

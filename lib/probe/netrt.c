@@ -17,6 +17,7 @@
 #include "probe/probe.h"
 #include "probe/netrt.h"
 #include "probe/openloop.h"
+#include "probe/service.h"
 #include "report/histjson.h"
 #include "util/json.h"
 #include "util/stop.h"
@@ -379,10 +380,8 @@ out:
  * run's seed); its rtt and service distributions are the metrics, with the
  * share of requests that reached the server through a NAPI. */
 struct netrt_state {
-	volatile sig_atomic_t stop;
-	struct rtv_ol_result rt;
+	struct rtv_svc_state svc; /* first: the shared metric rows point into it */
 	struct rtv_netrt_server_stats srv;
-	double napi_path_pct;
 };
 
 static int server_main(void *arg)
@@ -394,7 +393,7 @@ static int server_main(void *arg)
 		.bind_addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_server.addr,
 		.port = cfg->port };
 
-	return rtv_netrt_server_run(&sc, &st->stop, &st->srv);
+	return rtv_netrt_server_run(&sc, &st->svc.stop, &st->srv);
 }
 
 static int client_main(void *arg)
@@ -413,7 +412,7 @@ static int client_main(void *arg)
 		.warmup_ns = c->warmup_ns,
 	};
 
-	return rtv_netrt_client_run(&cc, &st->stop, &st->rt);
+	return rtv_netrt_client_run(&cc, &st->svc.stop, &st->svc.rt);
 }
 
 static int netrt_start(struct rtv_pctx *c)
@@ -434,32 +433,8 @@ static void netrt_collect(struct rtv_pctx *c)
 {
 	struct netrt_state *st = c->state;
 
-	st->napi_path_pct = st->srv.napi_samples ?
+	st->svc.napi_path_pct = st->srv.napi_samples ?
 		100.0 * (double)st->srv.napi_path / (double)st->srv.napi_samples : NAN;
-}
-
-static void netrt_stop(struct rtv_pctx *c)
-{
-	rtv_stop_set(&((struct netrt_state *)c->state)->stop);
-}
-
-static void netrt_live(const struct rtv_pctx *c, char *buf, size_t len)
-{
-	const struct netrt_state *st = c->state;
-
-	snprintf(buf, len, "sent %6llu  lost %4llu",
-		 (unsigned long long)__atomic_load_n(&st->rt.sent, __ATOMIC_RELAXED),
-		 (unsigned long long)__atomic_load_n(&st->rt.lost, __ATOMIC_RELAXED));
-}
-
-/* The distributions' objects carry the losses and the share above 1 ms. */
-static void netrt_series_json(const struct rtv_pctx *c, int i, json_t *o)
-{
-	const struct netrt_state *st = c->state;
-
-	(void)i;
-	json_object_set_new(o, "rtt_us", rtv_netrt_hist_json(&st->rt.rtt, st->rt.lost));
-	json_object_set_new(o, "service_us", rtv_netrt_hist_json(&st->rt.service, st->rt.lost));
 }
 
 static void netrt_config_json(const void *cfgp, json_t *conf)
@@ -472,33 +447,11 @@ static void netrt_config_json(const void *cfgp, json_t *conf)
 	rtv_json_set_int(conf, "payload_bytes", (int64_t)cfg->payload);
 }
 
-#define S(f) offsetof(struct netrt_state, f)
-#define RTT(k_, st_, a_, head_, w_, pos_, sp_) \
-	{ .key = k_, .run_key = "", .type = RTV_METRIC_STAT, .from = "rtt", .stat = st_, \
-	  .arg = a_, .per_unit = 1000, .better = RTV_BETTER_LOWER, \
-	  .col = { { .table = 1, .pos = pos_, .head = head_, .width = w_, .spread = sp_ } } }
 static const struct rtv_metric netrt_metrics[] = {
-	{ .key = "rtt", .run_key = "", .type = RTV_METRIC_HIST, .off = S(rt.rtt), .per_unit = 1000,
-	  .label = "NetRT round-trip time", .axis = "latency (us)", .plot = true },
-	{ .key = "service", .run_key = "", .type = RTV_METRIC_HIST, .off = S(rt.service),
-	  .per_unit = 1000, .label = "NetRT service time (from the actual send)",
-	  .axis = "latency (us)" },
-	{ .key = "sent", .type = RTV_METRIC_U64, .off = S(rt.sent), .run_only = true },
-	{ .key = "late_sends", .type = RTV_METRIC_U64, .off = S(rt.late), .run_only = true },
-	RTT("mean_us", RTV_STAT_MEAN, 0, "mean", 8, 10, false),
-	RTT("p50_us", RTV_STAT_PCT, 50, "p50", 18, 20, true),
-	RTT("p99_us", RTV_STAT_PCT, 99, "p99", 18, 30, true),
-	RTT("p999_us", RTV_STAT_PCT, 99.9, "p99.9", 18, 40, true),
-	RTT("max_us", RTV_STAT_MAX, 0, "max", 8, 50, false),
-	RTT("sd_us", RTV_STAT_SD, 0, "sd", 8, 60, false),
-	{ .key = "over_1ms_pct", .run_key = "", .type = RTV_METRIC_STAT, .from = "rtt",
-	  .stat = RTV_STAT_ABOVE_PCT, .arg = 1e6, .better = RTV_BETTER_LOWER,
-	  .col = { { .table = 1, .pos = 70, .head = ">1ms %", .width = 7, .prec = 2 } } },
-	{ .key = "rt_napi_path_pct", .off = S(napi_path_pct),
+	RTV_SVC_METRICS("NetRT"),
+	{ .key = "rt_napi_path_pct", .off = RTV_SVC_S(napi_path_pct),
 	  .col = { { .table = 2, .pos = 70, .head = "NAPI path %", .width = 11 } } },
 };
-#undef RTT
-#undef S
 
 const struct rtv_probe rtv_probe_netrt = {
 	.name = "netrt",
@@ -509,8 +462,8 @@ const struct rtv_probe rtv_probe_netrt = {
 	.size = sizeof(struct netrt_state),
 	.start = netrt_start,
 	.collect = netrt_collect,
-	.stop = netrt_stop,
-	.live = netrt_live,
-	.series_json = netrt_series_json,
+	.stop = rtv_svc_stop,
+	.live = rtv_svc_live,
+	.series_json = rtv_svc_series_json,
 	.config_json = netrt_config_json,
 };

@@ -99,6 +99,7 @@ struct client {
 	uint64_t mask;
 	uint64_t tail, next_seq;
 	uint64_t measured; /* requests sent after the warm-up */
+	uint64_t pending;  /* requests sent and not yet answered or lost */
 	unsigned char *txbuf; /* RTV_OL_REQ_MAX */
 	/* datagrams */
 	unsigned char *rx;    /* RX_BATCH * DGRAM_MAX */
@@ -313,6 +314,7 @@ static void send_request(struct client *c, int64_t intended_ns)
 	s->intended_ns = intended_ns;
 	s->sent_ns = now;
 	s->state = SLOT_PENDING;
+	c->pending++;
 	s->kind = kind;
 	s->warm = intended_ns < c->warm_end_ns;
 	s->unsent = unsent;
@@ -341,6 +343,7 @@ static void resolve(struct client *c, uint64_t seq, const struct rtv_ol_reply *r
 	if (now - s->sent_ns > c->timeout_ns)
 		goto stray; /* too late: expire() counts the request lost */
 	s->state = SLOT_DONE;
+	c->pending--;
 	if (s->warm)
 		return;
 	rtv_hist_record(&c->res->rtt, now - s->intended_ns);
@@ -530,6 +533,7 @@ static void expire(struct client *c, int64_t now)
 		if (s->state == SLOT_PENDING) {
 			if (now - s->sent_ns <= c->timeout_ns)
 				break;
+			c->pending--;
 			if (!s->warm) {
 				count_inc(&c->res->lost);
 				sample_record(c, s, 0);
@@ -581,6 +585,9 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 	struct timespec ts;
 	int64_t t0, intended, now, wake, wait, x;
 	bool sending = true, can_send;
+	/* an interval of 0: as fast as the window lets, each request due when
+	 * it can go (closed loop: rtt is service), the duration by the clock */
+	bool closed = cfg->interval.max_ns == 0;
 	int i, n, err;
 
 	rtv_rng_seed(&rng, cfg->seed);
@@ -597,7 +604,8 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 			sending = false;
 		if (!sending && c->tail == c->next_seq)
 			return 0;
-		can_send = sending && c->next_seq - c->tail <= c->mask; /* room in the ring */
+		can_send = sending && c->next_seq - c->tail <= c->mask && /* room in the ring */
+			   (!cfg->window || c->pending < cfg->window);
 		if (can_send && now >= intended && c->samples &&
 		    c->nsamples + (c->next_seq - c->tail) > c->smask) {
 			/* the samples' ring must hold the held and every outstanding one */
@@ -606,6 +614,8 @@ static int client_loop(struct client *c, const volatile sig_atomic_t *stop)
 				return n;
 			continue;
 		}
+		if (can_send && closed)
+			intended = now; /* no schedule: due when the window lets it go */
 		if (can_send && now >= intended) {
 			/* on time or late: send now, measured from S_i either way */
 			send_request(c, intended);

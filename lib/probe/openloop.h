@@ -104,11 +104,22 @@ struct rtv_ol_cfg {
 	const char *addr;         /* the server: numeric IPv4/IPv6 address */
 	uint16_t port;
 	int nconn;                /* connections (or UDP sockets), 1..RTV_OL_MAX_CONN; 0: 1 */
+	/* At most this many requests outstanding (sent, neither answered nor
+	 * lost); a request due meanwhile waits for one to resolve, and is
+	 * late. 0: as many as the ring holds. With window == nconn and an
+	 * interval of 0 the client is closed-loop, one request in flight per
+	 * connection, as memaslap and sockperf ping-pong are: for throughput
+	 * at saturation, never for latency. */
+	uint32_t window;
 	int64_t duration_ns;      /* send while S_i < start + duration_ns (warm-up included); 0 = unused */
 	uint64_t count;           /* or stop after this many measured (post-warm-up) requests; 0 = unused.
 				   * At least one of duration_ns and count must be set; with both,
 				   * whichever comes first ends the sending. */
-	struct rtv_interval interval; /* X_i; min_ns 0 is allowed but bursts */
+	/* X_i. An interval of 0 (min and max): no schedule, each request is
+	 * due when the window lets it go (closed loop: rtt equals service),
+	 * and the duration runs by the clock; without a window it bursts
+	 * until the ring is full. */
+	struct rtv_interval interval;
 	uint64_t seed;            /* for the X_i: the same seed gives the same schedule */
 	int64_t timeout_ns;       /* no reply this long after the actual send = lost; 0: 1 s */
 	int64_t warmup_ns;        /* requests with S_i < start + warmup_ns are sent but not measured */

@@ -5,6 +5,8 @@
 
 const struct rtv_probe *const rtv_probes[] = {
 	&rtv_probe_netrt,
+	&rtv_probe_memcached,
+	&rtv_probe_sip,
 	&rtv_probe_taskset,
 	&rtv_probe_stream,
 	&rtv_probe_iperf3,

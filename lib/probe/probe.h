@@ -4,8 +4,8 @@
  * run and takes the metrics' values from the probe's state by the rows'
  * offsets, so that a new probe plugs in without touching the engine.
  *
- *   service  the RT service whose latency is measured (NetRT, a periodic
- *            taskset): exactly one per experiment; the run's measured window
+ *   service  the RT service whose latency is measured (NetRT, memcached, a
+ *            SIP proxy, a periodic taskset): exactly one per experiment; the run's measured window
  *            ends when it says it is done (or the process it names as its
  *            client exits);
  *   load     co-located work that competes with it (bulk streams, iperf3,
@@ -137,6 +137,8 @@ struct rtv_probe {
 };
 
 extern const struct rtv_probe rtv_probe_netrt;
+extern const struct rtv_probe rtv_probe_memcached;
+extern const struct rtv_probe rtv_probe_sip;
 extern const struct rtv_probe rtv_probe_stream;
 extern const struct rtv_probe rtv_probe_iperf3;
 extern const struct rtv_probe rtv_probe_hogs;

@@ -186,7 +186,8 @@ int rtv_sip_uas_serve(int fd, const volatile sig_atomic_t *stop, struct rtv_sip_
  * answers 483 Too Many Hops statelessly when it was 0, otherwise forwards
  * the request statelessly to udp uas_addr:uas_port (core forward()).
  * Replies go back by Via (Kamailio's core does it for stateless
- * forwarding). addr and uas_addr are numeric IPv4 or IPv6 addresses. Returns
+ * forwarding), to the address and port each request came from (force_rport():
+ * a client may send from several ports, whatever its Via says). addr and uas_addr are numeric IPv4 or IPv6 addresses. Returns
  * 0, -EINVAL (bad address, port 0, children not in 1..256) or -EIO (a write
  * to f failed). */
 int rtv_sip_kamailio_cfg(FILE *f, const char *addr, uint16_t port, const char *uas_addr,

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <unistd.h>
@@ -52,4 +53,19 @@ int rtv_fs_detached(const char *fstype)
 	err = mnt < 0 ? -errno : mnt;
 	close(fs);
 	return err;
+}
+
+int rtv_path_find(const char *prog, char *buf, size_t len)
+{
+	char path[1024], *save = NULL;
+	const char *p = getenv("PATH");
+
+	snprintf(path, sizeof(path), "%s", p ? p : "/usr/sbin:/usr/bin:/sbin:/bin");
+	for (char *d = strtok_r(path, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if (snprintf(buf, len, "%s/%s", d, prog) >= (int)len)
+			continue;
+		if (!access(buf, X_OK))
+			return 0;
+	}
+	return -ENOENT;
 }
