@@ -335,6 +335,8 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
 		.samples_path = cfg->samples_path,
 		.proto = &netrt_proto,
 		.proto_ctx = &ctx,
+		.respond = cfg->respond,
+		.respond_arg = cfg->respond_arg,
 	};
 	if (ctx.payload < RTV_NETRT_MIN_PAYLOAD || ctx.payload > RTV_NETRT_MAX_PAYLOAD) {
 		oc.proto = NULL; /* -EINVAL, res initialised */

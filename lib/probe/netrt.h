@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "probe/openloop.h"
 #include "stats/hist.h"
@@ -105,6 +106,10 @@ struct rtv_netrt_client_cfg {
 	const char *samples_path; /* optional: one line per measured request, in the order they were
 				   * resolved: "seq intended_ns latency_ns service_ns" or
 				   * "seq intended_ns lost", intended_ns counted from start_ns */
+	/* optional: no server (probe/openloop.h: rtv_ol_cfg.respond) */
+	ssize_t (*respond)(void *arg, const unsigned char *req, size_t len, unsigned char *rep,
+			   size_t cap);
+	void *respond_arg;
 };
 
 /* The open-loop client (probe/openloop.h: rtv_ol_run) with NetRT's protocol

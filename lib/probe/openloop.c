@@ -293,6 +293,8 @@ static void sample_record(struct client *c, const struct slot *s, int64_t now)
 	c->nsamples++;
 }
 
+static void dry_reply(struct client *c, struct conn *k, size_t len);
+
 static void send_request(struct client *c, int64_t intended_ns)
 {
 	struct slot *s = &c->ring[c->next_seq & c->mask];
@@ -321,12 +323,14 @@ static void send_request(struct client *c, int64_t intended_ns)
 	c->next_seq++;
 	if (s->warm) {
 		count_inc(&c->res->warmup);
-		return;
+	} else {
+		c->measured++;
+		count_inc(&c->res->sent);
+		if (now - intended_ns > RTV_OL_LATE_NS)
+			count_inc(&c->res->late);
 	}
-	c->measured++;
-	count_inc(&c->res->sent);
-	if (now - intended_ns > RTV_OL_LATE_NS)
-		count_inc(&c->res->late);
+	if (c->cfg->respond && !unsent)
+		dry_reply(c, k, (size_t)n);
 }
 
 /* The reply r for request seq arrived at now. */
@@ -406,14 +410,57 @@ static int recv_datagrams(struct client *c, struct conn *k)
 }
 
 /* Take what a stream holds and the replies in it. */
-static void recv_stream(struct client *c, struct conn *k)
+/* Parse the replies a stream's buffer holds, received at now; false when
+ * its framing is lost (the connection is then broken). */
+static bool stream_take(struct client *c, struct conn *k, int64_t now)
 {
 	struct rtv_ol_reply r;
 	uint64_t seq;
-	size_t off;
-	ssize_t n, got;
-	int64_t now;
+	size_t off = 0;
+	ssize_t n;
 	int kind;
+
+	for (;;) {
+		r = (struct rtv_ol_reply){ .intended_ns = INT64_MIN };
+		/* replies by order: no reply comes for a request never sent */
+		while (!c->proto->id_bits && k->expect < c->next_seq &&
+		       c->ring[k->expect & c->mask].seq == k->expect &&
+		       c->ring[k->expect & c->mask].unsent)
+			k->expect += (uint64_t)c->nconn;
+		seq = k->expect;
+		/* a late reply's request is retired, but its slot holds
+		 * its kind until a later request takes it */
+		kind = c->proto->id_bits || seq >= c->next_seq || c->ring[seq & c->mask].seq != seq ?
+			       -1 :
+			       c->ring[seq & c->mask].kind;
+		n = c->proto->parse(c->cfg->proto_ctx, kind, k->rx + off, k->rx_len - off, &r);
+		if (n == 0)
+			break;
+		if (n < 0 || (size_t)n > k->rx_len - off) {
+			count_inc(&c->res->stray);
+			conn_break(c, k);
+			return false;
+		}
+		off += (size_t)n;
+		if (r.ignore)
+			continue;
+		if (c->proto->id_bits)
+			seq = seq_of_id(c, r.id);
+		else
+			k->expect += (uint64_t)c->nconn;
+		resolve(c, seq, &r, now);
+	}
+	if (off) {
+		memmove(k->rx, k->rx + off, k->rx_len - off);
+		k->rx_len -= off;
+	}
+	return true;
+}
+
+/* Take what a stream holds and the replies in it. */
+static void recv_stream(struct client *c, struct conn *k)
+{
+	ssize_t got;
 
 	for (;;) {
 		if (k->rx_len == RTV_OL_STREAM_BUF) { /* no reply is this long */
@@ -430,48 +477,32 @@ static void recv_stream(struct client *c, struct conn *k)
 			conn_break(c, k);
 			return;
 		}
-		now = rtv_now_ns();
 		k->rx_len += (size_t)got;
-		off = 0;
-		for (;;) {
-			r = (struct rtv_ol_reply){ .intended_ns = INT64_MIN };
-			/* replies by order: no reply comes for a request never sent */
-			while (!c->proto->id_bits && k->expect < c->next_seq &&
-			       c->ring[k->expect & c->mask].seq == k->expect &&
-			       c->ring[k->expect & c->mask].unsent)
-				k->expect += (uint64_t)c->nconn;
-			seq = k->expect;
-			/* a late reply's request is retired, but its slot holds
-			 * its kind until a later request takes it */
-			kind = c->proto->id_bits || seq >= c->next_seq ||
-					       c->ring[seq & c->mask].seq != seq ?
-				       -1 :
-				       c->ring[seq & c->mask].kind;
-			n = c->proto->parse(c->cfg->proto_ctx, kind, k->rx + off, k->rx_len - off, &r);
-			if (n == 0)
-				break;
-			if (n < 0 || (size_t)n > k->rx_len - off) {
-				count_inc(&c->res->stray);
-				conn_break(c, k);
-				return;
-			}
-			off += (size_t)n;
-			if (r.ignore)
-				continue;
-			if (c->proto->id_bits) {
-				seq = seq_of_id(c, r.id);
-			} else {
-				k->expect += (uint64_t)c->nconn;
-			}
-			resolve(c, seq, &r, now);
-		}
-		if (off) {
-			memmove(k->rx, k->rx + off, k->rx_len - off);
-			k->rx_len -= off;
-		}
+		if (!stream_take(c, k, rtv_now_ns()))
+			return;
 		if ((size_t)got < RTV_OL_STREAM_BUF / 2)
 			return; /* most likely all there was */
 	}
+}
+
+/* cfg->respond in place of a server: request seq (its bytes in txbuf)
+ * answered at once, the reply read as one from the connection would be. */
+static void dry_reply(struct client *c, struct conn *k, size_t len)
+{
+	ssize_t n;
+
+	if (c->stream) {
+		n = c->cfg->respond(c->cfg->respond_arg, c->txbuf, len, k->rx + k->rx_len,
+				    RTV_OL_STREAM_BUF - k->rx_len);
+		if (n > 0) {
+			k->rx_len += (size_t)n;
+			stream_take(c, k, rtv_now_ns());
+		}
+		return;
+	}
+	n = c->cfg->respond(c->cfg->respond_arg, c->txbuf, len, c->rx, DGRAM_MAX);
+	if (n > 0)
+		handle_datagram(c, c->rx, (size_t)n, rtv_now_ns());
 }
 
 /* Take every reply waiting on every connection; 0 or -errno. */
@@ -776,6 +807,11 @@ int rtv_ol_run(const struct rtv_ol_cfg *cfg, const volatile sig_atomic_t *stop,
 
 	err = client_alloc(c, cfg);
 	for (i = 0; !err && i < c->nconn; i++) {
+		if (cfg->respond) { /* no server, no socket */
+			c->conn[i].expect = (uint64_t)i;
+			c->pfd[i] = (struct pollfd){ .fd = -1 };
+			continue;
+		}
 		err = conn_open(cfg, c->stream);
 		if (err >= 0) {
 			c->conn[i].fd = err;

@@ -130,6 +130,14 @@ struct rtv_ol_cfg {
 				   * "seq intended_ns lost", intended_ns counted from start_ns */
 	const struct rtv_ol_proto *proto;
 	void *proto_ctx;          /* the protocol's, handed to encode and parse */
+	/* No server and no socket: each request (req, len bytes) is answered
+	 * at once by respond(), which writes the reply into rep (cap bytes)
+	 * and returns its length (<= 0: none), read as one from the server
+	 * would be. A bench's stand-in, to measure the client's own work per
+	 * request with no I/O. NULL: the server at addr. */
+	ssize_t (*respond)(void *arg, const unsigned char *req, size_t len, unsigned char *rep,
+			   size_t cap);
+	void *respond_arg;
 };
 
 struct rtv_ol_result {

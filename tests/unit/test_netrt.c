@@ -584,6 +584,48 @@ static void test_any_replies_from_dest(void **state)
 	free(r);
 }
 
+/* No server (rtv_ol_cfg.respond): an echo stand-in answers every request
+ * at once; a stand-in that corrupts every other reply's tag leaves those
+ * requests stray and lost. */
+static ssize_t dry_echo(void *arg, const unsigned char *req, size_t len, unsigned char *rep,
+			size_t cap)
+{
+	int *n = arg;
+
+	assert_true(len <= cap);
+	memcpy(rep, req, len);
+	if (n && (*n)++ % 2)
+		rep[0] ^= 0xff; /* the tag */
+	return (ssize_t)len;
+}
+
+static void test_dry_run(void **state)
+{
+	static const volatile sig_atomic_t no_stop;
+	struct rtv_ol_result *res = malloc(sizeof(*res));
+	struct rtv_netrt_client_cfg cfg = {
+		.addr = "198.51.100.1", /* never reached: no socket is made */
+		.count = 1000, .interval = { .dist = RTV_DIST_CONST }, .seed = 3,
+		.timeout_ns = 50 * RTV_NS_PER_MS, .respond = dry_echo,
+	};
+	int every_other = 0;
+
+	(void)state;
+	assert_non_null(res);
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, res), 0);
+	assert_int_equal(res->sent, 1000);
+	assert_int_equal(res->received, 1000);
+	assert_int_equal(res->lost + res->stray, 0);
+	assert_int_equal(res->rtt.count, 1000);
+
+	cfg.respond_arg = &every_other;
+	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, res), 0);
+	assert_int_equal(res->received, 500);
+	assert_int_equal(res->stray, 500);
+	assert_int_equal(res->lost, 500);
+	free(res);
+}
+
 static void test_bad_cfg(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
@@ -690,6 +732,7 @@ int main(void)
 		cmocka_unit_test(test_warmup),
 		cmocka_unit_test(test_stop),
 		cmocka_unit_test(test_any_replies_from_dest),
+		cmocka_unit_test(test_dry_run),
 		cmocka_unit_test(test_bad_cfg),
 		cmocka_unit_test(test_hist_json),
 	};
