@@ -40,7 +40,7 @@ static bool quick = false, apart = false, shared = false, stages = false;
 static const char *const services[] = { "netrt", "memcached", "sip", NULL };
 static const char *const mc_protocols[] = { "ascii", "meta", NULL };
 static const char *service = "netrt", *mc_protocol = "ascii";
-static bool mc_udp = false, sipp = false;
+static bool mc_udp = false, sipp = false, sip_calls = false;
 static long long mc_keys = RTV_MC_DEFAULT_KEYS, mc_value = RTV_MC_DEFAULT_VALUE, conns = 1;
 static double mc_zipf = 0, mc_get = 0.9;
 static cpu_set_t rt_cpus; /* default set in cmd_compare: the last CPU */
@@ -61,6 +61,7 @@ static const struct rtv_opt opts[] = {
 	RTV_OPT_DOUBLE_DEF("zipf", 0, &mc_zipf, "S", 0, 10, "memcached: key popularity Zipf with exponent S (0: uniform)"),
 	RTV_OPT_DOUBLE_DEF("get-ratio", 0, &mc_get, "R", 0, 1, "memcached: share of gets; the rest are sets"),
 	RTV_OPT_INT_DEF("value-size", 0, &mc_value, "BYTES", 1, RTV_MC_CLIENT_VALUE_MAX, "memcached: bytes per value (UDP: at most 1200)"),
+	RTV_OPT_FLAG_DEF("calls", 0, &sip_calls, "sip: calls (INVITE measured to its 200, then ACK and BYE) instead of OPTIONS"),
 	RTV_OPT_FLAG_DEF("sipp", 0, &sipp, "sip: SIPp drives the same proxy in every run too (OPTIONS at the same mean rate); its response times (-trace_rtt, ms resolution) are reported beside rtvnet's"),
 	RTV_OPT_INT_DEF("streams", 'n', &streams, "N", 1, RTV_TESTBED_MAX_STREAMS, "stream pairs (non-RT links); 2 is the paper's setup"),
 	RTV_OPT_CHOICE_DEF("load", 'l', &load, "GEN", loads, "stream generator"),
@@ -128,6 +129,7 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 	cfg->memcached.client.value_size = (size_t)mc_value;
 	cfg->sip.client.ol.nconn = (int)conns;
 	cfg->sip.sipp = sipp;
+	cfg->sip.client.calls = sip_calls;
 	p->repeats = quick ? 1 : (int)repeats;
 	p->duration_ns = quick ? 5 * RTV_NS_PER_S : duration;
 	p->warmup_ns = warmup;

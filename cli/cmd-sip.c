@@ -20,7 +20,7 @@ static const char usage_str[] =
 	"run 'rtvnet sip client -h' for the options";
 
 static const char client_usage[] =
-	"rtvnet sip client --target ADDR [--port P] [--uas ADDR] [--uas-port P] [--conns N]\n"
+	"rtvnet sip client --target ADDR [--port P] [--uas ADDR] [--uas-port P] [--calls] [--conns N]\n"
 	"       [--duration S | --count N] [--interval MIN-MAX] [--dist uniform|exp|const] [--seed N]\n"
 	"       [--timeout T] [--warmup T] [--cpu CPUS] [--policy other|fifo|rr] [--prio N]\n"
 	"       [--samples FILE] [--json FILE]\n\n"
@@ -32,6 +32,7 @@ static struct rtv_cli_ol client_opt = RTV_CLI_OL_DEFAULTS(RTV_SIP_DEFAULT_PORT);
 static struct {
 	const char *uas;
 	long long uas_port;
+	bool calls;
 } sip_opt = { .uas_port = RTV_SIP_DEFAULT_UAS_PORT };
 
 static const struct rtv_opt client_opts[] = {
@@ -41,6 +42,9 @@ static const struct rtv_opt client_opts[] = {
 			 "the UAS's address in the Request-URI (default: the proxy's)"),
 	RTV_OPT_INT_DEF("uas-port", 0, &sip_opt.uas_port, "P", 1, 65535,
 			"the UAS's port in the Request-URI"),
+	RTV_OPT_FLAG_DEF("calls", 0, &sip_opt.calls,
+			 "calls instead of OPTIONS: INVITE (its transaction measured), then ACK and "
+			 "BYE in the dialog"),
 	RTV_OPT_END_DEF,
 };
 
@@ -72,13 +76,15 @@ static int sip_client(int argc, char **argv)
 		return err;
 	cfg.uas_addr = sip_opt.uas;
 	cfg.uas_port = (uint16_t)sip_opt.uas_port;
-	snprintf(what, sizeof(what), "sip client: OPTIONS to proxy %s port %u for uas %s port %u, "
-		 "%d socket%s", cfg.ol.addr, (unsigned)cfg.ol.port,
+	cfg.calls = sip_opt.calls;
+	snprintf(what, sizeof(what), "sip client: %s to proxy %s port %u for uas %s port %u, "
+		 "%d socket%s", cfg.calls ? "calls (INVITE, ACK, BYE)" : "OPTIONS", cfg.ol.addr, (unsigned)cfg.ol.port,
 		 cfg.uas_addr ? cfg.uas_addr : cfg.ol.addr, (unsigned)cfg.uas_port, cfg.ol.nconn,
 		 cfg.ol.nconn == 1 ? "" : "s");
 	conf = json_object();
 	rtv_json_set_str(conf, "service", "sip");
-	rtv_json_set_str(conf, "request", "OPTIONS");
+	rtv_json_set_str(conf, "request", cfg.calls ? "INVITE" : "OPTIONS");
+	json_object_set_new(conf, "calls", json_boolean(cfg.calls));
 	rtv_json_set_str(conf, "uas", cfg.uas_addr ? cfg.uas_addr : cfg.ol.addr);
 	rtv_json_set_int(conf, "uas_port", cfg.uas_port);
 	return rtv_cli_ol_run(&client_opt, &cfg.ol, policy, prio, what, conf, run_sip, &cfg);

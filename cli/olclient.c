@@ -197,6 +197,9 @@ static void print_summary(const struct rtv_ol_cfg *cfg, const char *what,
 	if (r->misses || r->errors || r->broken)
 		printf("answered: misses %" PRIu64 "  errors %" PRIu64 "; connections broken %" PRIu64
 		       "\n", r->misses, r->errors, r->broken);
+	if (r->followed || r->ignored)
+		printf("follow-ups sent %" PRIu64 "; replies taken that answer no measured request %"
+		       PRIu64 "\n", r->followed, r->ignored);
 	printf("%-13s", "(us)");
 	for (i = 0; i < sizeof(stat_cols) / sizeof(stat_cols[0]); i++)
 		printf(" %10s", stat_cols[i].head);
@@ -234,6 +237,8 @@ static json_t *client_json(const struct rtv_ol_cfg *cfg, json_t *c, const struct
 	rtv_json_set_int(res, "warmup", (int64_t)r->warmup);
 	rtv_json_set_int(res, "stray", (int64_t)r->stray);
 	rtv_json_set_int(res, "broken_connections", (int64_t)r->broken);
+	rtv_json_set_int(res, "followups", (int64_t)r->followed);
+	rtv_json_set_int(res, "ignored", (int64_t)r->ignored);
 	json_object_set_new(res, "interrupted", json_boolean(interrupted));
 	json_object_set(res, "rtt_us", rtt);
 	json_object_set(res, "service_us", svc);

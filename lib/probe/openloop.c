@@ -333,8 +333,8 @@ static void send_request(struct client *c, int64_t intended_ns)
 		dry_reply(c, k, (size_t)n);
 }
 
-/* The reply r for request seq arrived at now. */
-static void resolve(struct client *c, uint64_t seq, const struct rtv_ol_reply *r, int64_t now)
+/* The reply r for request seq arrived at now: true when it resolved it. */
+static bool resolve(struct client *c, uint64_t seq, const struct rtv_ol_reply *r, int64_t now)
 {
 	struct slot *s;
 
@@ -349,7 +349,7 @@ static void resolve(struct client *c, uint64_t seq, const struct rtv_ol_reply *r
 	s->state = SLOT_DONE;
 	c->pending--;
 	if (s->warm)
-		return;
+		return true;
 	rtv_hist_record(&c->res->rtt, now - s->intended_ns);
 	rtv_hist_record(&c->res->service, now - s->sent_ns);
 	count_inc(&c->res->received);
@@ -358,9 +358,34 @@ static void resolve(struct client *c, uint64_t seq, const struct rtv_ol_reply *r
 	else if (r->status == RTV_OL_ERROR)
 		count_inc(&c->res->errors);
 	sample_record(c, s, now);
-	return;
+	return true;
 stray:
 	count_inc(&c->res->stray);
+	return false;
+}
+
+/* The reply r resolved request seq: its follow-ups go on k. */
+static void follow_up(struct client *c, struct conn *k, uint64_t seq, const struct rtv_ol_reply *r)
+{
+	ssize_t n;
+
+	for (unsigned i = 0; i < r->follow && c->proto->follow; i++) {
+		n = c->proto->follow(c->cfg->proto_ctx, seq, i, c->txbuf, RTV_OL_REQ_MAX);
+		if (n <= 0 || (size_t)n > RTV_OL_REQ_MAX)
+			continue;
+		conn_send(c, k, c->txbuf, (size_t)n);
+		count_inc(&c->res->followed);
+	}
+}
+
+/* A reply taken: resolve its request, or count it ignored. */
+static void take(struct client *c, struct conn *k, uint64_t seq, const struct rtv_ol_reply *r,
+		 int64_t now)
+{
+	if (r->ignore)
+		count_inc(&c->res->ignored);
+	else if (resolve(c, seq, r, now) && r->follow)
+		follow_up(c, k, seq, r);
 }
 
 /* A reply that names its request: the outstanding seq with those low bits. */
@@ -371,7 +396,8 @@ static uint64_t seq_of_id(const struct client *c, uint64_t id)
 	return c->tail + ((id - c->tail) & c->idmask);
 }
 
-static void handle_datagram(struct client *c, const unsigned char *p, size_t len, int64_t now)
+static void handle_datagram(struct client *c, struct conn *k, const unsigned char *p, size_t len,
+			    int64_t now)
 {
 	struct rtv_ol_reply r = { .intended_ns = INT64_MIN, .dgram_len = len };
 
@@ -380,8 +406,7 @@ static void handle_datagram(struct client *c, const unsigned char *p, size_t len
 		count_inc(&c->res->stray);
 		return;
 	}
-	if (!r.ignore)
-		resolve(c, seq_of_id(c, r.id), &r, now);
+	take(c, k, r.ignore ? 0 : seq_of_id(c, r.id), &r, now);
 }
 
 /* Take every datagram waiting on k; 0 or -errno. */
@@ -403,7 +428,7 @@ static int recv_datagrams(struct client *c, struct conn *k)
 		}
 		now = rtv_now_ns();
 		for (i = 0; i < n; i++)
-			handle_datagram(c, c->rx + (size_t)i * DGRAM_MAX, c->msgs[i].msg_len, now);
+			handle_datagram(c, k, c->rx + (size_t)i * DGRAM_MAX, c->msgs[i].msg_len, now);
 		if (n < RX_BATCH)
 			return 0;
 	}
@@ -442,13 +467,15 @@ static bool stream_take(struct client *c, struct conn *k, int64_t now)
 			return false;
 		}
 		off += (size_t)n;
-		if (r.ignore)
+		if (r.ignore) {
+			count_inc(&c->res->ignored);
 			continue;
+		}
 		if (c->proto->id_bits)
 			seq = seq_of_id(c, r.id);
 		else
 			k->expect += (uint64_t)c->nconn;
-		resolve(c, seq, &r, now);
+		take(c, k, seq, &r, now);
 	}
 	if (off) {
 		memmove(k->rx, k->rx + off, k->rx_len - off);
@@ -502,7 +529,7 @@ static void dry_reply(struct client *c, struct conn *k, size_t len)
 	}
 	n = c->cfg->respond(c->cfg->respond_arg, c->txbuf, len, c->rx, DGRAM_MAX);
 	if (n > 0)
-		handle_datagram(c, c->rx, (size_t)n, rtv_now_ns());
+		handle_datagram(c, k, c->rx, (size_t)n, rtv_now_ns());
 }
 
 /* Take every reply waiting on every connection; 0 or -errno. */
@@ -598,8 +625,9 @@ static int client_check(const struct rtv_ol_cfg *cfg)
 
 static void result_init(struct rtv_ol_result *res)
 {
-	uint64_t *counter[] = { &res->sent,   &res->received, &res->lost,  &res->late,  &res->misses,
-				&res->errors, &res->warmup,   &res->stray, &res->broken };
+	uint64_t *counter[] = { &res->sent,   &res->received, &res->lost,  &res->late,
+				&res->misses, &res->errors,   &res->warmup, &res->stray,
+				&res->broken, &res->ignored,  &res->followed };
 
 	rtv_hist_init(&res->rtt);
 	rtv_hist_init(&res->service);

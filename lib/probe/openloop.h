@@ -67,7 +67,12 @@ struct rtv_ol_reply {
 	/* the request's S_i as the reply echoes it (NetRT), checked against
 	 * the request's: INT64_MIN when the protocol echoes none */
 	int64_t intended_ns;
-	bool ignore;        /* not a final reply (SIP's 100 Trying): take it, match nothing */
+	bool ignore;        /* not a final reply (SIP's 100 Trying), or the answer to a
+			     * follow-up: take it, match nothing (counted as ignored) */
+	/* Messages the protocol sends next, once this reply resolved its
+	 * request (SIP's ACK and BYE after an INVITE's 200): proto->follow
+	 * writes each, and it goes on the connection the reply came on. */
+	unsigned follow;
 	/* set by the client before parse: a datagram's real length (its first
 	 * RTV_OL_DGRAM_READ bytes are read) */
 	size_t dgram_len;
@@ -98,6 +103,9 @@ struct rtv_ol_proto {
 	 * its framing lost). */
 	ssize_t (*parse)(void *ctx, int kind, const unsigned char *buf, size_t len,
 			 struct rtv_ol_reply *r);
+	/* Follow-up i (0..r->follow - 1) of request seq, after the reply parse
+	 * just read, into buf: its length, or <= 0 for none. NULL: none. */
+	ssize_t (*follow)(void *ctx, uint64_t seq, unsigned i, unsigned char *buf, size_t cap);
 };
 
 struct rtv_ol_cfg {
@@ -154,12 +162,15 @@ struct rtv_ol_result {
 	 *  warmup   requests sent during the warm-up (not measured);
 	 *  stray    replies that matched no outstanding request: foreign or
 	 *           malformed, duplicates, and replies after their request was lost;
-	 *  broken   connections the server closed or reset, or whose framing was lost.
+	 *  broken   connections the server closed or reset, or whose framing was lost;
+	 *  ignored  replies taken that answer no request (provisional ones, the
+	 *           answers to follow-ups);
+	 *  followed follow-up messages sent.
 	 * Updated as the client goes with __atomic_store_n(..., __ATOMIC_RELAXED),
 	 * so another process can read them through MAP_SHARED memory with
 	 * __atomic_load_n for a progress line; the histograms are written in place
 	 * (a concurrent reader sees a snapshot a few samples apart). */
-	uint64_t sent, received, lost, late, misses, errors, warmup, stray, broken;
+	uint64_t sent, received, lost, late, misses, errors, warmup, stray, broken, ignored, followed;
 	int64_t start_ns; /* S_0, CLOCK_MONOTONIC */
 	int64_t end_ns;   /* when the last request was resolved */
 };

@@ -46,6 +46,9 @@ struct rtv_svc_state {
 	{ .key = "misses", .type = RTV_METRIC_U64, .off = RTV_SVC_S(rt.misses), .run_only = true }, \
 	{ .key = "errors", .type = RTV_METRIC_U64, .off = RTV_SVC_S(rt.errors), .run_only = true }, \
 	{ .key = "broken", .type = RTV_METRIC_U64, .off = RTV_SVC_S(rt.broken), .run_only = true }, \
+	{ .key = "followups", .type = RTV_METRIC_U64, .off = RTV_SVC_S(rt.followed),               \
+	  .run_only = true },                                                                      \
+	{ .key = "ignored", .type = RTV_METRIC_U64, .off = RTV_SVC_S(rt.ignored), .run_only = true }, \
 	RTV_SVC_RTT("mean_us", RTV_STAT_MEAN, 0, "mean", 8, 10, false),                            \
 	RTV_SVC_RTT("p50_us", RTV_STAT_PCT, 50, "p50", 18, 20, true),                              \
 	RTV_SVC_RTT("p99_us", RTV_STAT_PCT, 99, "p99", 18, 30, true),                              \

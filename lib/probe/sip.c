@@ -39,7 +39,15 @@ void rtv_sip_client_cfg_init(struct rtv_sip_client_cfg *cfg)
 struct sip_ctx {
 	struct rtv_sip_req req;
 	char ruri[128], from[96], to[96], via[64];
+	bool calls;
+	char to_tag[64]; /* the last INVITE 200's, for its ACK and BYE */
+	size_t to_tag_len;
 };
+
+static bool is_method(const char *p, size_t len, const char *m)
+{
+	return len == strlen(m) && !memcmp(p, m, len);
+}
 
 static ssize_t sip_encode(void *p, uint64_t seq, int64_t intended_ns, int64_t now_ns,
 			  unsigned char *buf, size_t cap, uint8_t *kind)
@@ -65,9 +73,30 @@ static ssize_t sip_parse(void *p, int kind, const unsigned char *buf, size_t len
 	    rtv_sip_call_id(&m, &tag, &seq) < 0 || tag != x->req.tag)
 		return -EBADMSG;
 	r->id = seq;
-	r->ignore = m.status < 200; /* provisional: the final one ends the transaction */
+	/* provisional: the final one ends the transaction; a BYE's answers a
+	 * follow-up of a call already measured */
+	r->ignore = m.status < 200 || is_method(m.cseq_method, m.cseq_method_len, "BYE");
 	r->status = m.status < 300 ? RTV_OL_OK : RTV_OL_ERROR;
+	if (x->calls && !r->ignore && m.status < 300 && m.to_tag.p &&
+	    m.to_tag.len <= sizeof(x->to_tag)) {
+		memcpy(x->to_tag, m.to_tag.p, m.to_tag.len);
+		x->to_tag_len = m.to_tag.len;
+		r->follow = 2; /* ACK, BYE */
+	}
 	return (ssize_t)len;
+}
+
+/* A call's ACK (i 0) and BYE (i 1), in the dialog of its INVITE's 200. */
+static ssize_t sip_follow(void *p, uint64_t seq, unsigned i, unsigned char *buf, size_t cap)
+{
+	struct sip_ctx *x = p;
+	struct rtv_sip_req q = x->req;
+
+	q.seq = seq;
+	q.method = i == 0 ? "ACK" : "BYE";
+	q.cseq = i == 0 ? 1 : 2;
+	q.to_tag = (struct rtv_sip_str){ x->to_tag, x->to_tag_len };
+	return rtv_sip_encode(&q, (char *)buf, cap);
 }
 
 static const struct rtv_ol_proto sip_proto = {
@@ -76,6 +105,7 @@ static const struct rtv_ol_proto sip_proto = {
 	.id_bits = 64,
 	.encode = sip_encode,
 	.parse = sip_parse,
+	.follow = sip_follow,
 };
 
 /* The address a datagram to the proxy leaves from: routing's choice. */
@@ -127,8 +157,9 @@ static int ctx_init(struct sip_ctx *x, const struct rtv_sip_client_cfg *cfg)
 		 (unsigned)(cfg->uas_port ? cfg->uas_port : RTV_SIP_DEFAULT_UAS_PORT));
 	snprintf(x->from, sizeof(x->from), "sip:rtvnet@%s", x->via);
 	snprintf(x->to, sizeof(x->to), "sip:uas@%s%s%s", v6 ? "[" : "", uas, v6 ? "]" : "");
+	x->calls = cfg->calls;
 	x->req = (struct rtv_sip_req){
-		.method = "OPTIONS",
+		.method = cfg->calls ? "INVITE" : "OPTIONS",
 		.ruri = x->ruri,
 		.via_host = x->via,
 		.via_port = NOMINAL_VIA_PORT,
@@ -171,6 +202,7 @@ int rtv_sip_wait_ready(const struct rtv_sip_client_cfg *cfg, const volatile sig_
 
 	if (!r)
 		return -ENOMEM;
+	one.calls = false; /* an OPTIONS answered: the proxy and the UAS are up */
 	one.ol.nconn = 1;
 	one.ol.count = 1;
 	one.ol.duration_ns = 0;
@@ -433,7 +465,7 @@ static void sip_config_json(const void *cfgp, json_t *conf)
 
 	rtv_json_set_str(conf, "service", "sip");
 	rtv_json_set_str(conf, "sip_proxy", "kamailio (stateless: forward())");
-	rtv_json_set_str(conf, "sip_request", "OPTIONS");
+	rtv_json_set_str(conf, "sip_request", cc->calls ? "INVITE (calls: INVITE, ACK, BYE)" : "OPTIONS");
 	rtv_json_set_int(conf, "sip_port", cc->ol.port);
 	rtv_json_set_int(conf, "sip_uas_port", cc->uas_port);
 	rtv_json_set_int(conf, "kamailio_children", cfg->children > 0 ? cfg->children : 1);

@@ -1,7 +1,8 @@
 /* A SIP proxy as the RT service: Debian's Kamailio 5.6 as a stateless proxy
  * in the RT server container, rtvnet's UAS behind it in the same container
  * (proto/sip.h), and the open-loop client (probe/openloop.h) sending
- * OPTIONS through the proxy. A request's time is its transaction's: from
+ * OPTIONS (or calls: INVITE, ACK, BYE) through the proxy. A request's time
+ * is its transaction's: from
  * the intended send to the 200 OK coming back through the proxy, matched
  * by the Call-ID the client wrote (the run's tag and the request's seq).
  * Provisional responses (1xx) are taken and passed over; a final response
@@ -24,6 +25,11 @@ struct rtv_sip_client_cfg {
 				   * proto_ctx are the client's own */
 	const char *uas_addr;     /* the Request-URI's host: NULL, the proxy's address */
 	uint16_t uas_port;        /* 0: RTV_SIP_DEFAULT_UAS_PORT */
+	/* Calls instead of OPTIONS: each request an INVITE, whose transaction
+	 * (to its final response) is the one measured; after its 200 the
+	 * client sends the ACK and a BYE in the dialog (the 200's To tag), and
+	 * the BYE's answer is taken (counted as ignored) without a time. */
+	bool calls;
 };
 
 /* Defaults: the proxy on port 5060, the UAS on 5070, one socket. */

@@ -111,7 +111,12 @@ ssize_t rtv_sip_encode(const struct rtv_sip_req *r, char *buf, size_t cap)
 	put_hex16(&o, r->tag);
 	PUT_LIT(&o, "\r\nTo: <");
 	put_str(&o, r->to_uri);
-	PUT_LIT(&o, ">\r\nCall-ID: ");
+	PUT_LIT(&o, ">");
+	if (r->to_tag.p) {
+		PUT_LIT(&o, ";tag=");
+		put_mem(&o, r->to_tag.p, r->to_tag.len);
+	}
+	PUT_LIT(&o, "\r\nCall-ID: ");
 	put_hex16(&o, r->tag);
 	PUT_LIT(&o, "-");
 	put_u64(&o, r->seq);

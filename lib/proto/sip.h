@@ -47,6 +47,12 @@
 
 /* ---- the client's requests ---- */
 
+/* A piece of the input: not NUL-terminated; p NULL and len 0 when absent. */
+struct rtv_sip_str {
+	const char *p;
+	size_t len;
+};
+
 /* A request the client sends to the proxy: OPTIONS, or INVITE, ACK, BYE for
  * call flows. The strings must not hold CR or LF (not checked: they are
  * copied as they are). */
@@ -61,6 +67,8 @@ struct rtv_sip_req {
 	uint64_t seq;         /* the request's number: in the Call-ID and branch */
 	uint32_t cseq;        /* the CSeq number */
 	int max_forwards;     /* 70; < 0: no Max-Forwards header (the proxy adds one) */
+	struct rtv_sip_str to_tag; /* the dialog's To tag (an ACK's or BYE's, from the 2xx);
+				    * p NULL: none */
 };
 
 /* Write r as a complete UDP SIP request into buf (not NUL-terminated):
@@ -68,7 +76,7 @@ struct rtv_sip_req {
  *   Via: SIP/2.0/UDP HOST:PORT;branch=z9hG4bK<tag>.<seq>.<cseq>[a]
  *   Max-Forwards: N
  *   From: <FROM>;tag=<tag>
- *   To: <TO>
+ *   To: <TO>[;tag=TO_TAG]
  *   Call-ID: <tag>-<seq>@rtvnet
  *   CSeq: CSEQ METHOD
  *   Content-Length: 0
@@ -83,11 +91,6 @@ ssize_t rtv_sip_encode(const struct rtv_sip_req *r, char *buf, size_t cap);
 
 /* ---- parsing ---- */
 
-/* A piece of the input: not NUL-terminated; p NULL and len 0 when absent. */
-struct rtv_sip_str {
-	const char *p;
-	size_t len;
-};
 
 /* A parsed message, request or response. Every pointer points into the
  * parsed buffer, which must outlive the struct. */

@@ -79,6 +79,15 @@ check "$TMP/sip.json" '[.runs[] | .sipp_calls > 500] | all'
 check "$TMP/sip.json" '[.summary[] | ((.sipp_mean_us - .mean_us) | fabs) < 5000] | all'
 same_as_before || die "compare --service sip left the host changed"
 
+# -- SIP calls through the proxy: each INVITE answered, its ACK and BYE sent
+# in the dialog, the BYEs answered
+expect 0 "$RTVNET" compare --service sip --calls --quick --duration 3 --methods prio \
+	--interval 2-4 --json "$TMP/calls.json"
+check "$TMP/calls.json" '.config.sip_request | startswith("INVITE")'
+check "$TMP/calls.json" '[.runs[] | .rtt_us.count > 400 and .rtt_us.errors == 0
+	and .followups >= 2 * .rtt_us.count and .ignored >= .rtt_us.count] | all'
+same_as_before || die "compare --service sip --calls left the host changed"
+
 # -- memcached killed mid-run: the client counts losses and ends by itself
 expect 0 "$RTVNET" testbed up --streams 1
 for transport in tcp udp; do

@@ -126,6 +126,36 @@ static void test_encode_exact(void **state)
 	assert_int_equal(rtv_sip_encode(&base_req, buf, sizeof(want) - 1), sizeof(want) - 1);
 }
 
+/* A call's ACK and BYE carry the 2xx's To tag; the ACK's branch differs
+ * from the INVITE's. */
+static void test_encode_dialog(void **state)
+{
+	struct rtv_sip_req r = {
+		.method = "ACK", .ruri = "sip:uas@198.19.0.2:5070", .via_host = "198.18.0.1",
+		.via_port = 5060, .from_uri = "sip:rtv@198.18.0.1", .to_uri = "sip:uas@198.19.0.2",
+		.tag = 0xabcdefULL, .seq = 12, .cseq = 1, .max_forwards = 70,
+		.to_tag = { "5a5a", 4 },
+	};
+	char buf[1024], inv[1024];
+	struct rtv_sip_msg m;
+	ssize_t n, ni;
+
+	(void)state;
+	n = rtv_sip_encode(&r, buf, sizeof(buf));
+	assert_true(n > 0);
+	assert_int_equal(rtv_sip_parse(buf, (size_t)n, &m), 0);
+	assert_int_equal(m.to_tag.len, 4);
+	assert_memory_equal(m.to_tag.p, "5a5a", 4);
+	assert_non_null(memmem(buf, (size_t)n, "To: <sip:uas@198.19.0.2>;tag=5a5a\r\n", 35));
+	r.method = "INVITE";
+	r.to_tag = (struct rtv_sip_str){ 0 };
+	ni = rtv_sip_encode(&r, inv, sizeof(inv));
+	assert_true(ni > 0);
+	assert_null(memmem(inv, (size_t)ni, ";tag=5a5a", 9));
+	assert_non_null(memmem(buf, (size_t)n, ".12.1a\r\n", 8)); /* the ACK's own branch */
+	assert_null(memmem(inv, (size_t)ni, ".12.1a", 6));
+}
+
 static void test_encode_roundtrip(void **state)
 {
 	static const char *const methods[] = { "OPTIONS", "INVITE", "ACK", "BYE" };
@@ -838,6 +868,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_encode_exact),
 		cmocka_unit_test(test_encode_roundtrip),
+		cmocka_unit_test(test_encode_dialog),
 		cmocka_unit_test(test_captured),
 		cmocka_unit_test(test_response_of_captured),
 		cmocka_unit_test(test_truncations),
