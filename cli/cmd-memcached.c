@@ -131,11 +131,5 @@ static int mc_client(int argc, char **argv)
 
 int cmd_memcached(int argc, char **argv)
 {
-	const struct rtv_cmd_mode *m;
-	int ret;
-
-	m = rtv_cli_mode(cmd_memcached_modes, argc, argv, &ret);
-	if (!m)
-		return ret;
-	return mc_client(argc - 1, argv + 1);
+	return rtv_cli_ol_main(cmd_memcached_modes, argc, argv, mc_client);
 }

@@ -92,11 +92,5 @@ static int sip_client(int argc, char **argv)
 
 int cmd_sip(int argc, char **argv)
 {
-	const struct rtv_cmd_mode *m;
-	int ret;
-
-	m = rtv_cli_mode(cmd_sip_modes, argc, argv, &ret);
-	if (!m)
-		return ret;
-	return sip_client(argc - 1, argv + 1);
+	return rtv_cli_ol_main(cmd_sip_modes, argc, argv, sip_client);
 }

@@ -332,3 +332,13 @@ int rtv_cli_ol_run(const struct rtv_cli_ol *o, const struct rtv_ol_cfg *cfg, int
 	free(res);
 	return ret;
 }
+
+int rtv_cli_ol_main(const struct rtv_cmd_mode *modes, int argc, char **argv,
+		    int (*client)(int argc, char **argv))
+{
+	int ret;
+
+	if (!rtv_cli_mode(modes, argc, argv, &ret))
+		return ret;
+	return client(argc - 1, argv + 1);
+}

@@ -111,4 +111,9 @@ int rtv_cli_ol_run(const struct rtv_cli_ol *o, const struct rtv_ol_cfg *cfg, int
 			     struct rtv_ol_result *res),
 		   const void *arg);
 
+/* A client command's main: its one mode, "client", parsed and run by
+ * client(argc - 1, argv + 1). */
+int rtv_cli_ol_main(const struct rtv_cmd_mode *modes, int argc, char **argv,
+		    int (*client)(int argc, char **argv));
+
 #endif

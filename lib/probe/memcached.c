@@ -253,13 +253,7 @@ static void run_cfg(const struct rtv_pctx *c, struct rtv_mc_client_cfg *cc)
 	const struct rtv_mc_probe_cfg *cfg = c->cfg;
 
 	*cc = cfg->client;
-	cc->ol.addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_client.peer;
-	cc->ol.seed = c->seed; /* the same schedule and requests in every arm */
-	cc->ol.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns);
-	cc->ol.count = 0;
-	cc->ol.warmup_ns = c->warmup_ns;
-	cc->ol.timeout_ns = RTV_OL_DEFAULT_TIMEOUT_NS;
-	cc->ol.samples_path = NULL;
+	rtv_svc_ol_cfg(c, &cc->ol);
 }
 
 static int prefill_main(void *arg)

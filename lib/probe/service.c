@@ -45,6 +45,17 @@ void rtv_svc_series_json(const struct rtv_pctx *c, int i, json_t *o)
 	json_object_set_new(o, "service_us", rtv_netrt_hist_json(&st->rt.service, st->rt.lost));
 }
 
+void rtv_svc_ol_cfg(const struct rtv_pctx *c, struct rtv_ol_cfg *ol)
+{
+	ol->addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_client.peer;
+	ol->seed = c->seed;
+	ol->duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns);
+	ol->count = 0;
+	ol->warmup_ns = c->warmup_ns;
+	ol->timeout_ns = RTV_OL_DEFAULT_TIMEOUT_NS;
+	ol->samples_path = NULL;
+}
+
 void rtv_svc_stop(struct rtv_pctx *c)
 {
 	rtv_stop_set(&((struct rtv_svc_state *)c->state)->stop);

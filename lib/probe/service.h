@@ -59,6 +59,13 @@ struct rtv_svc_state {
 	  .stat = RTV_STAT_ABOVE_PCT, .arg = 1e6, .better = RTV_BETTER_LOWER,                     \
 	  .col = { { .table = 1, .pos = 70, .head = ">1ms %", .width = 7, .prec = 2 } } }
 
+/* A run's part of a service client's configuration: the server as the
+ * client reaches it (where the method moved it, or the testbed's), the
+ * run's seed (the same schedule and requests in every arm), duration
+ * (warm-up included), warm-up and the default timeout; no count, no
+ * samples file. The rest of ol is left as it is. */
+void rtv_svc_ol_cfg(const struct rtv_pctx *c, struct rtv_ol_cfg *ol);
+
 /* The probe operations they share: the progress line, the distributions'
  * JSON (with the losses, misses and errors), and the stop. */
 void rtv_svc_live(const struct rtv_pctx *c, char *buf, size_t len);

@@ -245,14 +245,8 @@ static void run_cfg(const struct rtv_pctx *c, struct rtv_sip_client_cfg *cc)
 	const struct rtv_sip_probe_cfg *cfg = c->cfg;
 
 	*cc = cfg->client;
-	cc->ol.addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_client.peer;
+	rtv_svc_ol_cfg(c, &cc->ol);
 	cc->uas_addr = c->tb->rt_server.addr;
-	cc->ol.seed = c->seed; /* the same schedule in every arm */
-	cc->ol.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns);
-	cc->ol.count = 0;
-	cc->ol.warmup_ns = c->warmup_ns;
-	cc->ol.timeout_ns = RTV_OL_DEFAULT_TIMEOUT_NS;
-	cc->ol.samples_path = NULL;
 }
 
 static int uas_main(void *arg)
