@@ -89,6 +89,8 @@ bench bench_stages "NetRT p50/p99 without and with the stage tracer (rtvnet trac
 	bash bench/bench_stages.sh "$RTVNET"
 bench bench_runtimes "hosting environments: startup, memory, cyclictest loaded p99, reservation, parsing, hyperfine (issue 13)" \
 	bash bench/bench_runtimes.sh "$RTVNET"
+bench bench_services "real RT services (issue 14): rtvnet's memcached client vs memaslap (low rate, saturation); the phenomenon with memcached and SIP (compare, SIPp cross-check)" \
+	bash bench/bench_services.sh "$RTVNET"
 bench bench_faults "100 random faults (kill -9, INT, TERM, HUP) with methods in force: the host as found" \
 	bash bench/bench_faults.sh "$RTVNET" 100
 
