@@ -2,7 +2,7 @@
 # Real services as the RT service (issue 14): bad input exits 2 and changes
 # nothing; memcached (TCP ASCII, UDP meta) and the SIP proxy (Kamailio with
 # rtvnet's UAS, SIPp beside rtvnet's client) run through `compare --service`
-# on the testbed with answers matched and counted; a memcached killed
+# on the testbed with answers matched and counted; a memcached and a UAS killed
 # mid-run gives counted losses and a client that ends by itself; the host is
 # left as found at every step.
 . "$(dirname "$0")/lib.sh"
@@ -111,6 +111,26 @@ for transport in tcp udp; do
 		and .result.sent == .result.received + .result.lost'
 	[ $transport = udp ] || check "$TMP/kill-tcp.json" '.result.broken_connections == 1'
 done
+# the same for SIP: rtvnet's UAS (tests/unit/sip_tool) killed mid-run
+TOOL=$(dirname "$RTVNET")/../tests/unit/sip_tool
+[ -x "$TOOL" ] || die "no $TOOL"
+ip netns exec rtv-rts "$TOOL" uas 198.19.0.2 25070 >/dev/null 2>&1 &
+MC=$!
+sleep 0.3
+start=$(date +%s%N)
+ip netns exec rtv-rtc timeout 20 "$RTVNET" sip client --target 198.19.0.2 --port 25070 \
+	--calls --duration 4s --warmup 200ms --interval 1ms-2ms --timeout 300ms \
+	--json "$TMP/kill-sip.json" >"$TMP/out" 2>&1 &
+client=$!
+sleep 2
+kill "$MC"
+wait "$MC" 2>/dev/null
+MC=
+wait "$client" || { cat "$TMP/out"; die "sip: the client failed or hung"; }
+took=$(( ($(date +%s%N) - start) / 1000000 ))
+[ "$took" -lt 8000 ] || die "sip: the client took $took ms for a 4 s run"
+check "$TMP/kill-sip.json" '.result.lost > 300 and .result.received > 300
+	and .result.sent == .result.received + .result.lost and .result.followups > 600'
 expect 0 "$RTVNET" testbed down
-same_as_before || die "the memcached kill left the host changed"
+same_as_before || die "the servers' kills left the host changed"
 echo ok
