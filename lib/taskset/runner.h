@@ -127,8 +127,9 @@ int rtv_runner_setup_thread(const struct rtv_taskset *ts, const struct rtv_runne
 			    int i, pid_t tid);
 
 /* ns of CPU time one iteration of the work loop (a dependent multiply-add,
- * about 1 ns) takes: the fastest of `trials` timings of
- * `loops` iterations on the thread's CPU clock. */
+ * about 1 ns) takes: the fastest of `trials` timings of 2 x `loops`
+ * iterations less the fastest of `trials` timings of `loops`, on the
+ * thread's CPU clock, so that the clock's own cost cancels. */
 double rtv_runner_calibrate(uint64_t loops, int trials);
 
 #endif
