@@ -127,10 +127,9 @@ static int run_one(int which, uint64_t n, double *ns)
 	t0 = rtv_now_ns();
 	if (which == C_NETRT) {
 		/* no window: each request is answered before the next */
-		struct rtv_netrt_client_cfg c = { .addr = "127.0.0.1", .count = n,
-						  .interval = ol.interval, .seed = 1,
-						  .respond = echo };
+		struct rtv_netrt_client_cfg c = { .ol = ol };
 
+		c.ol.respond = echo;
 		err = rtv_netrt_client_run(&c, &no_stop, res);
 	} else if (which == C_SIP) {
 		struct rtv_sip_client_cfg c;

@@ -155,13 +155,8 @@ static int netrt_client(int argc, char **argv)
 	err = rtv_cli_ol_cfg(&client_opt, &oc, &policy, &prio);
 	if (err)
 		return err;
-	cfg = (struct rtv_netrt_client_cfg){
-		.addr = oc.addr, .port = oc.port, .payload = (size_t)client_size,
-		.duration_ns = oc.duration_ns, .count = oc.count, .interval = oc.interval,
-		.seed = oc.seed, .timeout_ns = oc.timeout_ns, .warmup_ns = oc.warmup_ns,
-		.spin_ns = oc.spin_ns, .samples_path = oc.samples_path,
-	};
-	snprintf(what, sizeof(what), "netrt client: %s port %u, %zu B", cfg.addr, (unsigned)cfg.port,
+	cfg = (struct rtv_netrt_client_cfg){ .ol = oc, .payload = (size_t)client_size };
+	snprintf(what, sizeof(what), "netrt client: %s port %u, %zu B", oc.addr, (unsigned)oc.port,
 		 cfg.payload);
 	conf = json_object();
 	rtv_json_set_int(conf, "size", (int64_t)cfg.payload);

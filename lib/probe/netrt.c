@@ -320,24 +320,14 @@ int rtv_netrt_client_run(const struct rtv_netrt_client_cfg *cfg, const volatile 
 	if (!cfg)
 		return rtv_ol_run(NULL, stop, res);
 	ctx.payload = cfg->payload ? cfg->payload : RTV_NETRT_DEFAULT_PAYLOAD;
-	ctx.tag = rtv_ol_tag(cfg->seed);
-	oc = (struct rtv_ol_cfg){
-		.addr = cfg->addr,
-		.port = cfg->port ? cfg->port : RTV_NETRT_DEFAULT_PORT,
-		.nconn = 1,
-		.duration_ns = cfg->duration_ns,
-		.count = cfg->count,
-		.interval = cfg->interval,
-		.seed = cfg->seed,
-		.timeout_ns = cfg->timeout_ns,
-		.warmup_ns = cfg->warmup_ns,
-		.spin_ns = cfg->spin_ns,
-		.samples_path = cfg->samples_path,
-		.proto = &netrt_proto,
-		.proto_ctx = &ctx,
-		.respond = cfg->respond,
-		.respond_arg = cfg->respond_arg,
-	};
+	ctx.tag = rtv_ol_tag(cfg->ol.seed);
+	oc = cfg->ol;
+	if (!oc.port)
+		oc.port = RTV_NETRT_DEFAULT_PORT;
+	oc.nconn = 1;
+	oc.window = 0;
+	oc.proto = &netrt_proto;
+	oc.proto_ctx = &ctx;
 	if (ctx.payload < RTV_NETRT_MIN_PAYLOAD || ctx.payload > RTV_NETRT_MAX_PAYLOAD) {
 		oc.proto = NULL; /* -EINVAL, res initialised */
 	}
@@ -384,6 +374,7 @@ out:
 struct netrt_state {
 	struct rtv_svc_state svc; /* first: the shared metric rows point into it */
 	struct rtv_netrt_server_stats srv;
+	double napi_path_pct; /* requests that came through a NAPI, of those sampled */
 };
 
 static int server_main(void *arg)
@@ -403,17 +394,11 @@ static int client_main(void *arg)
 	struct rtv_pctx *c = arg;
 	struct netrt_state *st = c->state;
 	const struct rtv_netrt_probe_cfg *cfg = c->cfg;
-	struct rtv_netrt_client_cfg cc = {
-		.addr = c->rt_service_addr ? c->rt_service_addr : c->tb->rt_client.peer,
-		.port = cfg->port,
-		.payload = cfg->payload,
-		.duration_ns = rtv_ns_add_sat(c->warmup_ns, c->duration_ns),
-		.interval = cfg->interval,
-		.seed = c->seed, /* the same schedule in every arm */
-		.timeout_ns = RTV_NETRT_DEFAULT_TIMEOUT_NS,
-		.warmup_ns = c->warmup_ns,
-	};
+	struct rtv_netrt_client_cfg cc = { .payload = cfg->payload };
 
+	cc.ol.port = cfg->port;
+	cc.ol.interval = cfg->interval;
+	rtv_svc_ol_cfg(c, &cc.ol);
 	return rtv_netrt_client_run(&cc, &st->svc.stop, &st->svc.rt);
 }
 
@@ -435,7 +420,7 @@ static void netrt_collect(struct rtv_pctx *c)
 {
 	struct netrt_state *st = c->state;
 
-	st->svc.napi_path_pct = st->srv.napi_samples ?
+	st->napi_path_pct = st->srv.napi_samples ?
 		100.0 * (double)st->srv.napi_path / (double)st->srv.napi_samples : NAN;
 }
 
@@ -451,7 +436,7 @@ static void netrt_config_json(const void *cfgp, json_t *conf)
 
 static const struct rtv_metric netrt_metrics[] = {
 	RTV_SVC_METRICS("NetRT"),
-	{ .key = "rt_napi_path_pct", .off = RTV_SVC_S(napi_path_pct),
+	{ .key = "rt_napi_path_pct", .off = offsetof(struct netrt_state, napi_path_pct),
 	  .col = { { .table = 2, .pos = 70, .head = "NAPI path %", .width = 11 } } },
 };
 

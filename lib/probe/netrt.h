@@ -90,26 +90,11 @@ int rtv_netrt_sock_port(int fd);
 /* ---- client ---- */
 
 struct rtv_netrt_client_cfg {
-	const char *addr;         /* the server: numeric IPv4/IPv6 address */
-	uint16_t port;            /* 0: RTV_NETRT_DEFAULT_PORT */
+	/* the server, the schedule, the counts and times, the samples file, a
+	 * stand-in server (probe/openloop.h); port 0: RTV_NETRT_DEFAULT_PORT;
+	 * nconn, window, proto and proto_ctx are the client's own (one socket) */
+	struct rtv_ol_cfg ol;
 	size_t payload;           /* bytes per datagram, RTV_NETRT_MIN_PAYLOAD..MAX; 0: default (64) */
-	int64_t duration_ns;      /* send while S_i < start + duration_ns (warm-up included); 0 = unused */
-	uint64_t count;           /* or stop after this many measured (post-warm-up) requests; 0 = unused.
-				   * At least one of duration_ns and count must be set; with both,
-				   * whichever comes first ends the sending. */
-	struct rtv_interval interval; /* X_i; min_ns 0 is allowed but bursts */
-	uint64_t seed;            /* for the X_i: the same seed gives the same schedule */
-	int64_t timeout_ns;       /* no reply this long after the actual send = lost; 0: 1 s */
-	int64_t warmup_ns;        /* requests with S_i < start + warmup_ns are sent but not measured */
-	int64_t spin_ns;          /* busy-wait (polling for replies) the last spin_ns before each
-				   * send instead of sleeping; 0 = always sleep */
-	const char *samples_path; /* optional: one line per measured request, in the order they were
-				   * resolved: "seq intended_ns latency_ns service_ns" or
-				   * "seq intended_ns lost", intended_ns counted from start_ns */
-	/* optional: no server (probe/openloop.h: rtv_ol_cfg.respond) */
-	ssize_t (*respond)(void *arg, const unsigned char *req, size_t len, unsigned char *rep,
-			   size_t cap);
-	void *respond_arg;
 };
 
 /* The open-loop client (probe/openloop.h: rtv_ol_run) with NetRT's protocol

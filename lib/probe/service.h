@@ -22,7 +22,6 @@ struct rtv_svc_state {
 	volatile sig_atomic_t stop;   /* the run's processes end */
 	volatile sig_atomic_t placed; /* the server's process was placed by the method */
 	struct rtv_ol_result rt;      /* the open-loop client's */
-	double napi_path_pct;         /* NetRT's server only; NaN otherwise */
 };
 
 /* The metric rows of an open-loop service; name_ ("NetRT", "memcached")

@@ -106,14 +106,14 @@ static void srv_stop(struct srv *s)
 static void client_cfg(struct rtv_netrt_client_cfg *cfg, int port)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->addr = LOOPBACK;
-	cfg->port = (uint16_t)port;
+	cfg->ol.addr = LOOPBACK;
+	cfg->ol.port = (uint16_t)port;
 	cfg->payload = 64;
-	cfg->interval.dist = RTV_DIST_CONST;
-	cfg->interval.min_ns = RTV_NS_PER_MS;
-	cfg->interval.max_ns = RTV_NS_PER_MS;
-	cfg->seed = 42;
-	cfg->timeout_ns = RTV_NS_PER_S;
+	cfg->ol.interval.dist = RTV_DIST_CONST;
+	cfg->ol.interval.min_ns = RTV_NS_PER_MS;
+	cfg->ol.interval.max_ns = RTV_NS_PER_MS;
+	cfg->ol.seed = 42;
+	cfg->ol.timeout_ns = RTV_NS_PER_S;
 }
 
 static struct rtv_ol_result *result_new(void)
@@ -217,8 +217,8 @@ static void test_loopback(void **state)
 	(void)state;
 	srv_start(&s, SRV_ECHO);
 	client_cfg(&cfg, s.port);
-	cfg.count = 200;
-	cfg.samples_path = path;
+	cfg.ol.count = 200;
+	cfg.ol.samples_path = path;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	srv_stop(&s);
 
@@ -240,7 +240,7 @@ static void test_loopback(void **state)
 	assert_true(r->end_ns - r->start_ns < RTV_NS_PER_S);
 
 	/* intended times are on the 1 ms grid, counted from start_ns; 200 lines */
-	check_samples(path, r, 200, RTV_NS_PER_MS, cfg.timeout_ns);
+	check_samples(path, r, 200, RTV_NS_PER_MS, cfg.ol.timeout_ns);
 	free(r);
 }
 
@@ -260,15 +260,15 @@ static void test_samples_many(void **state)
 	(void)state;
 	srv_start(&s, SRV_ECHO);
 	client_cfg(&cfg, s.port);
-	cfg.count = 10000;
-	cfg.interval.min_ns = cfg.interval.max_ns = 10 * RTV_NS_PER_US;
-	cfg.timeout_ns = 5 * RTV_NS_PER_MS;
-	cfg.samples_path = path;
+	cfg.ol.count = 10000;
+	cfg.ol.interval.min_ns = cfg.ol.interval.max_ns = 10 * RTV_NS_PER_US;
+	cfg.ol.timeout_ns = 5 * RTV_NS_PER_MS;
+	cfg.ol.samples_path = path;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	srv_stop(&s);
 	assert_int_equal(r->sent, 10000);
 	assert_int_equal(r->received + r->lost, 10000);
-	check_samples(path, r, 10000, 10 * RTV_NS_PER_US, cfg.timeout_ns);
+	check_samples(path, r, 10000, 10 * RTV_NS_PER_US, cfg.ol.timeout_ns);
 	free(r);
 }
 
@@ -287,9 +287,9 @@ static void test_server_down(void **state)
 	srv_start(&s, SRV_ECHO);
 	srv_stop(&s);
 	client_cfg(&cfg, s.port);
-	cfg.count = 20;
-	cfg.timeout_ns = 50 * RTV_NS_PER_MS;
-	cfg.samples_path = path;
+	cfg.ol.count = 20;
+	cfg.ol.timeout_ns = 50 * RTV_NS_PER_MS;
+	cfg.ol.samples_path = path;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	assert_int_equal(r->sent, 20);
 	assert_int_equal(r->received, 0);
@@ -346,9 +346,9 @@ static void test_open_loop(void **state)
 	c.r = result_new();
 	srv_start(&s, SRV_SLOW);
 	client_cfg(&c.cfg, s.port);
-	c.cfg.duration_ns = 400 * RTV_NS_PER_MS;
-	c.cfg.timeout_ns = 100 * RTV_NS_PER_MS;
-	c.cfg.samples_path = path;
+	c.cfg.ol.duration_ns = 400 * RTV_NS_PER_MS;
+	c.cfg.ol.timeout_ns = 100 * RTV_NS_PER_MS;
+	c.cfg.ol.samples_path = path;
 	memset(c.r, 0, sizeof(*c.r));
 	assert_int_equal(pthread_create(&th, NULL, client_main, &c), 0);
 	/* the counters are live: wait for the first send, then 200 ms */
@@ -372,7 +372,7 @@ static void test_open_loop(void **state)
 	assert_true(c.r->lost > c.r->sent / 2);
 	assert_true(c.r->rtt.min_ns >= 20 * RTV_NS_PER_MS);
 	/* replies and losses interleaved, each line in the order resolved */
-	check_samples(path, c.r, 400, RTV_NS_PER_MS, c.cfg.timeout_ns);
+	check_samples(path, c.r, 400, RTV_NS_PER_MS, c.cfg.ol.timeout_ns);
 	free(c.r);
 }
 
@@ -407,8 +407,8 @@ static void test_client_stalled(void **state)
 	memset(r, 0, sizeof(*r));
 	srv_start(&s, SRV_ECHO);
 	client_cfg(&cfg, s.port);
-	cfg.duration_ns = 800 * RTV_NS_PER_MS; /* 800 requests, 1 ms apart */
-	cfg.samples_path = path;
+	cfg.ol.duration_ns = 800 * RTV_NS_PER_MS; /* 800 requests, 1 ms apart */
+	cfg.ol.samples_path = path;
 	pid = fork();
 	assert_true(pid >= 0);
 	if (pid == 0)
@@ -486,7 +486,7 @@ static void test_stray_and_duplicates(void **state)
 	(void)state;
 	srv_start(&s, SRV_BAD);
 	client_cfg(&cfg, s.port);
-	cfg.count = 50;
+	cfg.ol.count = 50;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	srv_stop(&s);
 	assert_int_equal(r->sent, 50);
@@ -509,8 +509,8 @@ static void test_warmup(void **state)
 	(void)state;
 	srv_start(&s, SRV_ECHO);
 	client_cfg(&cfg, s.port);
-	cfg.count = 30;
-	cfg.warmup_ns = 20 * RTV_NS_PER_MS; /* S_0..S_19 */
+	cfg.ol.count = 30;
+	cfg.ol.warmup_ns = 20 * RTV_NS_PER_MS; /* S_0..S_19 */
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	assert_int_equal(r->warmup, 20);
 	assert_int_equal(r->sent, 30);
@@ -518,8 +518,8 @@ static void test_warmup(void **state)
 	assert_int_equal(r->rtt.count, 30);
 
 	/* duration counts the warm-up in: S_i < 50 ms, of which 20 warm */
-	cfg.count = 0;
-	cfg.duration_ns = 50 * RTV_NS_PER_MS;
+	cfg.ol.count = 0;
+	cfg.ol.duration_ns = 50 * RTV_NS_PER_MS;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 	srv_stop(&s);
 	assert_int_equal(r->warmup, 20);
@@ -538,7 +538,7 @@ static void test_stop(void **state)
 	(void)state;
 	srv_start(&s, SRV_ECHO);
 	client_cfg(&cfg, s.port);
-	cfg.duration_ns = 10 * RTV_NS_PER_S;
+	cfg.ol.duration_ns = 10 * RTV_NS_PER_S;
 	/* already stopped: returns at once, nothing sent */
 	assert_int_equal(rtv_netrt_client_run(&cfg, &stop, r), 0);
 	srv_stop(&s);
@@ -570,9 +570,9 @@ static void test_any_replies_from_dest(void **state)
 	assert_int_equal(pthread_create(&s.th, NULL, srv_main, &s), 0);
 	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
 		client_cfg(&cfg, s.port);
-		cfg.addr = targets[i];
-		cfg.count = 20;
-		cfg.timeout_ns = 200 * RTV_NS_PER_MS;
+		cfg.ol.addr = targets[i];
+		cfg.ol.count = 20;
+		cfg.ol.timeout_ns = 200 * RTV_NS_PER_MS;
 		assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), 0);
 		if (r->received != 20)
 			fail_msg("to %s: %llu of 20 answered, %llu stray", targets[i],
@@ -603,11 +603,11 @@ static void test_dry_run(void **state)
 {
 	static const volatile sig_atomic_t no_stop;
 	struct rtv_ol_result *res = malloc(sizeof(*res));
-	struct rtv_netrt_client_cfg cfg = {
+	struct rtv_netrt_client_cfg cfg = { .ol = {
 		.addr = "198.51.100.1", /* never reached: no socket is made */
 		.count = 1000, .interval = { .dist = RTV_DIST_CONST }, .seed = 3,
 		.timeout_ns = 50 * RTV_NS_PER_MS, .respond = dry_echo,
-	};
+	} };
 	int every_other = 0;
 
 	(void)state;
@@ -618,7 +618,7 @@ static void test_dry_run(void **state)
 	assert_int_equal(res->lost + res->stray, 0);
 	assert_int_equal(res->rtt.count, 1000);
 
-	cfg.respond_arg = &every_other;
+	cfg.ol.respond_arg = &every_other;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, res), 0);
 	assert_int_equal(res->received, 500);
 	assert_int_equal(res->stray, 500);
@@ -636,23 +636,23 @@ static void test_bad_cfg(void **state)
 	(void)state;
 	assert_int_equal(rtv_netrt_server_open(&scfg), -EINVAL);
 	client_cfg(&cfg, 9);
-	cfg.count = 1;
+	cfg.ol.count = 1;
 	cfg.payload = RTV_NETRT_MIN_PAYLOAD - 1;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
 	assert_int_equal(r->sent, 0);
 	assert_int_equal(r->rtt.count, 0);
 	cfg.payload = 0; /* the default */
-	cfg.count = 0;
+	cfg.ol.count = 0;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
-	cfg.duration_ns = RTV_NS_PER_S;
-	cfg.warmup_ns = RTV_NS_PER_S;
+	cfg.ol.duration_ns = RTV_NS_PER_S;
+	cfg.ol.warmup_ns = RTV_NS_PER_S;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
-	cfg.warmup_ns = 0;
-	cfg.addr = "localhost"; /* numeric only */
+	cfg.ol.warmup_ns = 0;
+	cfg.ol.addr = "localhost"; /* numeric only */
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
-	cfg.addr = LOOPBACK;
-	cfg.interval.min_ns = 2;
-	cfg.interval.max_ns = 1;
+	cfg.ol.addr = LOOPBACK;
+	cfg.ol.interval.min_ns = 2;
+	cfg.ol.interval.max_ns = 1;
 	assert_int_equal(rtv_netrt_client_run(&cfg, &no_stop, r), -EINVAL);
 	free(r);
 }
