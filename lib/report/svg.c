@@ -1,16 +1,18 @@
-/* CDF and percentile plots as SVG; see svg.h.
+/* CDF, percentile and XY plots as SVG; see svg.h.
  *
  * Every picture is one plot: two axes, curves given as points in the axes'
  * data coordinates, a legend and an optional marker on the value axis. An
  * axis is one of three kinds: a value axis (log scale, whole decades of axis
- * units, data in histogram units), a fraction axis (0..1, the CDF's y) or a
- * nines axis (log10(1 / (1 - p)), the percentile plot's x). */
+ * units, data in histogram units), a linear axis (whole steps of 1, 2 or 5
+ * x 10^k; the CDF's y is one, 0..1 in steps of 0.2) or a nines axis
+ * (log10(1 / (1 - p)), the percentile plot's x). */
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "report/svg.h"
 #include "stats/hist.h"
@@ -120,26 +122,57 @@ static void put_escaped(FILE *f, const char *s)
 	}
 }
 
+/* The label of q 10^e, exact and with a '.' whatever the locale: "0.25",
+ * "1500", "-3"; with short_form set, or when it would not fit, beyond six
+ * characters as "2.5e-5", "1.5e6". */
+static void value_label(char buf[32], long long q, int e, bool short_form)
+{
+	unsigned long long u = q < 0 ? -(unsigned long long)q : (unsigned long long)q;
+	char d[24];
+	int n, len, i = 0, j;
+
+	if (u == 0) {
+		snprintf(buf, 32, "0");
+		return;
+	}
+	for (; u % 10 == 0; u /= 10)
+		e++;
+	n = snprintf(d, sizeof(d), "%llu", u);
+	if (q < 0)
+		buf[i++] = '-';
+	/* sign, digits and the zeros or the point the exponent adds */
+	len = i + (e >= 0 ? n + e : -e >= n ? 2 - e : n + 1);
+	if ((short_form && len > 6) || len > 31) {
+		snprintf(buf + i, 32 - i, "%c%s%.15se%d", d[0], n > 1 ? "." : "", d + 1, e + n - 1);
+		return;
+	}
+	if (e >= 0) {
+		for (j = 0; j < n; j++)
+			buf[i++] = d[j];
+		for (j = 0; j < e; j++)
+			buf[i++] = '0';
+	} else if (-e >= n) {
+		buf[i++] = '0';
+		buf[i++] = '.';
+		for (j = n; j < -e; j++)
+			buf[i++] = '0';
+		for (j = 0; j < n; j++)
+			buf[i++] = d[j];
+	} else {
+		for (j = 0; j < n; j++) {
+			if (j == n + e)
+				buf[i++] = '.';
+			buf[i++] = d[j];
+		}
+	}
+	buf[i] = '\0';
+}
+
 /* The label of 10^k axis units: "0.01", "1", "1000"; with short set,
  * beyond six characters "1e-5", "1e6". */
 static void decade_label(char buf[32], int k, bool short_form)
 {
-	int i = 0, j;
-
-	if (short_form && (k < -4 || k > 5)) {
-		snprintf(buf, 32, "1e%d", k);
-		return;
-	}
-	if (k < 0) {
-		buf[i++] = '0';
-		buf[i++] = '.';
-		for (j = 1; j < -k; j++)
-			buf[i++] = '0';
-	}
-	buf[i++] = '1';
-	for (j = 0; j < k; j++)
-		buf[i++] = '0';
-	buf[i] = '\0';
+	value_label(buf, 1, k, short_form);
 }
 
 /* The label of the percentile 100 (1 - 10^-k) for k >= 1: "90", "99",
@@ -160,9 +193,9 @@ static void nines_label(char buf[32], int k)
 }
 
 enum axis_kind {
-	AXIS_VALUE,    /* log10(v / per_unit), in whole decades lo..hi */
-	AXIS_FRACTION, /* v in 0..1 */
-	AXIS_NINES,    /* v = log10(1 / (1 - p)) in 0..hi */
+	AXIS_VALUE,  /* log10(v / per_unit), in whole decades lo..hi */
+	AXIS_LINEAR, /* v, in whole steps lo..hi */
+	AXIS_NINES,  /* v = log10(1 / (1 - p)) in 0..hi */
 };
 
 struct axis {
@@ -170,7 +203,30 @@ struct axis {
 	double lo, hi;     /* the ends, in axis coordinates */
 	double per_unit;   /* AXIS_VALUE: data units per axis unit */
 	const char *label; /* the axis title, escaped on output; NULL: none */
+	/* AXIS_LINEAR, exactly: the ends lo_q and hi_q and the step step_q
+	 * (even, for the grid's half steps) in units of 10^unit_e */
+	long long lo_q, hi_q;
+	int step_q, unit_e;
 };
+
+/* q 10^e as a double, correctly rounded while |e| <= 22 */
+static double scaled(long long q, int e)
+{
+	return e >= 0 ? (double)q * pow(10, e) : (double)q / pow(10, -e);
+}
+
+/* Make a a linear axis from lo_q to hi_q in steps of step_q, in units of
+ * 10^unit_e. */
+static void linear_set(struct axis *a, long long lo_q, long long hi_q, int step_q, int unit_e)
+{
+	a->kind = AXIS_LINEAR;
+	a->lo_q = lo_q;
+	a->hi_q = hi_q;
+	a->step_q = step_q;
+	a->unit_e = unit_e;
+	a->lo = scaled(lo_q, unit_e);
+	a->hi = scaled(hi_q, unit_e);
+}
 
 /* A datum's axis coordinate; a value <= 0 falls off the low end. */
 static double axis_coord(const struct axis *a, double v)
@@ -201,11 +257,15 @@ static double y_px(const struct axis *a, double v)
 
 /* A picture: curves with points in the axes' data units (for a CDF, x the
  * value and y the fraction; for a percentile plot, x the nines and y the
- * value), and a marker on the value axis. */
+ * value; for an XY picture, what the caller's axes say), and a marker on
+ * the value axis. The curves are s (CDF and percentile plots) or l (XY
+ * pictures, whose curves break where points are skipped and have a marker
+ * at every point). */
 struct plot {
 	const char *title;
 	struct axis x, y;
 	const struct rtv_svg_series *s;
+	const struct rtv_svg_line *l;
 	int n;
 	double mark; /* on the value axis, in axis units; none when <= 0 or not finite */
 	const char *mark_label;
@@ -216,21 +276,53 @@ static bool has_mark(const struct plot *p)
 	return p->mark > 0 && isfinite(p->mark);
 }
 
+/* Curve i's name, its number of points and its k-th point. */
+static const char *curve_name(const struct plot *p, int i)
+{
+	return p->l ? p->l[i].name : p->s[i].name;
+}
+
+static int curve_len(const struct plot *p, int i)
+{
+	return p->l ? p->l[i].n : p->s[i].n;
+}
+
+static double pt_x(const struct plot *p, int i, int k)
+{
+	return p->l ? p->l[i].x[k] : p->s[i].x_ns[k];
+}
+
+static double pt_y(const struct plot *p, int i, int k)
+{
+	return p->l ? p->l[i].y[k] : p->s[i].y[k];
+}
+
+/* Whether point k of curve i is drawn: both coordinates finite and, in an
+ * XY picture, positive on a log axis (elsewhere a value <= 0 is drawn at
+ * the axis's low end). */
+static bool point_drawn(const struct plot *p, int i, int k)
+{
+	double x = pt_x(p, i, k), y = pt_y(p, i, k);
+
+	if (!isfinite(x) || !isfinite(y))
+		return false;
+	return !p->l || ((p->x.kind != AXIS_VALUE || x > 0) && (p->y.kind != AXIS_VALUE || y > 0));
+}
+
 /* The value axis a (p->x or p->y) spanning, in whole decades, every
  * drawable point and the marker: 1..1000 axis units when there are none. */
 static void value_range(struct axis *a, const struct plot *p)
 {
-	double mn = INFINITY, mx = -INFINITY, v, w;
+	double mn = INFINITY, mx = -INFINITY, v;
 	bool is_x = a == &p->x;
 	int i, k;
 
 	if (has_mark(p))
 		mn = mx = p->mark;
 	for (i = 0; i < p->n; i++) {
-		for (k = 0; k < p->s[i].n; k++) {
-			v = (is_x ? p->s[i].x_ns[k] : p->s[i].y[k]) / a->per_unit;
-			w = is_x ? p->s[i].y[k] : p->s[i].x_ns[k];
-			if (!(v > 0) || !isfinite(v) || !isfinite(w))
+		for (k = 0; k < curve_len(p, i); k++) {
+			v = (is_x ? pt_x(p, i, k) : pt_y(p, i, k)) / a->per_unit;
+			if (!(v > 0) || !isfinite(v) || !point_drawn(p, i, k))
 				continue;
 			mn = v < mn ? v : mn;
 			mx = v > mx ? v : mx;
@@ -249,6 +341,43 @@ static void value_range(struct axis *a, const struct plot *p)
 		a->hi = a->lo + 1;
 }
 
+/* The linear axis a (p->x or p->y) spanning 0 and every drawn point, its
+ * ends on whole steps of 1, 2 or 5 x 10^k, the smallest that keep to eight
+ * steps (ten with the ends rounded out): 0..1 in steps of 0.2 when there
+ * are no points or all are 0. */
+static void linear_range(struct axis *a, const struct plot *p)
+{
+	double mn = 0, mx = 0, v, raw, step, m;
+	bool is_x = a == &p->x;
+	int i, k, e, mant;
+
+	for (i = 0; i < p->n; i++) {
+		for (k = 0; k < curve_len(p, i); k++) {
+			if (!point_drawn(p, i, k))
+				continue;
+			v = is_x ? pt_x(p, i, k) : pt_y(p, i, k);
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+		}
+	}
+	/* a span too small or too large to step through exactly: 0..1 */
+	raw = (mx - mn) / 8;
+	if (!(raw > 1e-290 && raw < 1e290)) {
+		linear_set(a, 0, 100, 20, -2);
+		return;
+	}
+	e = (int)floor(log10(raw));
+	m = raw / pow(10, e);
+	/* the slack keeps a step of exactly 1, 2 or 5 from growing */
+	mant = m <= 1 + 1e-9 ? 1 : m <= 2 + 1e-9 ? 2 : m <= 5 + 1e-9 ? 5 : 10;
+	if (mant == 10)
+		mant = 1, e++;
+	/* in units of 10^(e - 1), a step is 10, 20 or 50 */
+	step = scaled(mant, e);
+	linear_set(a, (long long)floor(mn / step + 1e-9) * mant * 10,
+		   (long long)ceil(mx / step - 1e-9) * mant * 10, mant * 10, e - 1);
+}
+
 /* One tick of an axis, at axis coordinate c: a grid line when strictly
  * inside the plot (darker when major), a tick mark when major, a label when
  * label[0]. */
@@ -258,13 +387,13 @@ struct tick {
 	char label[32];
 };
 
-static const char *const fraction_labels[] = { "0", "0.2", "0.4", "0.6", "0.8", "1" };
-
 /* The ticks of a; returns how many (at most max). */
 static int axis_ticks(const struct axis *a, bool vertical, struct tick *t, int max)
 {
 	int n = 0, k, m, lo = (int)a->lo, hi = (int)floor(a->hi + 1e-9);
-	int ndec = hi - lo, every = (ndec + 7) / 8;
+	int ndec = hi - lo, every = (ndec + 7) / 8, half;
+	bool long_label = false;
+	long long q;
 
 	switch (a->kind) {
 	case AXIS_VALUE:
@@ -279,15 +408,23 @@ static int axis_ticks(const struct axis *a, bool vertical, struct tick *t, int m
 				t[n++] = (struct tick){ .c = k + log10(m) };
 		}
 		break;
-	case AXIS_FRACTION:
-		/* grid every 0.1, ticks and labels every 0.2 */
-		for (k = 0; k <= 10 && n < max; k++) {
-			t[n] = (struct tick){ .c = k / 10.0, .major = k % 2 == 0 };
-			if (k % 2 == 0)
-				snprintf(t[n].label, sizeof(t[n].label), "%s",
-					 fraction_labels[k / 2]);
+	case AXIS_LINEAR:
+		/* grid every half step, ticks and labels every step; the
+		 * labels all short ("2e5", "1.5e6") when one would be long */
+		half = a->step_q / 2;
+		for (q = a->lo_q; q <= a->hi_q && n < max; q += half) {
+			t[n] = (struct tick){ .c = scaled(q, a->unit_e),
+					      .major = (q - a->lo_q) % a->step_q == 0 };
+			if (t[n].major) {
+				value_label(t[n].label, q, a->unit_e, false);
+				long_label |= strlen(t[n].label) > 6;
+			}
 			n++;
 		}
+		for (k = 0; k < n && long_label; k++)
+			if (t[k].major)
+				value_label(t[k].label, a->lo_q + (long long)k * half, a->unit_e,
+					    true);
 		break;
 	case AXIS_NINES:
 		/* 50, then 90, 99, 99.9, ... as far as the axis reaches; with
@@ -323,7 +460,7 @@ static void write_grid(FILE *f, const struct axis *a, bool vertical)
 		if (!(frac > 0 && frac < 1))
 			continue;
 		/* a value axis's decades stand out from its 2..9 */
-		shade = t[i].major && a->kind != AXIS_FRACTION ? " stroke=\"#c8c8c8\"" : "";
+		shade = t[i].major && a->kind != AXIS_LINEAR ? " stroke=\"#c8c8c8\"" : "";
 		if (vertical)
 			fprintf(f, "<line x1=\"%d\" y1=\"%s\" x2=\"%d\" y2=\"%s\"%s/>\n", PL,
 				num(b1, PB - frac * (PB - PT)), PR, num(b2, PB - frac * (PB - PT)),
@@ -378,43 +515,94 @@ static void write_ticks(FILE *f, const struct axis *a, bool vertical)
 	}
 }
 
+static const char *curve_colour(int i)
+{
+	return colours[i % NCOLOURS];
+}
+
 static void write_style(FILE *f, int i)
 {
 	const char *dash = dashes[(i / NCOLOURS) % NDASHES];
 
-	fprintf(f, " stroke=\"%s\"", colours[i % NCOLOURS]);
+	fprintf(f, " stroke=\"%s\"", curve_colour(i));
 	if (dash)
 		fprintf(f, " stroke-dasharray=\"%s\"", dash);
 }
 
+/* A marker at (x, y) px in curve i's colour. */
+static void write_dot(FILE *f, int i, double x, double y)
+{
+	char a[32], b[32];
+
+	fprintf(f, "<circle cx=\"%s\" cy=\"%s\" r=\"3\" fill=\"%s\"/>\n", num(a, x), num(b, y),
+		curve_colour(i));
+}
+
+/* A CDF or percentile curve: one polyline through the drawn points. */
 static void write_curve(FILE *f, const struct plot *p, int i)
 {
-	const struct rtv_svg_series *s = &p->s[i];
 	char a[32], b[32];
 	int k, started = 0;
 
-	for (k = 0; k < s->n; k++) {
-		if (!isfinite(s->x_ns[k]) || !isfinite(s->y[k]))
+	for (k = 0; k < curve_len(p, i); k++) {
+		if (!point_drawn(p, i, k))
 			continue;
 		if (!started) {
 			fputs("<polyline fill=\"none\" stroke-width=\"1.5\"", f);
 			write_style(f, i);
 			fputs(" points=\"", f);
 			/* a CDF is 0 left of its first point */
-			if (p->y.kind == AXIS_FRACTION)
-				fprintf(f, "%s,%s ", num(a, x_px(&p->x, s->x_ns[k])),
+			if (p->y.kind == AXIS_LINEAR)
+				fprintf(f, "%s,%s ", num(a, x_px(&p->x, pt_x(p, i, k))),
 					num(b, y_px(&p->y, 0)));
 			started = 1;
 		} else {
 			fputc(' ', f);
 		}
-		fprintf(f, "%s,%s", num(a, x_px(&p->x, s->x_ns[k])), num(b, y_px(&p->y, s->y[k])));
+		fprintf(f, "%s,%s", num(a, x_px(&p->x, pt_x(p, i, k))),
+			num(b, y_px(&p->y, pt_y(p, i, k))));
 	}
 	if (!started)
 		return;
 	fputs("\"><title>", f);
-	put_escaped(f, s->name);
+	put_escaped(f, curve_name(p, i));
 	fputs("</title></polyline>\n", f);
+}
+
+/* An XY curve: a group titled with its name holding one path, a subpath
+ * ("M x,y L x,y ...") for each run of drawn points, and a marker at every
+ * drawn point. */
+static void write_xy_curve(FILE *f, const struct plot *p, int i)
+{
+	char a[32], b[32];
+	int k, drawn = 0;
+	bool gap = true;
+
+	for (k = 0; k < curve_len(p, i); k++) {
+		if (!point_drawn(p, i, k)) {
+			gap = true;
+			continue;
+		}
+		if (!drawn++) {
+			fputs("<g><title>", f);
+			put_escaped(f, curve_name(p, i));
+			fputs("</title>\n<path fill=\"none\" stroke-width=\"1.5\"", f);
+			write_style(f, i);
+			fputs(" d=\"", f);
+		} else {
+			fputc(' ', f);
+		}
+		fprintf(f, "%c%s,%s", gap ? 'M' : 'L', num(a, x_px(&p->x, pt_x(p, i, k))),
+			num(b, y_px(&p->y, pt_y(p, i, k))));
+		gap = false;
+	}
+	if (!drawn)
+		return;
+	fputs("\"/>\n", f);
+	for (k = 0; k < curve_len(p, i); k++)
+		if (point_drawn(p, i, k))
+			write_dot(f, i, x_px(&p->x, pt_x(p, i, k)), y_px(&p->y, pt_y(p, i, k)));
+	fputs("</g>\n", f);
 }
 
 static void write_legend(FILE *f, const struct plot *p)
@@ -426,8 +614,11 @@ static void write_legend(FILE *f, const struct plot *p)
 		fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke-width=\"2.5\"",
 			LEGEND_X, y, LEGEND_X + 24, y);
 		write_style(f, i);
-		fprintf(f, "/>\n<text x=\"%d\" y=\"%d\">", LEGEND_X + 30, y + 4);
-		put_escaped(f, p->s[i].name);
+		fputs("/>\n", f);
+		if (p->l)
+			write_dot(f, i, LEGEND_X + 12, y);
+		fprintf(f, "<text x=\"%d\" y=\"%d\">", LEGEND_X + 30, y + 4);
+		put_escaped(f, curve_name(p, i));
 		fputs("</text>\n", f);
 	}
 }
@@ -485,8 +676,12 @@ static int write_plot(FILE *f, const struct plot *p)
 		PL, PT, PR - PL, PB - PT);
 	write_ticks(f, &p->x, false);
 	write_ticks(f, &p->y, true);
-	for (i = 0; i < p->n; i++)
-		write_curve(f, p, i);
+	for (i = 0; i < p->n; i++) {
+		if (p->l)
+			write_xy_curve(f, p, i);
+		else
+			write_curve(f, p, i);
+	}
 	if (has_mark(p))
 		write_marker(f, p);
 	write_legend(f, p);
@@ -504,10 +699,12 @@ static int write_cdf(FILE *f, const char *title, const struct rtv_svg_axis *ax,
 	struct plot p = {
 		.title = title,
 		.x = { .kind = AXIS_VALUE, .per_unit = ax->per_unit, .label = ax->label },
-		.y = { .kind = AXIS_FRACTION, .lo = 0, .hi = 1, .label = "cumulative fraction" },
+		.y = { .label = "cumulative fraction" },
 		.s = s, .n = n, .mark = mark, .mark_label = mark_label,
 	};
 
+	/* 0..1 in steps of 0.2 (20 hundredths) */
+	linear_set(&p.y, 0, 100, 20, -2);
 	value_range(&p.x, &p);
 	return write_plot(f, &p);
 }
@@ -626,4 +823,36 @@ int rtv_svg_hist_percentiles(FILE *f, const char *title, const struct rtv_svg_ax
 			     double mark, const char *mark_label)
 {
 	return write_hists(f, title, ax, names, h, n, mark, mark_label, true);
+}
+
+/* An axis of an XY picture spanning its curves' drawn points. */
+static void xy_axis(struct axis *a, const struct plot *p, bool log_scale, const char *label)
+{
+	a->label = label;
+	a->per_unit = 1;
+	if (log_scale) {
+		a->kind = AXIS_VALUE;
+		value_range(a, p);
+	} else {
+		linear_range(a, p);
+	}
+}
+
+int rtv_svg_lines(FILE *f, const char *title, const struct rtv_svg_xy_axes *ax,
+		  const struct rtv_svg_line *s, int n)
+{
+	struct plot p = { .title = title, .l = s, .n = n };
+	int i;
+
+	if (!f || !ax || n < 0 || (n > 0 && !s))
+		return -EINVAL;
+	for (i = 0; i < n; i++)
+		if (s[i].n < 0 || (s[i].n > 0 && (!s[i].x || !s[i].y)))
+			return -EINVAL;
+	/* which points are drawn depends on both axes' kinds: set them first */
+	p.x.kind = ax->xlog ? AXIS_VALUE : AXIS_LINEAR;
+	p.y.kind = ax->ylog ? AXIS_VALUE : AXIS_LINEAR;
+	xy_axis(&p.x, &p, ax->xlog, ax->xlabel);
+	xy_axis(&p.y, &p, ax->ylog, ax->ylabel);
+	return write_plot(f, &p);
 }

@@ -13,6 +13,7 @@
 #ifndef RTV_REPORT_SVG_H
 #define RTV_REPORT_SVG_H
 
+#include <stdbool.h>
 #include <stdio.h>
 
 /* One curve: n points (x_ns[k], y[k]), x in ns increasing, y the cumulative
@@ -88,5 +89,42 @@ int rtv_svg_hist_cdf(FILE *f, const char *title, const struct rtv_svg_axis *ax,
 int rtv_svg_hist_percentiles(FILE *f, const char *title, const struct rtv_svg_axis *ax,
 			     const char *const *names, const struct rtv_hist *const *h, int n,
 			     double mark, const char *mark_label);
+
+/* One curve of an XY picture: n points (x[k], y[k]) in axis units, drawn in
+ * the order given, with a marker at every point; points with a non-finite
+ * or (on a log axis) non-positive coordinate are skipped and break the
+ * line. The arrays are only read, and may be NULL when n is 0. name is
+ * UTF-8, any characters (escaped on output); NULL is shown as an empty
+ * name. */
+struct rtv_svg_line {
+	const char *name;
+	const double *x, *y;
+	int n;
+};
+
+/* The axes of an XY picture. A log axis has decade ticks spanning the drawn
+ * points (as the value axes above: 1, 10, 100, ...; at most 10^-3 .. 10^12,
+ * points beyond drawn at its edge). A linear axis spans 0 and the drawn
+ * points, from 0 (or the data's min when negative) to the data's max (or 0
+ * when all are negative), both ends rounded out to whole "nice" steps: the
+ * smallest of 1, 2, 5 x 10^k that keeps to about eight steps (0..87 is
+ * 0..100 in steps of 20); ticks and labels every step, grid lines every half
+ * step, labels exact ("0.25", "1500"), and when one would be longer than six
+ * characters all in the short form ("2e5", "1.5e6", "2.5e-5"). */
+struct rtv_svg_xy_axes {
+	const char *xlabel, *ylabel; /* axis titles, NULL: none */
+	bool xlog, ylog;             /* log scale with decade ticks; else linear */
+};
+
+/* Write to f a standalone SVG document of the same size and style as the
+ * others: the n curves s (each a line in its colour and dash pattern,
+ * markers at its points, a tooltip with its name), a legend (a line and a
+ * marker a curve) and title above (NULL for none). A curve without a drawn
+ * point gets a legend entry and nothing else; a picture without any has
+ * axes 0..1 (a log axis: 1..1000). Returns 0, -EINVAL (NULL f or ax, n < 0,
+ * NULL s with n > 0, some s[i].n < 0, NULL arrays with n > 0) or -EIO when
+ * writing fails (or f was already in error). */
+int rtv_svg_lines(FILE *f, const char *title, const struct rtv_svg_xy_axes *ax,
+		  const struct rtv_svg_line *s, int n);
 
 #endif
