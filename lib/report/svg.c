@@ -123,9 +123,9 @@ static void put_escaped(FILE *f, const char *s)
 }
 
 /* The label of q 10^e, exact and with a '.' whatever the locale: "0.25",
- * "1500", "-3"; with short_form set, or when it would not fit, beyond six
- * characters as "2.5e-5", "1.5e6". */
-static void value_label(char buf[32], long long q, int e, bool short_form)
+ * "1500", "-3" when that has at most max_len characters (and fits), else
+ * short: "2.5e-5", "1.5e6". */
+static void value_label(char buf[32], long long q, int e, int max_len)
 {
 	unsigned long long u = q < 0 ? -(unsigned long long)q : (unsigned long long)q;
 	char d[24];
@@ -142,7 +142,7 @@ static void value_label(char buf[32], long long q, int e, bool short_form)
 		buf[i++] = '-';
 	/* sign, digits and the zeros or the point the exponent adds */
 	len = i + (e >= 0 ? n + e : -e >= n ? 2 - e : n + 1);
-	if ((short_form && len > 6) || len > 31) {
+	if (len > max_len || len > 31) {
 		snprintf(buf + i, 32 - i, "%c%s%.15se%d", d[0], n > 1 ? "." : "", d + 1, e + n - 1);
 		return;
 	}
@@ -172,7 +172,7 @@ static void value_label(char buf[32], long long q, int e, bool short_form)
  * beyond six characters "1e-5", "1e6". */
 static void decade_label(char buf[32], int k, bool short_form)
 {
-	value_label(buf, 1, k, short_form);
+	value_label(buf, 1, k, short_form ? 6 : 31);
 }
 
 /* The label of the percentile 100 (1 - 10^-k) for k >= 1: "90", "99",
@@ -416,15 +416,14 @@ static int axis_ticks(const struct axis *a, bool vertical, struct tick *t, int m
 			t[n] = (struct tick){ .c = scaled(q, a->unit_e),
 					      .major = (q - a->lo_q) % a->step_q == 0 };
 			if (t[n].major) {
-				value_label(t[n].label, q, a->unit_e, false);
+				value_label(t[n].label, q, a->unit_e, 31);
 				long_label |= strlen(t[n].label) > 6;
 			}
 			n++;
 		}
 		for (k = 0; k < n && long_label; k++)
 			if (t[k].major)
-				value_label(t[k].label, a->lo_q + (long long)k * half, a->unit_e,
-					    true);
+				value_label(t[k].label, a->lo_q + (long long)k * half, a->unit_e, 0);
 		break;
 	case AXIS_NINES:
 		/* 50, then 90, 99, 99.9, ... as far as the axis reaches; with

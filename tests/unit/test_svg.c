@@ -1,6 +1,7 @@
 /* Unit tests for lib/report/svg: the document is well-formed XML, names are
  * escaped, the axis spans the data, bad input and write errors are caught;
- * the histogram pictures put their curves where the axes say. */
+ * the histogram and XY pictures put their curves where the axes say; the
+ * locale does not change a byte. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -9,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <locale.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -642,6 +644,308 @@ static void test_hist_errors(void **state)
 	free(a);
 }
 
+/* The XY picture into a string, checked to be a whole, well-formed
+ * document (free it). */
+static char *render_lines(const char *title, const struct rtv_svg_xy_axes *ax,
+			  const struct rtv_svg_line *s, int n)
+{
+	FILE *f = tmpfile();
+	char *doc;
+
+	assert_non_null(f);
+	assert_int_equal(rtv_svg_lines(f, title, ax, s, n), 0);
+	doc = slurp(f);
+	assert_true(strncmp(doc, "<svg", 4) == 0);
+	assert_true(strlen(doc) > 8 && strcmp(doc + strlen(doc) - 7, "</svg>\n") == 0);
+	assert_well_formed(doc);
+	return doc;
+}
+
+/* The d attribute of the k-th path (from 0) in doc, into buf. */
+static void path_d(const char *doc, int k, char *buf, size_t size)
+{
+	const char *p = doc, *end;
+
+	for (; k >= 0; k--) {
+		p = strstr(p, "<path");
+		assert_non_null(p);
+		p += 5;
+	}
+	p = strstr(p, " d=\"");
+	assert_non_null(p);
+	p += 4;
+	end = strchr(p, '"');
+	assert_non_null(end);
+	assert_true((size_t)(end - p) < size);
+	memcpy(buf, p, end - p);
+	buf[end - p] = '\0';
+}
+
+/* Latency against offered rate, linear: rates 0 .. 87 make an x axis 0 ..
+ * 100 in steps of 20 (112 px each), latencies 3 .. 4000 a y axis 0 .. 4000
+ * in steps of 500 (50 px each). */
+static void test_lines_document(void **state)
+{
+	static const double rate[] = { 10, 40, 87 }, lat[] = { 3, 250, 4000 };
+	static const double rate2[] = { 20, 60 }, lat2[] = { 500, 1500 };
+	const struct rtv_svg_line s[] = {
+		{ "napi <&> \"threaded\" 'on'", rate, lat, 3 },
+		{ "busy", rate2, lat2, 2 },
+		{ "empty", NULL, NULL, 0 },
+	};
+	const struct rtv_svg_xy_axes ax = { "offered rate (% <line>)", "latency (\u00b5s)", false,
+					    false };
+	char d[256], want[64];
+	char *doc;
+	int k;
+
+	(void)state;
+	doc = render_lines("RFC 2544 <&>", &ax, s, 3);
+	/* names, title and axis titles escaped, never raw */
+	assert_int_equal(count(doc, "napi &lt;&amp;&gt; &quot;threaded&quot; &apos;on&apos;"), 2);
+	assert_int_equal(count(doc, "<&>"), 0);
+	assert_int_equal(count(doc, ">busy<"), 2);  /* legend and tooltip */
+	assert_int_equal(count(doc, ">empty<"), 1); /* legend only */
+	assert_int_equal(count(doc, ">RFC 2544 &lt;&amp;&gt;</text>"), 1);
+	assert_int_equal(count(doc, ">offered rate (% &lt;line&gt;)</text>"), 1);
+	assert_int_equal(count(doc, ">latency (&#181;s)</text>"), 1);
+
+	/* two curves, three legend entries with a marker each; a marker at
+	 * every point */
+	assert_int_equal(count(doc, "<path"), 2);
+	assert_int_equal(count(doc, "stroke-width=\"2.5\""), 3);
+	assert_int_equal(count(doc, "<circle"), 3 + 2 + 3);
+	assert_int_equal(count(doc, "fill=\"#1f77b4\""), 3 + 1);
+	assert_int_equal(count(doc, "fill=\"#d62728\""), 2 + 1);
+	assert_int_equal(count(doc, "fill=\"#2ca02c\""), 1);
+
+	/* x: 0, 20, ..., 100, 112 px apart, no more */
+	for (k = 0; k <= 5; k++) {
+		snprintf(want, sizeof(want), "<text x=\"%d.00\" y=\"470\">%d</text>", 80 + 112 * k,
+			 20 * k);
+		assert_int_equal(count(doc, want), 1);
+	}
+	assert_int_equal(count(doc, ">10</text>"), 0);
+	assert_int_equal(count(doc, ">120</text>"), 0);
+	/* y: 0, 500, ..., 4000, 50 px apart */
+	for (k = 0; k <= 8; k++) {
+		snprintf(want, sizeof(want), "<text x=\"70\" y=\"%d.00\">%d</text>", 454 - 50 * k,
+			 500 * k);
+		assert_int_equal(count(doc, want), 1);
+	}
+	assert_int_equal(count(doc, ">4500</text>"), 0);
+	/* the points where the axes put them, in the order given */
+	path_d(doc, 0, d, sizeof(d));
+	assert_string_equal(d, "M136.00,449.70 L304.00,425.00 L567.20,50.00");
+	assert_int_equal(count(doc, "<circle cx=\"567.20\" cy=\"50.00\" r=\"3\" fill=\"#1f77b4\"/>"), 1);
+	path_d(doc, 1, d, sizeof(d));
+	assert_string_equal(d, "M192.00,400.00 L416.00,300.00");
+	free(doc);
+}
+
+/* Log axes: 3 .. 4000 spans the decades 1 .. 10000; points at 0 or below
+ * on a log axis are skipped and break the line: a run of two points, then
+ * two alone. */
+static void test_lines_log(void **state)
+{
+	static const double x[] = { 3, 30, 0, 300, 4000, 4000 }, y[] = { 10, 100, 50, 1000, -1, 1e4 };
+	const struct rtv_svg_line s = { "m", x, y, 6 };
+	const struct rtv_svg_xy_axes ax = { "rate", "latency", true, true };
+	char d[256];
+	char *doc;
+
+	(void)state;
+	doc = render_lines(NULL, &ax, &s, 1);
+	/* x: 1 .. 10000, four decades, 140 px each; y: 10 .. 10000, three,
+	 * 133.33 px each */
+	assert_int_equal(count(doc, "y=\"470\">1</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">10</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">100</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">1000</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">10000</text>"), 1);
+	assert_int_equal(count(doc, ">0.1</text>"), 0);
+	assert_int_equal(count(doc, ">100000</text>"), 0);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"454.00\">10</text>"), 1);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"54.00\">10000</text>"), 1);
+	assert_int_equal(count(doc, ">1</text>"), 1); /* x only: y starts at 10 */
+	/* (0, 50) and (4000, -1) skipped */
+	path_d(doc, 0, d, sizeof(d));
+	assert_string_equal(d, "M146.80,450.00 L286.80,316.67 M426.80,183.33 M584.29,50.00");
+	assert_int_equal(count(doc, "<circle"), 4 + 1);
+	free(doc);
+}
+
+/* Non-finite points break a linear line too; a point alone between gaps
+ * is a subpath of its own (its marker shows it). Both axes 0 .. 100 in
+ * steps of 20. */
+static void test_lines_gaps(void **state)
+{
+	static const double x[] = { 0, 50, NAN, 75, 1.0 / 0.0, 100 }, y[] = { 0, 50, 1, 75, 1, 100 };
+	const struct rtv_svg_line s = { "g", x, y, 6 };
+	const struct rtv_svg_xy_axes ax = { NULL, NULL, false, false };
+	char d[256];
+	char *doc;
+
+	(void)state;
+	doc = render_lines(NULL, &ax, &s, 1);
+	path_d(doc, 0, d, sizeof(d));
+	assert_string_equal(d, "M80.00,450.00 L360.00,250.00 M500.00,150.00 M640.00,50.00");
+	assert_int_equal(count(doc, "<circle"), 4 + 1);
+	assert_null(strstr(doc, "nan"));
+	assert_null(strstr(doc, "inf"));
+	free(doc);
+}
+
+/* Linear axes: negative data take the axis below 0, which stays on it;
+ * steps of 1, 2 or 5 x 10^k; long labels all short. */
+static void test_lines_linear(void **state)
+{
+	static const double x1[] = { -3, 7 }, y1[] = { -87, -5 };
+	static const double x2[] = { 0, 1.2e6 }, y2[] = { 0, 0.00087 };
+	static const double x3[] = { 0.1, 0.87 }, y3[] = { 5, 80 };
+	const struct rtv_svg_line s1 = { "a", x1, y1, 2 }, s2 = { "b", x2, y2, 2 },
+				  s3 = { "c", x3, y3, 2 };
+	const struct rtv_svg_xy_axes ax = { NULL, NULL, false, false };
+	char *doc;
+
+	(void)state;
+	/* x -3 .. 7: -4 .. 8 in steps of 2; y -87 .. -5: -100 .. 0 in 20s */
+	doc = render_lines(NULL, &ax, &s1, 1);
+	assert_int_equal(count(doc, "y=\"470\">-4</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">-2</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">0</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">8</text>"), 1);
+	assert_int_equal(count(doc, ">-6</text>"), 0);
+	assert_int_equal(count(doc, ">10</text>"), 0);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"454.00\">-100</text>"), 1);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"54.00\">0</text>"), 1);
+	assert_int_equal(count(doc, ">-120</text>"), 0);
+	free(doc);
+
+	/* x 0 .. 1.2e6 in steps of 2e5, all short; y 0 .. 0.001 in steps
+	 * of 0.0002, six characters, plain */
+	doc = render_lines(NULL, &ax, &s2, 1);
+	assert_int_equal(count(doc, "<text x=\"173.33\" y=\"470\">2e5</text>"), 1);
+	assert_int_equal(count(doc, ">8e5</text>"), 1);
+	assert_int_equal(count(doc, ">1e6</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">1.2e6</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">0</text>"), 1);
+	assert_int_equal(count(doc, ">200000</text>"), 0);
+	assert_int_equal(count(doc, ">1.4e6</text>"), 0);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"134.00\">0.0008</text>"), 1);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"54.00\">0.001</text>"), 1);
+	free(doc);
+
+	/* x 0 .. 1 in steps of 0.2 (0.1 .. 0.87 with 0); y 0 .. 80 in 10s */
+	doc = render_lines(NULL, &ax, &s3, 1);
+	assert_int_equal(count(doc, "y=\"470\">0.2</text>"), 1);
+	assert_int_equal(count(doc, "y=\"470\">1</text>"), 1);
+	assert_int_equal(count(doc, ">1.2</text>"), 0);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"54.00\">80</text>"), 1);
+	assert_int_equal(count(doc, "<text x=\"70\" y=\"104.00\">70</text>"), 1);
+	assert_int_equal(count(doc, ">90</text>"), 0);
+	free(doc);
+}
+
+/* No drawn point: axes 0 .. 1 (log: 1 .. 1000), legend entries, no
+ * curve. */
+static void test_lines_empty(void **state)
+{
+	static const double x[] = { NAN, 1 }, y[] = { 1, -1 };
+	const struct rtv_svg_line s[] = { { NULL, NULL, NULL, 0 }, { "nan", x, y, 2 } };
+	const struct rtv_svg_xy_axes lin = { "x", "y", false, false }, lg = { "x", "y", true, true };
+	char *doc;
+
+	(void)state;
+	doc = render_lines("nothing", &lin, NULL, 0);
+	assert_int_equal(count(doc, "<path"), 0);
+	assert_int_equal(count(doc, "stroke-width=\"2.5\""), 0);
+	assert_int_equal(count(doc, ">0.2</text>"), 2);
+	assert_int_equal(count(doc, ">1</text>"), 2);
+	free(doc);
+
+	doc = render_lines(NULL, &lg, s, 2);
+	assert_int_equal(count(doc, "<path"), 0);
+	assert_int_equal(count(doc, "stroke-width=\"2.5\""), 2);
+	assert_int_equal(count(doc, ">nan</text>"), 1);
+	assert_int_equal(count(doc, ">1000</text>"), 2);
+	assert_int_equal(count(doc, ">10000</text>"), 0);
+	free(doc);
+}
+
+static void test_lines_errors(void **state)
+{
+	static const double x[] = { 1, 2 }, y[] = { 3, 4 };
+	const struct rtv_svg_line ok = { "ok", x, y, 2 }, nox = { "x", NULL, y, 2 },
+				  noy = { "y", x, NULL, 2 }, neg = { "n", x, y, -1 };
+	const struct rtv_svg_xy_axes ax = { "x", "y", false, true };
+	char small[64];
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(rtv_svg_lines(NULL, "t", &ax, &ok, 1), -EINVAL);
+	f = tmpfile();
+	assert_non_null(f);
+	assert_int_equal(rtv_svg_lines(f, "t", NULL, &ok, 1), -EINVAL);
+	assert_int_equal(rtv_svg_lines(f, "t", &ax, &ok, -1), -EINVAL);
+	assert_int_equal(rtv_svg_lines(f, "t", &ax, NULL, 1), -EINVAL);
+	assert_int_equal(rtv_svg_lines(f, "t", &ax, &nox, 1), -EINVAL);
+	assert_int_equal(rtv_svg_lines(f, "t", &ax, &noy, 1), -EINVAL);
+	assert_int_equal(rtv_svg_lines(f, "t", &ax, &neg, 1), -EINVAL);
+	assert_int_equal(ftell(f), 0); /* nothing written on bad input */
+	fclose(f);
+
+	f = fopen("/dev/full", "w");
+	if (f) {
+		assert_int_equal(rtv_svg_lines(f, "t", &ax, &ok, 1), -EIO);
+		fclose(f);
+	}
+	f = fmemopen(small, sizeof(small), "w");
+	assert_non_null(f);
+	assert_int_equal(rtv_svg_lines(f, "t", &ax, &ok, 1), -EIO);
+	fclose(f);
+}
+
+/* Under a locale whose decimal point is a comma, every picture is byte for
+ * byte what it is under "C". Skipped when the machine has no such locale
+ * (LOCPATH may point at one made with localedef). */
+static void test_locale(void **state)
+{
+	static const char *const names[] = { "de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8",
+					     "fr_FR.utf8", "de_DE", "fr_FR" };
+	static const double x[] = { 0.125, 0.5, 0.87 }, y[] = { 3.5, 1234.5, 4000 };
+	const struct rtv_svg_line l = { "l", x, y, 3 };
+	const struct rtv_svg_xy_axes lin = { "x", "y", false, false }, lg = { "x", "y", true, true };
+	const struct rtv_svg_series s = { "s", xa, ya, 5 };
+	char *c[3], *comma[3];
+	size_t i;
+	int k;
+
+	(void)state;
+	assert_non_null(setlocale(LC_NUMERIC, "C"));
+	c[0] = render_lines("t", &lin, &l, 1);
+	c[1] = render_lines("t", &lg, &l, 1);
+	c[2] = render("t", &s, 1);
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (setlocale(LC_NUMERIC, names[i]) && strcmp(localeconv()->decimal_point, ",") == 0)
+			break;
+	if (i == sizeof(names) / sizeof(names[0])) {
+		setlocale(LC_NUMERIC, "C");
+		for (k = 0; k < 3; k++)
+			free(c[k]);
+		skip(); /* no locale with a decimal comma here */
+	}
+	comma[0] = render_lines("t", &lin, &l, 1);
+	comma[1] = render_lines("t", &lg, &l, 1);
+	comma[2] = render("t", &s, 1);
+	setlocale(LC_NUMERIC, "C");
+	for (k = 0; k < 3; k++) {
+		assert_string_equal(comma[k], c[k]);
+		free(c[k]);
+		free(comma[k]);
+	}
+}
+
 /* Output is ASCII: characters past it as references, invalid UTF-8 and
  * U+FFFF as U+FFFD, forbidden control characters dropped. */
 static void test_utf8(void **state)
@@ -684,6 +988,13 @@ int main(void)
 		cmocka_unit_test(test_hist_empty),
 		cmocka_unit_test(test_hist_errors),
 		cmocka_unit_test(test_utf8),
+		cmocka_unit_test(test_lines_document),
+		cmocka_unit_test(test_lines_log),
+		cmocka_unit_test(test_lines_gaps),
+		cmocka_unit_test(test_lines_linear),
+		cmocka_unit_test(test_lines_empty),
+		cmocka_unit_test(test_lines_errors),
+		cmocka_unit_test(test_locale),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
