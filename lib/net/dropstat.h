@@ -36,7 +36,11 @@ struct rtv_dropstat {
 };
 
 /* Read them from <root>/net/dev and <root>/net/snmp; root "/proc/self" or
- * "/proc/1234" on a real host, a directory of fake files in tests. Returns 0
+ * "/proc/1234" on a real host, a directory of fake files in tests.
+ * /proc/<pid>/net is the namespace of that process's main thread: a thread
+ * that setns()'d into another namespace reads its own with
+ * "/proc/thread-self"; another namespace is read through the pid of any
+ * process in it (a reflector's, a sleeper's). Returns 0
  * or -errno: -ENOENT (a file missing, as open() says), -EINVAL (NULL
  * argument; a file not in the format above: a bad header or device line, no
  * Udp rows, a Udp row lacking one of the four names, rows of unequal

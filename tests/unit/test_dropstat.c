@@ -175,6 +175,7 @@ static void test_live(void **state)
 	assert_true(d2.udp_in_errors >= d.udp_in_errors);
 	assert_true(d2.udp_rcvbuf_errors >= d.udp_rcvbuf_errors);
 	assert_true(d2.udp_in_errors >= d2.udp_rcvbuf_errors); /* RcvbufErrors are InErrors too */
+	assert_int_equal(rtv_dropstat_read("/proc/thread-self", &d2), 0);
 	assert_int_equal(rtv_softnet_read("/proc/net/softnet_stat", &dropped, &squeezed), 0);
 }
 
