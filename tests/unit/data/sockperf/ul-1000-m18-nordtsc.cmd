@@ -1,0 +1,2 @@
+sockperf under-load -i 127.0.0.1 -p 17711 --mps 1000 -m 18 -t 2 --full-rtt --reply-every 1 --no-rdtsc
+exit 0
