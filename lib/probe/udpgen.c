@@ -1,5 +1,6 @@
 /* The RFC 2544 packet engine: generator, reflector, search; see udpgen.h. */
 #include <errno.h>
+#include <linux/sock_diag.h>
 #include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -270,6 +271,20 @@ static int drain(struct trial *t)
 	return 0;
 }
 
+/* The datagrams fd's socket has dropped since it was made (SO_MEMINFO,
+ * Linux 4.12), or -1 when the kernel does not say. */
+static int64_t sock_drops(int fd)
+{
+	uint32_t mem[SK_MEMINFO_VARS];
+	socklen_t len = sizeof(mem);
+
+	memset(mem, 0, sizeof(mem));
+	if (getsockopt(fd, SOL_SOCKET, SO_MEMINFO, mem, &len) < 0 ||
+	    len <= SK_MEMINFO_DROPS * sizeof(mem[0]))
+		return -1;
+	return mem[SK_MEMINFO_DROPS];
+}
+
 static int trial_check(const struct rtv_udpgen *g, const struct rtv_udpgen_cfg *cfg)
 {
 	if (cfg->fd < 0 || !isfinite(cfg->rate_pps) || cfg->rate_pps < 0 ||
@@ -307,7 +322,7 @@ int rtv_udpgen_trial(struct rtv_udpgen *g, const struct rtv_udpgen_cfg *cfg,
 {
 	struct pollfd pfd;
 	struct trial t;
-	int64_t now, end, deadline, n64, wait;
+	int64_t now, end, deadline, n64, wait, drops0, drops1;
 	struct timespec ts;
 	uint64_t due;
 	unsigned batch, n;
@@ -336,10 +351,10 @@ int rtv_udpgen_trial(struct rtv_udpgen *g, const struct rtv_udpgen_cfg *cfg,
 
 	/* the last trial's bits off, the lengths on: before t0 */
 	memset(g->seen, 0, g->dirty_words * sizeof(*g->seen));
-	g->dirty_words = (t.ntotal + 63) / 64;
 	for (i = 0; i < RTV_UDPGEN_MAX_BATCH; i++)
 		g->txv[i].iov_len = cfg->payload;
 
+	drops0 = sock_drops(cfg->fd);
 	t.t0 = rtv_now_ns();
 	end = rtv_ns_add_sat(t.t0, cfg->duration_ns);
 	for (;;) {
@@ -395,6 +410,10 @@ int rtv_udpgen_trial(struct rtv_udpgen *g, const struct rtv_udpgen_cfg *cfg,
 	if (stopped)
 		err = -EINTR;
 out:
+	g->dirty_words = (t.next + 63) / 64; /* no seq at or above next was taken */
+	drops1 = sock_drops(cfg->fd);
+	if (drops0 >= 0 && drops1 >= drops0)
+		r->rx_drops = (uint64_t)(drops1 - drops0);
 	r->lost = r->sent - r->received;
 	if (r->sent >= 2 && r->t_last_ns > r->t_first_ns)
 		r->offered_pps = (double)(r->sent - 1) * 1e9 / (double)(r->t_last_ns - r->t_first_ns);

@@ -64,7 +64,8 @@ struct rtv_udpgen *rtv_udpgen_new(uint64_t max_packets, size_t max_payload);
 void rtv_udpgen_free(struct rtv_udpgen *g);
 
 struct rtv_udpgen_cfg {
-	int fd;               /* a connected UDP socket (the generator makes it non-blocking itself) */
+	int fd;               /* a connected UDP socket (the generator makes it non-blocking itself);
+			       * the caller sizes its SO_RCVBUF (see rx_drops) */
 	double rate_pps;      /* offered rate; 0: as fast as it can (the generator's limit) */
 	size_t payload;       /* >= RTV_UDPGEN_HDR */
 	int64_t duration_ns;  /* sending lasts this long */
@@ -90,6 +91,12 @@ struct rtv_udpgen_result {
 	double offered_pps;   /* (sent - 1) / (t_last - t_first); 0 for fewer than 2 sent */
 	int64_t lag_max_ns;   /* the most a send was behind its schedule (intended time = t0 + i / rate) */
 	uint64_t late;        /* sends more than 100 us behind their schedule */
+	/* Datagrams the generator's own socket dropped during the trial (its
+	 * receive buffer was full: SO_MEMINFO's drops, read before t0 and at
+	 * the end; 0 when the kernel does not say). Replies among them count
+	 * as lost: a nonzero rx_drops means the generator, not the device,
+	 * may have lost them; give fd a larger SO_RCVBUF. */
+	uint64_t rx_drops;
 };
 
 /* One trial: packet i is due at t0 + i/rate (absolute schedule: a late send
@@ -122,10 +129,12 @@ struct rtv_udpgen_result {
  * call is made again (up to 4 times, then its packets are send_errors),
  * and on receive they are consumed and ignored.
  *
+ * One getsockopt(SO_MEMINFO) before t0 and one at the end read rx_drops.
+ *
  * Stops early when *stop is set (stop may be NULL), in either phase, and
- * then returns -EINTR with r holding what was measured. No allocation, no
- * system call beyond sendmmsg/recvmmsg/clock_gettime (vDSO) and, in the
- * residual phase, ppoll. Returns 0 or -errno: -EINVAL for a bad cfg (fd < 0,
+ * then returns -EINTR with r holding what was measured. From t0 to the
+ * end: no allocation, no system call beyond sendmmsg/recvmmsg/clock_gettime
+ * (vDSO) and, in the residual phase, ppoll. Returns 0 or -errno: -EINVAL for a bad cfg (fd < 0,
  * rate negative or not finite, payload outside RTV_UDPGEN_HDR..the
  * generator's max_payload, duration_ns <= 0, residual_ns < 0, batch out of
  * range), -E2BIG when rate * duration exceeds max_packets, -EINTR, or a

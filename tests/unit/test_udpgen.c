@@ -40,7 +40,10 @@ enum refl_mode {
 	R_DROP10,  /* every 10th received is not sent back */
 	R_DUPSWAP, /* pairs sent back swapped; every 5th pair's second one twice */
 	R_STRAY,   /* before each reply: one with another tag, one too short, one too long */
+	R_BURST,   /* each datagram back BURST times at once */
+	/* the fakes but R_DROP10 send nothing back for the first datagram */
 };
+#define BURST 50
 
 struct refl {
 	enum refl_mode mode;
@@ -94,6 +97,12 @@ static void *refl_main(void *arg)
 			continue;
 		}
 		s->got++;
+		if (s->mode != R_DROP10 && s->got == 1) {
+			/* one lost: the trial waits its whole residual, so
+			 * everything the fake sent has come when it ends */
+			s->dropped++;
+			continue;
+		}
 		switch (s->mode) {
 		case R_DROP10:
 			if (s->got % 10 == 0) {
@@ -111,7 +120,7 @@ static void *refl_main(void *arg)
 				break;
 			}
 			reply(s, buf, (size_t)n, &from, fromlen);
-			if (s->got % 10 == 0) {
+			if (s->swaps % 5 == 4) {
 				reply(s, buf, (size_t)n, &from, fromlen);
 				s->dups++;
 			}
@@ -129,6 +138,10 @@ static void *refl_main(void *arg)
 			reply(s, odd, (size_t)n + 1, &from, fromlen);
 			s->strays += 3;
 			reply(s, buf, (size_t)n, &from, fromlen);
+			break;
+		case R_BURST:
+			for (int i = 0; i < BURST; i++)
+				reply(s, buf, (size_t)n, &from, fromlen);
 			break;
 		case R_LIB:
 			break;
@@ -234,6 +247,7 @@ static void test_trial_reflector(void **state)
 	assert_int_equal(r.reordered, 0);
 	assert_int_equal(r.stray, 0);
 	assert_int_equal(h->count, r.received);
+	assert_int_equal(r.rx_drops, 0);
 	assert_true(r.t_last_ns > r.t_first_ns);
 	assert_true(r.offered_pps > 0);
 	assert_true(r.lag_max_ns >= 0);
@@ -326,8 +340,9 @@ static void test_trial_dupswap(void **state)
 	assert_int_equal(r.sent + r.send_errors, 500);
 	assert_true(s.swaps >= 200);
 	assert_true(s.dups >= 40);
-	assert_int_equal(r.received, s.got);
-	assert_int_equal(r.lost, r.sent - s.got);
+	assert_int_equal(s.dropped, 1);
+	assert_int_equal(r.received, s.got - 1);
+	assert_int_equal(r.lost, r.sent - r.received);
 	assert_int_equal(r.dups, s.dups);
 	assert_int_equal(r.reordered, s.swaps);
 	assert_int_equal(r.stray, 0);
@@ -355,14 +370,43 @@ static void test_trial_stray(void **state)
 	close(fd);
 	refl_stop(&s);
 	assert_int_equal(r.sent + r.send_errors, 500);
-	assert_int_equal(r.received, s.got);
-	assert_int_equal(r.lost, r.sent - s.got);
-	/* every stray the fake sent that arrived before the residual ended:
-	 * those of each reply came before it, and every reply came */
+	assert_int_equal(s.dropped, 1);
+	assert_int_equal(r.received, s.got - 1);
+	assert_int_equal(r.lost, r.sent - r.received);
 	assert_int_equal(r.stray, s.strays);
 	assert_int_equal(r.dups, 0);
 	assert_int_equal(h->count, r.received);
 	free(h);
+	rtv_udpgen_free(g);
+}
+
+/* Bursts the generator's tiny receive buffer cannot hold: its socket's
+ * drops are counted, and every datagram sent back is accounted for. */
+static void test_trial_rx_drops(void **state)
+{
+	struct rtv_udpgen *g = rtv_udpgen_new(1000, 64);
+	struct rtv_udpgen_result r;
+	struct rtv_udpgen_cfg c;
+	struct refl s;
+	int fd, one = 1;
+
+	(void)state;
+	assert_non_null(g);
+	refl_start(&s, R_BURST);
+	fd = gen_socket(s.port);
+	assert_int_equal(setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &one, sizeof(one)), 0);
+	c = gen_cfg(fd, 1000, RTV_NS_PER_S / 10, 5);
+	c.residual_ns = 200 * RTV_NS_PER_MS;
+	assert_int_equal(rtv_udpgen_trial(g, &c, NULL, &r), 0);
+	close(fd);
+	refl_stop(&s);
+	assert_int_equal(r.sent + r.send_errors, 100);
+	assert_int_equal(s.dropped, 1);
+	assert_int_equal(s.back, (s.got - 1) * BURST);
+	assert_true(r.lost >= 1);
+	assert_true(r.rx_drops > 0);
+	assert_int_equal(r.received + r.dups + r.rx_drops, s.back);
+	assert_int_equal(r.stray, 0);
 	rtv_udpgen_free(g);
 }
 
@@ -473,6 +517,51 @@ static void test_trial_no_peer(void **state)
 	assert_int_equal(r.received, 0);
 	assert_int_equal(r.lost, r.sent);
 	close(fd);
+	rtv_udpgen_free(g);
+}
+
+/* A reflector bound to any address (IPv6 and IPv4): each reply leaves from
+ * the address its datagram went to (pktinfo), so a connected generator
+ * takes it, over IPv4 and, where the kernel has it, IPv6. */
+static void test_reflect_any(void **state)
+{
+	static const char *const addrs[] = { "127.0.0.1", "::1" };
+	struct rtv_udpgen *g = rtv_udpgen_new(1000, 64);
+	struct rtv_udpgen_result r;
+	struct rtv_udpgen_cfg c;
+	struct sockaddr_storage ss;
+	socklen_t len;
+	struct refl s;
+	int fd, tested = 0;
+
+	(void)state;
+	assert_non_null(g);
+	memset(&s, 0, sizeof(s));
+	s.mode = R_LIB;
+	s.fd = rtv_udpgen_reflect_open(NULL, 0);
+	assert_true(s.fd >= 0);
+	s.port = rtv_netrt_sock_port(s.fd);
+	assert_true(s.port > 0);
+	assert_int_equal(pthread_create(&s.th, NULL, refl_main, &s), 0);
+	for (size_t i = 0; i < sizeof(addrs) / sizeof(addrs[0]); i++) {
+		assert_int_equal(rtv_sockaddr_parse(addrs[i], (uint16_t)s.port, &ss, &len), 0);
+		fd = rtv_sockaddr_udp_connect(&ss, len);
+		if (fd < 0 && i > 0) /* no IPv6 here */
+			continue;
+		assert_true(fd >= 0);
+		c = gen_cfg(fd, 1000, RTV_NS_PER_S / 10, (uint32_t)(100 + i));
+		c.payload = 48;
+		assert_int_equal(rtv_udpgen_trial(g, &c, NULL, &r), 0);
+		assert_int_equal(r.sent + r.send_errors, 100);
+		assert_true(r.sent > 0);
+		assert_int_equal(r.received, r.sent);
+		assert_int_equal(r.stray, 0);
+		close(fd);
+		tested++;
+	}
+	refl_stop(&s);
+	assert_true(tested >= 1);
+	assert_true(s.st.reflected >= s.st.received - s.st.send_errors);
 	rtv_udpgen_free(g);
 }
 
@@ -610,9 +699,11 @@ int main(void)
 		cmocka_unit_test(test_trial_drop),
 		cmocka_unit_test(test_trial_dupswap),
 		cmocka_unit_test(test_trial_stray),
+		cmocka_unit_test(test_trial_rx_drops),
 		cmocka_unit_test(test_trial_stop),
 		cmocka_unit_test(test_trial_errors),
 		cmocka_unit_test(test_trial_no_peer),
+		cmocka_unit_test(test_reflect_any),
 		cmocka_unit_test(test_search),
 	};
 
