@@ -67,6 +67,8 @@ bench_compare() {
 bench bench_hist "cost of taking and recording one sample" "$BUILD/bench/bench_hist"
 bench bench_clients "the open-loop clients' own time per request (NetRT, memcached, SIP; no I/O)" \
 	"$BUILD/bench/bench_clients"
+bench bench_udpgen "the RFC 2544 generator on loopback: its limit, and the offered rate against the requested (5 interleaved rounds)" \
+	"$BUILD/bench/bench_udpgen"
 bench bench_analysis "partitioning 100 tasks on 8 vCPUs, global MPR of 20 tasks" "$BUILD/bench/bench_analysis"
 bench bench_netrt "rtvnet netrt vs sockperf ping-pong on one veth path" bash bench/bench_netrt.sh "$RTVNET"
 bench bench_stream "rtvnet stream vs iperf3 on one veth pair" bash bench/bench_stream.sh "$RTVNET"
