@@ -178,7 +178,11 @@ int rtv_udpgen_reflect(int fd, const volatile sig_atomic_t *stop, struct rtv_udp
  * where lo' is the final failed rate. *ntrials (may be NULL): trials run.
  * -EINVAL for lo < 0, hi <= 0, lo > hi, resolution_pct not in (0, 100),
  * max_trials < 1, or a NULL s, trial or best_pps. *best_pps is 0 and
- * *ntrials the trials run whenever an error is returned. */
+ * *ntrials the trials run whenever an error is returned.
+ * A trial over rtv_udpgen_trial passes when r.lost == 0; one with
+ * send_errors or rx_drops, or an offered rate well below the one asked,
+ * measured the tester rather than the device (the caller decides: abort,
+ * or count it as failed and say so). */
 struct rtv_udpgen_search { double lo_pps, hi_pps, resolution_pct; int max_trials; };
 int rtv_udpgen_search(const struct rtv_udpgen_search *s, int (*trial)(double rate_pps, void *arg),
 		      void *arg, double *best_pps, int *ntrials);
