@@ -93,6 +93,8 @@ bench bench_runtimes "hosting environments: startup, memory, cyclictest loaded p
 	bash bench/bench_runtimes.sh "$RTVNET"
 bench bench_services "real RT services (issue 14): rtvnet's memcached client vs memaslap (low rate, saturation); the phenomenon with memcached and SIP (compare, SIPp cross-check)" \
 	bash bench/bench_services.sh "$RTVNET"
+bench bench_rfc2544 "RFC 2544 on the RT path (issue 15): throughput and fixed-rate latency, vanilla vs busypoll vs hybrid, sockperf beside" \
+	bash bench/bench_rfc2544.sh "$RTVNET"
 bench bench_faults "100 random faults (kill -9, INT, TERM, HUP) with methods in force: the host as found" \
 	bash bench/bench_faults.sh "$RTVNET" 100
 

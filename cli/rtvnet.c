@@ -30,6 +30,8 @@ static const struct rtv_cmd commands[] = {
 	{ "sip", cmd_sip, "an open-loop SIP client: OPTIONS transactions through a proxy", 0,
 	  cmd_sip_modes },
 	{ "stream", cmd_stream, "bulk TCP/UDP traffic: the co-located non-RT load", 0, cmd_stream_modes },
+	{ "rfc2544", cmd_rfc2544, "RFC 2544 on the RT path per method: zero-loss throughput per frame size, latency at fixed rates",
+	  0, cmd_rfc2544_modes },
 	{ "reserve", cmd_reserve, "reserve CPU time for threads or groups (SCHED_DEADLINE, cpu.max)",
 	  RTV_CMD_NEEDS_ROOT, cmd_reserve_modes },
 	{ "revert", cmd_revert, "stop a running apply and undo every host change rtvnet left",

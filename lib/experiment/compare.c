@@ -49,45 +49,6 @@ static int service_probe(struct rtv_compare *c, struct rtv_plan_probe *out, char
 	return 0;
 }
 
-/* The arms: idle, then each method or combination of the list. */
-static int add_arms(struct rtv_plan *p, const char *list, char *err, size_t len)
-{
-	char buf[512], *save = NULL;
-	int n = 0;
-
-	if (strlen(list) >= sizeof(buf)) {
-		snprintf(err, len, "the list is too long");
-		return -EINVAL;
-	}
-	snprintf(buf, sizeof(buf), "%s", list);
-	rtv_plan_add_arm(p, RTV_EXP_IDLE, NULL, false);
-	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		struct rtv_combo m;
-		int e = rtv_combo_parse(tok, &m, err, len);
-
-		if (e < 0)
-			return e;
-		for (int i = 0; i < p->narms; i++)
-			if (!strcmp(p->arm[i].name, m.name)) {
-				snprintf(err, len, "'%s' is listed twice", m.name);
-				return -EINVAL;
-			}
-		if (rtv_plan_add_arm(p, NULL, &m, true) < 0) {
-			snprintf(err, len, "at most %d methods", RTV_PLAN_MAX_ARMS - 1);
-			return -EINVAL;
-		}
-		n++;
-	}
-	if (!n) {
-		char known[256];
-
-		rtv_methods_known(known, sizeof(known));
-		snprintf(err, len, "no method given (known: %s)", known);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg, char *err,
 		     size_t errlen)
 {
@@ -105,7 +66,8 @@ int rtv_compare_init(struct rtv_compare *c, const struct rtv_compare_cfg *cfg, c
 		rtv_methods_default(defaults, sizeof(defaults));
 		c->cfg.methods = defaults;
 	}
-	e = add_arms(p, c->cfg.methods, err, errlen);
+	rtv_plan_add_arm(p, RTV_EXP_IDLE, NULL, false);
+	e = rtv_plan_add_methods(p, c->cfg.methods, true, err, errlen);
 	c->cfg.methods = cfg->methods;
 	if (e < 0)
 		return e;

@@ -112,6 +112,44 @@ int rtv_plan_add_arm(struct rtv_plan *p, const char *name, const struct rtv_comb
 	return 0;
 }
 
+int rtv_plan_add_methods(struct rtv_plan *p, const char *list, bool loaded, char *err,
+			 size_t len)
+{
+	char buf[512], *save = NULL;
+	int n = 0;
+
+	if (strlen(list) >= sizeof(buf)) {
+		snprintf(err, len, "the list is too long");
+		return -EINVAL;
+	}
+	snprintf(buf, sizeof(buf), "%s", list);
+	for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		struct rtv_combo m;
+		int e = rtv_combo_parse(tok, &m, err, len);
+
+		if (e < 0)
+			return e;
+		for (int i = 0; i < p->narms; i++)
+			if (!strcmp(p->arm[i].name, m.name)) {
+				snprintf(err, len, "'%s' is listed twice", m.name);
+				return -EINVAL;
+			}
+		if (rtv_plan_add_arm(p, NULL, &m, loaded) < 0) {
+			snprintf(err, len, "at most %d arms", RTV_PLAN_MAX_ARMS);
+			return -EINVAL;
+		}
+		n++;
+	}
+	if (!n) {
+		char known[256];
+
+		rtv_methods_known(known, sizeof(known));
+		snprintf(err, len, "no method given (known: %s)", known);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* ---- set-up ---- */
 
 static int add_probe(struct rtv_exp *x, const struct rtv_plan_probe *pp, char *err, size_t len)

@@ -98,6 +98,11 @@ void rtv_plan_init(struct rtv_plan *p);
  * name NULL: the method's. -E2BIG beyond RTV_PLAN_MAX_ARMS. */
 int rtv_plan_add_arm(struct rtv_plan *p, const char *name, const struct rtv_combo *method,
 		     bool loaded);
+/* Add an arm for each method or combination of list ("A,B,C+D"), under the
+ * loads or not: -EINVAL with why in err (an unknown method, a conflict in a
+ * combination, one listed twice, none, too many). */
+int rtv_plan_add_methods(struct rtv_plan *p, const char *list, bool loaded, char *err,
+			 size_t len);
 
 /* One run's record. */
 struct rtv_run {

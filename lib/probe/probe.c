@@ -8,6 +8,7 @@ const struct rtv_probe *const rtv_probes[] = {
 	&rtv_probe_memcached,
 	&rtv_probe_sip,
 	&rtv_probe_taskset,
+	&rtv_probe_rfc2544,
 	&rtv_probe_stream,
 	&rtv_probe_iperf3,
 	&rtv_probe_hogs,

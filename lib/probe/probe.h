@@ -145,6 +145,7 @@ extern const struct rtv_probe rtv_probe_hogs;
 extern const struct rtv_probe rtv_probe_napitrace;
 extern const struct rtv_probe rtv_probe_taskset;
 extern const struct rtv_probe rtv_probe_stages;
+extern const struct rtv_probe rtv_probe_rfc2544;
 
 /* The configurations of the probes that have one in no other header. */
 struct rtv_hogs_cfg {

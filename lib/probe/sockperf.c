@@ -110,6 +110,14 @@ int rtv_sockperf_client_argv(const struct rtv_sockperf_client_cfg *c, char *buf,
 	put(&a, "--full-rtt");
 	put(&a, "--reply-every");
 	put(&a, "1");
+	if (c->sender_cpus) {
+		put(&a, "--sender-affinity");
+		put(&a, "%s", c->sender_cpus);
+	}
+	if (c->receiver_cpus) {
+		put(&a, "--receiver-affinity");
+		put(&a, "%s", c->receiver_cpus);
+	}
 	return finish_args(&a);
 }
 

@@ -101,6 +101,9 @@ struct rtv_sockperf_client_cfg {
 	double mps;
 	size_t msg_size;
 	int seconds;
+	/* --sender-affinity and --receiver-affinity, CPU lists; NULL: not given
+	 * (both threads where the caller may run) */
+	const char *sender_cpus, *receiver_cpus;
 };
 int rtv_sockperf_client_argv(const struct rtv_sockperf_client_cfg *c, char *buf, size_t len,
 			     char **argv, int max);

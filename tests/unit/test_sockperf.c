@@ -310,7 +310,7 @@ static void test_live(void **state)
 		return;
 	}
 	port = free_port();
-	struct rtv_sockperf_client_cfg c = { SOCKPERF, "127.0.0.1", port, 1000, 18, 1 };
+	struct rtv_sockperf_client_cfg c = { SOCKPERF, "127.0.0.1", port, 1000, 18, 1, NULL, NULL };
 
 	assert_true(rtv_sockperf_server_argv(SOCKPERF, "127.0.0.1", port, sbuf, sizeof(sbuf), sargv,
 					     RTV_SOCKPERF_MAX_ARGS) > 0);

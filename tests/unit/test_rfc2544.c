@@ -1,0 +1,166 @@
+/* Unit tests for lib/probe/rfc2544's input: frame sizes and rates as the
+ * command line gives them, their names, the configuration's checks (a share
+ * of a throughput that is not searched, sockperf's point, a target), and the
+ * series the probe measures. The trials themselves run in t1200. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "probe/probe.h"
+#include "probe/rfc2544.h"
+
+static void test_sizes(void **state)
+{
+	unsigned s[RTV_RFC2544_MAX_SIZES];
+	char err[256];
+	int n = -1;
+
+	(void)state;
+	assert_int_equal(rtv_rfc2544_sizes_parse("64,128,1518", s, RTV_RFC2544_MAX_SIZES, &n, err,
+						 sizeof(err)), 0);
+	assert_int_equal(n, 3);
+	assert_int_equal(s[0], 64);
+	assert_int_equal(s[2], 1518);
+	/* out of range, not numbers, repeated, too many, empty */
+	static const char *const bad[] = { "63", "1519", "64,abc", "64,64", "", ",",
+					   "64,128,256,512,1024,1280,1518,100,200" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(rtv_rfc2544_sizes_parse(bad[i], s, RTV_RFC2544_MAX_SIZES, &n, err,
+							 sizeof(err)), -EINVAL);
+		assert_true(err[0] != '\0');
+	}
+	rtv_rfc2544_sizes_parse("63", s, RTV_RFC2544_MAX_SIZES, &n, err, sizeof(err));
+	assert_non_null(strstr(err, "'63'"));
+	rtv_rfc2544_sizes_parse("64,64", s, RTV_RFC2544_MAX_SIZES, &n, err, sizeof(err));
+	assert_non_null(strstr(err, "twice"));
+}
+
+static void test_rates(void **state)
+{
+	struct rtv_rfc2544_rate r[RTV_RFC2544_MAX_RATES];
+	char err[256], name[32];
+	int n = -1;
+
+	(void)state;
+	assert_int_equal(rtv_rfc2544_rates_parse("10%,50%,100k,1M,250000,1.5M", r,
+						 RTV_RFC2544_MAX_RATES, &n, err, sizeof(err)), 0);
+	assert_int_equal(n, 6);
+	assert_true(r[0].pct && r[0].value == 10);
+	assert_true(!r[2].pct && r[2].value == 100e3);
+	assert_true(!r[3].pct && r[3].value == 1e6);
+	assert_true(!r[4].pct && r[4].value == 250e3);
+	assert_true(!r[5].pct && r[5].value == 1.5e6);
+	rtv_rfc2544_rate_name(&r[0], name, sizeof(name));
+	assert_string_equal(name, "10%");
+	rtv_rfc2544_rate_name(&r[2], name, sizeof(name));
+	assert_string_equal(name, "100kpps");
+	rtv_rfc2544_rate_name(&r[3], name, sizeof(name));
+	assert_string_equal(name, "1Mpps");
+	rtv_rfc2544_rate_name(&r[5], name, sizeof(name));
+	assert_string_equal(name, "1.5Mpps");
+	static const char *const bad[] = { "0%", "101%", "-5%", "abc", "5%x", "10k%", "0",
+					   "50%,50%", "1G", "", "1e9" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(rtv_rfc2544_rates_parse(bad[i], r, RTV_RFC2544_MAX_RATES, &n, err,
+							 sizeof(err)), -EINVAL);
+		assert_true(err[0] != '\0');
+	}
+}
+
+static void test_check(void **state)
+{
+	struct rtv_rfc2544_probe_cfg c;
+	char err[256];
+
+	(void)state;
+	rtv_rfc2544_probe_cfg_init(&c);
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), 0);
+	/* the defaults: 7 searches, then 3 sizes x 6 rates */
+	assert_int_equal(rtv_rfc2544_nseries(&c), 7 + 3 * 6);
+	assert_true(rtv_rfc2544_series_is_search(&c, 6));
+	assert_false(rtv_rfc2544_series_is_search(&c, 7));
+	assert_true(rtv_rfc2544_run_estimate_ns(&c) > 60LL * 1000000000);
+
+	/* a share of a throughput that is not searched */
+	c.nsizes = 1; /* 64 only; latency sizes 64, 512, 1518 at shares */
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "512-byte"));
+	/* absolute rates need no search */
+	c.nrates = 0;
+	c.rates[c.nrates++] = (struct rtv_rfc2544_rate){ 100e3, false };
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), 0);
+	/* sockperf's rate must be a latency point */
+	c.sockperf = true;
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "50%"));
+	c.sockperf_rate = (struct rtv_rfc2544_rate){ 100e3, false };
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), 0);
+	/* targets */
+	c.target = "192.0.2.7:7202";
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), 0);
+	c.target = "[2001:db8::7]:7202";
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), 0);
+	static const char *const bad[] = { "192.0.2.7", "192.0.2.7:0", "192.0.2.7:70000",
+					   "host:7202", ":7202", "[]:7202" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		c.target = bad[i];
+		assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), -EINVAL);
+		assert_non_null(strstr(err, "--target"));
+	}
+	c.target = NULL;
+	/* bounds */
+	c.min_pps = c.max_pps;
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	c.min_pps = 1000;
+	c.resolution_pct = 0;
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), -EINVAL);
+	c.resolution_pct = 2;
+	c.trial_ns = 1000;
+	assert_int_equal(rtv_rfc2544_cfg_check(&c, err, sizeof(err)), -EINVAL);
+}
+
+static void test_series(void **state)
+{
+	const struct rtv_probe *p = rtv_probe_find("rfc2544");
+	struct rtv_rfc2544_probe_cfg c;
+	char err[256];
+
+	(void)state;
+	assert_non_null(p);
+	assert_int_equal(p->role, RTV_PROBE_SERVICE);
+	rtv_rfc2544_probe_cfg_init(&c);
+	assert_int_equal(rtv_rfc2544_sizes_parse("64,512", c.sizes, RTV_RFC2544_MAX_SIZES,
+						 &c.nsizes, err, sizeof(err)), 0);
+	assert_int_equal(rtv_rfc2544_sizes_parse("512", c.lat_sizes, RTV_RFC2544_MAX_SIZES,
+						 &c.nlat_sizes, err, sizeof(err)), 0);
+	assert_int_equal(rtv_rfc2544_rates_parse("50%,100k", c.rates, RTV_RFC2544_MAX_RATES,
+						 &c.nrates, err, sizeof(err)), 0);
+	assert_int_equal(p->nseries(&c), 4);
+	assert_string_equal(p->series_name(&c, 0), "64B");
+	assert_string_equal(p->series_name(&c, 1), "512B");
+	assert_string_equal(p->series_name(&c, 2), "512B@50%");
+	assert_string_equal(p->series_name(&c, 3), "512B@100kpps");
+	assert_true(p->state_size(&c) >= p->series_off + 4 * p->series_size);
+	assert_int_equal(p->check(&c, err, sizeof(err)), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_rates),
+		cmocka_unit_test(test_check),
+		cmocka_unit_test(test_series),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
