@@ -13,6 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <math.h>
+#include <stdlib.h>
+
+#include "experiment/rfc2544.h"
 #include "probe/probe.h"
 #include "probe/rfc2544.h"
 
@@ -153,6 +157,117 @@ static void test_series(void **state)
 	assert_int_equal(p->check(&c, err, sizeof(err)), 0);
 }
 
+/* Summaries made by hand: arm a's metric key for series i is v. */
+static void put(struct rtv_rfc2544 *r, struct rtv_sum *s, int a, int i, const char *key, double v)
+{
+	int m = rtv_exp_metric(&r->x, key);
+	struct rtv_sum *row = &s[a * r->x.nseries + i];
+
+	assert_true(m >= 0);
+	row->nruns = 1;
+	row->m[m] = (struct rtv_summary){ .n = 1, .mean = v, .min = v, .max = v };
+}
+
+static const struct rtv_rfc2544_claim *find(const struct rtv_rfc2544_claim *c, int n,
+					     const char *what, const char *point)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(c[i].what, what) && !strcmp(c[i].point, point))
+			return &c[i];
+	return NULL;
+}
+
+/* The papers' claims judged on given summaries: KBP's (busypoll below
+ * vanilla), EE-KBP's (hybrid within 1.3x busypoll, its CPU falling with the
+ * rate), the sockperf cross-check; none when what it compares is missing. */
+static void test_claims(void **state)
+{
+	struct rtv_rfc2544_cfg cfg;
+	struct rtv_rfc2544 r;
+	struct rtv_rfc2544_claim c[64];
+	const struct rtv_rfc2544_claim *k;
+	struct rtv_sum *s;
+	char err[256];
+	int n, ns;
+
+	(void)state;
+	rtv_rfc2544_cfg_init(&cfg);
+	cfg.methods = "vanilla,busypoll,hybrid";
+	assert_int_equal(rtv_rfc2544_sizes_parse("64", cfg.probe.sizes, 8, &cfg.probe.nsizes, err,
+						 sizeof(err)), 0);
+	assert_int_equal(rtv_rfc2544_sizes_parse("64", cfg.probe.lat_sizes, 8,
+						 &cfg.probe.nlat_sizes, err, sizeof(err)), 0);
+	assert_int_equal(rtv_rfc2544_rates_parse("10%,100%", cfg.probe.rates, 8, &cfg.probe.nrates,
+						 err, sizeof(err)), 0);
+	if (rtv_rfc2544_init(&r, &cfg, err, sizeof(err)) < 0) {
+		print_message("%s\n", err);
+		skip(); /* a method that cannot run here (no busy poll) */
+		return;
+	}
+	assert_int_equal(r.x.nseries, 3); /* 64B, 64B@10%, 64B@100% */
+	ns = 3 * r.x.nseries;
+	s = calloc((size_t)ns, sizeof(*s));
+	assert_non_null(s);
+	for (int i = 0; i < ns; i++) {
+		s[i].m = calloc((size_t)r.x.nmetrics, sizeof(*s[i].m));
+		assert_non_null(s[i].m);
+		for (int m = 0; m < r.x.nmetrics; m++)
+			s[i].m[m] = (struct rtv_summary){ 0, NAN, NAN, NAN, NAN };
+	}
+	/* throughput: vanilla 100k, busypoll 250k */
+	put(&r, s, 0, 0, "throughput_pps", 100e3);
+	put(&r, s, 0, 0, "generator_bound", 0);
+	put(&r, s, 1, 0, "throughput_pps", 250e3);
+	/* at 10%: busypoll's max half vanilla's, p99.9 above it; hybrid 1.2x busypoll */
+	put(&r, s, 0, 1, "max_us", 1000);
+	put(&r, s, 1, 1, "max_us", 500);
+	put(&r, s, 0, 1, "p999_us", 100);
+	put(&r, s, 1, 1, "p999_us", 120);
+	put(&r, s, 2, 1, "p999_us", 144);
+	/* at 100%: hybrid 1.5x busypoll */
+	put(&r, s, 1, 2, "p999_us", 100);
+	put(&r, s, 2, 2, "p999_us", 150);
+	/* hybrid's CPU: 20% at 10k pps, 100% at 100k */
+	put(&r, s, 2, 1, "offered_pps", 10e3);
+	put(&r, s, 2, 1, "dut_cpu_pct", 20);
+	put(&r, s, 2, 2, "offered_pps", 100e3);
+	put(&r, s, 2, 2, "dut_cpu_pct", 100);
+	/* sockperf at 10%: vanilla 5% off, busypoll 20% */
+	put(&r, s, 0, 1, "p50_vs_sockperf", 1.05);
+	put(&r, s, 1, 1, "p50_vs_sockperf", 0.8);
+
+	n = rtv_rfc2544_claims(&r, s, ns, c, 64);
+	k = find(c, n, "KBP throughput", "64B");
+	assert_non_null(k);
+	assert_true(k->met && fabs(k->value - 2.5) < 1e-9);
+	k = find(c, n, "KBP max RTT", "64B@10%");
+	assert_true(k && k->met && fabs(k->value - 0.5) < 1e-9);
+	k = find(c, n, "KBP p99.9 RTT", "64B@10%");
+	assert_true(k && !k->met && fabs(k->value - 1.2) < 1e-9);
+	assert_null(find(c, n, "KBP max RTT", "64B@100%")); /* vanilla not measured there */
+	k = find(c, n, "EE-KBP p99.9 RTT", "64B@10%");
+	assert_true(k && k->met && fabs(k->value - 1.2) < 1e-9);
+	k = find(c, n, "EE-KBP p99.9 RTT", "64B@100%");
+	assert_true(k && !k->met && fabs(k->value - 1.5) < 1e-9);
+	k = find(c, n, "EE-KBP CPU falls with rate", "64B");
+	assert_true(k && k->met && fabs(k->value - 0.2) < 1e-9);
+	k = NULL;
+	for (int i = 0; i < n; i++)
+		if (!strcmp(c[i].what, "sockperf p50"))
+			assert_true(c[i].met == !strcmp(c[i].arms, "vanilla"));
+	/* a CPU that does not fall: missed */
+	put(&r, s, 2, 1, "dut_cpu_pct", 100);
+	n = rtv_rfc2544_claims(&r, s, ns, c, 64);
+	k = find(c, n, "EE-KBP CPU falls with rate", "64B");
+	assert_true(k && !k->met);
+	/* vanilla at the generator's limit: no throughput claim */
+	put(&r, s, 0, 0, "generator_bound", 1);
+	n = rtv_rfc2544_claims(&r, s, ns, c, 64);
+	assert_null(find(c, n, "KBP throughput", "64B"));
+	rtv_exp_sums_free(s, ns);
+	rtv_rfc2544_release(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -160,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_rates),
 		cmocka_unit_test(test_check),
 		cmocka_unit_test(test_series),
+		cmocka_unit_test(test_claims),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
