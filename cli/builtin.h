@@ -119,6 +119,9 @@ int rtv_cli_host_lock(void);
 /* path with its extension (the last ".x" of its last component) replaced by
  * suffix: "r/c.json", ".svg" -> "r/c.svg"; a results file's pictures. */
 void rtv_cli_path_beside(const char *path, const char *suffix, char *buf, size_t len);
+/* A results file: given (an option's value) when not NULL, else
+ * results/NAME-<UTC time>.json. */
+void rtv_cli_results_path(const char *given, const char *name, char *buf, size_t len);
 
 /* Parse a subcommand's options; prints usage on -h (returns 0 with *done set),
  * and prints the error and returns 2 on bad input. */

@@ -155,15 +155,7 @@ static void compare_cfg(struct rtv_compare_cfg *cfg)
 /* results/compare-<time>.json, and the pictures beside it. */
 static void result_paths(char *json, size_t jlen, char *cdf, char *pct, size_t len)
 {
-	if (json_path) {
-		snprintf(json, jlen, "%s", json_path);
-	} else {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(json, jlen, "results/compare-%Y%m%d-%H%M%S.json", &tm);
-	}
+	rtv_cli_results_path(json_path, "compare", json, jlen);
 	if (svg_path)
 		snprintf(cdf, len, "%s", svg_path);
 	else

@@ -212,15 +212,7 @@ static int write_results(const struct rtv_rfc2544 *r, const struct rtv_sum *s, i
 	json_t *root;
 	int e[3];
 
-	if (json_path) {
-		snprintf(json, sizeof(json), "%s", json_path);
-	} else {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(json, sizeof(json), "results/rfc2544-%Y%m%d-%H%M%S.json", &tm);
-	}
+	rtv_cli_results_path(json_path, "rfc2544", json, sizeof(json));
 	if (svg_path)
 		snprintf(p999, sizeof(p999), "%s", svg_path);
 	else

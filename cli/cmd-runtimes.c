@@ -140,15 +140,7 @@ static int write_results(struct rtv_rt *x)
 	int e[1 + RTV_RT_LOADS] = { 0 };
 	FILE *f;
 
-	if (json_path) {
-		snprintf(json, sizeof(json), "%s", json_path);
-	} else {
-		time_t now = time(NULL);
-		struct tm tm;
-
-		gmtime_r(&now, &tm);
-		strftime(json, sizeof(json), "results/runtimes-%Y%m%d-%H%M%S.json", &tm);
-	}
+	rtv_cli_results_path(json_path, "runtimes", json, sizeof(json));
 	if (svg_path)
 		snprintf(svg[0], sizeof(svg[0]), "%s", svg_path);
 	else

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "builtin.h"
@@ -128,6 +129,22 @@ void rtv_cli_path_beside(const char *path, const char *suffix, char *buf, size_t
 	int n = dot && !strchr(dot, '/') ? (int)(dot - path) : (int)strlen(path);
 
 	snprintf(buf, len, "%.*s%s", n, path, suffix);
+}
+
+void rtv_cli_results_path(const char *given, const char *name, char *buf, size_t len)
+{
+	char stamp[32];
+	time_t now;
+	struct tm tm;
+
+	if (given) {
+		snprintf(buf, len, "%s", given);
+		return;
+	}
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+	snprintf(buf, len, "results/%s-%s.json", name, stamp);
 }
 
 const struct rtv_opt rtv_cli_no_opts[] = { RTV_OPT_END_DEF };

@@ -4,9 +4,12 @@
  * (engine.h), with no co-located load unless one is asked for; then the
  * papers' claims judged on the summaries:
  *  - KBP's: busy poll against vanilla NAPI, its max and p99.9 RTT at each
- *    fixed rate lower, its zero-loss throughput per frame size not lower;
- *  - EE-KBP's: hybrid's p99.9 within 1.3x busypoll's at each rate, and its
- *    CPU cost falling with the rate (lower at each lower rate of a size);
+ *    absolute rate (the same offered rate for both: a share of each one's
+ *    own throughput is not) lower, its zero-loss throughput per frame size
+ *    not lower;
+ *  - EE-KBP's: hybrid's p99.9 within 1.3x busypoll's at each absolute rate,
+ *    and its CPU cost falling with the rate (lower at each lower rate of a
+ *    size, shares included: one method's points);
  *  - the cross-check: rtvnet's p50 within 10% of sockperf's at the same rate.
  * With a target, one arm measures a reflector elsewhere and nothing on this
  * host is changed. */

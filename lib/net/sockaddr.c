@@ -81,3 +81,33 @@ int rtv_sockaddr_udp_connect(const struct sockaddr_storage *ss, socklen_t len)
 	}
 	return fd;
 }
+
+/* The control message a request came with, turned into the one that sends
+ * its reply from the address the request was sent to: IPv6 keeps the
+ * interface (a link-local address needs it); IPv4 gives the local address
+ * in ipi_spec_dst and leaves the interface to routing. Returns the length
+ * of the reply's control data, 0 for none (a socket bound to one address). */
+size_t rtv_sockaddr_reply_pktinfo(struct msghdr *mh)
+{
+	struct cmsghdr *cm;
+	size_t len;
+
+	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
+		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
+			break;
+		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
+			struct in_pktinfo pi;
+
+			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
+			pi.ipi_ifindex = 0;
+			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
+			break;
+		}
+	}
+	if (!cm)
+		return 0;
+	len = CMSG_SPACE(cm->cmsg_len - CMSG_LEN(0));
+	if ((void *)cm != mh->msg_control) /* the reply's control data holds it alone */
+		memmove(mh->msg_control, cm, cm->cmsg_len);
+	return len;
+}

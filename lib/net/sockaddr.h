@@ -21,4 +21,13 @@ int rtv_sockaddr_parse(const char *s, uint16_t port, struct sockaddr_storage *ss
  * send and recv need no address). Returns the fd or -errno. */
 int rtv_sockaddr_udp_connect(const struct sockaddr_storage *ss, socklen_t len);
 
+/* The control message a datagram came with (IP_PKTINFO, IPV6_PKTINFO on a
+ * socket bound to any address) turned, in place, into the one that sends
+ * its reply from the address it was sent to: IPv6 keeps the interface (a
+ * link-local address needs it); IPv4 gives the local address in
+ * ipi_spec_dst and leaves the interface to routing. Returns the reply's
+ * control length, 0 for none (a socket bound to one address). */
+struct msghdr;
+size_t rtv_sockaddr_reply_pktinfo(struct msghdr *mh);
+
 #endif

@@ -126,36 +126,6 @@ int rtv_netrt_sock_port(int fd)
 	return -EAFNOSUPPORT;
 }
 
-/* The control message a request came with, turned into the one that sends
- * its reply from the address the request was sent to: IPv6 keeps the
- * interface (a link-local address needs it); IPv4 gives the local address
- * in ipi_spec_dst and leaves the interface to routing. Returns the length
- * of the reply's control data, 0 for none (a socket bound to one address). */
-static size_t reply_pktinfo(struct msghdr *mh)
-{
-	struct cmsghdr *cm;
-	size_t len;
-
-	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
-			break;
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			pi.ipi_ifindex = 0;
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-			break;
-		}
-	}
-	if (!cm)
-		return 0;
-	len = CMSG_SPACE(cm->cmsg_len - CMSG_LEN(0));
-	if ((void *)cm != mh->msg_control) /* the reply's control data holds it alone */
-		memmove(mh->msg_control, cm, cm->cmsg_len);
-	return len;
-}
-
 int rtv_netrt_server_serve(int fd, const volatile sig_atomic_t *stop,
 			   struct rtv_netrt_server_stats *st)
 {
@@ -207,7 +177,7 @@ int rtv_netrt_server_serve_delayed(int fd, const volatile sig_atomic_t *stop,
 			rtv_sleep_until_ns(rtv_now_ns() + reply_delay_ns);
 		/* the same datagram back, from the address it came to */
 		iov.iov_len = (size_t)n;
-		mh.msg_controllen = reply_pktinfo(&mh);
+		mh.msg_controllen = rtv_sockaddr_reply_pktinfo(&mh);
 		if (!mh.msg_controllen)
 			mh.msg_control = NULL;
 		mh.msg_flags = 0;

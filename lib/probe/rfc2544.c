@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -381,6 +382,7 @@ static void take(struct gen *g, struct snap *s)
 	read_host(g, &s->host);
 	if (rtv_softnet_read("/proc/net/softnet_stat", &s->softnet, &s->squeezed) < 0)
 		s->softnet = s->squeezed = 0;
+	memset(&s->cpu, 0, sizeof(s->cpu));
 	s->have_cpu = g->c->tb && !rtv_cpuload_snap(&s->cpu, getpid(), NULL);
 	s->self_cpu_ns = self_cpu_ns();
 }
@@ -649,7 +651,9 @@ static int cross_check(struct gen *g, int i, const struct sockaddr_storage *ss)
 		cpu_set_t all;
 		int null = open("/dev/null", O_RDONLY);
 
-		if (null < 0 || dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+		/* it ends with the generator, however that ends */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() == 1 || null < 0 ||
+		    dup2(null, 0) < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
 			_exit(127);
 		if (sc.receiver_cpus) { /* its threads pin themselves */
 			CPU_ZERO(&all);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probe/netrt.h"
+#include "net/sockaddr.h"
 #include "probe/udpgen.h"
 #include "util/stop.h"
 #include "util/time.h"
@@ -436,35 +437,6 @@ union refl_ctl {
 	unsigned char buf[CMSG_SPACE(sizeof(struct in6_pktinfo)) + CMSG_SPACE(sizeof(struct in_pktinfo))];
 };
 
-/* The control data a datagram came with turned into its reply's: the
- * address it was sent to as the reply's source (IPv4: in ipi_spec_dst, the
- * interface left to routing; IPv6: with its interface, which a link-local
- * address needs). Returns the reply's control length, 0 for none. */
-static size_t refl_pktinfo(struct msghdr *mh)
-{
-	struct cmsghdr *cm;
-
-	if (mh->msg_controllen < sizeof(struct cmsghdr))
-		return 0;
-	for (cm = CMSG_FIRSTHDR(mh); cm; cm = CMSG_NXTHDR(mh, cm)) {
-		if (cm->cmsg_level == IPPROTO_IPV6 && cm->cmsg_type == IPV6_PKTINFO)
-			break;
-		if (cm->cmsg_level == IPPROTO_IP && cm->cmsg_type == IP_PKTINFO) {
-			struct in_pktinfo pi;
-
-			memcpy(&pi, CMSG_DATA(cm), sizeof(pi));
-			pi.ipi_ifindex = 0;
-			memcpy(CMSG_DATA(cm), &pi, sizeof(pi));
-			break;
-		}
-	}
-	if (!cm)
-		return 0;
-	if ((void *)cm != mh->msg_control)
-		memmove(mh->msg_control, cm, cm->cmsg_len);
-	return CMSG_SPACE(cm->cmsg_len - CMSG_LEN(0));
-}
-
 static inline void count_add(uint64_t *p, uint64_t n)
 {
 	__atomic_store_n(p, *p + n, __ATOMIC_RELAXED);
@@ -519,7 +491,7 @@ int rtv_udpgen_reflect(int fd, const volatile sig_atomic_t *stop, struct rtv_udp
 			struct msghdr *mh = &m[i].msg_hdr;
 
 			v[i].iov_len = m[i].msg_len; /* a longer one was cut: its first 64 KiB go */
-			mh->msg_controllen = refl_pktinfo(mh);
+			mh->msg_controllen = rtv_sockaddr_reply_pktinfo(mh);
 			if (!mh->msg_controllen)
 				mh->msg_control = NULL;
 			mh->msg_flags = 0;

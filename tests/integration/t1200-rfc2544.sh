@@ -54,19 +54,19 @@ check() {
 # -- two methods, two sizes, latency at two shares and one rate the generator
 # cannot reach, sockperf beside
 expect 0 "$RTVNET" rfc2544 run --methods vanilla,busypoll --sizes 64,512 --latency-sizes 64 \
-	--rates 50%,100%,90M --trial 0.5 --residual-wait 0.3 --settle-wait 0.2 --resolution 20 \
+	--rates 50%,100%,20k,90M --trial 0.5 --residual-wait 0.3 --settle-wait 0.2 --resolution 20 \
 	--max-rate 200k --min-rate 1000 --sockperf --idle-phase 0 --json "$TMP/r.json"
 out_has "^Zero-loss throughput \(RFC 2544 26.1\)"
 out_has "^Latency at fixed rates"
 out_has "trials of 0.5 s \(the RFC's are 60 s: a deviation\)"
 out_has "The papers' claims on this machine"
-out_has "KBP (max|p99.9) RTT +64B@50%"
+out_has "KBP (max|p99.9) RTT +64B@20kpps"
 out_has "sockperf p50 +64B@50%"
 J="$TMP/r.json"
 [ -s "$TMP/r.svg" ] && [ -s "$TMP/r-max.svg" ] || die "the pictures are missing"
 grep -q "<svg" "$TMP/r.svg" || die "r.svg is no SVG"
-# every arm measured every point: 2 searches and 3 latency points
-check "$J" '[.runs[] | .series] | length == 10'
+# every arm measured every point: 2 searches and 4 latency points
+check "$J" '[.runs[] | .series] | length == 12'
 check "$J" '[.runs[] | .method] | unique == ["busypoll", "vanilla"]'
 # each trial's packets add up, and drop counters are there
 check "$J" '[.runs[].trials[] | .sent == .received + .lost and .offered_pps > 0

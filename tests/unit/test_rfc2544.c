@@ -197,14 +197,14 @@ static void test_claims(void **state)
 						 sizeof(err)), 0);
 	assert_int_equal(rtv_rfc2544_sizes_parse("64", cfg.probe.lat_sizes, 8,
 						 &cfg.probe.nlat_sizes, err, sizeof(err)), 0);
-	assert_int_equal(rtv_rfc2544_rates_parse("10%,100%", cfg.probe.rates, 8, &cfg.probe.nrates,
-						 err, sizeof(err)), 0);
+	assert_int_equal(rtv_rfc2544_rates_parse("10k,100k,50%", cfg.probe.rates, 8,
+						 &cfg.probe.nrates, err, sizeof(err)), 0);
 	if (rtv_rfc2544_init(&r, &cfg, err, sizeof(err)) < 0) {
 		print_message("%s\n", err);
 		skip(); /* a method that cannot run here (no busy poll) */
 		return;
 	}
-	assert_int_equal(r.x.nseries, 3); /* 64B, 64B@10%, 64B@100% */
+	assert_int_equal(r.x.nseries, 4); /* 64B, 64B@10kpps, 64B@100kpps, 64B@50% */
 	ns = 3 * r.x.nseries;
 	s = calloc((size_t)ns, sizeof(*s));
 	assert_non_null(s);
@@ -232,25 +232,32 @@ static void test_claims(void **state)
 	put(&r, s, 2, 1, "dut_cpu_pct", 20);
 	put(&r, s, 2, 2, "offered_pps", 100e3);
 	put(&r, s, 2, 2, "dut_cpu_pct", 100);
-	/* sockperf at 10%: vanilla 5% off, busypoll 20% */
-	put(&r, s, 0, 1, "p50_vs_sockperf", 1.05);
-	put(&r, s, 1, 1, "p50_vs_sockperf", 0.8);
+	/* sockperf at 50%: vanilla 5% off, busypoll 20% */
+	put(&r, s, 0, 3, "p50_vs_sockperf", 1.05);
+	put(&r, s, 1, 3, "p50_vs_sockperf", 0.8);
+	/* at 50% of each one's own throughput: not compared across methods */
+	put(&r, s, 0, 3, "max_us", 1000);
+	put(&r, s, 1, 3, "max_us", 500);
+	put(&r, s, 1, 3, "p999_us", 100);
+	put(&r, s, 2, 3, "p999_us", 100);
 
 	n = rtv_rfc2544_claims(&r, s, ns, c, 64);
 	k = find(c, n, "KBP throughput", "64B");
 	assert_non_null(k);
 	assert_true(k->met && fabs(k->value - 2.5) < 1e-9);
-	k = find(c, n, "KBP max RTT", "64B@10%");
+	k = find(c, n, "KBP max RTT", "64B@10kpps");
 	assert_true(k && k->met && fabs(k->value - 0.5) < 1e-9);
-	k = find(c, n, "KBP p99.9 RTT", "64B@10%");
+	k = find(c, n, "KBP p99.9 RTT", "64B@10kpps");
 	assert_true(k && !k->met && fabs(k->value - 1.2) < 1e-9);
-	assert_null(find(c, n, "KBP max RTT", "64B@100%")); /* vanilla not measured there */
-	k = find(c, n, "EE-KBP p99.9 RTT", "64B@10%");
+	assert_null(find(c, n, "KBP max RTT", "64B@100kpps")); /* vanilla not measured there */
+	k = find(c, n, "EE-KBP p99.9 RTT", "64B@10kpps");
 	assert_true(k && k->met && fabs(k->value - 1.2) < 1e-9);
-	k = find(c, n, "EE-KBP p99.9 RTT", "64B@100%");
+	k = find(c, n, "EE-KBP p99.9 RTT", "64B@100kpps");
 	assert_true(k && !k->met && fabs(k->value - 1.5) < 1e-9);
 	k = find(c, n, "EE-KBP CPU falls with rate", "64B");
 	assert_true(k && k->met && fabs(k->value - 0.2) < 1e-9);
+	assert_null(find(c, n, "KBP max RTT", "64B@50%"));
+	assert_null(find(c, n, "EE-KBP p99.9 RTT", "64B@50%"));
 	k = NULL;
 	for (int i = 0; i < n; i++)
 		if (!strcmp(c[i].what, "sockperf p50"))
