@@ -47,6 +47,13 @@ static int cmp_pid(const void *a, const void *b)
 	return (x->pid > y->pid) - (x->pid < y->pid);
 }
 
+int rtv_cpuload_snap_cpus(struct rtv_cpuload_snap *s)
+{
+	s->t_ns = rtv_now_ns();
+	s->ntasks = 0;
+	return read_proc_stat(s);
+}
+
 int rtv_cpuload_snap(struct rtv_cpuload_snap *s, pid_t self, const char *ours_cgroup)
 {
 	struct dirent *de;

@@ -39,6 +39,9 @@ struct rtv_cpuload {
 /* Take a snapshot. `ours_cgroup` marks tasks whose /proc/PID/cgroup
  * contains it (e.g. "/rtvnet") as ours, as is `self` and its children. */
 int rtv_cpuload_snap(struct rtv_cpuload_snap *s, pid_t self, const char *ours_cgroup);
+/* The CPUs' part alone (/proc/stat, no task: nothing allocated), for a
+ * window's busy shares; its tasks' shares then come out 0. */
+int rtv_cpuload_snap_cpus(struct rtv_cpuload_snap *s);
 void rtv_cpuload_snap_release(struct rtv_cpuload_snap *s);
 void rtv_cpuload_diff(const struct rtv_cpuload_snap *a, const struct rtv_cpuload_snap *b,
 		      struct rtv_cpuload *out);

@@ -382,9 +382,23 @@ static void take(struct gen *g, struct snap *s)
 	read_host(g, &s->host);
 	if (rtv_softnet_read("/proc/net/softnet_stat", &s->softnet, &s->squeezed) < 0)
 		s->softnet = s->squeezed = 0;
+}
+
+/* CPU use: every CPU's, and the generator's own; over the sending only,
+ * not the residual phase, which would dilute it when packets were lost.
+ * Cheap (/proc/stat and a clock): the last replies wait for it. */
+static void take_cpu_at(struct gen *g, struct snap *s)
+{
 	memset(&s->cpu, 0, sizeof(s->cpu));
-	s->have_cpu = g->c->tb && !rtv_cpuload_snap(&s->cpu, getpid(), NULL);
+	s->have_cpu = g->c->tb && !rtv_cpuload_snap_cpus(&s->cpu);
 	s->self_cpu_ns = self_cpu_ns();
+}
+
+static void take_cpu(void *arg)
+{
+	struct gen *g = arg;
+
+	take_cpu_at(g, &g->b);
 }
 
 #define D(f) (b->f >= a->f ? b->f - a->f : 0)
@@ -453,12 +467,14 @@ static int trial(struct gen *g, unsigned frame, double rate, struct rtv_hist *rt
 				      .payload = (size_t)rtv_udpgen_payload(frame, g->family),
 				      .duration_ns = g->cfg->trial_ns,
 				      .residual_ns = g->cfg->residual_ns, .tag = ++g->tag, .rtt = rtt };
+	uc.sent = take_cpu;
+	uc.sent_arg = g;
+	g->b.have_cpu = false; /* until the sending ends */
 	take(g, &g->a);
+	take_cpu_at(g, &g->a);
 	err = rtv_udpgen_trial(g->g, &uc, &g->st->svc.stop, &r);
-	take(g, &g->b);
+	take(g, &g->b); /* drops after the residual phase; CPU at the sending's end */
 	account(g, &g->a, &g->b, t);
-	rtv_cpuload_snap_release(&g->a.cpu);
-	rtv_cpuload_snap_release(&g->b.cpu);
 	if (err < 0)
 		return err;
 	if (stopped(g))

@@ -385,6 +385,8 @@ int rtv_udpgen_trial(struct rtv_udpgen *g, const struct rtv_udpgen_cfg *cfg,
 			goto out;
 	}
 
+	if (cfg->sent)
+		cfg->sent(cfg->sent_arg);
 	/* the residual phase: what is still on its way */
 	pfd = (struct pollfd){ .fd = cfg->fd, .events = POLLIN };
 	deadline = rtv_ns_add_sat(rtv_now_ns(), cfg->residual_ns);

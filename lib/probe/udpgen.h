@@ -73,6 +73,10 @@ struct rtv_udpgen_cfg {
 	int batch;            /* packets per sendmmsg at most, 1..RTV_UDPGEN_MAX_BATCH (0: 32) */
 	uint32_t tag;         /* this trial's; replies with another tag are stray (an earlier trial's late ones) */
 	struct rtv_hist *rtt; /* NULL, or every reply's round trip from its actual send is recorded (stats/hist.h) */
+	/* NULL, or called once when the sending ends, before the residual
+	 * phase (to close a measurement of the sending time alone) */
+	void (*sent)(void *arg);
+	void *sent_arg;
 };
 
 struct rtv_udpgen_result {
