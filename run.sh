@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 PACKAGES=(gcc rt-app pkg-config meson ninja-build libmnl-dev libjansson-dev libcmocka-dev
-          iproute2 ethtool iputils-ping iperf3 sockperf jq procps util-linux scdoc nftables
+          iproute2 ethtool iputils-ping iperf3 sockperf jq locales procps util-linux scdoc nftables
           clang libbpf-dev bpftool crun runc podman rt-tests stress-ng hyperfine
           memcached kamailio sip-tester libmemcached-tools)
 BUILD=${BUILD:-build}
