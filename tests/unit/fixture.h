@@ -1,6 +1,6 @@
 /* What unit tests share: for fake trees a fresh temporary directory, files
  * written into it, and its removal; for histograms a new empty one and
- * samples recorded into it. Header-only; include after the system
+ * samples recorded into it; captured files read whole. Header-only; include after the system
  * headers and cmocka.h (the writers assert). */
 #ifndef RTV_TESTS_FIXTURE_H
 #define RTV_TESTS_FIXTURE_H
@@ -35,6 +35,29 @@ static inline int rtv_test_rm_one(const char *path, const struct stat *st, int f
 static inline void rtv_test_rmtree(const char *root)
 {
 	nftw(root, rtv_test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The whole of file path (a captured fixture), NUL-terminated, its length
+ * into *len (may be NULL); the caller frees it. */
+static inline char *rtv_test_slurp(const char *path, size_t *len)
+{
+	FILE *f = fopen(path, "r");
+	char *s;
+	long n;
+
+	assert_non_null(f);
+	assert_int_equal(fseek(f, 0, SEEK_END), 0);
+	n = ftell(f);
+	assert_true(n > 0);
+	rewind(f);
+	s = malloc((size_t)n + 1);
+	assert_non_null(s);
+	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
+	s[n] = '\0';
+	fclose(f);
+	if (len)
+		*len = (size_t)n;
+	return s;
 }
 
 /* Write s to path, exactly its bytes (created or truncated), as a fake

@@ -24,6 +24,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "probe/cyclictest.h"
 
 #ifndef RTV_TEST_DATA_DIR
@@ -43,25 +44,9 @@ static void near_at(double got, double want, double tol, const char *file, int l
 static char *slurp(const char *name, size_t *len)
 {
 	char path[512];
-	FILE *f;
-	char *s;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/cyclictest/%s", RTV_TEST_DATA_DIR, name);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	if (len)
-		*len = (size_t)n;
-	return s;
+	return rtv_test_slurp(path, len);
 }
 
 static struct rtv_cyclic_result *result_new(void)

@@ -34,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "probe/sockperf.h"
 
 #ifndef RTV_TEST_DATA_DIR
@@ -46,23 +47,9 @@
 static char *slurp(const char *name)
 {
 	char path[512];
-	FILE *f;
-	char *s;
-	long n;
 
 	snprintf(path, sizeof(path), "%s/sockperf/%s", RTV_TEST_DATA_DIR, name);
-	f = fopen(path, "r");
-	assert_non_null(f);
-	assert_int_equal(fseek(f, 0, SEEK_END), 0);
-	n = ftell(f);
-	assert_true(n > 0);
-	rewind(f);
-	s = malloc((size_t)n + 1);
-	assert_non_null(s);
-	assert_int_equal(fread(s, 1, (size_t)n, f), (size_t)n);
-	s[n] = '\0';
-	fclose(f);
-	return s;
+	return rtv_test_slurp(path, NULL);
 }
 
 static void assert_argv(char **argv, int n, const char *const *want)
