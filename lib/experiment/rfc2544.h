@@ -45,7 +45,8 @@ struct rtv_rfc2544_claim {
 	char what[48];       /* "KBP max RTT", "EE-KBP hybrid p99.9", "sockperf p50" */
 	char point[32];      /* "64B@50%" */
 	char arms[48];       /* "busypoll vs vanilla" */
-	double value, bound; /* the ratio measured, the bound it is held to */
+	double value, bound; /* the ratio measured, the bound it is held to ... */
+	const char *cmp;     /* ... and how: "<", "<=", ">=", "within 1 +-", "falls, ratio <" */
 	bool met;
 };
 
